@@ -1,0 +1,6 @@
+//! Driven adapters: storage, auth, system clock and ids.
+
+pub mod auth;
+pub mod memory;
+pub mod sql;
+pub mod system;

@@ -1,0 +1,153 @@
+//! sea-orm entities. One schema for SQLite and Postgres.
+
+/// Users, in creation order (`seq`).
+pub mod users {
+    use sea_orm::entity::prelude::*;
+
+    /// A user row.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        /// Creation order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// Rotur id.
+        #[sea_orm(unique)]
+        pub id: String,
+        /// Current username.
+        pub username: Option<String>,
+        /// Lowercased username for case-insensitive lookups.
+        #[sea_orm(indexed)]
+        pub username_lower: Option<String>,
+        /// JSON array of role names.
+        #[sea_orm(column_type = "Text")]
+        pub roles: String,
+        /// Last session token.
+        pub validator: Option<String>,
+        /// JSON object of legacy keys.
+        #[sea_orm(column_type = "Text")]
+        pub extra: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Roles, in creation order.
+pub mod roles {
+    use sea_orm::entity::prelude::*;
+
+    /// A role row.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "roles")]
+    pub struct Model {
+        /// Creation order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// Unique name.
+        #[sea_orm(unique)]
+        pub name: String,
+        /// The role's JSON object minus its name.
+        #[sea_orm(column_type = "Text")]
+        pub data: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Channels; `seq` is the stable internal id that messages refer to.
+pub mod channels {
+    use sea_orm::entity::prelude::*;
+
+    /// A channel row.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "channels")]
+    pub struct Model {
+        /// Stable internal id (survives renames).
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// Unique, case-sensitive name.
+        #[sea_orm(unique)]
+        pub name: String,
+        /// Display order.
+        pub position: i64,
+        /// The channel's JSON object minus its name.
+        #[sea_orm(column_type = "Text")]
+        pub data: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Messages; `seq` gives creation order across the whole server.
+pub mod messages {
+    use sea_orm::entity::prelude::*;
+
+    /// A message row.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "messages")]
+    pub struct Model {
+        /// Creation order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// The channel's internal id.
+        pub channel_seq: i64,
+        /// Message id, unique per channel.
+        pub id: String,
+        /// Author's user id.
+        pub user_id: String,
+        /// Text.
+        #[sea_orm(column_type = "Text")]
+        pub content: String,
+        /// Unicode-lowercased text for search.
+        #[sea_orm(column_type = "Text")]
+        pub content_lower: String,
+        /// Creation time, Unix seconds.
+        pub timestamp: f64,
+        /// Pinned flag.
+        pub pinned: bool,
+        /// JSON object: reply_to, ping, edited, reactions, interaction, extra.
+        #[sea_orm(column_type = "Text")]
+        pub data: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Key/value facts about the database itself (e.g. whether defaults were seeded).
+pub mod meta {
+    use sea_orm::entity::prelude::*;
+
+    /// A meta row.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meta")]
+    pub struct Model {
+        /// Key.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        /// Value.
+        #[sea_orm(column_type = "Text")]
+        pub value: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

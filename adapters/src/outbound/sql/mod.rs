@@ -1,0 +1,277 @@
+//! The SQL store: sea-orm over SQLite or Postgres, chosen by the URL alone.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL`, so a committed write survives a crash
+//! or power loss; Postgres keeps its default `synchronous_commit=on`.
+
+mod connect;
+mod entities;
+mod migration;
+pub mod records;
+
+use application::ports::{
+    ChannelRepository, MessageRepository, RoleRepository, Store, StoreError, StoreResult, UserRepository,
+};
+use async_trait::async_trait;
+use domain::{Channel, Message, Role, User, UserId};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+pub use connect::{StorageUrl, connect};
+use entities::{channels, messages, meta, roles, users};
+use records::*;
+
+/// A store over a sea-orm connection.
+#[derive(Clone)]
+pub struct SqlStore {
+    db: DatabaseConnection,
+}
+
+fn err(e: DbErr) -> StoreError {
+    StoreError(e.to_string())
+}
+
+impl SqlStore {
+    /// Wraps a migrated connection.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The underlying connection.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn channel_seq(&self, name: &str) -> StoreResult<Option<i64>> {
+        let row = channels::Entity::find().filter(channels::Column::Name.eq(name)).one(&self.db).await.map_err(err)?;
+        Ok(row.map(|r| r.seq))
+    }
+
+    fn user_from_row(r: users::Model) -> User {
+        User {
+            id: UserId(r.id),
+            username: r.username,
+            roles: serde_json::from_str(&r.roles).unwrap_or_default(),
+            validator: r.validator,
+            extra: extras_from_document(&r.extra),
+        }
+    }
+
+    fn user_row(u: &User) -> users::ActiveModel {
+        users::ActiveModel {
+            seq: NotSet,
+            id: Set(u.id.0.clone()),
+            username: Set(u.username.clone()),
+            username_lower: Set(u.username.as_ref().map(|n| n.to_lowercase())),
+            roles: Set(serde_json::to_string(&u.roles).unwrap_or_else(|_| "[]".into())),
+            validator: Set(u.validator.clone()),
+            extra: Set(extras_document(&u.extra)),
+        }
+    }
+
+    fn message_from_row(r: messages::Model) -> Message {
+        let mut m = Message::new(r.id, UserId(r.user_id), r.content, r.timestamp);
+        m.pinned = r.pinned;
+        apply_message_document(&mut m, &r.data);
+        m
+    }
+
+    fn message_row(channel_seq: i64, m: &Message) -> messages::ActiveModel {
+        messages::ActiveModel {
+            seq: NotSet,
+            channel_seq: Set(channel_seq),
+            id: Set(m.id.clone()),
+            user_id: Set(m.author.0.clone()),
+            content: Set(m.content.clone()),
+            content_lower: Set(m.content.to_lowercase()),
+            timestamp: Set(m.timestamp),
+            pinned: Set(m.pinned),
+            data: Set(message_document(m)),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqlStore {
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let row = users::Entity::find().filter(users::Column::Id.eq(id.0.as_str())).one(&self.db).await.map_err(err)?;
+        Ok(row.map(Self::user_from_row))
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        let row = users::Entity::find()
+            .filter(users::Column::UsernameLower.eq(name.to_lowercase()))
+            .order_by_asc(users::Column::Seq)
+            .one(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(row.map(Self::user_from_row))
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        let rows = users::Entity::find().order_by_asc(users::Column::Seq).all(&self.db).await.map_err(err)?;
+        Ok(rows.into_iter().map(Self::user_from_row).collect())
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        Self::user_row(user).insert(&self.db).await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let mut row = Self::user_row(user);
+        row.id = NotSet;
+        let done = users::Entity::update_many()
+            .set(row)
+            .filter(users::Column::Id.eq(user.id.0.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        if done.rows_affected == 0 {
+            return Err(StoreError(format!("user {} missing", user.id)));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RoleRepository for SqlStore {
+    async fn roles(&self) -> StoreResult<Vec<Role>> {
+        let rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(&self.db).await.map_err(err)?;
+        Ok(rows.iter().map(|r| role_from_document(&r.name, &r.data)).collect())
+    }
+
+    async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
+        let row = roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(err)?;
+        Ok(row.map(|r| role_from_document(&r.name, &r.data)))
+    }
+}
+
+#[async_trait]
+impl ChannelRepository for SqlStore {
+    async fn channels(&self) -> StoreResult<Vec<Channel>> {
+        let rows = channels::Entity::find()
+            .order_by_asc(channels::Column::Position)
+            .order_by_asc(channels::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| channel_from_document(&r.name, &r.data)).collect())
+    }
+
+    async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
+        let row = channels::Entity::find().filter(channels::Column::Name.eq(name)).one(&self.db).await.map_err(err)?;
+        Ok(row.map(|r| channel_from_document(&r.name, &r.data)))
+    }
+}
+
+#[async_trait]
+impl MessageRepository for SqlStore {
+    async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
+        let seq = self.channel_seq(channel).await?.ok_or_else(|| StoreError(format!("no channel {channel}")))?;
+        Self::message_row(seq, message).insert(&self.db).await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let mut rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .order_by_desc(messages::Column::Seq)
+            .offset(skip_newest)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        rows.reverse();
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let Some(anchor) = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(before_id))
+            .one(&self.db)
+            .await
+            .map_err(err)?
+        else {
+            return Ok(vec![]);
+        };
+        let mut rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Seq.lt(anchor.seq))
+            .order_by_desc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        rows.reverse();
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(None) };
+        let Some(row) = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(id))
+            .one(&self.db)
+            .await
+            .map_err(err)?
+        else {
+            return Ok(None);
+        };
+        let position = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Seq.lte(row.seq))
+            .count(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(Some((Self::message_from_row(row), position)))
+    }
+
+    async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(None) };
+        let row = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .order_by_desc(messages::Column::Seq)
+            .one(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(row.map(|r| r.timestamp))
+    }
+}
+
+const SEEDED_KEY: &str = "defaults_seeded";
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn seed_defaults(&self, roles_list: &[Role], channel_list: &[Channel]) -> StoreResult<bool> {
+        let tx = self.db.begin().await.map_err(err)?;
+        let seeded = meta::Entity::find_by_id(SEEDED_KEY.to_owned()).one(&tx).await.map_err(err)?;
+        if seeded.is_some() {
+            return Ok(false);
+        }
+        meta::ActiveModel { key: Set(SEEDED_KEY.into()), value: Set("1".into()) }.insert(&tx).await.map_err(err)?;
+        for r in roles_list {
+            roles::ActiveModel { seq: NotSet, name: Set(r.name.clone()), data: Set(role_document(r)) }
+                .insert(&tx)
+                .await
+                .map_err(err)?;
+        }
+        for (i, c) in channel_list.iter().enumerate() {
+            channels::ActiveModel {
+                seq: NotSet,
+                name: Set(c.name.clone()),
+                position: Set(i as i64),
+                data: Set(channel_document(c)),
+            }
+            .insert(&tx)
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,56 @@
+//! The application: ports, settings and shared state, with use cases as methods
+//! (one `impl App` block per command family under [`crate::usecases`]).
+
+use std::sync::Arc;
+
+use crate::hub::Hub;
+use crate::limiter::Limiter;
+use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, Store};
+use crate::settings::Settings;
+
+/// Everything a use case may touch.
+pub struct App {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Rotur (or mock) validation.
+    pub auth: Arc<dyn AuthValidator>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and tokens.
+    pub ids: Arc<dyn IdSource>,
+    /// Connections and fan-out.
+    pub hub: Hub,
+    /// Rate limits.
+    pub limiter: Limiter,
+    /// Configuration.
+    pub settings: Settings,
+}
+
+/// The ports an [`App`] is built from.
+pub struct Ports {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Auth validator.
+    pub auth: Arc<dyn AuthValidator>,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+    /// Id source.
+    pub ids: Arc<dyn IdSource>,
+    /// Packet encoder of the transport layer.
+    pub encoder: Arc<dyn PacketEncoder>,
+}
+
+impl App {
+    /// Wires an application.
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self {
+            store: ports.store,
+            auth: ports.auth,
+            clock: ports.clock,
+            ids: ports.ids,
+            hub: Hub::new(ports.encoder),
+            limiter: Limiter::new(settings.rate_limit),
+            settings,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+use super::*;
+use crate::ports::MockOutbox;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts encodings so the tests can prove "once per variant".
+struct CountingEncoder(AtomicUsize);
+
+impl PacketEncoder for CountingEncoder {
+    fn encode(&self, packet: &Packet, listener: Option<&str>) -> Frame {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Frame::new(format!("{packet:?}|{listener:?}"))
+    }
+}
+
+fn user(id: &str) -> SessionUser {
+    SessionUser { id: UserId(id.into()), username: id.into() }
+}
+
+fn accepting(expected: usize) -> Arc<dyn Outbox> {
+    let mut m = MockOutbox::new();
+    m.expect_push().times(expected).returning(|_| true);
+    m.expect_close().never();
+    Arc::new(m)
+}
+
+#[test]
+fn broadcast_is_encoded_once_for_many_recipients() {
+    let enc = Arc::new(CountingEncoder(AtomicUsize::new(0)));
+    let hub = Hub::new(enc.clone());
+    for c in 0..50 {
+        hub.register(c, accepting(1));
+        hub.authenticate(c, user(&format!("u{c}")));
+    }
+    hub.send_all_authenticated(&Packet::Ping);
+    assert_eq!(enc.0.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn sender_copy_with_listener_is_a_second_variant() {
+    let enc = Arc::new(CountingEncoder(AtomicUsize::new(0)));
+    let hub = Hub::new(enc.clone());
+    for c in 0..3 {
+        hub.register(c, accepting(1));
+    }
+    hub.fan_out(&Packet::Pong, &[0, 1, 2], &Origin::of(0, Some("l".into())));
+    assert_eq!(enc.0.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn full_queue_closes_the_slow_consumer_only() {
+    let hub = Hub::new(Arc::new(CountingEncoder(AtomicUsize::new(0))));
+    let mut slow = MockOutbox::new();
+    slow.expect_push().times(1).returning(|_| false);
+    slow.expect_close().withf(|code, reason| *code == 1008 && reason == "slow consumer").times(1).return_const(());
+    hub.register(1, Arc::new(slow));
+    hub.register(2, accepting(1));
+    hub.fan_out(&Packet::Ping, &[1, 2], &Origin::default());
+}
+
+#[test]
+fn presence_counts_connections_per_user_and_cleans_up_once() {
+    let hub = Hub::new(Arc::new(CountingEncoder(AtomicUsize::new(0))));
+    hub.register(1, accepting(0));
+    hub.register(2, accepting(0));
+    assert!(hub.authenticate(1, user("a")));
+    assert!(!hub.authenticate(2, user("a")));
+    assert_eq!(hub.unregister(1).map(|d| d.last), Some(false));
+    assert_eq!(hub.unregister(1), None);
+    assert_eq!(hub.unregister(2).map(|d| d.last), Some(true));
+    assert!(!hub.is_online(&UserId("a".into())));
+}

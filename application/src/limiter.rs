@@ -1,0 +1,58 @@
+//! Per-user rate-limit state around the pure [`domain::rate_limit::Bucket`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use domain::rate_limit::{Bucket, BucketStatus, Denial, RateSettings};
+use domain::{UnixSeconds, UserId};
+
+/// Which budget an action draws on (typing has its own, decisions.md §17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// `message_new`, `message_edit`.
+    Messages,
+    /// `typing`.
+    Typing,
+}
+
+/// The limiter of all users; inert when rate limiting is disabled.
+pub struct Limiter {
+    settings: Option<RateSettings>,
+    buckets: Mutex<HashMap<(UserId, Purpose), Bucket>>,
+}
+
+impl Limiter {
+    /// A limiter with these settings (`None` = disabled).
+    pub fn new(settings: Option<RateSettings>) -> Self {
+        Self { settings, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether limiting is on.
+    pub fn enabled(&self) -> bool {
+        self.settings.is_some()
+    }
+
+    /// Takes one slot of `purpose` for `user` at `now`.
+    pub fn check(&self, user: &UserId, purpose: Purpose, now: UnixSeconds) -> Result<(), Denial> {
+        let Some(s) = self.settings else { return Ok(()) };
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, b| !b.is_idle(now, &s));
+        }
+        map.entry((user.clone(), purpose)).or_default().try_take(now, &s)
+    }
+
+    /// Counters of the message bucket.
+    pub fn status(&self, user: &UserId, now: UnixSeconds) -> Option<(BucketStatus, RateSettings)> {
+        let s = self.settings?;
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let status = map.get_mut(&(user.clone(), Purpose::Messages)).map(|b| b.status(now, &s));
+        Some((status.unwrap_or(BucketStatus { this_minute: 0, recent: 0, cooldown_remaining: 0.0 }), s))
+    }
+
+    /// Clears every bucket of a user.
+    pub fn reset(&self, user: &UserId) {
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|(u, _), _| u != user);
+    }
+}

@@ -1,0 +1,43 @@
+//! What the use cases need from the configuration, already parsed and validated.
+
+use domain::Extras;
+use domain::rate_limit::RateSettings;
+
+/// Use-case settings (the bootstrap crate builds them from config.json).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `limits.post_content`.
+    pub post_content: usize,
+    /// `limits.search_results`.
+    pub search_results: usize,
+    /// `server` section for the handshake (icon/banner already rewritten).
+    pub server_info: serde_json::Value,
+    /// `limits` section for the handshake.
+    pub limits_info: serde_json::Value,
+    /// Roles of a new user (`DB.users.default.roles`; `None` when the template has no `roles`).
+    pub new_user_roles: Option<Vec<String>>,
+    /// Other keys of the new-user template.
+    pub new_user_extra: Extras,
+    /// `auth.owners`: usernames that get `owner` at login.
+    pub owners: Vec<String>,
+    /// The limiter, when `rate_limiting.enabled`.
+    pub rate_limit: Option<RateSettings>,
+    /// Names advertised in the handshake.
+    pub capabilities: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            post_content: 2000,
+            search_results: 30,
+            server_info: serde_json::json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}}),
+            limits_info: serde_json::json!({"post_content": 2000, "search_results": 30}),
+            new_user_roles: Some(vec!["user".into()]),
+            new_user_extra: vec![],
+            owners: vec![],
+            rate_limit: None,
+            capabilities: vec![],
+        }
+    }
+}

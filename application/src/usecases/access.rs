@@ -1,0 +1,45 @@
+//! Shared checks: who is calling, and may they read this text channel.
+
+use domain::{Action, Channel, User, may};
+
+use crate::{App, AppError, Session};
+
+impl App {
+    /// The caller's current record, or `err` when it is gone.
+    pub(crate) async fn caller_or(&self, session: &Session, err: AppError) -> Result<User, AppError> {
+        let Some(me) = &session.user else { return Err(err) };
+        self.store.user(&me.id).await?.ok_or(err)
+    }
+
+    /// The caller's record, requiring at least one role (the original's "roles check").
+    pub(crate) async fn caller_with_roles(&self, session: &Session) -> Result<User, AppError> {
+        let user = self.caller_or(session, AppError::UserRolesNotFound).await?;
+        if user.roles.is_empty() {
+            return Err(AppError::UserRolesNotFound);
+        }
+        Ok(user)
+    }
+
+    /// The text-channel access check: the caller may view `name` and it holds text.
+    pub(crate) async fn readable_text_channel(
+        &self,
+        session: &Session,
+        name: &str,
+    ) -> Result<(User, Channel), AppError> {
+        let user = self.caller_or(session, AppError::UserNotFound).await?;
+        let channel = self.store.channel(name).await?;
+        match channel {
+            Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::View) => Ok((user, c)),
+            _ => Err(AppError::ChannelAccessDenied),
+        }
+    }
+
+    /// Whether `user` may see `channel` in lists: the engine's `view`, except that a
+    /// separator without a `view` list is visible to everyone.
+    pub fn lists_channel(user: &User, channel: &Channel) -> bool {
+        if channel.kind == domain::ChannelKind::Separator && channel.roles_for("view").is_none() {
+            return !user.is_banned();
+        }
+        may(&user.roles, Some(channel), Action::View)
+    }
+}

@@ -1,0 +1,79 @@
+//! `auth`: Rotur validation, first-seen users, bans, owners from config, `ready`,
+//! `user_join` and `user_connect` (protocol.md §5.4).
+
+use domain::{User, UserId};
+
+use crate::ports::{AuthFailure, StoreError};
+use crate::views::UserView;
+use crate::{App, AuthErrorText, Packet, Session, SessionUser};
+
+impl App {
+    /// Handles `auth` on an unauthenticated connection. Every outcome sends a packet.
+    pub async fn login(&self, session: &mut Session, validator: Option<&str>) {
+        let conn = session.conn;
+        let refuse = |text| self.hub.send(conn, &Packet::AuthError(text), None);
+        let identity = match self.auth.validate(&session.validator_key, validator.map(str::to_owned)).await {
+            Ok(id) => id,
+            Err(AuthFailure::Invalid) => return refuse(AuthErrorText::Invalid),
+            Err(AuthFailure::Unavailable) => return refuse(AuthErrorText::Unavailable),
+        };
+        let (user, created) = match self.admit(UserId(identity.id), &identity.username).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return refuse(AuthErrorText::Banned),
+            Err(e) => {
+                tracing::error!(error = %e, "auth: storage failure");
+                return refuse(AuthErrorText::Unavailable);
+            }
+        };
+        self.hub.send(conn, &Packet::AuthSuccess, None);
+        let token = user.validator.clone().unwrap_or_default();
+        let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
+        self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
+        session.user = Some(me.clone());
+        let first = self.hub.authenticate(conn, me);
+        tracing::info!(conn, user = %identity.username, created, "authenticated");
+        if created || first {
+            let roles = self.store.roles().await.unwrap_or_default();
+            let view = UserView::of(&user, &roles);
+            if created {
+                self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
+            }
+            if first {
+                self.hub.send_all_authenticated(&Packet::UserConnect(view));
+            }
+        }
+    }
+
+    /// Loads or creates the user, applies name changes, owners and a new session token.
+    /// `None` when the user is banned.
+    async fn admit(&self, id: UserId, username: &str) -> Result<Option<(User, bool)>, StoreError> {
+        let (mut user, created) = match self.store.user(&id).await? {
+            Some(u) => (u, false),
+            None => {
+                let fresh = self.new_user(id.clone(), username);
+                match self.store.insert_user(&fresh).await {
+                    Ok(()) => (fresh, true),
+                    // A concurrent first login of the same user won the race.
+                    Err(e) => (self.store.user(&id).await?.ok_or(e)?, false),
+                }
+            }
+        };
+        if user.is_banned() {
+            return Ok(None);
+        }
+        if user.username.as_deref() != Some(username) {
+            user.username = Some(username.to_owned());
+        }
+        if self.settings.owners.iter().any(|o| o.eq_ignore_ascii_case(username)) {
+            user.grant_front(domain::user::OWNER_ROLE);
+        }
+        user.validator = Some(self.ids.session_token());
+        self.store.update_user(&user).await?;
+        Ok(Some((user, created)))
+    }
+
+    fn new_user(&self, id: UserId, username: &str) -> User {
+        let roles = self.settings.new_user_roles.clone().unwrap_or_default();
+        User::new(id, username.to_owned(), roles, self.settings.new_user_extra.clone())
+    }
+}

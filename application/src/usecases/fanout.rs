@@ -1,0 +1,44 @@
+//! Audiences of broadcasts, evaluated with recipients' current roles at send time.
+
+use std::collections::HashMap;
+
+use domain::{Action, UserId, may};
+
+use crate::{App, ConnId, Origin, Packet};
+
+impl App {
+    /// Sends `packet` to every authenticated connection whose user may view `channel`,
+    /// then to the origin connection (with its listener) without re-checking it.
+    pub async fn broadcast_to_channel(&self, packet: &Packet, channel: &str, origin: &Origin) {
+        let conns = self.hub.authenticated();
+        let chan = match self.store.channel(channel).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, channel, "broadcast: channel lookup failed");
+                None
+            }
+        };
+        let mut verdicts: HashMap<UserId, bool> = HashMap::new();
+        let mut targets: Vec<ConnId> = Vec::with_capacity(conns.len());
+        for (conn, user_id) in conns {
+            if Some(conn) == origin.conn {
+                continue;
+            }
+            let allowed = match verdicts.get(&user_id) {
+                Some(v) => *v,
+                None => {
+                    let v = match self.store.user(&user_id).await {
+                        Ok(Some(u)) => may(&u.roles, chan.as_ref(), Action::View),
+                        _ => false,
+                    };
+                    verdicts.insert(user_id, v);
+                    v
+                }
+            };
+            if allowed {
+                targets.push(conn);
+            }
+        }
+        self.hub.fan_out(packet, &targets, origin);
+    }
+}

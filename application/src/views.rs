@@ -1,0 +1,82 @@
+//! Client-facing views of domain records: user ids replaced by usernames, server-added fields.
+
+use domain::{Channel, Message, Role, User, UserId};
+use std::collections::HashMap;
+
+/// The list/online/connect/join form of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    /// Display name.
+    pub username: String,
+    /// Role names.
+    pub roles: Vec<String>,
+    /// Colour of the first role.
+    pub color: Option<String>,
+}
+
+impl UserView {
+    /// The view of `user` given the role table.
+    pub fn of(user: &User, roles: &[Role]) -> Self {
+        Self { username: user.display_name().to_owned(), roles: user.roles.clone(), color: user.color(roles) }
+    }
+}
+
+/// A message with author names resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageView {
+    /// The stored message.
+    pub message: Message,
+    /// Author's display name.
+    pub author: String,
+    /// Display name of the replied message's author.
+    pub reply_author: Option<String>,
+    /// Reacting users' display names, per emoji.
+    pub reactions: Vec<(String, Vec<String>)>,
+    /// 1-based position (message_get and message_edit only).
+    pub position: Option<u64>,
+    /// Channel name (pings_get only).
+    pub channel: Option<String>,
+}
+
+/// Resolves user ids to display names, remembering what it looked up.
+#[derive(Debug, Default)]
+pub struct NameBook(HashMap<UserId, String>);
+
+impl NameBook {
+    /// A book pre-filled with known users.
+    pub fn from_users<'a>(users: impl IntoIterator<Item = &'a User>) -> Self {
+        Self(users.into_iter().map(|u| (u.id.clone(), u.display_name().to_owned())).collect())
+    }
+
+    /// The display name of `id`, or the id itself when unknown.
+    pub fn name(&self, id: &UserId) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| id.0.clone())
+    }
+
+    /// The view of a message.
+    pub fn view(&self, message: Message) -> MessageView {
+        MessageView {
+            author: self.name(&message.author),
+            reply_author: message.reply_to.as_ref().map(|r| self.name(&r.author)),
+            reactions: message
+                .reactions
+                .iter()
+                .map(|(e, users)| (e.clone(), users.iter().map(|u| self.name(u)).collect()))
+                .collect(),
+            position: None,
+            channel: None,
+            message,
+        }
+    }
+}
+
+/// A channel as `channels_get` returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelView {
+    /// The stored record.
+    pub channel: Channel,
+    /// Text channels: `Some(newest timestamp or None)`.
+    pub last_message: Option<Option<f64>>,
+    /// Voice channels: participants (username, muted).
+    pub voice_state: Option<Vec<(String, bool)>>,
+}

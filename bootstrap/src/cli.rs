@@ -1,0 +1,48 @@
+//! Command line: `originchats [--config PATH]` runs the server; `setup` writes a config.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::setup::SetupAnswers;
+
+/// OriginChats server.
+#[derive(Debug, Parser)]
+#[command(name = "originchats", version, about = "OriginChats server (Rust)")]
+pub struct Cli {
+    /// Path of config.json (default: ./config.json, written with defaults if absent).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do (default: run the server).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Run,
+    /// Create config.json interactively, or from flags when stdin is not a terminal.
+    Setup(Box<SetupAnswers>),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => crate::run::run(cli.config),
+        Command::Setup(answers) => {
+            let path = cli.config.unwrap_or_else(|| PathBuf::from("config.json"));
+            crate::config::setup::run(&path, &answers).map(|p| println!("Wrote {}", p.display()))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("originchats: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

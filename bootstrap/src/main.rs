@@ -1,0 +1,5 @@
+//! The `originchats` binary.
+
+fn main() -> std::process::ExitCode {
+    bootstrap::cli::main()
+}

@@ -1,0 +1,101 @@
+//! Wiring and running the server.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use adapters::inbound::websocket::{Listener, serve};
+use adapters::inbound::wire::JsonEncoder;
+use adapters::outbound::auth::{MockAuth, RoturAuth};
+use adapters::outbound::sql::{SqlStore, connect};
+use adapters::outbound::system::{RandomIds, SystemClock};
+use anyhow::Context;
+use application::App;
+use application::app::Ports;
+use application::ports::{AuthValidator, Store};
+
+use crate::config::{self, AuthMode, Config};
+
+/// Finds or creates the config file: the given path, else ./config.json, written with
+/// the complete defaults when it does not exist.
+fn config_path(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let p = PathBuf::from("config.json");
+    if !p.exists() {
+        config::write(&p, &config::default_config()).context("writing the default config.json")?;
+        eprintln!(
+            "originchats: no config.json here; wrote one with the defaults ({})",
+            std::fs::canonicalize(&p)?.display()
+        );
+    }
+    Ok(p)
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},sqlx=warn,sea_orm=warn,hyper=warn")));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let path = config_path(config)?;
+    let cfg = config::load(&path)?;
+    init_logging(&cfg.log_level);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve_with(cfg, path))
+}
+
+async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
+    tracing::info!(config = %path.display(), version = %cfg.service_version, "starting originchats");
+    tracing::info!(effective = %cfg.effective, "effective configuration");
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
+    tracing::info!(storage = %cfg.storage.masked(), "storage ready");
+    let store: Arc<dyn Store> = Arc::new(SqlStore::new(db));
+    if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
+        tracing::info!("created the default roles and channels");
+    }
+    let auth: Arc<dyn AuthValidator> = match cfg.auth_mode {
+        AuthMode::Rotur => Arc::new(RoturAuth::new(&cfg.rotur_validate_url, cfg.auth_timeout)?),
+        AuthMode::Mock => {
+            tracing::warn!(
+                "!!! auth.mode is \"mock\": ANYONE can log in as ANY user with mock:<id>:<name>. Never use this in production. !!!"
+            );
+            Arc::new(MockAuth)
+        }
+    };
+    let ports =
+        Ports { store, auth, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), encoder: Arc::new(JsonEncoder) };
+    let app = Arc::new(App::new(ports, cfg.app.clone()));
+    let tcp = tokio::net::TcpListener::bind((cfg.host.as_str(), cfg.port))
+        .await
+        .with_context(|| format!("binding websocket.host/websocket.port {}:{}", cfg.host, cfg.port))?;
+    let addr = tcp.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("originchats listening on ws://{addr}");
+    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()) };
+    serve(listener, app, shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or_default(),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or_default();
+}

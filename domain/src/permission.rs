@@ -1,0 +1,124 @@
+//! The permission engine: one function answers "may this user do this here".
+//!
+//! Rules (data-model.md §5 with decisions.md §12–14):
+//! - an unknown channel fails every check, for everyone;
+//! - a banned user may do nothing;
+//! - the owner passes every check on an existing channel, except editing someone else's
+//!   message, which is nobody's right;
+//! - everyone else needs `view` first, then the permission of the action, where a
+//!   permission key absent from the channel takes its documented default.
+
+use crate::Channel;
+use crate::user::{BANNED_ROLE, OWNER_ROLE};
+
+/// The channel permissions the server enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See the channel and its messages.
+    View,
+    /// Post messages.
+    Send,
+    /// Delete other users' messages.
+    Delete,
+    /// Edit one's own messages.
+    EditOwn,
+    /// Delete one's own messages.
+    DeleteOwn,
+    /// Pin and unpin messages.
+    Pin,
+    /// Add and remove reactions.
+    React,
+}
+
+/// Who holds a permission whose key is absent from the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbsentDefault {
+    /// Every user.
+    Everyone,
+    /// Nobody but the owner.
+    OwnerOnly,
+}
+
+impl Permission {
+    /// Every permission, for iteration in tests and listings.
+    pub const ALL: [Permission; 7] =
+        [Self::View, Self::Send, Self::Delete, Self::EditOwn, Self::DeleteOwn, Self::Pin, Self::React];
+
+    /// The key in a channel's `permissions` object.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Send => "send",
+            Self::Delete => "delete",
+            Self::EditOwn => "edit_own",
+            Self::DeleteOwn => "delete_own",
+            Self::Pin => "pin",
+            Self::React => "react",
+        }
+    }
+
+    /// Who holds it when the channel does not list it.
+    pub fn absent_default(self) -> AbsentDefault {
+        match self {
+            Self::EditOwn | Self::DeleteOwn | Self::React => AbsentDefault::Everyone,
+            Self::View | Self::Send | Self::Delete | Self::Pin => AbsentDefault::OwnerOnly,
+        }
+    }
+}
+
+/// Something a user wants to do in a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read the channel.
+    View,
+    /// Post a message.
+    Send,
+    /// Edit a message; `own` when the caller wrote it.
+    Edit { own: bool },
+    /// Delete a message; `own` when the caller wrote it.
+    Delete { own: bool },
+    /// Pin or unpin.
+    Pin,
+    /// React.
+    React,
+}
+
+impl Action {
+    /// The permission this action needs, or `None` when nobody may do it.
+    pub fn permission(self) -> Option<Permission> {
+        match self {
+            Self::View => Some(Permission::View),
+            Self::Send => Some(Permission::Send),
+            Self::Edit { own: true } => Some(Permission::EditOwn),
+            Self::Edit { own: false } => None,
+            Self::Delete { own: true } => Some(Permission::DeleteOwn),
+            Self::Delete { own: false } => Some(Permission::Delete),
+            Self::Pin => Some(Permission::Pin),
+            Self::React => Some(Permission::React),
+        }
+    }
+}
+
+/// Whether a holder of `roles` has `permission` by the channel's list or its default.
+fn holds(roles: &[String], channel: &Channel, permission: Permission) -> bool {
+    match channel.roles_for(permission.key()) {
+        Some(list) => roles.iter().any(|r| list.contains(r)),
+        None => permission.absent_default() == AbsentDefault::Everyone,
+    }
+}
+
+/// May a user holding `roles` perform `action` in `channel` (`None` = unknown channel)?
+pub fn may(roles: &[String], channel: Option<&Channel>, action: Action) -> bool {
+    let Some(channel) = channel else { return false };
+    let Some(permission) = action.permission() else { return false };
+    if roles.iter().any(|r| r == BANNED_ROLE) {
+        return false;
+    }
+    if roles.iter().any(|r| r == OWNER_ROLE) {
+        return true;
+    }
+    holds(roles, channel, Permission::View) && holds(roles, channel, permission)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! A WebSocket client for tests: every wait has a timeout; nothing sleeps.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any single wait may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A test client.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The handshake packet.
+    pub handshake: Value,
+    /// The `ready` packet once logged in.
+    pub ready: Option<Value>,
+}
+
+impl Client {
+    /// Connects and reads the handshake.
+    pub async fn connect(url: &str) -> Self {
+        let (ws, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect timed out")
+            .expect("connect failed");
+        let mut c = Self { ws, handshake: Value::Null, ready: None };
+        c.handshake = c.recv().await;
+        assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
+        c
+    }
+
+    /// Sends a JSON packet.
+    pub async fn send(&mut self, v: Value) {
+        self.ws.send(Message::Text(v.to_string().into())).await.expect("send");
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
+    }
+
+    /// The next packet, skipping the application heartbeat; panics on timeout or close.
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let v = self.recv_any().await.expect("connection closed while waiting for a packet");
+            if v != json!({"cmd": "ping"}) {
+                return v;
+            }
+        }
+    }
+
+    /// The next packet (heartbeats included), or `None` when the connection ended.
+    pub async fn recv_any(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("timed out waiting for a packet");
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("server sent invalid JSON"));
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Waits for the connection to end; returns the close code if a close frame came.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("connection did not close") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+                None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Skips packets until one with this `cmd` arrives.
+    pub async fn expect_cmd(&mut self, cmd: &str) -> Value {
+        loop {
+            let v = self.recv().await;
+            if v["cmd"] == cmd {
+                return v;
+            }
+        }
+    }
+
+    /// Sends `request` and returns the next packet.
+    pub async fn request(&mut self, request: Value) -> Value {
+        self.send(request).await;
+        self.recv().await
+    }
+
+    /// Authenticates with a validator and reads `auth_success` and `ready`.
+    pub async fn auth(&mut self, validator: &str) -> Value {
+        let first = self.request(json!({"cmd": "auth", "validator": validator})).await;
+        assert_eq!(first, json!({"cmd": "auth_success", "val": "Authentication successful"}), "auth failed");
+        let ready = self.recv().await;
+        assert_eq!(ready["cmd"], "ready");
+        self.ready = Some(ready.clone());
+        ready
+    }
+
+    /// A round trip proving every packet sent to this client before now was read:
+    /// sends a `ping` with a unique listener and returns everything that came before the `pong`.
+    pub async fn sync(&mut self) -> Vec<Value> {
+        let tag =
+            format!("sync-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+        self.send(json!({"cmd": "ping", "listener": tag})).await;
+        let mut before = vec![];
+        loop {
+            let v = self.recv().await;
+            if v["cmd"] == "pong" && v["listener"] == tag.as_str() {
+                return before;
+            }
+            before.push(v);
+        }
+    }
+
+    /// Closes the connection.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}

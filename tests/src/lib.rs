@@ -1,0 +1,38 @@
+//! Test harness for black-box tests: a real `originchats` process on an ephemeral port,
+//! a mock Rotur HTTP server on loopback, WebSocket clients that wait on packets with a
+//! timeout (never on sleeps), and the storage backend as a parameter.
+
+pub mod client;
+pub mod rotur;
+pub mod server;
+
+pub use client::Client;
+pub use rotur::MockRotur;
+pub use server::{Backend, TestServer};
+
+/// Generates one `#[tokio::test]` per storage backend for an `async fn(Backend)` case.
+/// Postgres cases run when `ORIGINCHATS_TEST_POSTGRES_URL` is set (decisions.md §28).
+#[macro_export]
+macro_rules! backend_tests {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    match $crate::Backend::postgres() {
+                        Some(b) => super::$case(b).await,
+                        None => eprintln!("SKIPPED (ORIGINCHATS_TEST_POSTGRES_URL not set): {}", stringify!($case)),
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,180 @@
+//! Starting the real server process against a fresh database.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{Client, MockRotur};
+
+/// The storage backend a test runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in the test's temporary folder.
+    Sqlite,
+    /// A fresh Postgres database on the server at this URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// The Postgres backend when `ORIGINCHATS_TEST_POSTGRES_URL` is set.
+    pub fn postgres() -> Option<Self> {
+        std::env::var("ORIGINCHATS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()).map(Self::Postgres)
+    }
+}
+
+/// A running server with its own folder, database and mock Rotur.
+pub struct TestServer {
+    /// The server's folder (config.json lives here).
+    pub dir: tempfile::TempDir,
+    /// The mock Rotur it validates against.
+    pub rotur: MockRotur,
+    /// `host:port` it listens on.
+    pub addr: String,
+    child: Option<Child>,
+    storage_url: String,
+}
+
+fn merge(into: &mut Value, over: &Value) {
+    match (into, over) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+/// Path of the server binary under test: built by this package next to the test binaries
+/// (`target/<profile>/originchats-under-test`, tests live in `target/<profile>/deps/`).
+pub fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("test binary in target/<profile>/deps");
+    let bin = profile_dir.join(format!("originchats-under-test{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: run the tests through cargo", bin.display());
+    bin
+}
+
+impl TestServer {
+    /// Starts a server with the default test config.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, json!({})).await
+    }
+
+    /// Starts a server with `overrides` merged into the test config.
+    pub async fn start_with(backend: Backend, overrides: Value) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rotur = MockRotur::start().await;
+        let storage_url = match &backend {
+            Backend::Sqlite => "sqlite://data/originchats.db".to_owned(),
+            Backend::Postgres(_) => panic!("Postgres backend is not wired into the harness yet"),
+        };
+        let mut config = json!({
+            "websocket": {"host": "127.0.0.1", "port": 0},
+            "server": {"name": "Test Server", "owner": {"name": "Tester"}},
+            "limits": {"post_content": 2000, "search_results": 30},
+            "rate_limiting": {"enabled": false},
+            "storage": {"url": storage_url},
+            "auth": {"mode": "rotur", "rotur_validate_url": rotur.url(), "timeout_seconds": 1},
+            "logging": {"level": "info"}
+        });
+        merge(&mut config, &overrides);
+        std::fs::write(dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        let mut server = Self { dir, rotur, addr: String::new(), child: None, storage_url };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.log_path()).unwrap();
+        let mut child = Command::new(server_binary())
+            .arg("--config")
+            .arg(self.dir.path().join("config.json"))
+            .current_dir(self.dir.path())
+            .env_remove("ORIGINCHATS_DATABASE_URL")
+            .env("RUST_LOG", std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start server");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("originchats listening on ws://") {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        });
+        self.child = Some(child);
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => self.addr = addr,
+            Err(_) => panic!("server did not start; its log:\n{}", self.log()),
+        }
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The folder of the server.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The storage URL in its config.
+    pub fn storage_url(&self) -> &str {
+        &self.storage_url
+    }
+
+    /// `ws://host:port`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// Kills the process with SIGKILL (no clean shutdown).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills the process and starts it again on the same folder and database.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// A connected client that has read the handshake.
+    pub async fn connect(&self) -> Client {
+        Client::connect(&self.ws_url()).await
+    }
+
+    /// A client logged in as `name` (Rotur id `USR:<name>`), past `ready`.
+    pub async fn login(&self, name: &str) -> Client {
+        let mut c = self.connect().await;
+        c.auth(&format!("good:USR:{name}:{name}")).await;
+        c
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
