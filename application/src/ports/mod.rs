@@ -12,4 +12,8 @@ pub use store::{ChannelRepository, MessageRepository, RoleRepository, Store, Sto
 pub use system::{Clock, IdSource};
 
 #[cfg(any(test, feature = "mocks"))]
-pub use {auth::MockAuthValidator, outbound::MockOutbox, system::{MockClock, MockIdSource}};
+pub use {
+    auth::MockAuthValidator,
+    outbound::MockOutbox,
+    system::{MockClock, MockIdSource},
+};

@@ -1,0 +1,201 @@
+//! message_new, messages_get and channels_get over a real socket.
+
+use originchats_tests::{Backend, TestServer, backend_tests};
+use serde_json::{Value, json};
+
+fn strip_volatile(mut m: Value) -> Value {
+    let obj = m.as_object_mut().unwrap();
+    assert!(obj.remove("id").unwrap().as_str().unwrap().len() == 36, "uuid id");
+    assert!(obj.remove("timestamp").unwrap().as_f64().unwrap() > 1.7e9, "unix seconds");
+    m
+}
+
+async fn a_message_reaches_every_viewer_and_the_sender_gets_its_listener(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut alice = s.login("alice").await;
+    let mut bob = s.login("bob").await;
+    alice.sync().await;
+    bob.sync().await;
+    alice
+        .send(json!({"cmd": "message_new", "channel": "general", "content": "  hello @bob  ", "listener": "m1"}))
+        .await;
+    let own = alice.recv().await;
+    let seen = bob.recv().await;
+    assert_eq!(own["listener"], "m1");
+    assert!(seen.get("listener").is_none(), "others never see the sender's listener");
+    let mut own_without_listener = own.clone();
+    own_without_listener.as_object_mut().unwrap().remove("listener");
+    assert_eq!(own_without_listener, seen);
+    assert_eq!(seen["cmd"], "message_new");
+    assert_eq!(seen["channel"], "general");
+    assert_eq!(seen["global"], true);
+    assert_eq!(seen.as_object().unwrap().len(), 4);
+    assert_eq!(
+        strip_volatile(seen["message"].clone()),
+        json!({"user": "alice", "content": "hello @bob", "type": "message", "pinned": false})
+    );
+}
+
+async fn users_who_cannot_view_receive_nothing(b: Backend) {
+    let s = TestServer::start_with(
+        b,
+        json!({"auth": {"owners": ["boss"]}, "DB": {"users": {"default": {"roles": ["guest"]}}}}),
+    )
+    .await;
+    let mut guest = s.login("guest").await;
+    let mut boss = s.login("boss").await;
+    guest.sync().await;
+    boss.sync().await;
+    boss.send(json!({"cmd": "message_new", "channel": "general", "content": "secret"})).await;
+    assert_eq!(boss.recv().await["message"]["content"], "secret");
+    assert!(guest.sync().await.is_empty(), "a guest without view sees nothing");
+    let reply = guest.request(json!({"cmd": "message_new", "channel": "general", "content": "hi"})).await;
+    assert_eq!(
+        reply,
+        json!({"cmd": "error", "src": "message_new", "val": "You do not have permission to send messages in this channel"})
+    );
+    let reply = guest.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(reply, json!({"cmd": "error", "src": "messages_get", "val": "Access denied to this channel"}));
+    let channels = guest.request(json!({"cmd": "channels_get"})).await;
+    assert_eq!(channels, json!({"cmd": "channels_get", "val": []}));
+}
+
+async fn message_new_validates_in_the_original_order(b: Backend) {
+    let s = TestServer::start_with(b, json!({"limits": {"post_content": 5}})).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    let err = |val: &str| json!({"cmd": "error", "src": "message_new", "val": val});
+    let cases = [
+        (json!({}), err("Missing fields: channel, content")),
+        (json!({"channel": "general"}), err("Missing fields: content")),
+        (json!({"content": "x"}), err("Missing fields: channel")),
+        (json!({"channel": "general", "content": ""}), err("Missing fields: content")),
+        (json!({"channel": "general", "content": 5}), err("Missing fields: content")),
+        (json!({"channel": "general", "content": null}), err("Missing fields: content")),
+        (json!({"channel": "general", "content": "   "}), err("Message content cannot be empty")),
+        (json!({"channel": "general", "content": "toolong"}), err("Message too long. Maximum length is 5 characters")),
+        (
+            json!({"channel": "nowhere", "content": "hi"}),
+            err("You do not have permission to send messages in this channel"),
+        ),
+        (
+            json!({"channel": "general", "content": "hi", "reply_to": "missing"}),
+            err("The message you're trying to reply to was not found"),
+        ),
+    ];
+    for (mut req, expected) in cases {
+        req["cmd"] = json!("message_new");
+        assert_eq!(c.request(req.clone()).await, expected, "for {req}");
+    }
+    let ok = c.request(json!({"cmd": "message_new", "channel": "general", "content": " ééééé "})).await;
+    assert_eq!(ok["message"]["content"], "ééééé", "length counts code points after stripping");
+    let history = c.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 1, "refused messages changed nothing");
+}
+
+async fn replies_carry_the_author_and_ping(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut alice = s.login("alice").await;
+    let mut bob = s.login("bob").await;
+    alice.sync().await;
+    bob.sync().await;
+    let first = bob.request(json!({"cmd": "message_new", "channel": "general", "content": "q"})).await;
+    alice.recv().await;
+    let id = first["message"]["id"].as_str().unwrap();
+    let reply = alice
+        .request(json!({"cmd": "message_new", "channel": "general", "content": "a", "reply_to": id, "ping": false}))
+        .await;
+    assert_eq!(reply["message"]["reply_to"], json!({"id": id, "user": "bob"}));
+    assert_eq!(reply["message"]["ping"], false);
+    assert_eq!(bob.recv().await["message"]["reply_to"]["user"], "bob");
+}
+
+async fn history_pages_like_the_original(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    for i in 0..5 {
+        c.request(json!({"cmd": "message_new", "channel": "general", "content": format!("m{i}")})).await;
+    }
+    let contents = |v: &Value| -> Vec<String> {
+        v["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect()
+    };
+    let all = c.request(json!({"cmd": "messages_get", "channel": "general", "listener": "h"})).await;
+    assert_eq!(all["range"], json!({"start": 0, "end": 100}));
+    assert_eq!(all["listener"], "h");
+    assert_eq!(contents(&all), ["m0", "m1", "m2", "m3", "m4"]);
+    let page = c.request(json!({"cmd": "messages_get", "channel": "general", "start": 1, "limit": 2})).await;
+    assert_eq!(contents(&page), ["m2", "m3"]);
+    assert_eq!(page["range"], json!({"start": 1, "end": 3}));
+    let big = c.request(json!({"cmd": "messages_get", "channel": "general", "limit": 500})).await;
+    assert_eq!(big["range"], json!({"start": 0, "end": 500}));
+    assert_eq!(contents(&big).len(), 5);
+    let beyond = c.request(json!({"cmd": "messages_get", "channel": "general", "start": 9})).await;
+    assert_eq!(contents(&beyond), Vec::<String>::new());
+    let negative = c.request(json!({"cmd": "messages_get", "channel": "general", "limit": -1})).await;
+    assert_eq!(contents(&negative), Vec::<String>::new());
+    let m3_id = all["messages"][3]["id"].as_str().unwrap();
+    let before = c.request(json!({"cmd": "messages_get", "channel": "general", "start": m3_id, "limit": 2})).await;
+    assert_eq!(contents(&before), ["m1", "m2"]);
+    assert_eq!(before["range"], json!({"start": 0, "end": 2}));
+    let bad = c.request(json!({"cmd": "messages_get", "channel": "general", "limit": "x"})).await;
+    assert_eq!(bad, json!({"cmd": "error", "src": "messages_get", "val": "Invalid start or limit"}));
+    let none = c.request(json!({"cmd": "messages_get"})).await;
+    assert_eq!(none, json!({"cmd": "error", "src": "messages_get", "val": "Invalid channel name"}));
+    let unknown = c.request(json!({"cmd": "messages_get", "channel": "nope"})).await;
+    assert_eq!(unknown, json!({"cmd": "error", "src": "messages_get", "val": "Access denied to this channel"}));
+}
+
+async fn history_survives_a_restart(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    let mut sent = vec![];
+    for i in 0..20 {
+        let m = c.request(json!({"cmd": "message_new", "channel": "general", "content": format!("n{i}")})).await;
+        sent.push(m["message"].clone());
+    }
+    s.restart();
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    let history = c.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"], Value::Array(sent));
+}
+
+async fn channels_get_lists_the_defaults_with_last_message(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    let general = json!({"type": "text", "name": "general",
+        "permissions": {"view": ["user"], "send": ["user"], "delete": ["admin", "moderator"]},
+        "description": "General chat channel for everyone"});
+    let mut expected = general.clone();
+    expected["last_message"] = Value::Null;
+    let reply = c.request(json!({"cmd": "channels_get", "listener": "c"})).await;
+    assert_eq!(reply, json!({"cmd": "channels_get", "val": [expected], "listener": "c"}));
+    let m = c.request(json!({"cmd": "message_new", "channel": "general", "content": "x"})).await;
+    let reply = c.request(json!({"cmd": "channels_get"})).await;
+    assert_eq!(reply["val"][0]["last_message"], m["message"]["timestamp"]);
+}
+
+async fn ping_answers_pong(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    assert_eq!(c.request(json!({"cmd": "ping", "listener": 7})).await, json!({"cmd": "pong", "val": "pong"}));
+    assert_eq!(
+        c.request(json!({"cmd": "ping", "listener": "p"})).await,
+        json!({"cmd": "pong", "val": "pong", "listener": "p"})
+    );
+}
+
+backend_tests!(
+    a_message_reaches_every_viewer_and_the_sender_gets_its_listener,
+    users_who_cannot_view_receive_nothing,
+    message_new_validates_in_the_original_order,
+    replies_carry_the_author_and_ping,
+    history_pages_like_the_original,
+    history_survives_a_restart,
+    channels_get_lists_the_defaults_with_last_message,
+    ping_answers_pong,
+);
