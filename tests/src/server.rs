@@ -35,6 +35,7 @@ pub struct TestServer {
     pub addr: String,
     child: Option<Child>,
     storage_url: String,
+    backend: Backend,
 }
 
 fn merge(into: &mut Value, over: &Value) {
@@ -75,7 +76,7 @@ impl TestServer {
         let rotur = MockRotur::start().await;
         let storage_url = match &backend {
             Backend::Sqlite => "sqlite://data/originchats.db".to_owned(),
-            Backend::Postgres(_) => panic!("Postgres backend is not wired into the harness yet"),
+            Backend::Postgres(admin) => crate::pg::fresh_database(admin).await,
         };
         let mut config = json!({
             "websocket": {"host": "127.0.0.1", "port": 0},
@@ -88,7 +89,7 @@ impl TestServer {
         });
         merge(&mut config, &overrides);
         std::fs::write(dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-        let mut server = Self { dir, rotur, addr: String::new(), child: None, storage_url };
+        let mut server = Self { dir, rotur, addr: String::new(), child: None, storage_url, backend };
         server.spawn();
         server
     }
@@ -165,10 +166,15 @@ impl TestServer {
         Client::connect(&self.ws_url()).await
     }
 
-    /// A client logged in as `name` (Rotur id `USR:<name>`), past `ready`.
+    /// A client logged in as `name` (Rotur id `USR:<name>`), past `ready` and past the
+    /// login's own broadcasts: a ping round trip on the same connection guarantees the
+    /// server finished the login (requests on one connection are handled in order), so
+    /// every other client already has this login's `user_join`/`user_connect` queued.
+    /// Packets that arrived before the `pong` are discarded.
     pub async fn login(&self, name: &str) -> Client {
         let mut c = self.connect().await;
         c.auth(&format!("good:USR:{name}:{name}")).await;
+        c.sync().await;
         c
     }
 }
@@ -176,5 +182,8 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill();
+        if let Backend::Postgres(admin) = &self.backend {
+            crate::pg::drop_database(admin, &self.storage_url);
+        }
     }
 }

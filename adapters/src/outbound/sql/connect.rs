@@ -54,7 +54,62 @@ fn mask_password(url: &str) -> String {
     }
 }
 
+/// A Postgres URL pointing at the maintenance database `postgres` of the same server,
+/// and the name of the database the original URL names.
+fn maintenance_url(url: &str) -> Option<(String, String)> {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = head.find("://")? + 3;
+    let slash = head[scheme_end..].find('/')? + scheme_end;
+    let name = head[slash + 1..].to_owned();
+    if name.is_empty() {
+        return None;
+    }
+    let mut admin = format!("{}/postgres", &head[..slash]);
+    if let Some(q) = query {
+        admin = format!("{admin}?{q}");
+    }
+    Some((admin, name))
+}
+
+/// Creates the Postgres database named by `url` when it does not exist yet.
+async fn ensure_postgres_database(url: &str) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{Connection, PgConnection, Row};
+    let Some((admin, name)) = maintenance_url(url) else { return Ok(()) };
+    if name == "postgres" {
+        return Ok(());
+    }
+    let mut conn = match PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot reach the maintenance database; assuming the database exists");
+            return Ok(());
+        }
+    };
+    let exists = sea_orm::sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut conn)
+        .await?
+        .map(|row| row.len() == 1)
+        .unwrap_or(false);
+    if !exists {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        match sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => tracing::info!(database = %name, "created the Postgres database"),
+            Err(e) => tracing::warn!(error = %e, database = %name, "could not create the Postgres database"),
+        }
+    }
+    let _ = conn.close().await;
+    Ok(())
+}
+
 /// Connects, applies every pending migration and returns the connection.
+/// A missing Postgres database is created first when the user may.
 pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
     let mut opts = match url {
         StorageUrl::Sqlite(path) => {
@@ -72,6 +127,7 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
             o
         }
         StorageUrl::Postgres(u) => {
+            ensure_postgres_database(u).await?;
             let mut o = ConnectOptions::new(u.clone());
             o.max_connections(16);
             o
@@ -81,6 +137,16 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
     let db = Database::connect(opts).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Identifies the schema: changes whenever a migration is added.
+pub fn schema_version() -> String {
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for b in names.join(",").bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    format!("{}_{hash:016x}", names.len())
 }
 
 #[cfg(test)]
@@ -98,5 +164,10 @@ mod tests {
         assert!(StorageUrl::parse("mysql://x", base).is_err());
         let pg = StorageUrl::parse("postgres://u:secret@h:5432/db", base).unwrap();
         assert_eq!(pg.masked(), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            maintenance_url("postgres://u@h:5432/chat?sslmode=disable"),
+            Some(("postgres://u@h:5432/postgres?sslmode=disable".into(), "chat".into()))
+        );
+        assert_eq!(maintenance_url("postgres://u@h:5432"), None);
     }
 }

@@ -18,7 +18,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
-pub use connect::{StorageUrl, connect};
+pub use connect::{StorageUrl, connect, schema_version};
 use entities::{channels, messages, meta, roles, users};
 use records::*;
 
