@@ -6,6 +6,7 @@ use std::sync::Arc;
 use adapters::inbound::websocket::{Listener, serve};
 use adapters::inbound::wire::JsonEncoder;
 use adapters::outbound::auth::{MockAuth, RoturAuth};
+use adapters::outbound::cache::CachedStore;
 use adapters::outbound::sql::{SqlStore, connect};
 use adapters::outbound::system::{RandomIds, SystemClock};
 use anyhow::Context;
@@ -55,7 +56,7 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     }
     let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
     tracing::info!(storage = %cfg.storage.masked(), "storage ready");
-    let store: Arc<dyn Store> = Arc::new(SqlStore::new(db));
+    let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
     if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
         tracing::info!("created the default roles and channels");
     }

@@ -7,6 +7,7 @@ mod connect;
 mod entities;
 mod migration;
 pub mod records;
+mod writer;
 
 use application::ports::{
     ChannelRepository, MessageRepository, RoleRepository, Store, StoreError, StoreResult, UserRepository,
@@ -26,6 +27,8 @@ use records::*;
 #[derive(Clone)]
 pub struct SqlStore {
     db: DatabaseConnection,
+    writer: writer::MessageWriter,
+    channel_seqs: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<String, i64>>>,
 }
 
 fn err(e: DbErr) -> StoreError {
@@ -33,9 +36,14 @@ fn err(e: DbErr) -> StoreError {
 }
 
 impl SqlStore {
-    /// Wraps a migrated connection.
+    /// Wraps a migrated connection and starts its group-commit writer (needs a runtime).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { writer: writer::MessageWriter::spawn(db.clone()), db, channel_seqs: Default::default() }
+    }
+
+    /// Forgets cached channel ids (after a channel is renamed or deleted).
+    pub fn forget_channel_ids(&self) {
+        self.channel_seqs.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// The underlying connection.
@@ -170,8 +178,7 @@ impl ChannelRepository for SqlStore {
 impl MessageRepository for SqlStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
         let seq = self.channel_seq(channel).await?.ok_or_else(|| StoreError(format!("no channel {channel}")))?;
-        Self::message_row(seq, message).insert(&self.db).await.map_err(err)?;
-        Ok(())
+        self.writer.append(Self::message_row(seq, message)).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {

@@ -1,0 +1,211 @@
+//! A caching decorator over any [`Store`] (moka): users by id, the user list, roles and
+//! channels are served from memory and invalidated by every write that goes through it.
+//!
+//! A read that raced with a write never re-inserts stale data: each cache has a generation
+//! counter bumped on invalidation, and a loaded value is only kept if the generation did
+//! not move while it was being read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use application::ports::{ChannelRepository, MessageRepository, RoleRepository, Store, StoreResult, UserRepository};
+use async_trait::async_trait;
+use domain::{Channel, Message, Role, User, UserId};
+use moka::future::Cache;
+
+/// Entries live at most this long even without writes (bounds drift from out-of-band edits).
+const TTL: Duration = Duration::from_secs(300);
+
+struct Slot<K, V> {
+    cache: Cache<K, V>,
+    generation: AtomicU64,
+}
+
+impl<K, V> Slot<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + Clone + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(capacity: u64) -> Self {
+        Self { cache: Cache::builder().max_capacity(capacity).time_to_live(TTL).build(), generation: AtomicU64::new(0) }
+    }
+
+    async fn get_or_load<F, Fut>(&self, key: K, load: F) -> StoreResult<V>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = StoreResult<V>>,
+    {
+        if let Some(v) = self.cache.get(&key).await {
+            return Ok(v);
+        }
+        let before = self.generation.load(Ordering::Acquire);
+        let value = load().await?;
+        if self.generation.load(Ordering::Acquire) == before {
+            self.cache.insert(key, value.clone()).await;
+        }
+        Ok(value)
+    }
+
+    async fn invalidate(&self, key: &K) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate(key).await;
+    }
+
+    fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate_all();
+    }
+}
+
+/// A [`Store`] with hot reads cached.
+pub struct CachedStore {
+    inner: Arc<dyn Store>,
+    users: Slot<UserId, Option<User>>,
+    user_list: Slot<(), Arc<Vec<User>>>,
+    roles: Slot<(), Arc<Vec<Role>>>,
+    channels: Slot<(), Arc<Vec<Channel>>>,
+}
+
+impl CachedStore {
+    /// Wraps a store.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner, users: Slot::new(100_000), user_list: Slot::new(1), roles: Slot::new(1), channels: Slot::new(1) }
+    }
+
+    async fn forget_user(&self, id: &UserId) {
+        self.users.invalidate(id).await;
+        self.user_list.invalidate(&()).await;
+    }
+
+    /// Drops every cached entry (after out-of-band changes such as an import).
+    pub fn clear(&self) {
+        self.users.invalidate_all();
+        self.user_list.invalidate_all();
+        self.roles.invalidate_all();
+        self.channels.invalidate_all();
+    }
+
+    async fn role_list(&self) -> StoreResult<Arc<Vec<Role>>> {
+        self.roles.get_or_load((), || async { Ok(Arc::new(self.inner.roles().await?)) }).await
+    }
+
+    async fn channel_list(&self) -> StoreResult<Arc<Vec<Channel>>> {
+        self.channels.get_or_load((), || async { Ok(Arc::new(self.inner.channels().await?)) }).await
+    }
+}
+
+#[async_trait]
+impl UserRepository for CachedStore {
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.users.get_or_load(id.clone(), || self.inner.user(id)).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        self.inner.user_by_name(name).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        let list = self.user_list.get_or_load((), || async { Ok(Arc::new(self.inner.users().await?)) }).await?;
+        Ok(list.as_ref().clone())
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let result = self.inner.insert_user(user).await;
+        self.forget_user(&user.id).await;
+        result
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let result = self.inner.update_user(user).await;
+        self.forget_user(&user.id).await;
+        result
+    }
+}
+
+#[async_trait]
+impl RoleRepository for CachedStore {
+    async fn roles(&self) -> StoreResult<Vec<Role>> {
+        Ok(self.role_list().await?.as_ref().clone())
+    }
+
+    async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
+        Ok(self.role_list().await?.iter().find(|r| r.name == name).cloned())
+    }
+}
+
+#[async_trait]
+impl ChannelRepository for CachedStore {
+    async fn channels(&self) -> StoreResult<Vec<Channel>> {
+        Ok(self.channel_list().await?.as_ref().clone())
+    }
+
+    async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
+        Ok(self.channel_list().await?.iter().find(|c| c.name == name).cloned())
+    }
+}
+
+#[async_trait]
+impl MessageRepository for CachedStore {
+    async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
+        self.inner.append_message(channel, message).await
+    }
+
+    async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.messages_page(channel, skip_newest, limit).await
+    }
+
+    async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.messages_before(channel, before_id, limit).await
+    }
+
+    async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
+        self.inner.message(channel, id).await
+    }
+
+    async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
+        self.inner.last_message_time(channel).await
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {
+        let seeded = self.inner.seed_defaults(roles, channels).await;
+        self.clear();
+        seeded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn writes_through_the_cache_are_seen_at_once() {
+        let inner = Arc::new(MemoryStore::new());
+        let cached = CachedStore::new(inner.clone());
+        let mut u = User::new(UserId("1".into()), "a".into(), vec!["user".into()], vec![]);
+        assert_eq!(cached.user(&u.id).await.unwrap(), None);
+        cached.insert_user(&u).await.unwrap();
+        assert_eq!(cached.user(&u.id).await.unwrap().unwrap().roles, vec!["user"]);
+        u.roles.insert(0, "owner".into());
+        cached.update_user(&u).await.unwrap();
+        assert_eq!(cached.user(&u.id).await.unwrap().unwrap().roles, vec!["owner", "user"]);
+        assert_eq!(cached.users().await.unwrap()[0].roles, vec!["owner", "user"]);
+    }
+
+    #[tokio::test]
+    async fn reads_are_served_from_memory() {
+        let inner = Arc::new(MemoryStore::new());
+        let cached = CachedStore::new(inner.clone());
+        let u = User::new(UserId("1".into()), "a".into(), vec![], vec![]);
+        cached.insert_user(&u).await.unwrap();
+        assert!(cached.user(&u.id).await.unwrap().is_some());
+        let mut changed = u.clone();
+        changed.roles = vec!["x".into()];
+        inner.update_user(&changed).await.unwrap();
+        assert_eq!(cached.user(&u.id).await.unwrap().unwrap().roles, Vec::<String>::new(), "served from cache");
+    }
+}
