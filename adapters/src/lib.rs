@@ -5,6 +5,8 @@
 //!   [`inbound::websocket`] serves WebSocket and plain HTTP on one port.
 //! - [`outbound`]: driven adapters. SQL storage (sea-orm over SQLite or Postgres), an
 //!   in-memory store, Rotur and mock auth, system clock and ids.
+//! - [`legacy`]: reading an original (Python) server's data folder for `originchats import`.
 
 pub mod inbound;
+pub mod legacy;
 pub mod outbound;

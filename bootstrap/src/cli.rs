@@ -1,4 +1,5 @@
-//! Command line: `originchats [--config PATH]` runs the server; `setup` writes a config.
+//! Command line: `originchats [--config PATH]` runs the server; `setup` writes a config;
+//! `import --from FOLDER [--merge]` imports an original server's data.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +27,15 @@ pub enum Command {
     Run,
     /// Create config.json interactively, or from flags when stdin is not a terminal.
     Setup(Box<SetupAnswers>),
+    /// Import an original (Python) server's data into the configured store (docs/import.md).
+    Import {
+        /// The original server's folder (the one holding `db/`), or its `db/` folder.
+        #[arg(long, value_name = "FOLDER")]
+        from: PathBuf,
+        /// Add to a database that already holds data; existing records are kept as they are.
+        #[arg(long)]
+        merge: bool,
+    },
 }
 
 /// Entry point of the binary.
@@ -37,6 +47,7 @@ pub fn main() -> ExitCode {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.json"));
             crate::config::setup::run(&path, &answers).map(|p| println!("Wrote {}", p.display()))
         }
+        Command::Import { from, merge } => crate::import::run(cli.config, &from, merge),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

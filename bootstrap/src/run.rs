@@ -18,7 +18,7 @@ use crate::config::{self, AuthMode, Config};
 
 /// Finds or creates the config file: the given path, else ./config.json, written with
 /// the complete defaults when it does not exist.
-fn config_path(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn config_path(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p);
     }
@@ -56,6 +56,9 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     }
     let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
     tracing::info!(storage = %cfg.storage.masked(), "storage ready");
+    if let Some(from) = &cfg.import_from {
+        crate::import::at_start(&SqlStore::new(db.clone()), from, &cfg.base_dir).await?;
+    }
     let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
     if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
         tracing::info!("created the default roles and channels");

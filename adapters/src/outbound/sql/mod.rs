@@ -5,6 +5,8 @@
 
 mod connect;
 mod entities;
+mod import;
+pub mod import_tables;
 mod migration;
 pub mod records;
 mod writer;
@@ -21,6 +23,7 @@ use sea_orm::{
 
 pub use connect::{StorageUrl, connect, schema_version};
 use entities::{channels, messages, meta, roles, users};
+pub use import::{ImportCounts, ImportError, ImportOptions, PendingImport, Staged, record_key};
 use records::*;
 
 /// A store over a sea-orm connection.

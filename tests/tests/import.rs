@@ -1,0 +1,358 @@
+//! `originchats import --from <original folder> [--merge]` and `storage.import_from`, run
+//! on the real binary against fixture folders written the way the original writes them
+//! (data-model.md §7), then checked over WebSocket (decisions.md §21–22).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use originchats_tests::server::server_binary;
+use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use serde_json::{Value, json};
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+/// One stored message line, compact like the original's NDJSON.
+fn line(id: &str, user: &str, content: &str, ts: f64, extra: Value) -> String {
+    let mut m =
+        json!({"user": user, "content": content, "timestamp": ts, "type": "message", "pinned": false, "id": id});
+    if let (Some(m), Some(x)) = (m.as_object_mut(), extra.as_object()) {
+        m.extend(x.clone());
+    }
+    m.to_string()
+}
+
+/// A complete original server folder: users (one legacy record keyed by username), roles,
+/// channels, NDJSON and legacy-array message files with pins, replies and reactions, a bad
+/// line, an orphan message file, emojis, push subscriptions, VAPID keys and an asset.
+fn write_original(root: &Path) {
+    let db = root.join("db");
+    for d in ["channels", "serverEmojis", "serverAssets"] {
+        std::fs::create_dir_all(db.join(d)).unwrap();
+    }
+    std::fs::create_dir_all(root.join("vapid")).unwrap();
+    let users = json!({
+        "USR:alice": {"roles": ["owner", "user"], "username": "alice", "validator": "old"},
+        "USR:bob": {"roles": ["user"], "username": "bob"},
+        "carol": {"roles": ["user"]}
+    });
+    std::fs::write(db.join("users.json"), pretty(&users)).unwrap();
+    let roles = json!({
+        "owner": {"description": "Server owner with ultimate permissions.", "color": "#9400D3"},
+        "admin": {"description": "Administrator role with full permissions.", "color": "#FF0000"},
+        "user": {"description": "Regular user role with standard permissions.", "color": "#FFFFFF"},
+        "helper": {"color": "#00FF00", "hoisted": true}
+    });
+    std::fs::write(db.join("roles.json"), pretty(&roles)).unwrap();
+    let channels = json!([
+        {"type": "text", "name": "general", "description": "General chat channel for everyone",
+         "permissions": {"view": ["user"], "send": ["user"], "delete": ["admin", "moderator"]}},
+        {"type": "separator", "name": "sep", "size": 10, "permissions": {"view": ["user"]}},
+        {"type": "text", "name": "news", "permissions": {"view": ["user"], "send": ["owner"]}},
+        {"type": "voice", "name": "talk", "permissions": {"view": ["user"]}}
+    ]);
+    std::fs::write(db.join("channels.json"), pretty(&channels)).unwrap();
+    let general = [
+        line("g1", "USR:alice", "hello", 1_700_000_000.5, json!({"pinned": true})),
+        line(
+            "g2",
+            "USR:bob",
+            "hi alice",
+            1_700_000_001.25,
+            json!({"reply_to": {"id": "g1", "user": "USR:alice"}, "ping": false}),
+        ),
+        "{\"user\":\"USR:bob\",\"content\":\"trunc".to_owned(),
+        String::new(),
+        line(
+            "g3",
+            "carol",
+            "héllo 👋",
+            1_700_000_002.0,
+            json!({"reactions": {"👍": ["USR:alice", "USR:bob"]}, "edited": true}),
+        ),
+    ];
+    std::fs::write(db.join("channels/general.json"), general.join("\n")).unwrap();
+    let news = format!("[{}]", line("n1", "USR:gone", "from a deleted user", 1.0, json!({})));
+    std::fs::write(db.join("channels/news.json"), news).unwrap();
+    std::fs::write(db.join("channels/talk.json"), "").unwrap();
+    std::fs::write(db.join("channels/removed.json"), line("r1", "USR:bob", "lost", 3.0, json!({}))).unwrap();
+    let emojis = json!({"0": {"name": "blob", "fileName": "0.png"}});
+    std::fs::write(db.join("serverEmojis.json"), pretty(&emojis)).unwrap();
+    std::fs::write(db.join("serverEmojis/0.png"), b"\x89PNG\r\n\x1a\nblob").unwrap();
+    std::fs::write(db.join("serverAssets/icon.png"), b"\x89PNG\r\n\x1a\nicon").unwrap();
+    let push = json!({"alice": [{"endpoint": "https://push.example/a", "p256dh": "BKEY", "auth": "AUTH"}]});
+    std::fs::write(db.join("push_subscriptions.json"), pretty(&push)).unwrap();
+    std::fs::write(root.join("vapid/private_key.pem"), "-----BEGIN PRIVATE KEY-----\nX\n-----END PRIVATE KEY-----\n")
+        .unwrap();
+    std::fs::write(root.join("vapid/vapid_config.json"), r#"{"public_key_b64":"BPUB","claims_email":"mailto:a@b.c"}"#)
+        .unwrap();
+}
+
+/// Runs `originchats --config <server>/config.json import --from <from> [--merge]`.
+async fn import(server: &Path, from: &Path, merge: bool) -> Output {
+    let (server, from) = (server.to_path_buf(), from.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(server_binary());
+        cmd.arg("--config").arg(server.join("config.json")).arg("import").arg("--from").arg(&from);
+        if merge {
+            cmd.arg("--merge");
+        }
+        cmd.current_dir(&server)
+            .env_remove("ORIGINCHATS_DATABASE_URL")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run originchats import")
+    })
+    .await
+    .unwrap()
+}
+
+/// stdout and stderr together.
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn succeeded(o: &Output) -> String {
+    let t = text(o);
+    assert!(o.status.success(), "import failed ({}):\n{t}", o.status);
+    t
+}
+
+async fn history(c: &mut Client, channel: &str) -> Vec<Value> {
+    c.sync().await;
+    let reply = c.request(json!({"cmd": "messages_get", "channel": channel})).await;
+    assert_eq!(reply["cmd"], "messages_get", "{reply}");
+    reply["messages"].as_array().cloned().unwrap_or_default()
+}
+
+async fn channel_names(c: &mut Client) -> Vec<String> {
+    c.sync().await;
+    let reply = c.request(json!({"cmd": "channels_get"})).await;
+    reply["val"].as_array().unwrap().iter().filter_map(|ch| ch["name"].as_str().map(str::to_owned)).collect()
+}
+
+fn ids(messages: &[Value]) -> Vec<&str> {
+    messages.iter().map(|m| m["id"].as_str().unwrap()).collect()
+}
+
+async fn a_complete_original_is_imported_and_served(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+
+    let out = succeeded(&import(s.path(), src.path(), false).await);
+    for expected in [
+        "users               3",
+        "roles               4",
+        "channels            4",
+        "messages            4 (1 pinned, 1 replies, 2 reactions)",
+        "custom emojis       1",
+        "push subscriptions  1",
+        "VAPID key files     2",
+        "server assets       1",
+        "default roles and channels were replaced",
+        "db/channels/general.json:3: not valid JSON",
+        "db/channels/removed.json: no channel \"removed\"",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    assert!(s.path().join("db/serverEmojis/0.png").is_file());
+    assert!(s.path().join("db/serverAssets/icon.png").is_file());
+    assert!(s.path().join("vapid/private_key.pem").is_file());
+    assert!(s.path().join("vapid/vapid_config.json").is_file());
+
+    let again = import(s.path(), src.path(), false).await;
+    assert!(succeeded(&again).contains("already imported"), "{}", text(&again));
+
+    s.restart();
+    let mut alice = s.login("alice").await;
+    assert_eq!(alice.ready.as_ref().unwrap()["user"]["roles"], json!(["owner", "user"]));
+    assert_eq!(channel_names(&mut alice).await, ["general", "sep", "news", "talk"]);
+    let general = history(&mut alice, "general").await;
+    assert_eq!(ids(&general), ["g1", "g2", "g3"]);
+    assert_eq!(general[0]["user"], "alice");
+    assert_eq!(general[0]["pinned"], true);
+    assert_eq!(general[0]["timestamp"], 1_700_000_000.5);
+    assert_eq!(general[1]["reply_to"], json!({"id": "g1", "user": "alice"}));
+    assert_eq!(general[1]["ping"], false);
+    assert_eq!(general[2]["user"], "carol", "a legacy record keyed by username shows its key");
+    assert_eq!(general[2]["content"], "héllo 👋");
+    assert_eq!(general[2]["reactions"], json!({"👍": ["alice", "bob"]}));
+    assert_eq!(general[2]["edited"], true);
+    let news = history(&mut alice, "news").await;
+    assert_eq!(news[0]["user"], "USR:gone", "authors that no longer exist show their id");
+    alice.close().await;
+
+    // The server has changed data since (alice logged in); the same source is still a no-op.
+    s.kill();
+    let third = import(s.path(), src.path(), false).await;
+    assert!(succeeded(&third).contains("already imported"), "{}", text(&third));
+    s.restart();
+    let mut bob = s.login("bob").await;
+    assert_eq!(ids(&history(&mut bob, "general").await), ["g1", "g2", "g3"]);
+}
+
+async fn a_database_with_real_data_is_refused_unless_merged(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    let mut dave = s.login("dave").await;
+    dave.sync().await;
+    dave.send(json!({"cmd": "message_new", "channel": "general", "content": "mine"})).await;
+    assert_eq!(dave.expect_cmd("message_new").await["message"]["content"], "mine");
+    dave.close().await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+
+    let refused = import(s.path(), src.path(), false).await;
+    assert!(!refused.status.success(), "{}", text(&refused));
+    let why = text(&refused);
+    assert!(why.contains("already holds data") && why.contains("--merge"), "{why}");
+    assert!(!s.path().join("vapid").exists(), "a refused import puts no files in place");
+    s.restart();
+    let mut dave = s.login("dave").await;
+    assert_eq!(history(&mut dave, "general").await.len(), 1);
+    assert_eq!(channel_names(&mut dave).await, ["general"]);
+    dave.close().await;
+
+    s.kill();
+    let merged = succeeded(&import(s.path(), src.path(), true).await);
+    assert!(merged.contains("channels            3 (1 already there)"), "{merged}");
+    assert!(merged.contains("messages            4"), "{merged}");
+    s.restart();
+    let mut alice = s.login("alice").await;
+    let general = history(&mut alice, "general").await;
+    let contents: Vec<_> = general.iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["mine", "hello", "hi alice", "héllo 👋"]);
+    assert_eq!(channel_names(&mut alice).await, ["general", "sep", "news", "talk"]);
+}
+
+async fn an_unparsable_users_file_aborts_with_nothing_written(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    std::fs::write(src.path().join("db/users.json"), "{\"USR:alice\": {\"roles\": [\"own").unwrap();
+    let out = import(s.path(), src.path(), false).await;
+    assert!(!out.status.success(), "{}", text(&out));
+    let why = text(&out);
+    assert!(why.contains("db/users.json") && why.contains("nothing was written"), "{why}");
+    assert!(!s.path().join("vapid").exists());
+    assert!(!s.path().join("db/serverEmojis/0.png").exists());
+    s.restart();
+    let mut bob = s.login("bob").await;
+    assert_eq!(channel_names(&mut bob).await, ["general"], "the defaults are untouched");
+    assert!(history(&mut bob, "general").await.is_empty());
+}
+
+async fn bad_lines_are_reported_with_file_and_line(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    let general = [
+        line("a", "USR:bob", "one", 1.0, json!({})),
+        "{\"user\": \"USR:bob\", \"content\": \"no id\", \"timestamp\": 2}".to_owned(),
+        "[]".to_owned(),
+        String::new(),
+        "   ".to_owned(),
+        line("a", "USR:bob", "same id again", 3.0, json!({})),
+        "not json at all".to_owned(),
+        line("b", "USR:bob", "two", 4.0, json!({})),
+    ];
+    std::fs::write(src.path().join("db/channels/general.json"), general.join("\n")).unwrap();
+    std::fs::write(src.path().join("db/channels/news.json"), "\u{1}\u{2} binary garbage\n{{{").unwrap();
+    let out = succeeded(&import(s.path(), src.path(), false).await);
+    for expected in [
+        "db/channels/general.json:2: no message `id`; skipped",
+        "db/channels/general.json:3: not a message object (an array); skipped",
+        "db/channels/general.json:6: message id a already used at 1; skipped",
+        "db/channels/general.json:7: not valid JSON",
+        "db/channels/news.json: cannot be parsed",
+        "imported as empty",
+        "messages            2",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    s.restart();
+    let mut bob = s.login("bob").await;
+    let general = history(&mut bob, "general").await;
+    assert_eq!(ids(&general), ["a", "b"]);
+    assert_eq!(general[0]["content"], "one");
+    assert!(history(&mut bob, "news").await.is_empty());
+}
+
+/// Writes an original whose `general` channel holds `n` messages.
+fn write_big_original(root: &Path, n: usize) {
+    write_original(root);
+    let mut text = String::with_capacity(n * 150);
+    for i in 0..n {
+        if i > 0 {
+            text.push('\n');
+        }
+        let reactions = if i % 10 == 0 { json!({"reactions": {"🔥": ["USR:bob"]}}) } else { json!({}) };
+        text.push_str(&line(
+            &format!("m{i:06}"),
+            "USR:alice",
+            &format!("message number {i}"),
+            1.6e9 + i as f64,
+            reactions,
+        ));
+    }
+    std::fs::write(root.join("db/channels/general.json"), text).unwrap();
+}
+
+async fn a_hundred_thousand_messages_are_imported_in_batches(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_big_original(src.path(), 100_000);
+    let started = Instant::now();
+    let out = succeeded(&import(s.path(), src.path(), false).await);
+    let took = started.elapsed();
+    eprintln!("imported 100000 messages in {took:?}");
+    assert!(out.contains("messages            100001 (0 pinned, 0 replies, 10000 reactions)"), "{out}");
+    // About 6 s on an idle 2-core machine in a debug build; the bound only catches a
+    // pathological slowdown (such as a per-batch network stall) on a busy machine.
+    assert!(took < Duration::from_secs(90), "too slow: {took:?}");
+    s.restart();
+    let mut alice = s.login("alice").await;
+    let newest = history(&mut alice, "general").await;
+    assert_eq!(newest.len(), 100);
+    assert_eq!(newest[99]["id"], "m099999");
+    assert_eq!(newest[99]["content"], "message number 99999");
+    assert_eq!(newest[90]["reactions"], json!({"🔥": ["bob"]}));
+    alice.sync().await;
+    let oldest =
+        alice.request(json!({"cmd": "messages_get", "channel": "general", "start": 99_950, "limit": 50})).await;
+    assert_eq!(oldest["messages"][0]["id"], "m000000", "{oldest}");
+    s.kill();
+    let again = import(s.path(), src.path(), false).await;
+    assert!(succeeded(&again).contains("already imported"));
+}
+
+async fn import_from_in_the_config_runs_on_first_start_only(b: Backend) {
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    let from: PathBuf = src.path().to_path_buf();
+    let mut s = TestServer::start_with(b, json!({"storage": {"import_from": from}})).await;
+    let mut alice = s.login("alice").await;
+    assert_eq!(ids(&history(&mut alice, "general").await), ["g1", "g2", "g3"]);
+    alice.close().await;
+    assert!(s.path().join("db/serverEmojis/0.png").is_file());
+    s.restart();
+    let mut bob = s.login("bob").await;
+    assert_eq!(ids(&history(&mut bob, "general").await), ["g1", "g2", "g3"], "not imported twice");
+    assert!(s.log().contains("already holds data"), "{}", s.log());
+}
+
+backend_tests!(
+    a_complete_original_is_imported_and_served,
+    a_database_with_real_data_is_refused_unless_merged,
+    an_unparsable_users_file_aborts_with_nothing_written,
+    bad_lines_are_reported_with_file_and_line,
+    a_hundred_thousand_messages_are_imported_in_batches,
+    import_from_in_the_config_runs_on_first_start_only,
+);
