@@ -6,9 +6,21 @@ mod auth;
 mod channels;
 mod connection;
 mod fanout;
+mod lists;
 mod messages;
+mod moderation;
+mod pings;
+mod reactions;
+mod reading;
+mod roles;
+mod server;
+mod typing;
+mod users;
 
-pub use messages::{HistoryStart, NewMessage};
+pub use channels::{ChannelChanges, NewChannel, valid_channel_name};
+pub use messages::{EditMessage, HistoryStart, NewMessage};
+pub use pings::pings;
+pub use roles::{RoleChanges, permissions_of};
 
 use domain::rate_limit::Denial;
 
