@@ -2,7 +2,7 @@
 
 use domain::{Channel, ChannelKind, Extras, PermissionMap};
 
-use super::{CommandResult, Reply};
+use super::{CommandResult, Pushes, Reply};
 use crate::{App, AppError, Packet, Session};
 
 /// Input of `channel_create`, falsy values mapped to `None`.
@@ -72,8 +72,7 @@ impl App {
         if !self.store.insert_channel(&channel).await? {
             return Err(AppError::ChannelExists.into());
         }
-        self.push_channel_lists().await;
-        Ok(Reply::Packet(Packet::ChannelCreated(Box::new(channel))))
+        Ok(Reply::then(Packet::ChannelCreated(Box::new(channel)), Pushes::CHANNELS))
     }
 
     /// `channel_update`.
@@ -111,8 +110,7 @@ impl App {
         if !self.store.update_channel(&current, &channel).await? {
             return Err(AppError::ChannelNotFound.into());
         }
-        self.push_channel_lists().await;
-        Ok(Reply::Packet(Packet::ChannelUpdated(Box::new(channel))))
+        Ok(Reply::then(Packet::ChannelUpdated(Box::new(channel)), Pushes::CHANNELS))
     }
 
     /// `channel_move`.
@@ -129,10 +127,8 @@ impl App {
             return Err(AppError::PositionInvalid.into());
         }
         let moved = self.store.move_channel(&name, position as usize).await?;
-        if moved {
-            self.push_channel_lists().await;
-        }
-        Ok(Reply::Packet(Packet::ChannelMoved { name, position, moved }))
+        let pushes = if moved { Pushes::CHANNELS } else { Pushes::default() };
+        Ok(Reply::then(Packet::ChannelMoved { name, position, moved }, pushes))
     }
 
     /// `channel_delete` (exact name, else the first case-insensitive match).
@@ -150,7 +146,6 @@ impl App {
         if !self.store.delete_channel(&actual).await? {
             return Err(AppError::ChannelNotFound.into());
         }
-        self.push_channel_lists().await;
-        Ok(Reply::Packet(Packet::ChannelDeleted(actual)))
+        Ok(Reply::then(Packet::ChannelDeleted(actual), Pushes::CHANNELS))
     }
 }

@@ -22,15 +22,6 @@ impl App {
         }
     }
 
-    /// Pushes `roles_list` and `users_list` (colours follow roles) to everyone.
-    pub async fn push_role_lists(&self) {
-        match self.store.roles().await {
-            Ok(roles) => self.hub.send_all_authenticated(&Packet::RolesList(roles)),
-            Err(e) => tracing::error!(error = %e, "roles_list push failed"),
-        }
-        self.push_user_list().await;
-    }
-
     /// The channels `user` may see, with server-added fields.
     pub(crate) async fn channel_views(&self, user: &domain::User) -> Result<Vec<ChannelView>, AppError> {
         let mut views = vec![];
@@ -49,6 +40,22 @@ impl App {
             views.push(view);
         }
         Ok(views)
+    }
+
+    /// Runs the pushes a command asked for.
+    pub async fn run_pushes(&self, pushes: super::Pushes) {
+        if pushes.roles {
+            match self.store.roles().await {
+                Ok(roles) => self.hub.send_all_authenticated(&Packet::RolesList(roles)),
+                Err(e) => tracing::error!(error = %e, "roles_list push failed"),
+            }
+        }
+        if pushes.users || pushes.roles {
+            self.push_user_list().await;
+        }
+        if pushes.channels {
+            self.push_channel_lists().await;
+        }
     }
 
     /// Pushes each authenticated connection its own `channels_get` list.

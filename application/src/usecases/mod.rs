@@ -33,6 +33,37 @@ pub enum Reply {
     Packet(Packet),
     /// Nothing more: any answer already went out through the hub.
     Done,
+    /// A packet for the sender (if any), then refreshed lists for everyone.
+    Then(Option<Packet>, Pushes),
+}
+
+/// Which live lists to push after a command's reply (protocol.md §8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pushes {
+    /// `users_list` to everyone.
+    pub users: bool,
+    /// `roles_list` (and `users_list`, whose colours follow roles) to everyone.
+    pub roles: bool,
+    /// Each connection's own `channels_get`.
+    pub channels: bool,
+}
+
+impl Pushes {
+    /// Users changed.
+    pub const USERS: Self = Self { users: true, roles: false, channels: false };
+    /// Roles changed.
+    pub const ROLES: Self = Self { users: true, roles: true, channels: false };
+    /// Channels changed.
+    pub const CHANNELS: Self = Self { users: false, roles: false, channels: true };
+    /// A user's roles changed: their standing and what they may see.
+    pub const MEMBERSHIP: Self = Self { users: true, roles: false, channels: true };
+}
+
+impl Reply {
+    /// A reply followed by list pushes.
+    pub fn then(packet: Packet, pushes: Pushes) -> Self {
+        Self::Then(Some(packet), pushes)
+    }
 }
 
 /// Why a command did not go through.

@@ -3,7 +3,7 @@
 use domain::user::PROTECTED_ROLES;
 use domain::{MentionRule, RawJson, Role};
 
-use super::{CommandResult, Reply};
+use super::{CommandResult, Pushes, Reply};
 use crate::{App, AppError, Packet, Session};
 
 /// Fields of `role_create` / `role_update`, already filtered by the wire layer
@@ -63,8 +63,7 @@ impl App {
         if !self.store.insert_role(&role).await? {
             return Err(AppError::RoleExists.into());
         }
-        self.push_role_lists().await;
-        Ok(Reply::Packet(Packet::RoleCreated(name)))
+        Ok(Reply::then(Packet::RoleCreated(name), Pushes::ROLES))
     }
 
     /// `role_update` (owner only).
@@ -76,8 +75,7 @@ impl App {
         if !self.store.update_role(&role).await? {
             return Err(AppError::RoleNotFound.into());
         }
-        self.push_role_lists().await;
-        Ok(Reply::Packet(Packet::RoleUpdated(name)))
+        Ok(Reply::then(Packet::RoleUpdated(name), Pushes::ROLES))
     }
 
     /// `role_delete` (owner only): not protected, held by no one (banned users aside),
@@ -102,8 +100,7 @@ impl App {
         if !self.store.delete_role(&name).await? {
             return Err(AppError::RoleNotFound.into());
         }
-        self.push_role_lists().await;
-        Ok(Reply::Packet(Packet::RoleDeleted(name)))
+        Ok(Reply::then(Packet::RoleDeleted(name), Pushes::ROLES))
     }
 
     /// `role_permissions_set` (owner only): replaces the whole `permissions` object.
@@ -120,8 +117,7 @@ impl App {
         let raw = permissions.0.clone();
         apply(&mut role, RoleChanges { permissions: Some(permissions), ..Default::default() });
         self.store.update_role(&role).await?;
-        self.push_role_lists().await;
-        Ok(Reply::Packet(Packet::RolePermissionsSet { name, permissions: raw }))
+        Ok(Reply::then(Packet::RolePermissionsSet { name, permissions: raw }, Pushes::ROLES))
     }
 
     /// `role_permissions_get` (any user).

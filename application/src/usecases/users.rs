@@ -3,7 +3,7 @@
 use domain::user::BANNED_ROLE;
 use domain::{User, UserId};
 
-use super::{CommandResult, Reply};
+use super::{CommandResult, Pushes, Reply};
 use crate::views::UserView;
 use crate::{App, AppError, AuthErrorText, Packet, Session};
 
@@ -58,7 +58,6 @@ impl App {
         }
         self.store.update_user(&user).await?;
         self.eject_banned(&user.id);
-        self.push_user_list().await;
         Ok(true)
     }
 
@@ -68,7 +67,6 @@ impl App {
             return Ok(false);
         }
         self.store.update_user(&user).await?;
-        self.push_user_list().await;
         Ok(true)
     }
 
@@ -85,7 +83,7 @@ impl App {
             Some(u) => self.ban_user(u).await?,
             None => false,
         };
-        Ok(Reply::Packet(Packet::UserBan { user, banned }))
+        Ok(Reply::then(Packet::UserBan { user, banned }, if banned { Pushes::USERS } else { Pushes::default() }))
     }
 
     /// `user_unban` (owner only).
@@ -98,7 +96,7 @@ impl App {
             Some(u) => self.unban_user(u).await?,
             None => false,
         };
-        Ok(Reply::Packet(Packet::UserUnban { user, unbanned }))
+        Ok(Reply::then(Packet::UserUnban { user, unbanned }, if unbanned { Pushes::USERS } else { Pushes::default() }))
     }
 
     /// `user_timeout` (owner only): persisted, enforced whether or not rate limiting is on;
@@ -146,8 +144,7 @@ impl App {
         self.hub.send_all_authenticated(&Packet::UserLeft { username: name.clone() });
         self.hub.send(session.conn, &Packet::UserLeaveReply { user: name }, None);
         self.hub.close_user(&me.id, 1000, "left");
-        self.push_user_list().await;
-        Ok(Reply::Done)
+        Ok(Reply::Then(None, Pushes::USERS))
     }
 
     /// `user_roles_add` (owner only): all roles must exist; new ones go to the front.
@@ -172,9 +169,10 @@ impl App {
         }
         if changed {
             self.store.update_user(&user).await?;
-            self.after_role_change(&user).await;
+            self.after_role_change(&user);
         }
-        Ok(Reply::Packet(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }))
+        let pushes = if changed { Pushes::MEMBERSHIP } else { Pushes::default() };
+        Ok(Reply::then(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }, pushes))
     }
 
     /// `user_roles_remove` (owner only).
@@ -197,9 +195,11 @@ impl App {
         }
         if removed {
             self.store.update_user(&user).await?;
-            self.after_role_change(&user).await;
+            self.after_role_change(&user);
         }
-        Ok(Reply::Packet(Packet::UserRolesRemove { user: user.display_name().to_owned(), roles: user.roles, removed }))
+        let pushes = if removed { Pushes::MEMBERSHIP } else { Pushes::default() };
+        let packet = Packet::UserRolesRemove { user: user.display_name().to_owned(), roles: user.roles, removed };
+        Ok(Reply::then(packet, pushes))
     }
 
     /// `user_roles_get` (owner only).
@@ -211,13 +211,11 @@ impl App {
         Ok(Reply::Packet(Packet::UserRolesGet { user: user.display_name().to_owned(), roles: user.roles, color }))
     }
 
-    /// After a user's roles changed: a newly banned user is ejected; everyone gets the
-    /// refreshed user list and channel lists (visibility may have changed).
-    pub(crate) async fn after_role_change(&self, user: &User) {
+    /// After a user's roles changed: a newly banned user is ejected (the caller pushes
+    /// the refreshed lists).
+    pub(crate) fn after_role_change(&self, user: &User) {
         if user.is_banned() {
             self.eject_banned(&user.id);
         }
-        self.push_user_list().await;
-        self.push_channel_lists().await;
     }
 }
