@@ -44,6 +44,9 @@ impl App {
 
     /// Runs the pushes a command asked for.
     pub async fn run_pushes(&self, pushes: super::Pushes) {
+        if let Some(user) = &pushes.eject {
+            self.eject_banned(user);
+        }
         if pushes.roles {
             match self.store.roles().await {
                 Ok(roles) => self.hub.send_all_authenticated(&Packet::RolesList(roles)),

@@ -37,9 +37,12 @@ pub enum Reply {
     Then(Option<Packet>, Pushes),
 }
 
-/// Which live lists to push after a command's reply (protocol.md §8).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What follows a command's reply: ejecting a banned user, then live list pushes
+/// (protocol.md §8). Done after the reply so the caller hears its answer first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pushes {
+    /// Close every connection of this (newly banned) user, after the ban notice.
+    pub eject: Option<domain::UserId>,
     /// `users_list` to everyone.
     pub users: bool,
     /// `roles_list` (and `users_list`, whose colours follow roles) to everyone.
@@ -50,13 +53,21 @@ pub struct Pushes {
 
 impl Pushes {
     /// Users changed.
-    pub const USERS: Self = Self { users: true, roles: false, channels: false };
+    pub const USERS: Self = Self { eject: None, users: true, roles: false, channels: false };
     /// Roles changed.
-    pub const ROLES: Self = Self { users: true, roles: true, channels: false };
+    pub const ROLES: Self = Self { eject: None, users: true, roles: true, channels: false };
     /// Channels changed.
-    pub const CHANNELS: Self = Self { users: false, roles: false, channels: true };
+    pub const CHANNELS: Self = Self { eject: None, users: false, roles: false, channels: true };
     /// A user's roles changed: their standing and what they may see.
-    pub const MEMBERSHIP: Self = Self { users: true, roles: false, channels: true };
+    pub const MEMBERSHIP: Self = Self { eject: None, users: true, roles: false, channels: true };
+}
+
+impl Pushes {
+    /// These pushes, after ejecting `user` when given.
+    pub fn ejecting(mut self, user: Option<domain::UserId>) -> Self {
+        self.eject = user;
+        self
+    }
 }
 
 impl Reply {

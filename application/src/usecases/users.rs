@@ -51,13 +51,12 @@ impl App {
         self.hub.close_user(user, POLICY_CLOSE, "banned");
     }
 
-    /// Bans a known user: `banned` at the front, connections closed, lists pushed.
+    /// Bans a known user (`banned` at the front). The caller ejects them after replying.
     pub(crate) async fn ban_user(&self, mut user: User) -> Result<bool, AppError> {
         if !user.grant_front(BANNED_ROLE) {
             return Ok(false);
         }
         self.store.update_user(&user).await?;
-        self.eject_banned(&user.id);
         Ok(true)
     }
 
@@ -79,11 +78,12 @@ impl App {
             return Err(AppError::CannotBanSelf.into());
         }
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
-        let banned = match found {
-            Some(u) => self.ban_user(u).await?,
-            None => false,
+        let (banned, id) = match found {
+            Some(u) => (self.ban_user(u.clone()).await?, Some(u.id)),
+            None => (false, None),
         };
-        Ok(Reply::then(Packet::UserBan { user, banned }, if banned { Pushes::USERS } else { Pushes::default() }))
+        let pushes = if banned { Pushes::USERS.ejecting(id) } else { Pushes::default() };
+        Ok(Reply::then(Packet::UserBan { user, banned }, pushes))
     }
 
     /// `user_unban` (owner only).
@@ -169,9 +169,8 @@ impl App {
         }
         if changed {
             self.store.update_user(&user).await?;
-            self.after_role_change(&user);
         }
-        let pushes = if changed { Pushes::MEMBERSHIP } else { Pushes::default() };
+        let pushes = if changed { self.after_role_change(&user) } else { Pushes::default() };
         Ok(Reply::then(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }, pushes))
     }
 
@@ -195,9 +194,8 @@ impl App {
         }
         if removed {
             self.store.update_user(&user).await?;
-            self.after_role_change(&user);
         }
-        let pushes = if removed { Pushes::MEMBERSHIP } else { Pushes::default() };
+        let pushes = if removed { self.after_role_change(&user) } else { Pushes::default() };
         let packet = Packet::UserRolesRemove { user: user.display_name().to_owned(), roles: user.roles, removed };
         Ok(Reply::then(packet, pushes))
     }
@@ -211,11 +209,9 @@ impl App {
         Ok(Reply::Packet(Packet::UserRolesGet { user: user.display_name().to_owned(), roles: user.roles, color }))
     }
 
-    /// After a user's roles changed: a newly banned user is ejected (the caller pushes
-    /// the refreshed lists).
-    pub(crate) fn after_role_change(&self, user: &User) {
-        if user.is_banned() {
-            self.eject_banned(&user.id);
-        }
+    /// What follows a change of a user's roles: their standing and what they may see
+    /// changed; a user who now holds `banned` is ejected.
+    fn after_role_change(&self, user: &User) -> Pushes {
+        Pushes::MEMBERSHIP.ejecting(user.is_banned().then(|| user.id.clone()))
     }
 }
