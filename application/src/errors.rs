@@ -38,6 +38,159 @@ pub enum AppError {
     /// `reply_to` names no message of this channel.
     #[error("The message you're trying to reply to was not found")]
     ReplyTargetNotFound,
+    /// `message_edit` without id, channel or content.
+    #[error("Invalid message edit format")]
+    InvalidEditFormat,
+    /// Edit of a missing (or invisible) message.
+    #[error("Message not found or cannot be edited")]
+    EditNotFound,
+    /// No `edit_own` right.
+    #[error("You do not have permission to edit your own message in this channel")]
+    EditOwnDenied,
+    /// Editing someone else's message (nobody may).
+    #[error("You do not have permission to edit this message")]
+    EditOthersDenied,
+    /// `message_delete` without id or channel.
+    #[error("Invalid message delete format")]
+    InvalidDeleteFormat,
+    /// Delete of a missing (or invisible) message.
+    #[error("Message not found or cannot be deleted")]
+    DeleteNotFound,
+    /// No `delete_own` right.
+    #[error("You do not have permission to delete your own message in this channel")]
+    DeleteOwnDenied,
+    /// No `delete` right over others' messages.
+    #[error("You do not have permission to delete this message")]
+    DeleteOthersDenied,
+    /// message_get / message_replies without channel or id.
+    #[error("Channel name and message ID are required")]
+    ChannelAndIdRequired,
+    /// No such message.
+    #[error("Message not found")]
+    MessageNotFound,
+    /// messages_search without channel or query.
+    #[error("Channel name and query are required")]
+    ChannelAndQueryRequired,
+    /// No `pin` right.
+    #[error("You do not have permission to pin messages in this channel")]
+    PinDenied,
+    /// Missing message id.
+    #[error("Message ID is required")]
+    MessageIdRequired,
+    /// No `react` right (add).
+    #[error("You do not have permission to add reactions to this message")]
+    ReactAddDenied,
+    /// No `react` right (remove).
+    #[error("You do not have permission to remove reactions from this message")]
+    ReactRemoveDenied,
+    /// Missing emoji.
+    #[error("Emoji is required")]
+    EmojiRequired,
+    /// Unknown message or not an emoji.
+    #[error("Failed to add reaction")]
+    ReactAddFailed,
+    /// Unknown message, not an emoji, or no such reaction of the caller.
+    #[error("Failed to remove reaction")]
+    ReactRemoveFailed,
+    /// pings_get `limit` out of range.
+    #[error("Limit must be a number between 1 and 100")]
+    PingsLimit,
+    /// pings_get `offset` out of range.
+    #[error("Offset must be a non-negative number")]
+    PingsOffset,
+    /// A `limit` that is not an integer (new).
+    #[error("Invalid limit")]
+    InvalidLimit,
+    /// Missing `user` field.
+    #[error("User parameter is required")]
+    UserParameterRequired,
+    /// An owner banning themselves (decisions.md §12).
+    #[error("You cannot ban yourself")]
+    CannotBanSelf,
+    /// An owner timing themselves out (decisions.md §12).
+    #[error("You cannot time out yourself")]
+    CannotTimeoutSelf,
+    /// `user_timeout` without a timeout.
+    #[error("Timeout must be provided")]
+    TimeoutRequired,
+    /// A timeout that is not a non-negative integer.
+    #[error("Timeout must be a positive integer")]
+    TimeoutInvalid,
+    /// `roles` missing, not a list, or empty.
+    #[error("Roles list is required")]
+    RolesListRequired,
+    /// A role that does not exist.
+    #[error("Role '{0}' does not exist")]
+    RoleDoesNotExist(String),
+    /// Removing every role of a user.
+    #[error("Cannot remove all roles from a user")]
+    CannotRemoveAllRoles,
+    /// Missing role name.
+    #[error("Role name is required")]
+    RoleNameRequired,
+    /// Creating a role that exists.
+    #[error("Role already exists")]
+    RoleExists,
+    /// No such role.
+    #[error("Role not found")]
+    RoleNotFound,
+    /// Deleting a protected role.
+    #[error("Cannot delete system roles")]
+    SystemRole,
+    /// Deleting a role someone holds.
+    #[error("Role is assigned to user '{0}'")]
+    RoleAssigned(String),
+    /// Deleting a role a channel names.
+    #[error("Role is used in channel '{0}' permissions")]
+    RoleUsedInChannel(String),
+    /// `permissions` that is not an object.
+    #[error("Permissions must be an object")]
+    PermissionsNotObject,
+    /// Missing channel name (channel_create, channel_move, channel_delete).
+    #[error("Channel name is required")]
+    ChannelNameRequired,
+    /// Missing channel type.
+    #[error("Channel type is required (text, voice, or separator)")]
+    ChannelTypeRequired,
+    /// A type other than text, voice, separator (channel_create).
+    #[error("Invalid channel type, must be text, voice, or separator")]
+    ChannelTypeInvalidCreate,
+    /// A type other than text, voice, separator (channel_update).
+    #[error("Invalid channel type")]
+    ChannelTypeInvalid,
+    /// A name that cannot be a channel name.
+    #[error("Invalid channel name")]
+    ChannelNameInvalid,
+    /// Creating a channel that exists.
+    #[error("Channel already exists")]
+    ChannelExists,
+    /// channel_update without `current_name`.
+    #[error("current_name is required")]
+    CurrentNameRequired,
+    /// channel_update without a usable `updates`.
+    #[error("updates object is required")]
+    UpdatesRequired,
+    /// No such channel.
+    #[error("Channel not found")]
+    ChannelNotFound,
+    /// Renaming onto an existing name.
+    #[error("Channel with new name already exists")]
+    ChannelNameTaken,
+    /// channel_move without a position.
+    #[error("Position is required")]
+    PositionRequired,
+    /// A position that is not a non-negative integer.
+    #[error("Position must be a non-negative integer")]
+    PositionInvalid,
+    /// rate_limit_status about someone else, by a non-owner.
+    #[error("Access denied: can only check your own rate limit status")]
+    OwnRateLimitOnly,
+    /// Rate limiting is off.
+    #[error("Rate limiter not available or disabled")]
+    RateLimiterDisabled,
+    /// No plugin system on this server.
+    #[error("Plugin manager not available")]
+    PluginManagerUnavailable,
     /// `messages_get` without a channel.
     #[error("Invalid channel name")]
     InvalidChannelName,

@@ -22,6 +22,23 @@ pub struct Handshake {
     pub capabilities: Vec<String>,
 }
 
+/// The `status` object of `rate_limit_status`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateStatus {
+    /// Accepted messages in the last 60 s.
+    pub messages_this_minute: usize,
+    /// `rate_limiting.messages_per_minute`.
+    pub messages_per_minute_limit: usize,
+    /// Accepted messages in the burst window.
+    pub recent_messages: usize,
+    /// `rate_limiting.burst_limit`.
+    pub burst_limit: usize,
+    /// Seconds of burst cooldown left.
+    pub cooldown_remaining: f64,
+    /// Seconds of moderation timeout left (an addition).
+    pub timeout_remaining: f64,
+}
+
 /// How `messages_get` echoes the request's paging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -66,6 +83,203 @@ pub enum Packet {
         channel: String,
         /// The message as clients see it.
         message: Box<MessageView>,
+    },
+    /// An edited message (global, channel-scoped).
+    MessageEdit {
+        /// Channel name.
+        channel: String,
+        /// The message after the edit, with `position`.
+        message: Box<MessageView>,
+    },
+    /// A deleted message (global, channel-scoped).
+    MessageDelete {
+        /// Channel name.
+        channel: String,
+        /// Its id.
+        id: String,
+    },
+    /// Someone is typing (global, channel-scoped).
+    Typing {
+        /// Channel name.
+        channel: String,
+        /// Who.
+        user: String,
+    },
+    /// One message, with `position`.
+    MessageGet {
+        /// Channel name.
+        channel: String,
+        /// The message.
+        message: Box<MessageView>,
+    },
+    /// Replies to a message.
+    MessageReplies {
+        /// Channel name.
+        channel: String,
+        /// The parent's id.
+        message_id: String,
+        /// Oldest first.
+        replies: Vec<MessageView>,
+    },
+    /// Search results.
+    MessagesSearch {
+        /// Channel name.
+        channel: String,
+        /// The query as sent.
+        query: String,
+        /// Newest first.
+        results: Vec<MessageView>,
+    },
+    /// Pinned messages.
+    MessagesPinned {
+        /// Channel name.
+        channel: String,
+        /// Newest first.
+        messages: Vec<MessageView>,
+    },
+    /// A pin or unpin (global, channel-scoped).
+    MessagePin {
+        /// Channel name.
+        channel: String,
+        /// Message id.
+        id: String,
+        /// True for `message_pin`, false for `message_unpin`.
+        pinned: bool,
+    },
+    /// A reaction added or removed (global, channel-scoped).
+    Reaction {
+        /// True for `message_react_add`.
+        added: bool,
+        /// Channel name.
+        channel: String,
+        /// Message id.
+        id: String,
+        /// The emoji.
+        emoji: String,
+        /// Who reacted.
+        from: String,
+    },
+    /// Messages that mention the caller.
+    PingsGet {
+        /// The page, each with its `channel`.
+        messages: Vec<MessageView>,
+        /// Echo.
+        offset: i64,
+        /// Echo.
+        limit: i64,
+        /// Matches before paging.
+        total: usize,
+    },
+    /// `users_list` reply and push: every user not banned.
+    UsersList(Vec<UserView>),
+    /// `users_online`: one entry per online user.
+    UsersOnline(Vec<UserView>),
+    /// `users_banned_list`: banned usernames.
+    UsersBannedList(Vec<String>),
+    /// `user_ban` reply.
+    UserBan {
+        /// Target's display name.
+        user: String,
+        /// Whether a ban was added.
+        banned: bool,
+    },
+    /// `user_unban` reply.
+    UserUnban {
+        /// Target's display name.
+        user: String,
+        /// Whether a ban was lifted.
+        unbanned: bool,
+    },
+    /// `user_timeout` reply.
+    UserTimeout {
+        /// The `user` field exactly as sent.
+        user: serde_json::Value,
+        /// Seconds.
+        timeout: i64,
+    },
+    /// Someone left the server (to everyone).
+    UserLeft {
+        /// Their name.
+        username: String,
+    },
+    /// `user_leave` reply to the leaver.
+    UserLeaveReply {
+        /// Their name.
+        user: String,
+    },
+    /// `user_roles_add` reply.
+    UserRolesAdd {
+        /// Target's display name.
+        user: String,
+        /// The full new list.
+        roles: Vec<String>,
+    },
+    /// `user_roles_remove` reply.
+    UserRolesRemove {
+        /// Target's display name.
+        user: String,
+        /// The full new list.
+        roles: Vec<String>,
+        /// Whether anything changed.
+        removed: bool,
+    },
+    /// `user_roles_get` reply.
+    UserRolesGet {
+        /// Target's display name.
+        user: String,
+        /// Their roles.
+        roles: Vec<String>,
+        /// Colour of the first role.
+        color: Option<String>,
+    },
+    /// `roles_list` reply and push.
+    RolesList(Vec<domain::Role>),
+    /// `role_create` reply.
+    RoleCreated(String),
+    /// `role_update` reply.
+    RoleUpdated(String),
+    /// `role_delete` reply.
+    RoleDeleted(String),
+    /// `role_permissions_set` reply.
+    RolePermissionsSet {
+        /// Role name.
+        name: String,
+        /// The new `permissions` object.
+        permissions: domain::RawJson,
+    },
+    /// `role_permissions_get` reply.
+    RolePermissionsGet {
+        /// Role name.
+        name: String,
+        /// The `permissions` object (`{}` when none).
+        permissions: domain::RawJson,
+    },
+    /// `channel_create` reply.
+    ChannelCreated(Box<domain::Channel>),
+    /// `channel_update` reply.
+    ChannelUpdated(Box<domain::Channel>),
+    /// `channel_move` reply.
+    ChannelMoved {
+        /// Channel name.
+        name: String,
+        /// Requested position.
+        position: i64,
+        /// Whether it was moved.
+        moved: bool,
+    },
+    /// `channel_delete` reply.
+    ChannelDeleted(String),
+    /// `rate_limit_status` reply.
+    RateLimitStatus {
+        /// Target's display name (`None` when unknown).
+        user: Option<String>,
+        /// Message-bucket counters and limits.
+        status: Box<RateStatus>,
+    },
+    /// `rate_limit_reset` reply.
+    RateLimitReset {
+        /// Target's display name.
+        user: String,
     },
     /// A page of history.
     MessagesGet {

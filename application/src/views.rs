@@ -36,6 +36,26 @@ pub struct MessageView {
     pub position: Option<u64>,
     /// Channel name (pings_get only).
     pub channel: Option<String>,
+    /// Who a new message notifies (message_new broadcasts only).
+    pub pings: Option<Pings>,
+}
+
+/// The `pings` object of a new message: mentioned users and roles, and the replied author.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pings {
+    /// Mentioned existing usernames.
+    pub users: Vec<String>,
+    /// Mentioned existing roles.
+    pub roles: Vec<String>,
+    /// The replied message's author, unless the reply is silent.
+    pub replies: Vec<String>,
+}
+
+impl Pings {
+    /// Whether nobody is notified.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.roles.is_empty() && self.replies.is_empty()
+    }
 }
 
 /// Resolves user ids to display names, remembering what it looked up.
@@ -65,6 +85,7 @@ impl NameBook {
                 .collect(),
             position: None,
             channel: None,
+            pings: None,
             message,
         }
     }

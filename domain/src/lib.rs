@@ -11,6 +11,7 @@ pub mod mentions;
 pub mod message;
 pub mod permission;
 pub mod rate_limit;
+pub mod reaction;
 pub mod role;
 pub mod user;
 

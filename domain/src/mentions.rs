@@ -26,6 +26,28 @@ pub fn user_mentions(text: &str) -> Vec<&str> {
     out
 }
 
+/// Whether `text` mentions `@name` as a whole word (not followed by `[A-Za-z0-9_]`).
+pub fn mentions_name(text: &str, name: &str) -> bool {
+    mentions_marked(text, "@", name)
+}
+
+/// Whether `text` mentions the role `@&role` as a whole word.
+pub fn mentions_role(text: &str, role: &str) -> bool {
+    mentions_marked(text, "@&", role)
+}
+
+fn mentions_marked(text: &str, marker: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let needle = format!("{marker}{name}");
+    text.match_indices(&needle).any(|(i, _)| {
+        let after = text[i + needle.len()..].chars().next();
+        let role_marker = marker == "@" && text[i + 1..].starts_with('&');
+        !role_marker && !after.is_some_and(is_name_char)
+    })
+}
+
 fn names_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
     let mut out: Vec<&str> = Vec::new();
     for (i, _) in text.match_indices(marker) {
@@ -42,6 +64,16 @@ fn names_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_word_mentions() {
+        assert!(mentions_name("hi @bob!", "bob"));
+        assert!(!mentions_name("hi @bobby", "bob"));
+        assert!(mentions_name("@bobby and @bob", "bob"));
+        assert!(!mentions_name("@&bob", "bob"));
+        assert!(mentions_role("ping @&staff.", "staff"));
+        assert!(!mentions_role("ping @&staffers", "staff"));
+    }
 
     #[test]
     fn finds_role_and_user_mentions() {

@@ -39,12 +39,14 @@ pub struct User {
     pub validator: Option<String>,
     /// Legacy keys of the record that pass through to `ready.user`.
     pub extra: Extras,
+    /// End of a moderation timeout (decisions.md §16), Unix seconds.
+    pub timeout_until: Option<crate::UnixSeconds>,
 }
 
 impl User {
     /// A new user made from the configured template roles.
     pub fn new(id: UserId, username: String, roles: Vec<String>, extra: Extras) -> Self {
-        Self { id, username: Some(username), roles, validator: None, extra }
+        Self { id, username: Some(username), roles, validator: None, extra, timeout_until: None }
     }
 
     /// The name shown to clients: the username, or the id for legacy records without one.

@@ -32,7 +32,8 @@ async fn a_message_reaches_every_viewer_and_the_sender_gets_its_listener(b: Back
     assert_eq!(seen.as_object().unwrap().len(), 4);
     assert_eq!(
         strip_volatile(seen["message"].clone()),
-        json!({"user": "alice", "content": "hello @bob", "type": "message", "pinned": false})
+        json!({"user": "alice", "content": "hello @bob", "type": "message", "pinned": false,
+               "pings": {"users": ["bob"], "roles": [], "replies": []}})
     );
 }
 

@@ -79,7 +79,7 @@ pub fn parse_users(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<
         };
         let validator = rec.get("validator").and_then(Value::as_str).map(str::to_owned);
         let extra = extras_from(&rec, &["username", "roles", "validator"]);
-        users.push(User { id: UserId(id), username, roles, validator, extra });
+        users.push(User { id: UserId(id), username, roles, validator, extra, timeout_until: None });
     }
     Ok(users)
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use application::ports::{ChannelRepository, MessageRepository, RoleRepository, Store, StoreResult, UserRepository};
+use application::ports::{
+    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
+};
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
 use moka::future::Cache;
@@ -121,6 +123,24 @@ impl UserRepository for CachedStore {
         self.forget_user(&user.id).await;
         result
     }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let result = self.inner.delete_user(id).await;
+        self.forget_user(id).await;
+        result
+    }
+
+    async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>> {
+        self.inner.pending_changes(username).await
+    }
+
+    async fn add_pending_change(&self, username: &str, change: &PendingChange) -> StoreResult<()> {
+        self.inner.add_pending_change(username, change).await
+    }
+
+    async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
+        self.inner.clear_pending_changes(username).await
+    }
 }
 
 #[async_trait]
@@ -132,6 +152,24 @@ impl RoleRepository for CachedStore {
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
         Ok(self.role_list().await?.iter().find(|r| r.name == name).cloned())
     }
+
+    async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
+        let result = self.inner.insert_role(role).await;
+        self.roles.invalidate(&()).await;
+        result
+    }
+
+    async fn update_role(&self, role: &Role) -> StoreResult<bool> {
+        let result = self.inner.update_role(role).await;
+        self.roles.invalidate(&()).await;
+        result
+    }
+
+    async fn delete_role(&self, name: &str) -> StoreResult<bool> {
+        let result = self.inner.delete_role(name).await;
+        self.roles.invalidate(&()).await;
+        result
+    }
 }
 
 #[async_trait]
@@ -142,6 +180,30 @@ impl ChannelRepository for CachedStore {
 
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
         Ok(self.channel_list().await?.iter().find(|c| c.name == name).cloned())
+    }
+
+    async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
+        let result = self.inner.insert_channel(channel).await;
+        self.channels.invalidate(&()).await;
+        result
+    }
+
+    async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
+        let result = self.inner.update_channel(name, channel).await;
+        self.channels.invalidate(&()).await;
+        result
+    }
+
+    async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
+        let result = self.inner.move_channel(name, position).await;
+        self.channels.invalidate(&()).await;
+        result
+    }
+
+    async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
+        let result = self.inner.delete_channel(name).await;
+        self.channels.invalidate(&()).await;
+        result
     }
 }
 
@@ -165,6 +227,35 @@ impl MessageRepository for CachedStore {
 
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
         self.inner.last_message_time(channel).await
+    }
+
+    async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
+        self.inner.update_message(channel, message).await
+    }
+
+    async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
+        self.inner.delete_message(channel, id).await
+    }
+
+    async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.replies(channel, parent_id, limit).await
+    }
+
+    async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.search(channel, needle, limit).await
+    }
+
+    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+        self.inner.pinned(channel).await
+    }
+
+    async fn mention_candidates(
+        &self,
+        channels: &[String],
+        needles: &[String],
+        reply_author: &UserId,
+    ) -> StoreResult<Vec<(String, Message)>> {
+        self.inner.mention_candidates(channels, needles, reply_author).await
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use application::ports::{
-    ChannelRepository, MessageRepository, RoleRepository, Store, StoreError, StoreResult, UserRepository,
+    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreResult, UserRepository,
 };
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
@@ -16,6 +16,7 @@ struct State {
     roles: Vec<Role>,
     channels: Vec<Channel>,
     messages: HashMap<String, Vec<Message>>,
+    pending: Vec<(String, PendingChange)>,
     seeded: bool,
 }
 
@@ -69,6 +70,30 @@ impl UserRepository for MemoryStore {
             None => Err(StoreError(format!("user {} missing", user.id))),
         })
     }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.users.len();
+            s.users.retain(|u| &u.id != id);
+            before != s.users.len()
+        }))
+    }
+
+    async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>> {
+        let key = username.to_lowercase();
+        Ok(self.with(|s| s.pending.iter().filter(|(u, _)| *u == key).map(|(_, c)| c.clone()).collect()))
+    }
+
+    async fn add_pending_change(&self, username: &str, change: &PendingChange) -> StoreResult<()> {
+        self.with(|s| s.pending.push((username.to_lowercase(), change.clone())));
+        Ok(())
+    }
+
+    async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
+        let key = username.to_lowercase();
+        self.with(|s| s.pending.retain(|(u, _)| *u != key));
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -80,6 +105,28 @@ impl RoleRepository for MemoryStore {
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
         Ok(self.with(|s| s.roles.iter().find(|r| r.name == name).cloned()))
     }
+
+    async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            if s.roles.iter().any(|r| r.name == role.name) {
+                return false;
+            }
+            s.roles.push(role.clone());
+            true
+        }))
+    }
+
+    async fn update_role(&self, role: &Role) -> StoreResult<bool> {
+        Ok(self.with(|s| s.roles.iter_mut().find(|r| r.name == role.name).map(|r| *r = role.clone()).is_some()))
+    }
+
+    async fn delete_role(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.roles.len();
+            s.roles.retain(|r| r.name != name);
+            before != s.roles.len()
+        }))
+    }
 }
 
 #[async_trait]
@@ -90,6 +137,48 @@ impl ChannelRepository for MemoryStore {
 
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
         Ok(self.with(|s| s.channels.iter().find(|c| c.name == name).cloned()))
+    }
+
+    async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            if s.channels.iter().any(|c| c.name == channel.name) {
+                return false;
+            }
+            s.channels.push(channel.clone());
+            true
+        }))
+    }
+
+    async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let Some(slot) = s.channels.iter_mut().find(|c| c.name == name) else { return false };
+            *slot = channel.clone();
+            if name != channel.name
+                && let Some(msgs) = s.messages.remove(name)
+            {
+                s.messages.insert(channel.name.clone(), msgs);
+            }
+            true
+        }))
+    }
+
+    async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let Some(i) = s.channels.iter().position(|c| c.name == name) else { return false };
+            let c = s.channels.remove(i);
+            let at = position.min(s.channels.len());
+            s.channels.insert(at, c);
+            true
+        }))
+    }
+
+    async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.channels.len();
+            s.channels.retain(|c| c.name != name);
+            s.messages.remove(name);
+            before != s.channels.len()
+        }))
     }
 }
 
@@ -129,6 +218,73 @@ impl MessageRepository for MemoryStore {
 
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
         Ok(self.with(|s| s.messages.get(channel).and_then(|m| m.last()).map(|m| m.timestamp)))
+    }
+
+    async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let slot = s.messages.get_mut(channel).and_then(|all| all.iter_mut().find(|m| m.id == message.id));
+            slot.map(|m| *m = message.clone()).is_some()
+        }))
+    }
+
+    async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let Some(all) = s.messages.get_mut(channel) else { return false };
+            let before = all.len();
+            all.retain(|m| m.id != id);
+            before != all.len()
+        }))
+    }
+
+    async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        Ok(self.with(|s| {
+            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
+            all.iter()
+                .filter(|m| m.reply_to.as_ref().is_some_and(|r| r.id == parent_id))
+                .take(limit as usize)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        Ok(self.with(|s| {
+            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
+            all.iter()
+                .rev()
+                .filter(|m| m.content.to_lowercase().contains(needle))
+                .take(limit as usize)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+        Ok(self.with(|s| {
+            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
+            all.iter().rev().filter(|m| m.pinned).cloned().collect()
+        }))
+    }
+
+    async fn mention_candidates(
+        &self,
+        channels: &[String],
+        needles: &[String],
+        reply_author: &UserId,
+    ) -> StoreResult<Vec<(String, Message)>> {
+        Ok(self.with(|s| {
+            let mut out = vec![];
+            for c in channels {
+                for m in s.messages.get(c).map(Vec::as_slice).unwrap_or_default() {
+                    let lower = m.content.to_lowercase();
+                    let replied = m.reply_to.as_ref().is_some_and(|r| &r.author == reply_author);
+                    if replied || needles.iter().any(|n| lower.contains(n.as_str())) {
+                        out.push((c.clone(), m.clone()));
+                    }
+                }
+            }
+            out
+        }))
     }
 }
 

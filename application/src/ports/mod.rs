@@ -8,7 +8,9 @@ mod system;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use outbound::{Frame, Outbox, PacketEncoder};
-pub use store::{ChannelRepository, MessageRepository, RoleRepository, Store, StoreError, StoreResult, UserRepository};
+pub use store::{
+    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreResult, UserRepository,
+};
 pub use system::{Clock, IdSource};
 
 #[cfg(any(test, feature = "mocks"))]

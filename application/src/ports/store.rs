@@ -29,6 +29,27 @@ pub trait UserRepository: Send + Sync {
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
     /// Replaces an existing user's record.
     async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Deletes a user's record; false when it did not exist.
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool>;
+    /// Changes recorded for a username that has not logged in yet, oldest first.
+    async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>>;
+    /// Records a change for a username that has not logged in yet.
+    async fn add_pending_change(&self, username: &str, change: &PendingChange) -> StoreResult<()>;
+    /// Forgets the pending changes of a username (after applying them).
+    async fn clear_pending_changes(&self, username: &str) -> StoreResult<()>;
+}
+
+/// A change an operator made for a username never seen yet (decisions.md §15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingChange {
+    /// Grant a role.
+    Grant(String),
+    /// Revoke a role.
+    Revoke(String),
+    /// Ban.
+    Ban,
+    /// Unban.
+    Unban,
 }
 
 /// Roles, keyed by name.
@@ -38,6 +59,12 @@ pub trait RoleRepository: Send + Sync {
     async fn roles(&self) -> StoreResult<Vec<Role>>;
     /// One role.
     async fn role(&self, name: &str) -> StoreResult<Option<Role>>;
+    /// Creates a role at the end; false when the name exists.
+    async fn insert_role(&self, role: &Role) -> StoreResult<bool>;
+    /// Replaces a role's record (same name); false when it does not exist.
+    async fn update_role(&self, role: &Role) -> StoreResult<bool>;
+    /// Deletes a role; false when it did not exist.
+    async fn delete_role(&self, name: &str) -> StoreResult<bool>;
 }
 
 /// Channels, keyed by name, in display order.
@@ -47,6 +74,15 @@ pub trait ChannelRepository: Send + Sync {
     async fn channels(&self) -> StoreResult<Vec<Channel>>;
     /// One channel by exact name.
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>>;
+    /// Appends a channel at the end of the list; false when the name exists.
+    async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool>;
+    /// Replaces the channel called `name` (it may be renamed; its messages follow);
+    /// false when it does not exist.
+    async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool>;
+    /// Moves a channel to `position` (past the end = last); false when it does not exist.
+    async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool>;
+    /// Deletes a channel and all its messages; false when it did not exist.
+    async fn delete_channel(&self, name: &str) -> StoreResult<bool>;
 }
 
 /// Messages, per channel, in creation order.
@@ -63,6 +99,26 @@ pub trait MessageRepository: Send + Sync {
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>>;
     /// Timestamp of the newest message of a channel.
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>>;
+    /// Replaces a stored message (same channel and id); false when it does not exist.
+    async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool>;
+    /// Deletes a message; false when it did not exist.
+    async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool>;
+    /// The oldest `limit` messages replying to `parent_id`, oldest first.
+    async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>>;
+    /// Messages whose lowercased content contains `needle` (already lowercased), newest
+    /// first, at most `limit`. `%` and `_` are literal.
+    async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>>;
+    /// Pinned messages, newest first.
+    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>>;
+    /// Messages of `channels` that may mention someone: replies to `reply_author`, or
+    /// lowercased content containing any of `needles` (lowercased). A superset: callers
+    /// apply the exact rule. Returned with their channel, in no particular order.
+    async fn mention_candidates(
+        &self,
+        channels: &[String],
+        needles: &[String],
+        reply_author: &UserId,
+    ) -> StoreResult<Vec<(String, Message)>>;
 }
 
 /// Everything the server stores, behind one handle.

@@ -20,6 +20,23 @@ impl App {
         Ok(user)
     }
 
+    /// The owner gate: the caller's stored roles contain `owner`.
+    pub(crate) async fn require_owner(&self, session: &Session) -> Result<User, AppError> {
+        let user = self.caller_or(session, AppError::OwnerRequired).await?;
+        if !user.is_owner() {
+            return Err(AppError::OwnerRequired);
+        }
+        Ok(user)
+    }
+
+    /// Resolves a `user` field: a username (case-insensitive, first match) or else an id.
+    pub(crate) async fn resolve_user(&self, raw: &str) -> Result<Option<User>, AppError> {
+        if let Some(u) = self.store.user_by_name(raw).await? {
+            return Ok(Some(u));
+        }
+        Ok(self.store.user(&domain::UserId(raw.to_owned())).await?)
+    }
+
     /// The text-channel access check: the caller may view `name` and it holds text.
     pub(crate) async fn readable_text_channel(
         &self,

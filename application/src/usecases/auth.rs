@@ -3,7 +3,7 @@
 
 use domain::{User, UserId};
 
-use crate::ports::{AuthFailure, StoreError};
+use crate::ports::{AuthFailure, PendingChange, StoreError};
 use crate::views::UserView;
 use crate::{App, AuthErrorText, Packet, Session, SessionUser};
 
@@ -58,7 +58,9 @@ impl App {
                 }
             }
         };
+        self.apply_pending(&mut user, username).await?;
         if user.is_banned() {
+            self.store.update_user(&user).await?;
             return Ok(None);
         }
         if user.username.as_deref() != Some(username) {
@@ -70,6 +72,32 @@ impl App {
         user.validator = Some(self.ids.session_token());
         self.store.update_user(&user).await?;
         Ok(Some((user, created)))
+    }
+
+    /// Applies operator changes recorded for this username before its first login
+    /// (decisions.md §15), then forgets them.
+    async fn apply_pending(&self, user: &mut User, username: &str) -> Result<(), StoreError> {
+        let changes = self.store.pending_changes(username).await?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        for change in changes {
+            match change {
+                PendingChange::Grant(role) => {
+                    user.grant_front(&role);
+                }
+                PendingChange::Revoke(role) => {
+                    user.revoke(&role);
+                }
+                PendingChange::Ban => {
+                    user.grant_front(domain::user::BANNED_ROLE);
+                }
+                PendingChange::Unban => {
+                    user.revoke(domain::user::BANNED_ROLE);
+                }
+            }
+        }
+        self.store.clear_pending_changes(username).await
     }
 
     fn new_user(&self, id: UserId, username: &str) -> User {

@@ -1,28 +1,151 @@
-//! Channel listing (`channels_get`).
+//! Channels: listing for everyone, management for the owner (users-roles-channels.md).
 
-use super::{CommandResult, Reply};
-use crate::views::ChannelView;
+use domain::{Channel, ChannelKind, Extras, PermissionMap};
+
+use super::{CommandResult, Pushes, Reply};
 use crate::{App, AppError, Packet, Session};
 
+/// Input of `channel_create`, falsy values mapped to `None`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewChannel {
+    /// Name.
+    pub name: Option<String>,
+    /// `text`, `voice` or `separator`.
+    pub kind: Option<String>,
+    /// Permission lists.
+    pub permissions: Option<PermissionMap>,
+    /// Other stored keys (`description`, `wallpaper`, `size`), in order.
+    pub extra: Extras,
+}
+
+/// The keys `channel_update` applies, as given (`None` = absent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New type.
+    pub kind: Option<String>,
+    /// New permission lists (`Some(None)` = null: removes them).
+    pub permissions: Option<Option<PermissionMap>>,
+    /// Other keys set verbatim (null included).
+    pub extra: Extras,
+}
+
+/// Whether `name` can be a channel name (messages.md Recommended).
+pub fn valid_channel_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name.chars().count() <= 100
+        && !name.contains(['/', '\\'])
+        && !name.contains("..")
+        && !name.chars().any(char::is_control)
+}
+
+fn valid_kind(kind: &str) -> Option<ChannelKind> {
+    matches!(kind, "text" | "voice" | "separator").then(|| ChannelKind::parse(kind))
+}
+
 impl App {
-    /// The channels the caller may view, in display order, with server-added fields.
+    /// `channels_get`: what the caller may view.
     pub async fn visible_channels(&self, session: &Session) -> CommandResult {
         let user = self.caller_or(session, AppError::UserNotFound).await?;
-        let mut views = vec![];
-        for channel in self.store.channels().await? {
-            if !Self::lists_channel(&user, &channel) {
-                continue;
-            }
-            let mut view = ChannelView { last_message: None, voice_state: None, channel };
-            match view.channel.kind {
-                domain::ChannelKind::Text => {
-                    view.last_message = Some(self.store.last_message_time(&view.channel.name).await?);
-                }
-                domain::ChannelKind::Voice => view.voice_state = Some(vec![]),
-                _ => {}
-            }
-            views.push(view);
+        Ok(Reply::Packet(Packet::ChannelsGet(self.channel_views(&user).await?)))
+    }
+
+    /// `channel_create`.
+    pub async fn create_channel(&self, session: &Session, req: NewChannel) -> CommandResult {
+        self.require_owner(session).await?;
+        let name = req.name.ok_or(AppError::ChannelNameRequired)?;
+        let kind = req.kind.ok_or(AppError::ChannelTypeRequired)?;
+        let kind = valid_kind(&kind).ok_or(AppError::ChannelTypeInvalidCreate)?;
+        if !valid_channel_name(&name) {
+            return Err(AppError::ChannelNameInvalid.into());
         }
-        Ok(Reply::Packet(Packet::ChannelsGet(views)))
+        let permissions = match (&kind, req.permissions) {
+            (_, Some(p)) => Some(p),
+            (ChannelKind::Separator, None) => None,
+            (_, None) => {
+                Some(PermissionMap(vec![("view".into(), vec!["owner".into()]), ("send".into(), vec!["owner".into()])]))
+            }
+        };
+        let extra = req.extra.into_iter().filter(|(k, _)| k != "size" || kind == ChannelKind::Separator).collect();
+        let channel = Channel { name, kind, permissions, extra };
+        if !self.store.insert_channel(&channel).await? {
+            return Err(AppError::ChannelExists.into());
+        }
+        Ok(Reply::then(Packet::ChannelCreated(Box::new(channel)), Pushes::CHANNELS))
+    }
+
+    /// `channel_update`.
+    pub async fn update_channel(
+        &self,
+        session: &Session,
+        current: Option<String>,
+        changes: Option<ChannelChanges>,
+    ) -> CommandResult {
+        self.require_owner(session).await?;
+        let current = current.ok_or(AppError::CurrentNameRequired)?;
+        let changes = changes.ok_or(AppError::UpdatesRequired)?;
+        let mut channel = self.store.channel(&current).await?.ok_or(AppError::ChannelNotFound)?;
+        if let Some(kind) = &changes.kind {
+            channel.kind = valid_kind(kind).ok_or(AppError::ChannelTypeInvalid)?;
+        }
+        if let Some(name) = &changes.name {
+            if !valid_channel_name(name) {
+                return Err(AppError::ChannelNameInvalid.into());
+            }
+            if *name != current && self.store.channel(name).await?.is_some() {
+                return Err(AppError::ChannelNameTaken.into());
+            }
+            channel.name = name.clone();
+        }
+        if let Some(p) = changes.permissions {
+            channel.permissions = p;
+        }
+        for (k, v) in changes.extra {
+            match channel.extra.iter_mut().find(|(key, _)| *key == k) {
+                Some(slot) => slot.1 = v,
+                None => channel.extra.push((k, v)),
+            }
+        }
+        if !self.store.update_channel(&current, &channel).await? {
+            return Err(AppError::ChannelNotFound.into());
+        }
+        Ok(Reply::then(Packet::ChannelUpdated(Box::new(channel)), Pushes::CHANNELS))
+    }
+
+    /// `channel_move`.
+    pub async fn move_channel(
+        &self,
+        session: &Session,
+        name: Option<String>,
+        position: Option<Result<i64, ()>>,
+    ) -> CommandResult {
+        self.require_owner(session).await?;
+        let name = name.ok_or(AppError::ChannelNameRequired)?;
+        let position = position.ok_or(AppError::PositionRequired)?.map_err(|_| AppError::PositionInvalid)?;
+        if position < 0 {
+            return Err(AppError::PositionInvalid.into());
+        }
+        let moved = self.store.move_channel(&name, position as usize).await?;
+        let pushes = if moved { Pushes::CHANNELS } else { Pushes::default() };
+        Ok(Reply::then(Packet::ChannelMoved { name, position, moved }, pushes))
+    }
+
+    /// `channel_delete` (exact name, else the first case-insensitive match).
+    pub async fn delete_channel(&self, session: &Session, name: Option<String>) -> CommandResult {
+        self.require_owner(session).await?;
+        let name = name.ok_or(AppError::ChannelNameRequired)?;
+        let actual = match self.store.channel(&name).await? {
+            Some(c) => c.name,
+            None => {
+                let lower = name.to_lowercase();
+                let found = self.store.channels().await?.into_iter().find(|c| c.name.to_lowercase() == lower);
+                found.ok_or(AppError::ChannelNotFound)?.name
+            }
+        };
+        if !self.store.delete_channel(&actual).await? {
+            return Err(AppError::ChannelNotFound.into());
+        }
+        Ok(Reply::then(Packet::ChannelDeleted(actual), Pushes::CHANNELS))
     }
 }

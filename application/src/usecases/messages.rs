@@ -1,13 +1,13 @@
 //! Text messages: `message_new` and `messages_get` (messages.md).
 
 use domain::content::ContentError;
-use domain::mentions::role_mentions;
+use domain::mentions::{role_mentions, user_mentions};
 use domain::{Action, MessageContent, ReplyRef, may};
 
-use super::{CommandResult, Refusal, Reply};
+use super::{CommandResult, Reply};
 use crate::limiter::Purpose;
 use crate::packets::Range;
-use crate::views::NameBook;
+use crate::views::{NameBook, Pings};
 use crate::{App, AppError, Origin, Packet, Session};
 
 /// Input of `message_new`, with falsy or wrongly typed fields already mapped to `None`.
@@ -21,6 +21,17 @@ pub struct NewMessage {
     pub reply_to: Option<String>,
     /// `Some(false)` for a silent reply.
     pub ping: Option<bool>,
+}
+
+/// Input of `message_edit`, falsy fields mapped to `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditMessage {
+    /// Message id.
+    pub id: Option<String>,
+    /// Channel name.
+    pub channel: Option<String>,
+    /// New text.
+    pub content: Option<String>,
 }
 
 /// Where a history page starts.
@@ -49,11 +60,8 @@ impl App {
             ContentError::Empty => AppError::EmptyContent,
             ContentError::TooLong(n) => AppError::ContentTooLong(n),
         })?;
-        let me = session.user.as_ref().ok_or(AppError::UserRolesNotFound)?;
         let now = self.clock.now();
-        self.limiter
-            .check(&me.id, Purpose::Messages, now)
-            .map_err(|denial| Refusal::RateLimited { denial, typing: false })?;
+        self.admit_action(session, Purpose::Messages, now).await?;
         let user = self.caller_with_roles(session).await?;
         for role_name in role_mentions(content.as_str()) {
             if let Some(role) = self.store.role(role_name).await?
@@ -78,7 +86,10 @@ impl App {
         message.ping = req.ping;
         self.store.append_message(&channel_name, &message).await?;
         let book = self.name_book_for(&message).await?;
-        let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(book.view(message)) };
+        let pings = self.pings_of(&message, &book).await?;
+        let mut view = book.view(message);
+        view.pings = Some(pings);
+        let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(view) };
         self.broadcast_to_channel(&packet, &channel_name, origin).await;
         Ok(Reply::Done)
     }
@@ -123,8 +134,105 @@ impl App {
         Ok(NameBook::from_users(&self.store.users().await?))
     }
 
+    /// The `pings` object of a new message.
+    async fn pings_of(&self, m: &domain::Message, book: &NameBook) -> Result<Pings, AppError> {
+        let mut pings = Pings::default();
+        for name in user_mentions(&m.content) {
+            if let Some(u) = self.store.user_by_name(name).await? {
+                pings.users.push(u.display_name().to_owned());
+            }
+        }
+        for role in role_mentions(&m.content) {
+            if self.store.role(role).await?.is_some() {
+                pings.roles.push(role.to_owned());
+            }
+        }
+        if let (Some(r), false) = (&m.reply_to, m.ping == Some(false)) {
+            pings.replies.push(book.name(&r.author));
+        }
+        Ok(pings)
+    }
+
+    /// `message_edit`: own messages only, with message_new's content rules.
+    pub async fn edit_message(&self, session: &Session, req: EditMessage, origin: &Origin) -> CommandResult {
+        let now = self.clock.now();
+        self.admit_action(session, Purpose::Messages, now).await?;
+        let (Some(id), Some(channel), Some(raw)) = (req.id, req.channel, req.content) else {
+            return Err(AppError::InvalidEditFormat.into());
+        };
+        let (user, chan, mut message, position) =
+            self.visible_message(session, &channel, &id).await?.ok_or(AppError::EditNotFound)?;
+        if user.roles.is_empty() {
+            return Err(AppError::UserRolesNotFound.into());
+        }
+        let own = message.author == user.id;
+        if !may(&user.roles, Some(&chan), Action::Edit { own }) {
+            return Err(if own { AppError::EditOwnDenied } else { AppError::EditOthersDenied }.into());
+        }
+        let content = MessageContent::parse(&raw, self.settings.post_content).map_err(|e| match e {
+            ContentError::Empty => AppError::EmptyContent,
+            ContentError::TooLong(n) => AppError::ContentTooLong(n),
+        })?;
+        message.content = content.into_string();
+        message.edited = true;
+        if !self.store.update_message(&channel, &message).await? {
+            return Err(AppError::EditNotFound.into());
+        }
+        let book = self.name_book_for(&message).await?;
+        let mut view = book.view(message);
+        view.position = Some(position);
+        self.broadcast_to_channel(
+            &Packet::MessageEdit { channel: channel.clone(), message: Box::new(view) },
+            &channel,
+            origin,
+        )
+        .await;
+        Ok(Reply::Done)
+    }
+
+    /// `message_delete`: own messages with `delete_own`, others' with `delete`.
+    pub async fn delete_message(
+        &self,
+        session: &Session,
+        channel: Option<String>,
+        id: Option<String>,
+        origin: &Origin,
+    ) -> CommandResult {
+        let (Some(id), Some(channel)) = (id, channel) else { return Err(AppError::InvalidDeleteFormat.into()) };
+        let (user, chan, message, _) =
+            self.visible_message(session, &channel, &id).await?.ok_or(AppError::DeleteNotFound)?;
+        if user.roles.is_empty() {
+            return Err(AppError::UserRolesNotFound.into());
+        }
+        let own = message.author == user.id;
+        if !may(&user.roles, Some(&chan), Action::Delete { own }) {
+            return Err(if own { AppError::DeleteOwnDenied } else { AppError::DeleteOthersDenied }.into());
+        }
+        if !self.store.delete_message(&channel, &id).await? {
+            return Err(AppError::DeleteNotFound.into());
+        }
+        self.broadcast_to_channel(&Packet::MessageDelete { channel: channel.clone(), id }, &channel, origin).await;
+        Ok(Reply::Done)
+    }
+
+    /// A message of a channel the caller may view, with the caller, the channel and its
+    /// position; `None` when the channel or message is unknown or not viewable.
+    pub(crate) async fn visible_message(
+        &self,
+        session: &Session,
+        channel: &str,
+        id: &str,
+    ) -> Result<Option<(domain::User, domain::Channel, domain::Message, u64)>, AppError> {
+        let user = self.caller_or(session, AppError::UserRolesNotFound).await?;
+        let Some(chan) = self.store.channel(channel).await? else { return Ok(None) };
+        if !may(&user.roles, Some(&chan), Action::View) {
+            return Ok(None);
+        }
+        Ok(self.store.message(channel, id).await?.map(|(m, pos)| (user, chan, m, pos)))
+    }
+
     /// A name book covering the users one message refers to.
-    async fn name_book_for(&self, m: &domain::Message) -> Result<NameBook, AppError> {
+    pub(crate) async fn name_book_for(&self, m: &domain::Message) -> Result<NameBook, AppError> {
         let mut users = vec![];
         let ids = std::iter::once(&m.author).chain(m.reply_to.as_ref().map(|r| &r.author));
         for id in ids {

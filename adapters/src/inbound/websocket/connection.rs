@@ -70,7 +70,15 @@ pub async fn run_connection(ws: Ws, app: Arc<App>, limits: Arc<TransportLimits>,
                 _ = writer_close.changed() => {
                     let request = writer_close.borrow().clone();
                     if let Some((code, reason)) = request {
-                        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close_message(code, &reason))).await;
+                        // Flush what was queued before the close (e.g. a ban notice), within a bound.
+                        let flush = async {
+                            while let Ok(frame) = rx.try_recv() {
+                                let Ok(text) = Utf8Bytes::try_from(frame.bytes().clone()) else { continue };
+                                sink.send(Message::Text(text)).await?;
+                            }
+                            sink.send(close_message(code, &reason)).await
+                        };
+                        let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
                     }
                     break;
                 }

@@ -48,6 +48,12 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     match outcome {
         Ok(Reply::Packet(p)) => app.hub.send(conn, &p, l),
         Ok(Reply::Done) => {}
+        Ok(Reply::Then(packet, pushes)) => {
+            if let Some(p) = packet {
+                app.hub.send(conn, &p, l);
+            }
+            app.run_pushes(pushes).await;
+        }
         Err(Refusal::Error(e)) => error(Some(request.cmd.clone()), e, l),
         Err(Refusal::RateLimited { denial, typing }) => app.hub.send(conn, &Packet::RateLimit { denial, typing }, l),
     }

@@ -8,6 +8,8 @@ use application::{AppError, Packet};
 use domain::{Extras, User};
 use serde_json::{Map, Value, json};
 
+use crate::outbound::sql::records::{channel_object, role_object};
+
 /// The JSON encoder used by every transport.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonEncoder;
@@ -48,10 +50,122 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::MessageNew { channel, message } => {
             json!({"cmd": "message_new", "message": message_json(message), "channel": channel, "global": true})
         }
+        Packet::MessageEdit { channel, message } => json!({
+            "cmd": "message_edit",
+            "id": message.message.id,
+            "content": message.message.content,
+            "message": message_json(message),
+            "channel": channel,
+            "global": true,
+        }),
+        Packet::MessageDelete { channel, id } => {
+            json!({"cmd": "message_delete", "id": id, "channel": channel, "global": true})
+        }
+        Packet::Typing { channel, user } => json!({"cmd": "typing", "user": user, "channel": channel, "global": true}),
+        Packet::MessageGet { channel, message } => {
+            json!({"cmd": "message_get", "channel": channel, "message": message_json(message)})
+        }
+        Packet::MessageReplies { channel, message_id, replies } => json!({
+            "cmd": "message_replies",
+            "channel": channel,
+            "message_id": message_id,
+            "replies": messages_json(replies),
+        }),
+        Packet::MessagesSearch { channel, query, results } => json!({
+            "cmd": "messages_search",
+            "channel": channel,
+            "query": query,
+            "results": messages_json(results),
+        }),
+        Packet::MessagesPinned { channel, messages } => {
+            json!({"cmd": "messages_pinned", "channel": channel, "messages": messages_json(messages)})
+        }
+        Packet::MessagePin { channel, id, pinned } => json!({
+            "cmd": if *pinned { "message_pin" } else { "message_unpin" },
+            "id": id,
+            "channel": channel,
+            "pinned": pinned,
+            "global": true,
+        }),
+        Packet::Reaction { added, channel, id, emoji, from } => json!({
+            "cmd": if *added { "message_react_add" } else { "message_react_remove" },
+            "id": id,
+            "emoji": emoji,
+            "channel": channel,
+            "from": from,
+            "global": true,
+        }),
+        Packet::PingsGet { messages, offset, limit, total } => json!({
+            "cmd": "pings_get",
+            "messages": messages_json(messages),
+            "offset": offset,
+            "limit": limit,
+            "total": total,
+        }),
+        Packet::UsersList(users) => {
+            json!({"cmd": "users_list", "users": users.iter().map(user_view).collect::<Vec<_>>()})
+        }
+        Packet::UsersOnline(users) => {
+            json!({"cmd": "users_online", "users": users.iter().map(user_view).collect::<Vec<_>>()})
+        }
+        Packet::UsersBannedList(names) => json!({"cmd": "users_banned_list", "users": names}),
+        Packet::UserBan { user, banned } => json!({"cmd": "user_ban", "user": user, "banned": banned}),
+        Packet::UserUnban { user, unbanned } => json!({"cmd": "user_unban", "user": user, "unbanned": unbanned}),
+        Packet::UserTimeout { user, timeout } => json!({"cmd": "user_timeout", "user": user, "timeout": timeout}),
+        Packet::UserLeft { username } => json!({"cmd": "user_leave", "username": username}),
+        Packet::UserLeaveReply { user } => json!({"cmd": "user_leave", "user": user, "val": "User left server"}),
+        Packet::UserRolesAdd { user, roles } => {
+            json!({"cmd": "user_roles_add", "user": user, "roles": roles, "added": true})
+        }
+        Packet::UserRolesRemove { user, roles, removed } => {
+            json!({"cmd": "user_roles_remove", "user": user, "roles": roles, "removed": removed})
+        }
+        Packet::UserRolesGet { user, roles, color } => {
+            json!({"cmd": "user_roles_get", "user": user, "roles": roles, "color": color})
+        }
+        Packet::RolesList(roles) => {
+            let map: Map<String, Value> =
+                roles.iter().map(|r| (r.name.clone(), Value::Object(role_object(r)))).collect();
+            json!({"cmd": "roles_list", "roles": map})
+        }
+        Packet::RoleCreated(name) => json!({"cmd": "role_create", "name": name, "created": true}),
+        Packet::RoleUpdated(name) => json!({"cmd": "role_update", "name": name, "updated": true}),
+        Packet::RoleDeleted(name) => json!({"cmd": "role_delete", "name": name, "deleted": true}),
+        Packet::RolePermissionsSet { name, permissions } => json!({
+            "cmd": "role_permissions_set", "name": name, "permissions": raw(permissions), "updated": true,
+        }),
+        Packet::RolePermissionsGet { name, permissions } => {
+            json!({"cmd": "role_permissions_get", "name": name, "permissions": raw(permissions)})
+        }
+        Packet::ChannelCreated(c) => {
+            json!({"cmd": "channel_create", "channel": channel_object(c, true), "created": true})
+        }
+        Packet::ChannelUpdated(c) => {
+            json!({"cmd": "channel_update", "channel": channel_object(c, true), "updated": true})
+        }
+        Packet::ChannelMoved { name, position, moved } => {
+            json!({"cmd": "channel_move", "name": name, "position": position, "moved": moved})
+        }
+        Packet::ChannelDeleted(name) => json!({"cmd": "channel_delete", "name": name, "deleted": true}),
+        Packet::RateLimitStatus { user, status } => json!({
+            "cmd": "rate_limit_status",
+            "user": user,
+            "status": {
+                "messages_this_minute": status.messages_this_minute,
+                "messages_per_minute_limit": status.messages_per_minute_limit,
+                "recent_messages": status.recent_messages,
+                "burst_limit": status.burst_limit,
+                "cooldown_remaining": seconds(status.cooldown_remaining),
+                "timeout_remaining": seconds(status.timeout_remaining),
+            },
+        }),
+        Packet::RateLimitReset { user } => {
+            json!({"cmd": "rate_limit_reset", "user": user, "val": format!("Rate limit reset for user {user}")})
+        }
         Packet::MessagesGet { channel, messages, range } => json!({
             "cmd": "messages_get",
             "channel": channel,
-            "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
+            "messages": messages_json(messages),
             "range": {"start": range.start, "end": range.end},
         }),
         Packet::ChannelsGet(list) => {
@@ -67,6 +181,11 @@ pub fn packet_json(packet: &Packet) -> Value {
             v
         }
     }
+}
+
+/// Seconds as the original prints them: `0` (an integer) when none, else a float.
+fn seconds(s: f64) -> Value {
+    if s <= 0.0 { json!(0) } else { json!(s) }
 }
 
 fn error_json(src: Option<&str>, error: &AppError) -> Value {
@@ -103,6 +222,10 @@ fn ready_user(user: &User) -> Value {
     Value::Object(map)
 }
 
+fn messages_json(list: &[MessageView]) -> Vec<Value> {
+    list.iter().map(message_json).collect()
+}
+
 /// A message as clients see it (data-model.md §2).
 pub fn message_json(v: &MessageView) -> Value {
     let m = &v.message;
@@ -136,24 +259,14 @@ pub fn message_json(v: &MessageView) -> Value {
     if let Some(c) = &v.channel {
         map.insert("channel".into(), json!(c));
     }
+    if let Some(p) = v.pings.as_ref().filter(|p| !p.is_empty()) {
+        map.insert("pings".into(), json!({"users": p.users, "roles": p.roles, "replies": p.replies}));
+    }
     Value::Object(map)
 }
 
-/// A channel record as stored (the original's channels.json object).
-pub fn stored_channel_json(c: &domain::Channel) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("type".into(), json!(c.kind.as_str()));
-    map.insert("name".into(), json!(c.name));
-    if let Some(p) = &c.permissions {
-        let perms: Map<String, Value> = p.0.iter().map(|(k, roles)| (k.clone(), json!(roles))).collect();
-        map.insert("permissions".into(), Value::Object(perms));
-    }
-    put_extras(&mut map, &c.extra);
-    map
-}
-
 fn channel_json(v: &ChannelView) -> Value {
-    let mut map = stored_channel_json(&v.channel);
+    let mut map = channel_object(&v.channel, true);
     if let Some(last) = v.last_message {
         map.insert("last_message".into(), json!(last));
     }

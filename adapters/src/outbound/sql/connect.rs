@@ -139,11 +139,14 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Identifies the schema: changes whenever a migration is added.
+/// The source of every migration, so that editing one (before release) changes the version.
+const MIGRATION_SOURCES: &[&str] = &[include_str!("migration.rs"), include_str!("import_tables.rs")];
+
+/// Identifies the schema: changes whenever a migration is added or edited.
 pub fn schema_version() -> String {
     let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
     let mut hash: u64 = 0xcbf29ce484222325;
-    for b in names.join(",").bytes() {
+    for b in names.join(",").bytes().chain(MIGRATION_SOURCES.iter().flat_map(|s| s.bytes())) {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x100000001b3);
     }
     format!("{}_{hash:016x}", names.len())

@@ -27,6 +27,8 @@ pub mod users {
         /// JSON object of legacy keys.
         #[sea_orm(column_type = "Text")]
         pub extra: String,
+        /// End of a moderation timeout, Unix seconds.
+        pub timeout_until: Option<f64>,
     }
 
     /// No relations.
@@ -117,6 +119,10 @@ pub mod messages {
         pub timestamp: f64,
         /// Pinned flag.
         pub pinned: bool,
+        /// Id of the replied message.
+        pub reply_to_id: Option<String>,
+        /// Author of the replied message.
+        pub reply_to_user: Option<String>,
         /// JSON object: reply_to, ping, edited, reactions, interaction, extra.
         #[sea_orm(column_type = "Text")]
         pub data: String,
@@ -143,6 +149,33 @@ pub mod meta {
         /// Value.
         #[sea_orm(column_type = "Text")]
         pub value: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Role grants, revocations and bans named by username before that user ever logged in
+/// (decisions.md §15); applied and deleted at the user's first login.
+pub mod pending_user_changes {
+    use sea_orm::entity::prelude::*;
+
+    /// A pending change.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "pending_user_changes")]
+    pub struct Model {
+        /// Order of the changes.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// Lowercased username it applies to.
+        pub username_lower: String,
+        /// `grant`, `revoke`, `ban` or `unban`.
+        pub action: String,
+        /// Role name for grants and revocations.
+        pub role: Option<String>,
     }
 
     /// No relations.

@@ -1,9 +1,7 @@
 //! Schema migrations, applied at start-up on both backends.
 
-use sea_orm::{EntityTrait, Schema};
+use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
-
-use super::entities::{channels, messages, meta, roles, users};
 
 /// All migrations in order.
 pub struct Migrator;
@@ -14,47 +12,135 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// The first schema.
+/// The first schema. Written out explicitly (not derived from the entities) so that it
+/// stays the same when entities grow; later changes are new migrations.
 #[derive(DeriveMigrationName)]
 struct Initial;
 
-async fn create<E: EntityTrait>(manager: &SchemaManager<'_>, schema: &Schema, entity: E) -> Result<(), DbErr> {
-    manager.create_table(schema.create_table_from_entity(entity)).await?;
-    for index in schema.create_index_from_entity(entity) {
-        manager.create_index(index).await?;
-    }
-    Ok(())
+fn pk(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name)).big_integer().not_null().auto_increment().primary_key().to_owned()
 }
+
+fn col(name: &str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+}
+
+fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(Alias::new(table));
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    if unique {
+        i.unique();
+    }
+    i.to_owned()
+}
+
+/// SQLite: an FTS5 trigram index over `messages.content_lower`, kept by triggers.
+const SQLITE_SEARCH_INDEX: &str = "
+CREATE VIRTUAL TABLE messages_fts USING fts5(content_lower, content='messages', content_rowid='seq', tokenize='trigram');
+CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts(rowid, content_lower) VALUES (new.seq, new.content_lower);
+END;
+CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content_lower) VALUES ('delete', old.seq, old.content_lower);
+END;
+CREATE TRIGGER messages_fts_au AFTER UPDATE OF content_lower ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content_lower) VALUES ('delete', old.seq, old.content_lower);
+  INSERT INTO messages_fts(rowid, content_lower) VALUES (new.seq, new.content_lower);
+END;
+";
+
+/// Postgres: a pg_trgm GIN index over `messages.content_lower`, when the extension can be
+/// created (it is trusted since PostgreSQL 13); otherwise searches scan.
+const POSTGRES_SEARCH_INDEX: &str = "
+DO $$ BEGIN
+  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'pg_trgm is not available; message search will scan';
+END $$;
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    EXECUTE 'CREATE INDEX ix_messages_content_trgm ON messages USING gin (content_lower gin_trgm_ops)';
+  END IF;
+END $$;
+";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Initial {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let schema = Schema::new(manager.get_database_backend());
-        create(manager, &schema, users::Entity).await?;
-        create(manager, &schema, roles::Entity).await?;
-        create(manager, &schema, channels::Entity).await?;
-        create(manager, &schema, messages::Entity).await?;
-        create(manager, &schema, meta::Entity).await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_messages_channel_id")
-                    .table(messages::Entity)
-                    .col(messages::Column::ChannelSeq)
-                    .col(messages::Column::Id)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_messages_channel_seq")
-                    .table(messages::Entity)
-                    .col(messages::Column::ChannelSeq)
-                    .col(messages::Column::Seq)
-                    .to_owned(),
-            )
-            .await
+        let tables = [
+            Table::create()
+                .table(Alias::new("users"))
+                .col(pk("seq"))
+                .col(col("id").string().not_null().unique_key())
+                .col(col("username").string().null())
+                .col(col("username_lower").string().null())
+                .col(col("roles").text().not_null())
+                .col(col("validator").string().null())
+                .col(col("extra").text().not_null())
+                .col(col("timeout_until").double().null())
+                .to_owned(),
+            Table::create()
+                .table(Alias::new("roles"))
+                .col(pk("seq"))
+                .col(col("name").string().not_null().unique_key())
+                .col(col("data").text().not_null())
+                .to_owned(),
+            Table::create()
+                .table(Alias::new("channels"))
+                .col(pk("seq"))
+                .col(col("name").string().not_null().unique_key())
+                .col(col("position").big_integer().not_null())
+                .col(col("data").text().not_null())
+                .to_owned(),
+            Table::create()
+                .table(Alias::new("messages"))
+                .col(pk("seq"))
+                .col(col("channel_seq").big_integer().not_null())
+                .col(col("id").string().not_null())
+                .col(col("user_id").string().not_null())
+                .col(col("content").text().not_null())
+                .col(col("content_lower").text().not_null())
+                .col(col("timestamp").double().not_null())
+                .col(col("pinned").boolean().not_null())
+                .col(col("reply_to_id").string().null())
+                .col(col("reply_to_user").string().null())
+                .col(col("data").text().not_null())
+                .to_owned(),
+            Table::create()
+                .table(Alias::new("meta"))
+                .col(col("key").string().not_null().primary_key())
+                .col(col("value").text().not_null())
+                .to_owned(),
+            Table::create()
+                .table(Alias::new("pending_user_changes"))
+                .col(pk("seq"))
+                .col(col("username_lower").string().not_null())
+                .col(col("action").string().not_null())
+                .col(col("role").string().null())
+                .to_owned(),
+        ];
+        for t in tables {
+            manager.create_table(t).await?;
+        }
+        for i in [
+            index("users", "ix_users_username_lower", &["username_lower"], false),
+            index("messages", "ux_messages_channel_id", &["channel_seq", "id"], true),
+            index("messages", "ix_messages_channel_seq", &["channel_seq", "seq"], false),
+            index("messages", "ix_messages_reply_to", &["channel_seq", "reply_to_id"], false),
+            index("messages", "ix_messages_reply_to_user", &["reply_to_user"], false),
+            index("messages", "ix_messages_pinned", &["channel_seq", "pinned"], false),
+            index("pending_user_changes", "ix_pending_user", &["username_lower"], false),
+        ] {
+            manager.create_index(i).await?;
+        }
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Sqlite => db.execute_unprepared(SQLITE_SEARCH_INDEX).await?,
+            _ => db.execute_unprepared(POSTGRES_SEARCH_INDEX).await?,
+        };
+        Ok(())
     }
 }

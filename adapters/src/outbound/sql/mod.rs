@@ -9,10 +9,11 @@ mod import;
 pub mod import_tables;
 mod migration;
 pub mod records;
+mod search;
 mod writer;
 
 use application::ports::{
-    ChannelRepository, MessageRepository, RoleRepository, Store, StoreError, StoreResult, UserRepository,
+    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreResult, UserRepository,
 };
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
@@ -22,7 +23,7 @@ use sea_orm::{
 };
 
 pub use connect::{StorageUrl, connect, schema_version};
-use entities::{channels, messages, meta, roles, users};
+use entities::{channels, messages, meta, pending_user_changes, roles, users};
 pub use import::{ImportCounts, ImportError, ImportOptions, PendingImport, Staged, record_key};
 use records::*;
 
@@ -66,6 +67,7 @@ impl SqlStore {
             roles: serde_json::from_str(&r.roles).unwrap_or_default(),
             validator: r.validator,
             extra: extras_from_document(&r.extra),
+            timeout_until: r.timeout_until,
         }
     }
 
@@ -78,6 +80,7 @@ impl SqlStore {
             roles: Set(serde_json::to_string(&u.roles).unwrap_or_else(|_| "[]".into())),
             validator: Set(u.validator.clone()),
             extra: Set(extras_document(&u.extra)),
+            timeout_until: Set(u.timeout_until),
         }
     }
 
@@ -98,6 +101,8 @@ impl SqlStore {
             content_lower: Set(m.content.to_lowercase()),
             timestamp: Set(m.timestamp),
             pinned: Set(m.pinned),
+            reply_to_id: Set(m.reply_to.as_ref().map(|r| r.id.clone())),
+            reply_to_user: Set(m.reply_to.as_ref().map(|r| r.author.0.clone())),
             data: Set(message_document(m)),
         }
     }
@@ -144,6 +149,62 @@ impl UserRepository for SqlStore {
         }
         Ok(())
     }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let done = users::Entity::delete_many()
+            .filter(users::Column::Id.eq(id.0.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>> {
+        let rows = pending_user_changes::Entity::find()
+            .filter(pending_user_changes::Column::UsernameLower.eq(username.to_lowercase()))
+            .order_by_asc(pending_user_changes::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match (r.action.as_str(), r.role) {
+                ("grant", Some(role)) => Some(PendingChange::Grant(role)),
+                ("revoke", Some(role)) => Some(PendingChange::Revoke(role)),
+                ("ban", _) => Some(PendingChange::Ban),
+                ("unban", _) => Some(PendingChange::Unban),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn add_pending_change(&self, username: &str, change: &PendingChange) -> StoreResult<()> {
+        let (action, role) = match change {
+            PendingChange::Grant(r) => ("grant", Some(r.clone())),
+            PendingChange::Revoke(r) => ("revoke", Some(r.clone())),
+            PendingChange::Ban => ("ban", None),
+            PendingChange::Unban => ("unban", None),
+        };
+        pending_user_changes::ActiveModel {
+            seq: NotSet,
+            username_lower: Set(username.to_lowercase()),
+            action: Set(action.into()),
+            role: Set(role),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
+        pending_user_changes::Entity::delete_many()
+            .filter(pending_user_changes::Column::UsernameLower.eq(username.to_lowercase()))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -156,6 +217,33 @@ impl RoleRepository for SqlStore {
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
         let row = roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(err)?;
         Ok(row.map(|r| role_from_document(&r.name, &r.data)))
+    }
+
+    async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
+        if self.role(&role.name).await?.is_some() {
+            return Ok(false);
+        }
+        roles::ActiveModel { seq: NotSet, name: Set(role.name.clone()), data: Set(role_document(role)) }
+            .insert(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(true)
+    }
+
+    async fn update_role(&self, role: &Role) -> StoreResult<bool> {
+        let done = roles::Entity::update_many()
+            .col_expr(roles::Column::Data, sea_orm::sea_query::Expr::value(role_document(role)))
+            .filter(roles::Column::Name.eq(role.name.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn delete_role(&self, name: &str) -> StoreResult<bool> {
+        let done =
+            roles::Entity::delete_many().filter(roles::Column::Name.eq(name)).exec(&self.db).await.map_err(err)?;
+        Ok(done.rows_affected > 0)
     }
 }
 
@@ -174,6 +262,84 @@ impl ChannelRepository for SqlStore {
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
         let row = channels::Entity::find().filter(channels::Column::Name.eq(name)).one(&self.db).await.map_err(err)?;
         Ok(row.map(|r| channel_from_document(&r.name, &r.data)))
+    }
+
+    async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
+        if self.channel(&channel.name).await?.is_some() {
+            return Ok(false);
+        }
+        let last = channels::Entity::find()
+            .order_by_desc(channels::Column::Position)
+            .one(&self.db)
+            .await
+            .map_err(err)?
+            .map(|c| c.position + 1)
+            .unwrap_or(0);
+        channels::ActiveModel {
+            seq: NotSet,
+            name: Set(channel.name.clone()),
+            position: Set(last),
+            data: Set(channel_document(channel)),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(err)?;
+        Ok(true)
+    }
+
+    async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
+        let done = channels::Entity::update_many()
+            .col_expr(channels::Column::Name, sea_orm::sea_query::Expr::value(channel.name.clone()))
+            .col_expr(channels::Column::Data, sea_orm::sea_query::Expr::value(channel_document(channel)))
+            .filter(channels::Column::Name.eq(name))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        self.forget_channel_ids();
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
+        let tx = self.db.begin().await.map_err(err)?;
+        let mut rows = channels::Entity::find()
+            .order_by_asc(channels::Column::Position)
+            .order_by_asc(channels::Column::Seq)
+            .all(&tx)
+            .await
+            .map_err(err)?;
+        let Some(i) = rows.iter().position(|c| c.name == name) else { return Ok(false) };
+        let moved = rows.remove(i);
+        let at = position.min(rows.len());
+        rows.insert(at, moved);
+        for (pos, row) in rows.into_iter().enumerate() {
+            if row.position != pos as i64 {
+                channels::Entity::update_many()
+                    .col_expr(channels::Column::Position, sea_orm::sea_query::Expr::value(pos as i64))
+                    .filter(channels::Column::Seq.eq(row.seq))
+                    .exec(&tx)
+                    .await
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
+        let tx = self.db.begin().await.map_err(err)?;
+        let Some(row) = channels::Entity::find().filter(channels::Column::Name.eq(name)).one(&tx).await.map_err(err)?
+        else {
+            return Ok(false);
+        };
+        messages::Entity::delete_many()
+            .filter(messages::Column::ChannelSeq.eq(row.seq))
+            .exec(&tx)
+            .await
+            .map_err(err)?;
+        channels::Entity::delete_many().filter(channels::Column::Seq.eq(row.seq)).exec(&tx).await.map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        self.forget_channel_ids();
+        Ok(true)
     }
 }
 
@@ -250,6 +416,100 @@ impl MessageRepository for SqlStore {
             .await
             .map_err(err)?;
         Ok(row.map(|r| r.timestamp))
+    }
+
+    async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
+        let mut row = Self::message_row(seq, message);
+        row.channel_seq = NotSet;
+        row.id = NotSet;
+        let done = messages::Entity::update_many()
+            .set(row)
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(message.id.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
+        let done = messages::Entity::delete_many()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::ReplyToId.eq(parent_id))
+            .order_by_asc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let mut query = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::ContentLower.like(search::contains_pattern(needle)));
+        if let Some(prefilter) = search::index_prefilter(self.db.get_database_backend(), needle) {
+            query = query.filter(prefilter);
+        }
+        let rows = query.order_by_desc(messages::Column::Seq).limit(limit).all(&self.db).await.map_err(err)?;
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Pinned.eq(true))
+            .order_by_desc(messages::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn mention_candidates(
+        &self,
+        channel_names: &[String],
+        needles: &[String],
+        reply_author: &UserId,
+    ) -> StoreResult<Vec<(String, Message)>> {
+        let mut by_seq = std::collections::HashMap::new();
+        for name in channel_names {
+            if let Some(seq) = self.channel_seq(name).await? {
+                by_seq.insert(seq, name.clone());
+            }
+        }
+        if by_seq.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut any = sea_orm::Condition::any().add(messages::Column::ReplyToUser.eq(reply_author.0.as_str()));
+        for n in needles {
+            any = any.add(messages::Column::ContentLower.like(search::contains_pattern(n)));
+        }
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.is_in(by_seq.keys().copied().collect::<Vec<_>>()))
+            .filter(any)
+            .all(&self.db)
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| by_seq.get(&r.channel_seq).cloned().map(|c| (c, Self::message_from_row(r))))
+            .collect())
     }
 }
 

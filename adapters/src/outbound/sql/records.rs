@@ -29,8 +29,8 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// A role's stored document (everything but its name).
-pub fn role_document(role: &Role) -> String {
+/// A role's record as the original stores it (everything but its name).
+pub fn role_object(role: &Role) -> Map<String, Value> {
     let mut map = Map::new();
     if let Some(d) = &role.description {
         map.insert("description".into(), json!(d));
@@ -39,7 +39,12 @@ pub fn role_document(role: &Role) -> String {
         map.insert("color".into(), json!(c));
     }
     map.extend(extras_object(&role.extra));
-    Value::Object(map).to_string()
+    map
+}
+
+/// A role's stored document (everything but its name).
+pub fn role_document(role: &Role) -> String {
+    Value::Object(role_object(role)).to_string()
 }
 
 /// The `mention_roles` rule of a role's `permissions` object.
@@ -68,15 +73,25 @@ pub fn role_from_document(name: &str, text: &str) -> Role {
     role_from_object(name, &parse_object(text))
 }
 
-/// A channel's stored document (everything but its name).
-pub fn channel_document(c: &Channel) -> String {
+/// A channel's record as the original stores it; with `name` when `with_name`.
+pub fn channel_object(c: &Channel, with_name: bool) -> Map<String, Value> {
     let mut map = Map::new();
     map.insert("type".into(), json!(c.kind.as_str()));
+    if with_name {
+        map.insert("name".into(), json!(c.name));
+    }
     if let Some(p) = &c.permissions {
         map.insert("permissions".into(), permissions_json(p));
     }
-    map.extend(extras_object(&c.extra));
-    Value::Object(map).to_string()
+    for (k, v) in extras_object(&c.extra) {
+        map.entry(k).or_insert(v);
+    }
+    map
+}
+
+/// A channel's stored document (everything but its name).
+pub fn channel_document(c: &Channel) -> String {
+    Value::Object(channel_object(c, false)).to_string()
 }
 
 fn permissions_json(p: &PermissionMap) -> Value {

@@ -1,6 +1,6 @@
 //! Message commands.
 
-use application::usecases::{HistoryStart, NewMessage};
+use application::usecases::{EditMessage, HistoryStart, NewMessage};
 use application::{AppError, Origin};
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ handler!(message_new(app, session, req) {
         reply_to: req.text("reply_to"),
         ping: req.truthy("ping"),
     };
-    app.post_message(session, input, &Origin::of(session.conn, req.listener.clone())).await
+    app.post_message(session, input, &origin(session, req)).await
 });
 
 handler!(messages_get(app, session, req) {
@@ -23,4 +23,54 @@ handler!(messages_get(app, session, req) {
     };
     let limit = req.int("limit").map_err(|_| AppError::InvalidPaging)?.unwrap_or(100);
     app.history(session, req.text("channel").as_deref(), start, limit).await
+});
+
+fn origin(session: &application::Session, req: &crate::inbound::wire::request::Request) -> Origin {
+    Origin::of(session.conn, req.listener.clone())
+}
+
+handler!(message_edit(app, session, req) {
+    let input = EditMessage { id: req.text("id"), channel: req.text("channel"), content: req.text("content") };
+    app.edit_message(session, input, &origin(session, req)).await
+});
+
+handler!(message_delete(app, session, req) {
+    app.delete_message(session, req.text("channel"), req.text("id"), &origin(session, req)).await
+});
+
+handler!(typing(app, session, req) { app.typing(session, req.text("channel"), &origin(session, req)).await });
+
+handler!(message_get(app, session, req) { app.get_message(session, req.text("channel"), req.text("id")).await });
+
+handler!(message_replies(app, session, req) {
+    let limit = req.int("limit").map_err(|_| AppError::InvalidLimit)?.unwrap_or(50);
+    app.replies(session, req.text("channel"), req.text("id"), limit).await
+});
+
+handler!(messages_search(app, session, req) { app.search(session, req.text("channel"), req.text("query")).await });
+
+handler!(messages_pinned(app, session, req) { app.pinned(session, req.text("channel")).await });
+
+handler!(message_pin(app, session, req) {
+    // The web client unpins with `message_pin` and `"pinned": false` (messages.md).
+    let pinned = req.get("pinned") != Some(&Value::Bool(false));
+    app.set_pinned(session, req.text("channel"), req.text("id"), pinned, &origin(session, req)).await
+});
+
+handler!(message_unpin(app, session, req) {
+    app.set_pinned(session, req.text("channel"), req.text("id"), false, &origin(session, req)).await
+});
+
+handler!(message_react_add(app, session, req) {
+    app.react(session, req.text("channel"), req.text("id"), req.text("emoji"), true, &origin(session, req)).await
+});
+
+handler!(message_react_remove(app, session, req) {
+    app.react(session, req.text("channel"), req.text("id"), req.text("emoji"), false, &origin(session, req)).await
+});
+
+handler!(pings_get(app, session, req) {
+    let limit = req.int("limit").map(|v| v.unwrap_or(50)).ok();
+    let offset = req.int("offset").map(|v| v.unwrap_or(0)).ok();
+    app.pings(session, limit, offset).await
 });

@@ -2,7 +2,9 @@
 
 pub mod channels;
 pub mod messages;
+pub mod roles;
 pub mod server;
+pub mod users;
 
 /// Defines a registry handler: `handler!(name(app, session, req) { body })`.
 macro_rules! handler {

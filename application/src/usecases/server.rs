@@ -1,0 +1,65 @@
+//! Server commands: rate-limit status and reset, and the plugin commands' answer when no
+//! plugin system is wired in.
+
+use super::{CommandResult, Reply};
+use crate::packets::RateStatus;
+use crate::{App, AppError, Packet, Session};
+
+impl App {
+    /// `rate_limit_status`: one's own, or anyone's for the owner.
+    pub async fn rate_limit_status(&self, session: &Session, target: Option<String>) -> CommandResult {
+        let me = self.caller_or(session, AppError::UserNotFound).await?;
+        let user = match target {
+            Some(t) => self.resolve_user(&t).await?,
+            None => Some(me.clone()),
+        };
+        let target_id = user.as_ref().map(|u| u.id.clone());
+        if target_id.as_ref() != Some(&me.id) && !me.is_owner() {
+            return Err(AppError::OwnRateLimitOnly.into());
+        }
+        let now = self.clock.now();
+        let id = target_id.unwrap_or_else(|| domain::UserId(String::new()));
+        let (bucket, settings) = self.limiter.status(&id, now).ok_or(AppError::RateLimiterDisabled)?;
+        let timeout_remaining = user.as_ref().and_then(|u| u.timeout_until).map(|t| (t - now).max(0.0)).unwrap_or(0.0);
+        let status = RateStatus {
+            messages_this_minute: bucket.this_minute,
+            messages_per_minute_limit: settings.per_minute,
+            recent_messages: bucket.recent,
+            burst_limit: settings.burst_limit,
+            cooldown_remaining: bucket.cooldown_remaining,
+            timeout_remaining,
+        };
+        let name = user.map(|u| u.display_name().to_owned());
+        Ok(Reply::Packet(Packet::RateLimitStatus { user: name, status: Box::new(status) }))
+    }
+
+    /// `rate_limit_reset` (owner only): clears the limiter and any timeout (Recommended).
+    pub async fn rate_limit_reset(&self, session: &Session, target: Option<String>) -> CommandResult {
+        self.require_owner(session).await?;
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        if !self.limiter.enabled() {
+            return Err(AppError::RateLimiterDisabled.into());
+        }
+        let found = self.resolve_user(&target).await?;
+        let name = match found {
+            Some(mut u) => {
+                self.limiter.reset(&u.id);
+                if u.timeout_until.take().is_some() {
+                    self.store.update_user(&u).await?;
+                }
+                u.display_name().to_owned()
+            }
+            None => {
+                self.limiter.reset(&domain::UserId(target.clone()));
+                target
+            }
+        };
+        Ok(Reply::Packet(Packet::RateLimitReset { user: name }))
+    }
+
+    /// `plugins_list` / `plugins_reload` while no plugin system is wired in (owner only).
+    pub async fn plugins_unavailable(&self, session: &Session) -> CommandResult {
+        self.require_owner(session).await?;
+        Err(AppError::PluginManagerUnavailable.into())
+    }
+}

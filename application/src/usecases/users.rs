@@ -1,0 +1,217 @@
+//! Users and moderation (users-roles-channels.md, decisions.md §12–16).
+
+use domain::user::BANNED_ROLE;
+use domain::{User, UserId};
+
+use super::{CommandResult, Pushes, Reply};
+use crate::views::UserView;
+use crate::{App, AppError, AuthErrorText, Packet, Session};
+
+/// Close code for connections of a banned or departed user.
+pub const POLICY_CLOSE: u16 = 1008;
+
+impl App {
+    /// `users_list`.
+    pub async fn users_list(&self) -> CommandResult {
+        Ok(Reply::Packet(Packet::UsersList(self.user_list().await?)))
+    }
+
+    /// `users_online`: one entry per online user (Recommended).
+    pub async fn users_online(&self) -> CommandResult {
+        let roles = self.store.roles().await?;
+        let mut seen: Vec<UserId> = vec![];
+        let mut out = vec![];
+        let mut online = self.hub.authenticated();
+        online.sort_by_key(|(conn, _)| *conn);
+        for (_, id) in online {
+            if seen.contains(&id) {
+                continue;
+            }
+            if let Some(u) = self.store.user(&id).await? {
+                out.push(UserView::of(&u, &roles));
+            }
+            seen.push(id);
+        }
+        Ok(Reply::Packet(Packet::UsersOnline(out)))
+    }
+
+    /// `users_banned_list` (owner only).
+    pub async fn users_banned_list(&self, session: &Session) -> CommandResult {
+        self.require_owner(session).await?;
+        let names =
+            self.store.users().await?.iter().filter(|u| u.is_banned()).map(|u| u.display_name().to_owned()).collect();
+        Ok(Reply::Packet(Packet::UsersBannedList(names)))
+    }
+
+    /// Sends the ban notice to every connection of `user` and closes them.
+    pub(crate) fn eject_banned(&self, user: &UserId) {
+        for conn in self.hub.connections_of(user) {
+            self.hub.send(conn, &Packet::AuthError(AuthErrorText::Banned), None);
+        }
+        self.hub.close_user(user, POLICY_CLOSE, "banned");
+    }
+
+    /// Bans a known user (`banned` at the front). The caller ejects them after replying.
+    pub(crate) async fn ban_user(&self, mut user: User) -> Result<bool, AppError> {
+        if !user.grant_front(BANNED_ROLE) {
+            return Ok(false);
+        }
+        self.store.update_user(&user).await?;
+        Ok(true)
+    }
+
+    /// Lifts a ban. Returns whether one was lifted.
+    pub(crate) async fn unban_user(&self, mut user: User) -> Result<bool, AppError> {
+        if !user.revoke(BANNED_ROLE) {
+            return Ok(false);
+        }
+        self.store.update_user(&user).await?;
+        Ok(true)
+    }
+
+    /// `user_ban` (owner only; not oneself).
+    pub async fn ban(&self, session: &Session, target: Option<String>) -> CommandResult {
+        let me = self.require_owner(session).await?;
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        let found = self.resolve_user(&target).await?;
+        if found.as_ref().is_some_and(|u| u.id == me.id) {
+            return Err(AppError::CannotBanSelf.into());
+        }
+        let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
+        let (banned, id) = match found {
+            Some(u) => (self.ban_user(u.clone()).await?, Some(u.id)),
+            None => (false, None),
+        };
+        let pushes = if banned { Pushes::USERS.ejecting(id) } else { Pushes::default() };
+        Ok(Reply::then(Packet::UserBan { user, banned }, pushes))
+    }
+
+    /// `user_unban` (owner only).
+    pub async fn unban(&self, session: &Session, target: Option<String>) -> CommandResult {
+        self.require_owner(session).await?;
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        let found = self.resolve_user(&target).await?;
+        let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
+        let unbanned = match found {
+            Some(u) => self.unban_user(u).await?,
+            None => false,
+        };
+        Ok(Reply::then(Packet::UserUnban { user, unbanned }, if unbanned { Pushes::USERS } else { Pushes::default() }))
+    }
+
+    /// `user_timeout` (owner only): persisted, enforced whether or not rate limiting is on;
+    /// `timeout: 0` clears it. `timeout` is `None` when missing or null, `Err` when not an integer.
+    pub async fn timeout(
+        &self,
+        session: &Session,
+        target: Option<String>,
+        raw_user: serde_json::Value,
+        timeout: Option<Result<i64, ()>>,
+    ) -> CommandResult {
+        let me = self.require_owner(session).await?;
+        let seconds = timeout.ok_or(AppError::TimeoutRequired)?.map_err(|_| AppError::TimeoutInvalid)?;
+        if seconds < 0 {
+            return Err(AppError::TimeoutInvalid.into());
+        }
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        if let Some(mut user) = self.resolve_user(&target).await? {
+            if user.id == me.id && seconds > 0 {
+                return Err(AppError::CannotTimeoutSelf.into());
+            }
+            user.timeout_until = (seconds > 0).then(|| self.clock.now() + seconds as f64);
+            self.store.update_user(&user).await?;
+            self.limiter.reset(&user.id);
+            if seconds > 0 {
+                let denial =
+                    domain::rate_limit::Denial { reason: "User timeout set".into(), wait_seconds: seconds as f64 };
+                let packet = Packet::RateLimit { denial, typing: false };
+                let conns = self.hub.connections_of(&user.id);
+                self.hub.fan_out(&packet, &conns, &Default::default());
+            }
+        }
+        Ok(Reply::Packet(Packet::UserTimeout { user: raw_user, timeout: seconds }))
+    }
+
+    /// `user_leave`: the caller's record is deleted (unless banned), everyone is told, and
+    /// the caller's connections are closed.
+    pub async fn leave(&self, session: &Session) -> CommandResult {
+        let me = session.user.as_ref().ok_or(AppError::UserNotFound)?;
+        let user = self.store.user(&me.id).await?;
+        let name = user.as_ref().map(|u| u.display_name().to_owned()).unwrap_or_else(|| me.username.clone());
+        if user.as_ref().is_some_and(|u| !u.is_banned()) {
+            self.store.delete_user(&me.id).await?;
+        }
+        self.hub.send_all_authenticated(&Packet::UserLeft { username: name.clone() });
+        self.hub.send(session.conn, &Packet::UserLeaveReply { user: name }, None);
+        self.hub.close_user(&me.id, 1000, "left");
+        Ok(Reply::Then(None, Pushes::USERS))
+    }
+
+    /// `user_roles_add` (owner only): all roles must exist; new ones go to the front.
+    pub async fn roles_add(
+        &self,
+        session: &Session,
+        target: Option<String>,
+        roles: Option<Vec<String>>,
+    ) -> CommandResult {
+        self.require_owner(session).await?;
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        let roles = roles.filter(|r| !r.is_empty()).ok_or(AppError::RolesListRequired)?;
+        let mut user = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
+        for r in &roles {
+            if self.store.role(r).await?.is_none() && r != BANNED_ROLE {
+                return Err(AppError::RoleDoesNotExist(r.clone()).into());
+            }
+        }
+        let mut changed = false;
+        for r in &roles {
+            changed |= user.grant_front(r);
+        }
+        if changed {
+            self.store.update_user(&user).await?;
+        }
+        let pushes = if changed { self.after_role_change(&user) } else { Pushes::default() };
+        Ok(Reply::then(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }, pushes))
+    }
+
+    /// `user_roles_remove` (owner only).
+    pub async fn roles_remove(
+        &self,
+        session: &Session,
+        target: Option<String>,
+        roles: Option<Vec<String>>,
+    ) -> CommandResult {
+        self.require_owner(session).await?;
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        let roles = roles.filter(|r| !r.is_empty()).ok_or(AppError::RolesListRequired)?;
+        let mut user = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
+        if user.roles.iter().all(|r| roles.contains(r)) {
+            return Err(AppError::CannotRemoveAllRoles.into());
+        }
+        let mut removed = false;
+        for r in &roles {
+            removed |= user.revoke(r);
+        }
+        if removed {
+            self.store.update_user(&user).await?;
+        }
+        let pushes = if removed { self.after_role_change(&user) } else { Pushes::default() };
+        let packet = Packet::UserRolesRemove { user: user.display_name().to_owned(), roles: user.roles, removed };
+        Ok(Reply::then(packet, pushes))
+    }
+
+    /// `user_roles_get` (owner only).
+    pub async fn roles_get(&self, session: &Session, target: Option<String>) -> CommandResult {
+        self.require_owner(session).await?;
+        let target = target.ok_or(AppError::UserParameterRequired)?;
+        let user = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
+        let color = user.color(&self.store.roles().await?);
+        Ok(Reply::Packet(Packet::UserRolesGet { user: user.display_name().to_owned(), roles: user.roles, color }))
+    }
+
+    /// What follows a change of a user's roles: their standing and what they may see
+    /// changed; a user who now holds `banned` is ejected.
+    fn after_role_change(&self, user: &User) -> Pushes {
+        Pushes::MEMBERSHIP.ejecting(user.is_banned().then(|| user.id.clone()))
+    }
+}
