@@ -36,6 +36,9 @@ pub enum Command {
         #[arg(long)]
         merge: bool,
     },
+    /// Operator changes by username (through the running server when there is one).
+    #[command(subcommand)]
+    User(crate::user_cli::UserCommand),
 }
 
 /// Entry point of the binary.
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
             crate::config::setup::run(&path, &answers).map(|p| println!("Wrote {}", p.display()))
         }
         Command::Import { from, merge } => crate::import::run(cli.config, &from, merge),
+        Command::User(command) => crate::user_cli::run(cli.config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

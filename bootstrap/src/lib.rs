@@ -5,3 +5,4 @@ pub mod cli;
 pub mod config;
 pub mod import;
 pub mod run;
+pub mod user_cli;

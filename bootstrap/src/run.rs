@@ -59,22 +59,19 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     if let Some(from) = &cfg.import_from {
         crate::import::at_start(&SqlStore::new(db.clone()), from, &cfg.base_dir).await?;
     }
-    let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
-    if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
-        tracing::info!("created the default roles and channels");
-    }
-    let auth: Arc<dyn AuthValidator> = match cfg.auth_mode {
-        AuthMode::Rotur => Arc::new(RoturAuth::new(&cfg.rotur_validate_url, cfg.auth_timeout)?),
-        AuthMode::Mock => {
-            tracing::warn!(
-                "!!! auth.mode is \"mock\": ANYONE can log in as ANY user with mock:<id>:<name>. Never use this in production. !!!"
-            );
-            Arc::new(MockAuth)
+    let auth = auth_adapter(&cfg)?;
+    let app = build_app(&cfg, db, auth).await?;
+    let admin_path = adapters::inbound::admin::socket_path(&cfg.base_dir);
+    match adapters::inbound::admin::bind(&admin_path).await {
+        Ok(Some(listener)) => {
+            tracing::info!(path = %admin_path.display(), "admin socket ready");
+            tokio::spawn(adapters::inbound::admin::serve(listener, app.clone()));
         }
-    };
-    let ports =
-        Ports { store, auth, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), encoder: Arc::new(JsonEncoder) };
-    let app = Arc::new(App::new(ports, cfg.app.clone()));
+        Ok(None) => {
+            tracing::warn!(path = %admin_path.display(), "another server answers on the admin socket; not binding it")
+        }
+        Err(e) => tracing::warn!(error = %e, path = %admin_path.display(), "admin socket unavailable"),
+    }
     let tcp = tokio::net::TcpListener::bind((cfg.host.as_str(), cfg.port))
         .await
         .with_context(|| format!("binding websocket.host/websocket.port {}:{}", cfg.host, cfg.port))?;
@@ -83,8 +80,37 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     println!("originchats listening on ws://{addr}");
     let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()) };
     serve(listener, app, shutdown_signal()).await;
+    let _ = std::fs::remove_file(&admin_path);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The configured auth validator.
+fn auth_adapter(cfg: &Config) -> anyhow::Result<Arc<dyn AuthValidator>> {
+    Ok(match cfg.auth_mode {
+        AuthMode::Rotur => Arc::new(RoturAuth::new(&cfg.rotur_validate_url, cfg.auth_timeout)?),
+        AuthMode::Mock => {
+            tracing::warn!(
+                "!!! auth.mode is \"mock\": ANYONE can log in as ANY user with mock:<id>:<name>. Never use this in production. !!!"
+            );
+            Arc::new(MockAuth)
+        }
+    })
+}
+
+/// The application over a migrated connection: cached store with defaults seeded.
+pub(crate) async fn build_app(
+    cfg: &Config,
+    db: sea_orm::DatabaseConnection,
+    auth: Arc<dyn AuthValidator>,
+) -> anyhow::Result<Arc<App>> {
+    let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
+    if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
+        tracing::info!("created the default roles and channels");
+    }
+    let ports =
+        Ports { store, auth, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), encoder: Arc::new(JsonEncoder) };
+    Ok(Arc::new(App::new(ports, cfg.app.clone())))
 }
 
 async fn shutdown_signal() {

@@ -161,6 +161,32 @@ impl TestServer {
         self.spawn();
     }
 
+    /// Starts the process again after [`TestServer::kill`].
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
+    /// Runs the binary's command line against this server's config (e.g. `["user", "list"]`),
+    /// returning success, stdout and stderr.
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(server_binary())
+            .arg("--config")
+            .arg(self.dir.path().join("config.json"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("ORIGINCHATS_DATABASE_URL")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the command line");
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (out.status.success(), text(out.stdout), text(out.stderr))
+    }
+
+    /// Whether the server process is running.
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// A connected client that has read the handshake.
     pub async fn connect(&self) -> Client {
         Client::connect(&self.ws_url()).await

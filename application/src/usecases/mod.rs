@@ -2,6 +2,7 @@
 //! already-parsed input and answering with packets through the hub or a [`Reply`].
 
 mod access;
+mod admin;
 mod auth;
 mod channels;
 mod connection;
@@ -17,6 +18,7 @@ mod server;
 mod typing;
 mod users;
 
+pub use admin::{AdminAction, AdminOutcome};
 pub use channels::{ChannelChanges, NewChannel, valid_channel_name};
 pub use messages::{EditMessage, HistoryStart, NewMessage};
 pub use pings::pings;
