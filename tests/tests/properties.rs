@@ -1,0 +1,349 @@
+//! Property tests of the use cases with the in-memory store and the real wire encoder,
+//! against a reference model:
+//! - view first: a user who may not view a channel learns nothing of it, anywhere;
+//! - live updates (in the style of Zulip's event tests): a client that only applies the
+//!   broadcasts it receives ends with the same view as one that re-fetches history.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use adapters::inbound::wire::JsonEncoder;
+use adapters::outbound::auth::MockAuth;
+use adapters::outbound::memory::MemoryStore;
+use application::app::Ports;
+use application::ports::{Clock, Frame, IdSource, Outbox, Store, UserRepository};
+use application::usecases::{EditMessage, HistoryStart, NewMessage, Reply};
+use application::{App, Origin, Packet, Session, Settings};
+use domain::{Action, Channel, ChannelKind, PermissionMap, may};
+use proptest::prelude::*;
+use serde_json::Value;
+
+const ROLES: [&str; 4] = ["user", "admin", "moderator", "guest"];
+const CHANNELS: [&str; 3] = ["alpha", "beta", "gamma"];
+const EMOJI: [&str; 2] = ["👍", "🎉"];
+
+struct Ticking(AtomicU64);
+impl Clock for Ticking {
+    fn now(&self) -> f64 {
+        1.7e9 + self.0.fetch_add(1, Ordering::SeqCst) as f64
+    }
+}
+
+struct Counter(AtomicU64);
+impl IdSource for Counter {
+    fn message_id(&self) -> String {
+        format!("m{}", self.0.fetch_add(1, Ordering::SeqCst))
+    }
+    fn session_token(&self) -> String {
+        "t".repeat(43)
+    }
+    fn validator_key(&self) -> String {
+        format!("originChats-{}", self.0.fetch_add(1, Ordering::SeqCst))
+    }
+}
+
+/// Records every frame a connection is sent.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Value>>);
+impl Outbox for Recorder {
+    fn push(&self, frame: Frame) -> bool {
+        self.0.lock().unwrap().push(serde_json::from_str(frame.as_str()).unwrap());
+        true
+    }
+    fn close(&self, _: u16, _: &str) {}
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Post { user: usize, channel: usize, reply: bool },
+    Edit { user: usize, nth: usize },
+    Delete { user: usize, nth: usize },
+    Pin { user: usize, nth: usize, pinned: bool },
+    React { user: usize, nth: usize, emoji: usize, add: bool },
+}
+
+fn arb_roles() -> impl Strategy<Value = Vec<String>> {
+    proptest::sample::subsequence(ROLES.to_vec(), 1..=3).prop_map(|r| r.into_iter().map(str::to_owned).collect())
+}
+
+fn arb_perms() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
+    let keys = vec!["view", "send", "delete", "pin", "react", "edit_own", "delete_own"];
+    proptest::sample::subsequence(keys, 1..=7).prop_flat_map(|ks| {
+        let n = ks.len();
+        proptest::collection::vec(proptest::sample::subsequence(ROLES.to_vec(), 0..=3), n).prop_map(move |lists| {
+            ks.iter()
+                .zip(lists)
+                .map(|(k, l)| (k.to_string(), l.into_iter().map(str::to_owned).collect()))
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
+fn arb_op(users: usize) -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..users, 0..CHANNELS.len(), any::<bool>()).prop_map(|(user, channel, reply)| Op::Post { user, channel, reply }),
+        1 => (0..users, 0..8usize).prop_map(|(user, nth)| Op::Edit { user, nth }),
+        1 => (0..users, 0..8usize).prop_map(|(user, nth)| Op::Delete { user, nth }),
+        1 => (0..users, 0..8usize, any::<bool>()).prop_map(|(user, nth, pinned)| Op::Pin { user, nth, pinned }),
+        2 => (0..users, 0..8usize, 0..2usize, any::<bool>()).prop_map(|(user, nth, emoji, add)| Op::React { user, nth, emoji, add }),
+    ]
+}
+
+struct World {
+    app: App,
+    sessions: Vec<Session>,
+    outboxes: Vec<Arc<Recorder>>,
+    roles: Vec<Vec<String>>,
+    channels: Vec<Channel>,
+    posted: Vec<(String, String)>,
+}
+
+async fn world(user_roles: Vec<Vec<String>>, perms: Vec<Vec<(String, Vec<String>)>>) -> World {
+    let store = Arc::new(MemoryStore::new());
+    let channels: Vec<Channel> = CHANNELS
+        .iter()
+        .zip(perms)
+        .map(|(name, p)| Channel {
+            name: (*name).into(),
+            kind: ChannelKind::Text,
+            permissions: Some(PermissionMap(p)),
+            extra: vec![],
+        })
+        .collect();
+    let mut roles = domain::role::default_roles();
+    roles.push(domain::Role::named("guest", None));
+    store.seed_defaults(&roles, &channels).await.unwrap();
+    let ports = Ports {
+        store: store.clone(),
+        auth: Arc::new(MockAuth),
+        clock: Arc::new(Ticking(AtomicU64::new(0))),
+        ids: Arc::new(Counter(AtomicU64::new(0))),
+        encoder: Arc::new(JsonEncoder),
+    };
+    let settings = Settings { new_user_roles: Some(vec!["guest".into()]), ..Settings::default() };
+    let app = App::new(ports, settings);
+    let mut sessions = vec![];
+    let mut outboxes = vec![];
+    for (i, r) in user_roles.iter().enumerate() {
+        let outbox = Arc::new(Recorder::default());
+        let mut session = app.open_session(i as u64, outbox.clone());
+        app.login(&mut session, Some(&format!("mock:U{i}:user{i}"))).await;
+        let mut user = store.user(&domain::UserId(format!("U{i}"))).await.unwrap().unwrap();
+        user.roles = r.clone();
+        store.update_user(&user).await.unwrap();
+        outbox.0.lock().unwrap().clear();
+        sessions.push(session);
+        outboxes.push(outbox);
+    }
+    World { app, sessions, outboxes, roles: user_roles, channels, posted: vec![] }
+}
+
+impl World {
+    fn origin(&self, user: usize) -> Origin {
+        Origin::of(self.sessions[user].conn, None)
+    }
+
+    fn target(&self, nth: usize) -> Option<(String, String)> {
+        (!self.posted.is_empty()).then(|| self.posted[nth % self.posted.len()].clone())
+    }
+
+    async fn apply(&mut self, op: &Op) {
+        match op.clone() {
+            Op::Post { user, channel, reply } => {
+                let channel = CHANNELS[channel].to_string();
+                let reply_to = if reply {
+                    self.posted.iter().rev().find(|(c, _)| *c == channel).map(|(_, id)| id.clone())
+                } else {
+                    None
+                };
+                let req = NewMessage {
+                    channel: Some(channel.clone()),
+                    content: Some(format!("hello @user{user}")),
+                    reply_to,
+                    ping: None,
+                };
+                let before = self.outboxes[user].0.lock().unwrap().len();
+                let _ = self.app.post_message(&self.sessions[user], req, &self.origin(user)).await;
+                let frames = self.outboxes[user].0.lock().unwrap();
+                if let Some(v) = frames[before..].iter().find(|v| v["cmd"] == "message_new") {
+                    self.posted.push((channel, v["message"]["id"].as_str().unwrap().to_owned()));
+                }
+            }
+            Op::Edit { user, nth } => {
+                if let Some((c, id)) = self.target(nth) {
+                    let req = EditMessage { id: Some(id), channel: Some(c), content: Some(format!("edit by {user}")) };
+                    let _ = self.app.edit_message(&self.sessions[user], req, &self.origin(user)).await;
+                }
+            }
+            Op::Delete { user, nth } => {
+                if let Some((c, id)) = self.target(nth) {
+                    let _ = self.app.delete_message(&self.sessions[user], Some(c), Some(id), &self.origin(user)).await;
+                }
+            }
+            Op::Pin { user, nth, pinned } => {
+                if let Some((c, id)) = self.target(nth) {
+                    let _ =
+                        self.app.set_pinned(&self.sessions[user], Some(c), Some(id), pinned, &self.origin(user)).await;
+                }
+            }
+            Op::React { user, nth, emoji, add } => {
+                if let Some((c, id)) = self.target(nth) {
+                    let e = Some(EMOJI[emoji].to_string());
+                    let _ = self.app.react(&self.sessions[user], Some(c), Some(id), e, add, &self.origin(user)).await;
+                }
+            }
+        }
+    }
+
+    fn can_view(&self, user: usize, channel: usize) -> bool {
+        may(&self.roles[user], Some(&self.channels[channel]), Action::View)
+    }
+}
+
+/// A client's view: per channel, message id → (content, pinned, edited, reactions).
+type View = BTreeMap<String, Vec<(String, Value)>>;
+
+fn summary(m: &Value) -> Value {
+    serde_json::json!({"content": m["content"], "pinned": m["pinned"], "edited": m.get("edited").cloned().unwrap_or(Value::Bool(false)),
+        "reactions": m.get("reactions").cloned().unwrap_or(serde_json::json!({}))})
+}
+
+/// Applies broadcasts to an empty view, as a client that never re-fetches would.
+fn replay(frames: &[Value]) -> View {
+    let mut view = View::new();
+    for f in frames {
+        let Some(channel) = f["channel"].as_str() else { continue };
+        let list = view.entry(channel.to_owned()).or_default();
+        let find = |list: &mut Vec<(String, Value)>, id: &Value| {
+            list.iter().position(|(i, _)| Some(i.as_str()) == id.as_str())
+        };
+        match f["cmd"].as_str().unwrap_or_default() {
+            "message_new" => list.push((f["message"]["id"].as_str().unwrap().to_owned(), summary(&f["message"]))),
+            "message_edit" => {
+                if let Some(i) = find(list, &f["id"]) {
+                    list[i].1["content"] = f["content"].clone();
+                    list[i].1["edited"] = Value::Bool(true);
+                }
+            }
+            "message_delete" => {
+                if let Some(i) = find(list, &f["id"]) {
+                    list.remove(i);
+                }
+            }
+            "message_pin" | "message_unpin" => {
+                if let Some(i) = find(list, &f["id"]) {
+                    list[i].1["pinned"] = f["pinned"].clone();
+                }
+            }
+            cmd @ ("message_react_add" | "message_react_remove") => {
+                if let Some(i) = find(list, &f["id"]) {
+                    let emoji = f["emoji"].as_str().unwrap().to_owned();
+                    let reactions = list[i].1["reactions"].as_object_mut().unwrap();
+                    let users = reactions.entry(emoji.clone()).or_insert(serde_json::json!([]));
+                    let arr = users.as_array_mut().unwrap();
+                    if cmd == "message_react_add" {
+                        if !arr.contains(&f["from"]) {
+                            arr.push(f["from"].clone());
+                        }
+                    } else {
+                        arr.retain(|u| *u != f["from"]);
+                        if arr.is_empty() {
+                            reactions.remove(&emoji);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    view
+}
+
+async fn fetched(world: &World, user: usize) -> View {
+    let mut view = View::new();
+    for (ci, name) in CHANNELS.iter().enumerate() {
+        if !world.can_view(user, ci) {
+            continue;
+        }
+        let Ok(Reply::Packet(Packet::MessagesGet { messages, .. })) =
+            world.app.history(&world.sessions[user], Some(name), HistoryStart::Skip(0), 200).await
+        else {
+            panic!("history refused for a viewer")
+        };
+        let list: Vec<(String, Value)> = messages
+            .iter()
+            .map(|v| {
+                let json = adapters::inbound::wire::render::message_json(v);
+                (v.message.id.clone(), summary(&json))
+            })
+            .collect();
+        if !list.is_empty() {
+            view.insert((*name).to_owned(), list);
+        }
+    }
+    view
+}
+
+fn run<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64), ..ProptestConfig::default() })]
+
+    #[test]
+    fn listening_clients_end_with_the_refetched_view(
+        roles in proptest::collection::vec(arb_roles(), 3),
+        perms in proptest::collection::vec(arb_perms(), 3),
+        ops in proptest::collection::vec(arb_op(3), 1..40),
+    ) {
+        run(async {
+            let mut w = world(roles, perms).await;
+            for op in &ops {
+                w.apply(op).await;
+            }
+            for user in 0..3 {
+                let frames = w.outboxes[user].0.lock().unwrap().clone();
+                let mut live = replay(&frames);
+                live.retain(|_, list| !list.is_empty());
+                assert_eq!(live, fetched(&w, user).await, "user {user} roles {:?}", w.roles[user]);
+            }
+        });
+    }
+
+    #[test]
+    fn a_user_who_cannot_view_a_channel_learns_nothing_of_it(
+        roles in proptest::collection::vec(arb_roles(), 3),
+        perms in proptest::collection::vec(arb_perms(), 3),
+        ops in proptest::collection::vec(arb_op(3), 1..40),
+    ) {
+        run(async {
+            let mut w = world(roles, perms).await;
+            for op in &ops {
+                w.apply(op).await;
+            }
+            for user in 0..3 {
+                let s = &w.sessions[user];
+                for (ci, name) in CHANNELS.iter().enumerate() {
+                    if w.can_view(user, ci) {
+                        continue;
+                    }
+                    let frames = w.outboxes[user].0.lock().unwrap().clone();
+                    assert!(frames.iter().all(|f| f["channel"] != *name), "a broadcast of {name} reached user {user}");
+                    let some_id = w.posted.iter().find(|(c, _)| c == name).map(|(_, id)| id.clone()).unwrap_or_else(|| "m0".into());
+                    let denied = application::usecases::Refusal::Error(application::AppError::ChannelAccessDenied);
+                    assert_eq!(w.app.history(s, Some(name), HistoryStart::Skip(0), 100).await.unwrap_err(), denied);
+                    assert_eq!(w.app.get_message(s, Some(name.to_string()), Some(some_id.clone())).await.unwrap_err(), denied);
+                    assert_eq!(w.app.replies(s, Some(name.to_string()), Some(some_id.clone()), 50).await.unwrap_err(), denied);
+                    assert_eq!(w.app.search(s, Some(name.to_string()), Some("hello".into())).await.unwrap_err(), denied);
+                    assert_eq!(w.app.pinned(s, Some(name.to_string())).await.unwrap_err(), denied);
+                    let Ok(Reply::Packet(Packet::PingsGet { messages, .. })) = w.app.pings(s, Some(100), Some(0)).await else {
+                        panic!("pings_get failed")
+                    };
+                    assert!(messages.iter().all(|m| m.channel.as_deref() != Some(name)), "a ping from {name} reached user {user}");
+                }
+            }
+        });
+    }
+}
