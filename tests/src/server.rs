@@ -58,10 +58,11 @@ fn merge(into: &mut Value, over: &Value) {
 /// (`target/<profile>/originchats-under-test`, tests live in `target/<profile>/deps/`).
 pub fn server_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("test binary in target/<profile>/deps");
-    let bin = profile_dir.join(format!("originchats-under-test{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing: run the tests through cargo", bin.display());
-    bin
+    let name = format!("originchats-under-test{}", std::env::consts::EXE_SUFFIX);
+    // Tests run from target/<profile>/deps, binaries (the bench) from target/<profile>.
+    let candidates = [exe.parent().and_then(Path::parent), exe.parent()];
+    let bin = candidates.into_iter().flatten().map(|dir| dir.join(&name)).find(|p| p.exists());
+    bin.unwrap_or_else(|| panic!("{name} is missing next to {}: run through cargo", exe.display()))
 }
 
 impl TestServer {

@@ -77,6 +77,7 @@ async fn channel_lifecycle_with_pushes(b: Backend) {
         (json!({"current_name": "nope", "updates": {"name": "y"}}), "Channel not found"),
         (json!({"current_name": "team", "updates": {"type": "forum"}}), "Invalid channel type"),
         (json!({"current_name": "team", "updates": {"name": "general"}}), "Channel with new name already exists"),
+        (json!({"current_name": "team", "updates": {"permissions": 5}}), "Permissions must be an object"),
     ] {
         let mut req = req;
         req["cmd"] = json!("channel_update");

@@ -323,7 +323,7 @@ async fn mentions_produce_pings(b: Backend) {
         .await;
     assert!(silent["message"].get("pings").is_none());
     post(&mut bob, "@alicex is not alice").await;
-    post(&mut bob, "@alice explicit").await;
+    post(&mut bob, "@ALICE explicit").await;
     alice.sync().await;
     let pings = alice.request(json!({"cmd": "pings_get"})).await;
     assert_eq!(pings["cmd"], "pings_get");
@@ -333,7 +333,7 @@ async fn mentions_produce_pings(b: Backend) {
     );
     assert_eq!(
         ids(&pings["messages"]),
-        ["@alice explicit", "q", "hi @bob @ghost @&user"],
+        ["@ALICE explicit", "q", "hi @bob @ghost @&user"],
         "newest first; role mention counts"
     );
     assert_eq!(pings["messages"][0]["channel"], "general");

@@ -38,7 +38,7 @@ async fn an_oversized_frame_closes_only_that_connection(b: Backend) {
     big.sync().await;
     other.sync().await;
     big.send_text(&format!("{{\"cmd\": \"ping\", \"pad\": \"{}\"}}", "x".repeat(10_000))).await;
-    big.closed().await;
+    assert_eq!(big.closed().await, Some(1009), "closed as 'message too big'");
     assert_eq!(other.recv().await, json!({"cmd": "user_disconnect", "username": "alice"}));
     assert_eq!(other.request(json!({"cmd": "ping"})).await["cmd"], "pong");
 }
@@ -101,6 +101,20 @@ async fn http_routes_answer_on_the_websocket_port(b: Backend) {
     assert!(headers.contains("allow: get, head, options"), "{headers}");
     let (status, _, _) = http(&s.addr, "OPTIONS /anything HTTP/1.1").await;
     assert_eq!(status, 204);
+    let (status, _, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (404, "Server asset not found"));
+}
+
+async fn server_assets_are_served_by_name(b: Backend) {
+    let s = TestServer::start_with(b, json!({"server": {"icon": "logo.png", "url": "https://chat.example"}})).await;
+    std::fs::create_dir_all(s.path().join("db/serverAssets")).unwrap();
+    std::fs::write(s.path().join("db/serverAssets/logo.png"), b"PNG fake").unwrap();
+    let (status, headers, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (200, "PNG fake"));
+    assert!(headers.contains("content-type: image/png"), "{headers}");
+    assert!(headers.contains("cache-control: public, max-age=3600"), "{headers}");
+    let (status, _, _) = http(&s.addr, "GET /server-assets/banner HTTP/1.1").await;
+    assert_eq!(status, 404);
 }
 
 /// One raw HTTP/1.1 request; returns status, lowercased headers and body.
@@ -121,4 +135,5 @@ backend_tests!(
     an_oversized_frame_closes_only_that_connection,
     a_slow_reader_is_closed_without_delaying_others,
     http_routes_answer_on_the_websocket_port,
+    server_assets_are_served_by_name,
 );

@@ -184,6 +184,8 @@ async fn roles_are_added_all_or_nothing(b: Backend) {
         err("user_roles_add", "User not found")
     );
     assert_eq!(boss.request(add(json!(["admin", "nope"]))).await, err("user_roles_add", "Role 'nope' does not exist"));
+    let self_ban = json!({"cmd": "user_roles_add", "user": "boss", "roles": ["banned"]});
+    assert_eq!(boss.request(self_ban).await, err("user_roles_add", "You cannot ban yourself"));
     let get = boss.request(json!({"cmd": "user_roles_get", "user": "bob"})).await;
     assert_eq!(
         get,

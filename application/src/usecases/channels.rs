@@ -25,8 +25,8 @@ pub struct ChannelChanges {
     pub name: Option<String>,
     /// New type.
     pub kind: Option<String>,
-    /// New permission lists (`Some(None)` = null: removes them).
-    pub permissions: Option<Option<PermissionMap>>,
+    /// New permission lists (`Some(None)` = null: removes them; `Some(Some(Err))` = not an object).
+    pub permissions: Option<Option<Result<PermissionMap, ()>>>,
     /// Other keys set verbatim (null included).
     pub extra: Extras,
 }
@@ -99,7 +99,7 @@ impl App {
             channel.name = name.clone();
         }
         if let Some(p) = changes.permissions {
-            channel.permissions = p;
+            channel.permissions = p.transpose().map_err(|_| AppError::PermissionsNotObject)?;
         }
         for (k, v) in changes.extra {
             match channel.extra.iter_mut().find(|(key, _)| *key == k) {

@@ -6,11 +6,13 @@ use domain::{Action, Message, User, may};
 use super::{CommandResult, Reply};
 use crate::{App, AppError, Packet, Session};
 
-/// Whether `m` pings `user` (messages.md, Recommended): a whole-word `@name` or `@&role`
-/// of one of their roles, or a reply to them that is not silent.
+/// Whether `m` pings `user` (messages.md, Recommended): a whole-word `@name` (usernames
+/// are case-insensitive, as in the `pings` object of new messages) or `@&role` of one of
+/// their roles, or a reply to them that is not silent.
 pub fn pings(m: &Message, user: &User) -> bool {
-    let name = user.display_name();
-    let mentioned = mentions_name(&m.content, name) || user.roles.iter().any(|r| mentions_role(&m.content, r));
+    let name = user.display_name().to_lowercase();
+    let mentioned =
+        mentions_name(&m.content.to_lowercase(), &name) || user.roles.iter().any(|r| mentions_role(&m.content, r));
     let replied = m.reply_to.as_ref().is_some_and(|r| r.author == user.id) && m.ping != Some(false);
     mentioned || replied
 }

@@ -154,10 +154,13 @@ impl App {
         target: Option<String>,
         roles: Option<Vec<String>>,
     ) -> CommandResult {
-        self.require_owner(session).await?;
+        let me = self.require_owner(session).await?;
         let target = target.ok_or(AppError::UserParameterRequired)?;
         let roles = roles.filter(|r| !r.is_empty()).ok_or(AppError::RolesListRequired)?;
         let mut user = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
+        if user.id == me.id && roles.iter().any(|r| r == BANNED_ROLE) {
+            return Err(AppError::CannotBanSelf.into());
+        }
         for r in &roles {
             if self.store.role(r).await?.is_none() && r != BANNED_ROLE {
                 return Err(AppError::RoleDoesNotExist(r.clone()).into());

@@ -106,6 +106,13 @@ impl Config {
             ws_ping_timeout: secs(r.number("transport.ws_ping_timeout_seconds")),
             outbound_queue: r.int("transport.outbound_queue", 1) as usize,
             heartbeat_interval: secs(r.number("heartbeat.interval_seconds").max(0.05)),
+            server_assets: ["icon", "banner"]
+                .into_iter()
+                .filter_map(|k| {
+                    let name = r.raw(&format!("server.{k}"))?.as_str()?;
+                    (!name.contains("://")).then(|| (k.to_owned(), base.join("db/serverAssets").join(name)))
+                })
+                .collect(),
         };
         let post_content = r.int("limits.post_content", 1) as usize;
         let search_results = r.int("limits.search_results", i64::MIN).max(1) as usize;

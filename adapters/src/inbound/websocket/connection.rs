@@ -125,6 +125,9 @@ pub async fn run_connection(ws: Ws, app: Arc<App>, limits: Arc<TransportLimits>,
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Err(e)) => {
                         tracing::debug!(conn, error = %e, "websocket read error");
+                        if matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)) {
+                            outbox.close(1009, "message too big");
+                        }
                         break;
                     }
                     Some(Ok(_)) => {}

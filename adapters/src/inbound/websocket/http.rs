@@ -32,10 +32,37 @@ pub fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>, h
     builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+fn image_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A server asset named by the configuration, read at request time (missing → 404).
+fn server_asset(name: &str, assets: &[(String, std::path::PathBuf)], head: bool) -> Response<Body> {
+    let file = assets.iter().find(|(n, _)| n == name).map(|(_, p)| p);
+    match file.and_then(|p| std::fs::read(p).ok().map(|bytes| (p, bytes))) {
+        Some((path, bytes)) => {
+            let mut r = respond(StatusCode::OK, image_type(path), bytes, head);
+            r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=3600"));
+            r
+        }
+        None => respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Server asset not found", head),
+    }
+}
+
 /// Answers a non-upgrade request.
-pub fn route<B>(req: &Request<B>, connections: usize) -> Response<Body> {
+pub fn route<B>(req: &Request<B>, connections: usize, assets: &[(String, std::path::PathBuf)]) -> Response<Body> {
     let head = req.method() == Method::HEAD;
     match (req.method(), req.uri().path()) {
+        (&Method::GET | &Method::HEAD, path) if path.starts_with("/server-assets/") => {
+            server_asset(&path["/server-assets/".len()..], assets, head)
+        }
         (&Method::GET | &Method::HEAD, "/" | "/index.html") => {
             let mut r = respond(StatusCode::OK, "text/html; charset=utf-8", PAGE, head);
             r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));

@@ -30,6 +30,8 @@ pub struct TransportLimits {
     pub outbound_queue: usize,
     /// Application `{"cmd":"ping"}` interval.
     pub heartbeat_interval: Duration,
+    /// Server assets served at `/server-assets/<name>` (`icon`, `banner`) → file.
+    pub server_assets: Vec<(String, std::path::PathBuf)>,
 }
 
 impl Default for TransportLimits {
@@ -46,6 +48,7 @@ impl Default for TransportLimits {
             ws_ping_timeout: Duration::from_secs(90),
             outbound_queue: 1024,
             heartbeat_interval: Duration::from_secs(30),
+            server_assets: vec![],
         }
     }
 }

@@ -90,7 +90,7 @@ fn handle(
     admission: Arc<Admission>,
 ) -> Response<Body> {
     if !is_upgrade(&req) {
-        return route(&req, app.hub.connection_count());
+        return route(&req, app.hub.connection_count(), &limits.server_assets);
     }
     let text = "text/plain; charset=utf-8";
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {

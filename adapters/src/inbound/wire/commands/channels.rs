@@ -52,7 +52,10 @@ fn changes(req: &Request) -> Option<ChannelChanges> {
     Some(ChannelChanges {
         name: updates.get("name").map(|v| v.as_str().unwrap_or_default().to_owned()),
         kind: updates.get("type").map(|v| v.as_str().unwrap_or_default().to_owned()),
-        permissions: updates.get("permissions").map(permission_map),
+        permissions: updates.get("permissions").map(|v| match v {
+            Value::Null => None,
+            other => Some(permission_map(other).ok_or(())),
+        }),
         extra,
     })
 }
