@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, Store};
+use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
 use crate::settings::Settings;
+use crate::slash::SlashRegistry;
+use crate::voice::VoiceRooms;
 
 /// Everything a use case may touch.
 pub struct App {
@@ -24,6 +26,12 @@ pub struct App {
     pub limiter: Limiter,
     /// Configuration.
     pub settings: Settings,
+    /// Voice channel participants.
+    pub voice: VoiceRooms,
+    /// Slash commands registered by bots, and their pending calls.
+    pub slash: SlashRegistry,
+    /// Plugins.
+    pub plugins: Arc<dyn PluginHost>,
 }
 
 /// The ports an [`App`] is built from.
@@ -38,6 +46,8 @@ pub struct Ports {
     pub ids: Arc<dyn IdSource>,
     /// Packet encoder of the transport layer.
     pub encoder: Arc<dyn PacketEncoder>,
+    /// Plugin host ([`crate::ports::NoPlugins`] for none).
+    pub plugins: Arc<dyn PluginHost>,
 }
 
 impl App {
@@ -51,6 +61,9 @@ impl App {
             hub: Hub::new(ports.encoder),
             limiter: Limiter::new(settings.rate_limit),
             settings,
+            voice: VoiceRooms::default(),
+            slash: SlashRegistry::default(),
+            plugins: ports.plugins,
         }
     }
 }

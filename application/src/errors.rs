@@ -188,15 +188,98 @@ pub enum AppError {
     /// Rate limiting is off.
     #[error("Rate limiter not available or disabled")]
     RateLimiterDisabled,
-    /// No plugin system on this server.
-    #[error("Plugin manager not available")]
-    PluginManagerUnavailable,
     /// `messages_get` without a channel.
     #[error("Invalid channel name")]
     InvalidChannelName,
     /// `messages_get` with a wrongly typed `start` or `limit` (new).
     #[error("Invalid start or limit")]
     InvalidPaging,
+    /// `voice_join` without a usable `peer_id`.
+    #[error("Peer ID is required")]
+    PeerIdRequired,
+    /// A voice channel the caller may not view (or an unknown channel).
+    #[error("You do not have permission to access this voice channel")]
+    VoiceAccessDenied,
+    /// `voice_join` / `voice_state` on a channel that is not a voice channel.
+    #[error("This is not a voice channel")]
+    NotVoiceChannel,
+    /// `voice_leave` / `voice_mute` / `voice_unmute` outside any call.
+    #[error("You are not in a voice channel")]
+    NotInVoiceChannel,
+    /// `slash_register` without a non-empty `commands` list.
+    #[error("Commands must be provided as a list")]
+    CommandsRequired,
+    /// Another connection of the same user is open (the original's rule).
+    #[error("You already have slash commands registered from another session")]
+    SlashOtherSession,
+    /// A command that does not match the schema; the text says where and why.
+    #[error("Invalid command schema: {0}")]
+    InvalidCommandSchema(String),
+    /// A name another connection registered (new).
+    #[error("Slash command /{0} is already registered")]
+    SlashNameTaken(String),
+    /// `slash_call` / `slash_response` without `channel`.
+    #[error("Channel parameter is required for slash commands")]
+    SlashChannelRequired,
+    /// `args` that is not an object.
+    #[error("Command args must be an object")]
+    ArgsNotObject,
+    /// `command` that is not a string.
+    #[error("Command name must be a string")]
+    CommandNameNotString,
+    /// No connection registered this command.
+    #[error("Unknown slash command: /{0}")]
+    UnknownSlashCommand(String),
+    /// The caller holds none of the listed roles (`'a'` or `'a' or 'b'`).
+    #[error("Access denied: {0} role required")]
+    RoleRequired(String),
+    /// The caller holds a blacklisted role.
+    #[error("Access denied: forbidden roles")]
+    ForbiddenRoles,
+    /// An argument the command does not declare.
+    #[error("Unknown argument: {0}")]
+    UnknownArgument(String),
+    /// A required argument that is missing.
+    #[error("Missing required argument: {0}")]
+    MissingArgument(String),
+    /// An argument of the wrong type.
+    #[error("Invalid type for argument '{name}': expected {expected}, got {got}")]
+    ArgumentType {
+        /// Argument name.
+        name: String,
+        /// Declared type.
+        expected: &'static str,
+        /// Python type name of the value.
+        got: &'static str,
+    },
+    /// An enum argument outside its choices.
+    #[error("Invalid value for argument '{name}': expected one of [{choices}], got '{got}'")]
+    EnumValue {
+        /// Argument name.
+        name: String,
+        /// Allowed values, comma-separated.
+        choices: String,
+        /// The value given.
+        got: String,
+    },
+    /// `slash_response` whose `response` is not a string.
+    #[error("Slash response must be a string")]
+    SlashResponseNotString,
+    /// `slash_response` whose `response` is blank.
+    #[error("Slash response cannot be empty")]
+    SlashResponseEmpty,
+    /// `slash_response` whose `command` is present but not a non-empty string.
+    #[error("Command parameter is required for slash responses")]
+    SlashCommandRequired,
+    /// `slash_response` that answers no live call of this connection (decisions.md §24).
+    #[error("No pending slash command call to respond to")]
+    NoPendingCall,
+    /// Sent to callers whose bot went away before answering (decisions.md §24).
+    #[error("The bot for this command disconnected")]
+    BotDisconnected,
+    /// Unknown plugin, or one that failed to load.
+    #[error("Failed to reload plugin '{0}'")]
+    PluginReloadFailed(String),
     /// A command the server does not know.
     #[error("Unknown command: {0}")]
     UnknownCommand(String),

@@ -6,6 +6,8 @@
 //! - [`errors`]: the one table of the original's error texts.
 //! - [`hub`]: who is connected and authenticated; fan-out that encodes each variant once.
 //! - [`usecases`]: one module per command family, as methods on [`App`].
+//! - [`voice`]: who sits in which voice channel (memory only).
+//! - [`slash`]: slash commands registered by bots and the calls routed to them.
 
 pub mod app;
 pub mod errors;
@@ -15,8 +17,10 @@ pub mod packets;
 pub mod ports;
 pub mod session;
 pub mod settings;
+pub mod slash;
 pub mod usecases;
 pub mod views;
+pub mod voice;
 
 pub use app::App;
 pub use errors::{AppError, AuthErrorText};

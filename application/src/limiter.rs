@@ -13,6 +13,8 @@ pub enum Purpose {
     Messages,
     /// `typing`.
     Typing,
+    /// `voice_join`, `voice_mute`, `voice_unmute` (voice.md §8 Recommended).
+    Voice,
 }
 
 /// The limiter of all users; inert when rate limiting is disabled.

@@ -4,7 +4,9 @@
 use domain::User;
 use domain::rate_limit::Denial;
 
+use crate::slash::Registered;
 use crate::views::{ChannelView, MessageView, UserView};
+use crate::voice::Seat;
 use crate::{AppError, AuthErrorText};
 
 /// The fields of the handshake (protocol.md §4).
@@ -292,6 +294,95 @@ pub enum Packet {
     },
     /// The channels the recipient may view.
     ChannelsGet(Vec<ChannelView>),
+    /// New slash commands (to everyone).
+    SlashAdd(Vec<Registered>),
+    /// Slash commands that went away with their bot (to everyone).
+    SlashRemove(Vec<String>),
+    /// `slash_register` reply: how many commands were submitted.
+    SlashRegistered(usize),
+    /// `slash_list` reply.
+    SlashList(Vec<Registered>),
+    /// A call routed to the bot that registered the command.
+    SlashCall {
+        /// Command name.
+        command: String,
+        /// Arguments as the caller sent them.
+        args: serde_json::Value,
+        /// The bot's display name.
+        commander: String,
+        /// The caller's id.
+        invoker: domain::UserId,
+        /// The caller's display name.
+        invoker_username: String,
+        /// Where it was called.
+        channel: String,
+    },
+    /// `slash_call` reply to the caller.
+    SlashCallSent(String),
+    /// `plugins_list` reply.
+    PluginsList(Vec<crate::ports::PluginInfo>),
+    /// `plugins_reload` reply (`None`: every plugin).
+    PluginsReloaded(Option<String>),
+    /// Sent before a plugin closes a user's connections.
+    Disconnect {
+        /// Why.
+        reason: String,
+    },
+    /// A packet a plugin built itself (it has a `cmd`).
+    Custom(serde_json::Value),
+    /// `voice_join` reply: the other participants, each with their `peer_id`.
+    VoiceJoined {
+        /// Voice channel.
+        channel: String,
+        /// Everyone else in the call, in join order.
+        participants: Vec<Seat>,
+    },
+    /// `voice_leave` reply; also the notice to a connection whose seat was taken away.
+    VoiceLeft {
+        /// The channel left.
+        channel: String,
+    },
+    /// `voice_mute` / `voice_unmute` reply.
+    VoiceMuted {
+        /// Voice channel.
+        channel: String,
+        /// The new flag (selects the `cmd`).
+        muted: bool,
+    },
+    /// `voice_state` reply.
+    VoiceState {
+        /// Voice channel.
+        channel: String,
+        /// Everyone in the call, in join order.
+        participants: Vec<Seat>,
+        /// Whether the asking connection is in the call (then `peer_id`s are included).
+        with_peer: bool,
+    },
+    /// Someone joined a voice channel (to its viewers).
+    VoiceUserJoined {
+        /// Voice channel.
+        channel: String,
+        /// The new participant.
+        seat: Seat,
+        /// `peer_id` included: the variant for connections in the call.
+        with_peer: bool,
+    },
+    /// Someone muted or unmuted (to the channel's viewers).
+    VoiceUserUpdated {
+        /// Voice channel.
+        channel: String,
+        /// The participant after the change.
+        seat: Seat,
+        /// `peer_id` included: the variant for connections in the call.
+        with_peer: bool,
+    },
+    /// Someone left a voice channel (to its viewers).
+    VoiceUserLeft {
+        /// Voice channel.
+        channel: String,
+        /// Their name.
+        username: String,
+    },
     /// A command failed.
     Error {
         /// The failing command (`None` when the request had none).

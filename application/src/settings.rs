@@ -24,6 +24,8 @@ pub struct Settings {
     pub rate_limit: Option<RateSettings>,
     /// Names advertised in the handshake.
     pub capabilities: Vec<String>,
+    /// `slash.register_requires_role`: who may register slash commands (`None`: anyone).
+    pub slash_register_roles: Option<Vec<String>>,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             owners: vec![],
             rate_limit: None,
             capabilities: vec![],
+            slash_register_roles: None,
         }
     }
 }

@@ -7,12 +7,13 @@ use adapters::inbound::websocket::{Listener, serve};
 use adapters::inbound::wire::JsonEncoder;
 use adapters::outbound::auth::{MockAuth, RoturAuth};
 use adapters::outbound::cache::CachedStore;
+use adapters::outbound::plugins::PluginSet;
 use adapters::outbound::sql::{SqlStore, connect};
 use adapters::outbound::system::{RandomIds, SystemClock};
 use anyhow::Context;
 use application::App;
 use application::app::Ports;
-use application::ports::{AuthValidator, Store};
+use application::ports::{AuthValidator, PluginHost, Store};
 
 use crate::config::{self, AuthMode, Config};
 
@@ -60,7 +61,10 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
         crate::import::at_start(&SqlStore::new(db.clone()), from, &cfg.base_dir).await?;
     }
     let auth = auth_adapter(&cfg)?;
-    let app = build_app(&cfg, db, auth).await?;
+    let (action_tx, action_rx) = tokio::sync::mpsc::channel(1024);
+    let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
+    let app = build_app(&cfg, db, auth, plugins).await?;
+    tokio::spawn(app.clone().run_plugin_actions(action_rx));
     let admin_path = adapters::inbound::admin::socket_path(&cfg.base_dir);
     match adapters::inbound::admin::bind(&admin_path).await {
         Ok(Some(listener)) => {
@@ -78,6 +82,7 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let addr = tcp.local_addr()?;
     tracing::info!(%addr, "listening");
     println!("originchats listening on ws://{addr}");
+    app.emit(application::ports::PluginEvent::ServerStart);
     let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()) };
     serve(listener, app, shutdown_signal()).await;
     let _ = std::fs::remove_file(&admin_path);
@@ -103,13 +108,20 @@ pub(crate) async fn build_app(
     cfg: &Config,
     db: sea_orm::DatabaseConnection,
     auth: Arc<dyn AuthValidator>,
+    plugins: Arc<dyn PluginHost>,
 ) -> anyhow::Result<Arc<App>> {
     let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
     if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
         tracing::info!("created the default roles and channels");
     }
-    let ports =
-        Ports { store, auth, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds), encoder: Arc::new(JsonEncoder) };
+    let ports = Ports {
+        store,
+        auth,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        encoder: Arc::new(JsonEncoder),
+        plugins,
+    };
     Ok(Arc::new(App::new(ports, cfg.app.clone())))
 }
 

@@ -70,7 +70,8 @@ pub fn run(config: Option<PathBuf>, command: UserCommand) -> anyhow::Result<()> 
         let db = adapters::outbound::sql::connect(&cfg.storage)
             .await
             .with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
-        let app = crate::run::build_app(&cfg, db, Arc::new(MockAuth)).await?;
+        let no_plugins = Arc::new(application::ports::NoPlugins);
+        let app = crate::run::build_app(&cfg, db, Arc::new(MockAuth), no_plugins).await?;
         Ok(match app.admin(action).await {
             Ok(o) => json!({"ok": true, "message": o.message,
                 "users": o.users.iter().map(|u| json!({"username": u.username, "roles": u.roles})).collect::<Vec<_>>()}),

@@ -86,6 +86,7 @@ impl TestServer {
             "rate_limiting": {"enabled": false},
             "storage": {"url": storage_url},
             "auth": {"mode": "rotur", "rotur_validate_url": rotur.url(), "timeout_seconds": 1},
+            "plugins": {"enabled": []},
             "logging": {"level": "info"}
         });
         merge(&mut config, &overrides);

@@ -79,7 +79,11 @@ async fn acknowledged_changes_survive_sigkill(b: Backend) {
     boss.sync().await;
     let add = act(&mut boss, json!({"cmd": "user_roles_add", "user": "alice", "roles": ["moderator"]})).await;
     assert_eq!(add["added"], true);
-    assert_eq!(act(&mut boss, json!({"cmd": "user_ban", "user": "mallory"})).await["banned"], true);
+    assert_eq!(boss.request(json!({"cmd": "user_ban", "user": "mallory"})).await["banned"], true);
+    // The ejection's `user_disconnect` follows the reply; wait for it so it cannot be
+    // mistaken for the next reply.
+    boss.expect_cmd("user_disconnect").await;
+    boss.sync().await;
     let t = act(&mut boss, json!({"cmd": "user_timeout", "user": "alice", "timeout": 600})).await;
     assert_eq!(t["cmd"], "user_timeout");
     let role = act(&mut boss, json!({"cmd": "role_create", "name": "helper", "color": "#123456"})).await;

@@ -120,6 +120,7 @@ async fn world(user_roles: Vec<Vec<String>>, perms: Vec<Vec<(String, Vec<String>
         clock: Arc::new(Ticking(AtomicU64::new(0))),
         ids: Arc::new(Counter(AtomicU64::new(0))),
         encoder: Arc::new(JsonEncoder),
+        plugins: Arc::new(application::ports::NoPlugins),
     };
     let settings = Settings { new_user_roles: Some(vec!["guest".into()]), ..Settings::default() };
     let app = App::new(ports, settings);

@@ -156,7 +156,11 @@ async fn user_leave_deletes_the_record_and_closes(b: Backend) {
     watcher.sync().await;
     alice.send(json!({"cmd": "user_leave", "listener": "bye"})).await;
     assert_eq!(alice.recv().await, json!({"cmd": "user_leave", "username": "alice"}));
-    assert_eq!(alice.recv().await, json!({"cmd": "user_leave", "user": "alice", "val": "User left server"}));
+    assert_eq!(
+        alice.recv().await,
+        json!({"cmd": "user_leave", "user": "alice", "val": "User left server", "listener": "bye"}),
+        "the direct reply carries the listener; the broadcast does not"
+    );
     alice.closed().await;
     assert_eq!(next_cmd(&mut watcher, "user_leave").await, json!({"cmd": "user_leave", "username": "alice"}));
     let list = next_cmd(&mut watcher, "users_list").await;

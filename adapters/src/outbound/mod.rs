@@ -1,7 +1,8 @@
-//! Driven adapters: storage, auth, system clock and ids.
+//! Driven adapters: storage, auth, plugins, system clock and ids.
 
 pub mod auth;
 pub mod cache;
 pub mod memory;
+pub mod plugins;
 pub mod sql;
 pub mod system;

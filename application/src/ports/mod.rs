@@ -3,11 +3,15 @@
 
 mod auth;
 mod outbound;
+mod plugins;
 mod store;
 mod system;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use outbound::{Frame, Outbox, PacketEncoder};
+pub use plugins::{
+    ActionSender, Actor, Draft, NoPlugins, PluginAction, PluginEvent, PluginHost, PluginInfo, Requested, Screening,
+};
 pub use store::{
     ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreResult, UserRepository,
 };
@@ -17,5 +21,6 @@ pub use system::{Clock, IdSource};
 pub use {
     auth::MockAuthValidator,
     outbound::MockOutbox,
+    plugins::MockPluginHost,
     system::{MockClock, MockIdSource},
 };

@@ -40,7 +40,7 @@ pub trait UserRepository: Send + Sync {
 }
 
 /// A change an operator made for a username never seen yet (decisions.md §15).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PendingChange {
     /// Grant a role.
     Grant(String),
@@ -50,6 +50,31 @@ pub enum PendingChange {
     Ban,
     /// Unban.
     Unban,
+    /// A timeout running until this Unix time (kept when a timed-out user leaves, or set
+    /// before a user was ever seen).
+    Timeout(domain::UnixSeconds),
+}
+
+impl PendingChange {
+    /// Applies the change to a user; returns whether anything changed. A revoke never
+    /// takes a user's last role, and a timeout never shortens a running one.
+    pub fn apply_to(&self, user: &mut User) -> bool {
+        use domain::user::BANNED_ROLE;
+        match self {
+            Self::Grant(role) => user.grant_front(role),
+            Self::Revoke(role) if user.roles.iter().all(|r| r == role) => false,
+            Self::Revoke(role) => user.revoke(role),
+            Self::Ban => user.grant_front(BANNED_ROLE),
+            Self::Unban => user.revoke(BANNED_ROLE),
+            Self::Timeout(until) => {
+                let later = user.timeout_until.is_none_or(|t| t < *until);
+                if later {
+                    user.timeout_until = Some(*until);
+                }
+                later
+            }
+        }
+    }
 }
 
 /// Roles, keyed by name.

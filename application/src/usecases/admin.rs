@@ -89,17 +89,12 @@ impl App {
             ));
         };
         let name = user.display_name().to_owned();
-        let changed = match &change {
-            PendingChange::Grant(role) => user.grant_front(role),
-            PendingChange::Revoke(role) => {
-                if user.roles.len() == 1 && user.has_role(role) {
-                    return Err(AppError::CannotRemoveAllRoles);
-                }
-                user.revoke(role)
-            }
-            PendingChange::Ban => user.grant_front(BANNED_ROLE),
-            PendingChange::Unban => user.revoke(BANNED_ROLE),
-        };
+        if let PendingChange::Revoke(role) = &change
+            && user.roles.iter().all(|r| r == role)
+        {
+            return Err(AppError::CannotRemoveAllRoles);
+        }
+        let changed = change.apply_to(&mut user);
         if !changed {
             return Ok((format!("nothing to do: {name} is already in that state"), Pushes::default()));
         }

@@ -3,7 +3,7 @@
 
 use domain::{User, UserId};
 
-use crate::ports::{AuthFailure, PendingChange, StoreError};
+use crate::ports::{AuthFailure, PluginEvent, StoreError};
 use crate::views::UserView;
 use crate::{App, AuthErrorText, Packet, Session, SessionUser};
 
@@ -32,16 +32,18 @@ impl App {
         session.user = Some(me.clone());
         let first = self.hub.authenticate(conn, me);
         tracing::info!(conn, user = %identity.username, created, "authenticated");
-        if created || first {
-            let roles = self.store.roles().await.unwrap_or_default();
-            let view = UserView::of(&user, &roles);
-            if created {
-                self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
-            }
-            if first {
-                self.hub.send_all_authenticated(&Packet::UserConnect(view));
-            }
+        let roles = self.store.roles().await.unwrap_or_default();
+        let view = UserView::of(&user, &roles);
+        if created {
+            self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
         }
+        if first {
+            self.hub.send_all_authenticated(&Packet::UserConnect(view.clone()));
+        }
+        if created {
+            self.emit(PluginEvent::UserJoin { user: Box::new(user.clone()), color: view.color.clone() });
+        }
+        self.emit(PluginEvent::UserConnect { user: Box::new(user), color: view.color });
     }
 
     /// Loads or creates the user, applies name changes, owners and a new session token.
@@ -82,19 +84,8 @@ impl App {
             return Ok(());
         }
         for change in changes {
-            match change {
-                PendingChange::Grant(role) => {
-                    user.grant_front(&role);
-                }
-                PendingChange::Revoke(role) => {
-                    user.revoke(&role);
-                }
-                PendingChange::Ban => {
-                    user.grant_front(domain::user::BANNED_ROLE);
-                }
-                PendingChange::Unban => {
-                    user.revoke(domain::user::BANNED_ROLE);
-                }
+            if !change.apply_to(user) {
+                tracing::info!(username, ?change, "pending change had nothing to do");
             }
         }
         self.store.clear_pending_changes(username).await

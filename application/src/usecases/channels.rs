@@ -3,6 +3,7 @@
 use domain::{Channel, ChannelKind, Extras, PermissionMap};
 
 use super::{CommandResult, Pushes, Reply};
+use crate::ports::PluginEvent;
 use crate::{App, AppError, Packet, Session};
 
 /// Input of `channel_create`, falsy values mapped to `None`.
@@ -72,6 +73,7 @@ impl App {
         if !self.store.insert_channel(&channel).await? {
             return Err(AppError::ChannelExists.into());
         }
+        self.emit(PluginEvent::ChannelCreate { channel: Box::new(channel.clone()) });
         Ok(Reply::then(Packet::ChannelCreated(Box::new(channel)), Pushes::CHANNELS))
     }
 
@@ -110,6 +112,7 @@ impl App {
         if !self.store.update_channel(&current, &channel).await? {
             return Err(AppError::ChannelNotFound.into());
         }
+        self.emit(PluginEvent::ChannelUpdate { old_name: current, channel: Box::new(channel.clone()) });
         Ok(Reply::then(Packet::ChannelUpdated(Box::new(channel)), Pushes::CHANNELS))
     }
 
@@ -128,6 +131,9 @@ impl App {
         }
         let moved = self.store.move_channel(&name, position as usize).await?;
         let pushes = if moved { Pushes::CHANNELS } else { Pushes::default() };
+        if moved {
+            self.emit(PluginEvent::ChannelMove { channel: name.clone(), position });
+        }
         Ok(Reply::then(Packet::ChannelMoved { name, position, moved }, pushes))
     }
 
@@ -146,6 +152,7 @@ impl App {
         if !self.store.delete_channel(&actual).await? {
             return Err(AppError::ChannelNotFound.into());
         }
+        self.emit(PluginEvent::ChannelDelete { name: actual.clone() });
         Ok(Reply::then(Packet::ChannelDeleted(actual), Pushes::CHANNELS))
     }
 }

@@ -25,9 +25,14 @@ impl App {
         session
     }
 
-    /// Forgets a connection; when it was its user's last, tells everyone.
-    pub fn close_session(&self, session: &Session) {
-        if let Some(departure) = self.hub.unregister(session.conn) {
+    /// Forgets a connection, exactly once however it closed (protocol.md §12): it leaves
+    /// its voice call, its slash commands go, and when it was its user's last connection,
+    /// everyone is told.
+    pub async fn close_session(&self, session: &Session) {
+        let departure = self.hub.unregister(session.conn);
+        self.voice_disconnect(session.conn).await;
+        self.slash_disconnect(session.conn);
+        if let Some(departure) = departure {
             tracing::info!(conn = session.conn, user = %departure.user.username, "disconnected");
             if departure.last {
                 self.hub.send_all_authenticated(&Packet::UserDisconnect { username: departure.user.username });

@@ -7,9 +7,8 @@ use domain::{Action, UserId, may};
 use crate::{App, ConnId, Origin, Packet};
 
 impl App {
-    /// Sends `packet` to every authenticated connection whose user may view `channel`,
-    /// then to the origin connection (with its listener) without re-checking it.
-    pub async fn broadcast_to_channel(&self, packet: &Packet, channel: &str, origin: &Origin) {
+    /// Authenticated connections whose user may view `channel` now.
+    pub(crate) async fn viewers(&self, channel: &str) -> Vec<ConnId> {
         let conns = self.hub.authenticated();
         let chan = match self.store.channel(channel).await {
             Ok(c) => c,
@@ -21,9 +20,6 @@ impl App {
         let mut verdicts: HashMap<UserId, bool> = HashMap::new();
         let mut targets: Vec<ConnId> = Vec::with_capacity(conns.len());
         for (conn, user_id) in conns {
-            if Some(conn) == origin.conn {
-                continue;
-            }
             let allowed = match verdicts.get(&user_id) {
                 Some(v) => *v,
                 None => {
@@ -39,6 +35,13 @@ impl App {
                 targets.push(conn);
             }
         }
+        targets
+    }
+
+    /// Sends `packet` to every authenticated connection whose user may view `channel`,
+    /// then to the origin connection (with its listener) without re-checking it.
+    pub async fn broadcast_to_channel(&self, packet: &Packet, channel: &str, origin: &Origin) {
+        let targets = self.viewers(channel).await;
         self.hub.fan_out(packet, &targets, origin);
     }
 }

@@ -34,7 +34,10 @@ impl App {
                 domain::ChannelKind::Text => {
                     view.last_message = Some(self.store.last_message_time(&view.channel.name).await?);
                 }
-                domain::ChannelKind::Voice => view.voice_state = Some(vec![]),
+                domain::ChannelKind::Voice => {
+                    let seats = self.voice.seats(&view.channel.name);
+                    view.voice_state = Some(seats.into_iter().map(|s| (s.username, s.muted)).collect());
+                }
                 _ => {}
             }
             views.push(view);
@@ -52,6 +55,9 @@ impl App {
                 Ok(roles) => self.hub.send_all_authenticated(&Packet::RolesList(roles)),
                 Err(e) => tracing::error!(error = %e, "roles_list push failed"),
             }
+        }
+        if pushes.channels || pushes.roles {
+            self.voice_reconcile().await;
         }
         if pushes.users || pushes.roles {
             self.push_user_list().await;

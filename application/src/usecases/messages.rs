@@ -4,9 +4,10 @@ use domain::content::ContentError;
 use domain::mentions::{role_mentions, user_mentions};
 use domain::{Action, MessageContent, ReplyRef, may};
 
-use super::{CommandResult, Reply};
+use super::{CommandResult, Refusal, Reply};
 use crate::limiter::Purpose;
 use crate::packets::Range;
+use crate::ports::{Actor, Draft, PluginEvent};
 use crate::views::{NameBook, Pings};
 use crate::{App, AppError, Origin, Packet, Session};
 
@@ -84,13 +85,28 @@ impl App {
         let mut message = domain::Message::new(self.ids.message_id(), user.id.clone(), content.into_string(), now);
         message.reply_to = reply_to;
         message.ping = req.ping;
-        self.store.append_message(&channel_name, &message).await?;
+        let by = Actor::of(&user);
+        let draft = Draft {
+            channel: channel_name.clone(),
+            id: message.id.clone(),
+            content: message.content.clone(),
+            by: by.clone(),
+            roles: user.roles.clone(),
+        };
+        let screening = self.plugins.screen_message(&draft);
+        if let Some(denial) = screening.block {
+            self.perform_all(screening.actions).await;
+            return Err(Refusal::RateLimited { denial, typing: false });
+        }
         let book = self.name_book_for(&message).await?;
         let pings = self.pings_of(&message, &book).await?;
-        let mut view = book.view(message);
+        self.store.append_message(&channel_name, &message).await?;
+        let mut view = book.view(message.clone());
         view.pings = Some(pings);
         let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(view) };
         self.broadcast_to_channel(&packet, &channel_name, origin).await;
+        self.perform_all(screening.actions).await;
+        self.emit(PluginEvent::NewMessage { channel: channel_name, message: Box::new(message), by });
         Ok(Reply::Done)
     }
 
@@ -179,6 +195,7 @@ impl App {
             return Err(AppError::EditNotFound.into());
         }
         let book = self.name_book_for(&message).await?;
+        let (id, content) = (message.id.clone(), message.content.clone());
         let mut view = book.view(message);
         view.position = Some(position);
         self.broadcast_to_channel(
@@ -187,6 +204,7 @@ impl App {
             origin,
         )
         .await;
+        self.emit(PluginEvent::MessageEdit { channel, id, content, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 
@@ -211,7 +229,9 @@ impl App {
         if !self.store.delete_message(&channel, &id).await? {
             return Err(AppError::DeleteNotFound.into());
         }
-        self.broadcast_to_channel(&Packet::MessageDelete { channel: channel.clone(), id }, &channel, origin).await;
+        let packet = Packet::MessageDelete { channel: channel.clone(), id: id.clone() };
+        self.broadcast_to_channel(&packet, &channel, origin).await;
+        self.emit(PluginEvent::MessageDelete { channel, id, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 

@@ -11,18 +11,22 @@ mod lists;
 mod messages;
 mod moderation;
 mod pings;
+mod plugins;
 mod reactions;
 mod reading;
 mod roles;
 mod server;
+mod slash;
 mod typing;
-mod users;
+pub(crate) mod users;
+mod voice;
 
 pub use admin::{AdminAction, AdminOutcome};
 pub use channels::{ChannelChanges, NewChannel, valid_channel_name};
 pub use messages::{EditMessage, HistoryStart, NewMessage};
 pub use pings::pings;
 pub use roles::{RoleChanges, permissions_of};
+pub use slash::SlashAnswer;
 
 use domain::rate_limit::Denial;
 

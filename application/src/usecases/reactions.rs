@@ -4,6 +4,7 @@ use domain::reaction::is_single_emoji;
 use domain::{Action, may};
 
 use super::{CommandResult, Reply};
+use crate::ports::{Actor, PluginEvent};
 use crate::{App, AppError, Origin, Packet, Session};
 
 impl App {
@@ -31,7 +32,9 @@ impl App {
         if !self.store.update_message(&channel, &message).await? {
             return Err(AppError::MessageNotFound.into());
         }
-        self.broadcast_to_channel(&Packet::MessagePin { channel: channel.clone(), id, pinned }, &channel, origin).await;
+        let packet = Packet::MessagePin { channel: channel.clone(), id: id.clone(), pinned };
+        self.broadcast_to_channel(&packet, &channel, origin).await;
+        self.emit(PluginEvent::MessagePin { channel, id, pinned, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 

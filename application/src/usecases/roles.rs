@@ -4,6 +4,7 @@ use domain::user::PROTECTED_ROLES;
 use domain::{MentionRule, RawJson, Role};
 
 use super::{CommandResult, Pushes, Reply};
+use crate::ports::PluginEvent;
 use crate::{App, AppError, Packet, Session};
 
 /// Fields of `role_create` / `role_update`, already filtered by the wire layer
@@ -63,6 +64,7 @@ impl App {
         if !self.store.insert_role(&role).await? {
             return Err(AppError::RoleExists.into());
         }
+        self.emit(PluginEvent::RoleSaved { role: Box::new(role), created: true });
         Ok(Reply::then(Packet::RoleCreated(name), Pushes::ROLES))
     }
 
@@ -75,6 +77,7 @@ impl App {
         if !self.store.update_role(&role).await? {
             return Err(AppError::RoleNotFound.into());
         }
+        self.emit(PluginEvent::RoleSaved { role: Box::new(role), created: false });
         Ok(Reply::then(Packet::RoleUpdated(name), Pushes::ROLES))
     }
 
@@ -100,6 +103,7 @@ impl App {
         if !self.store.delete_role(&name).await? {
             return Err(AppError::RoleNotFound.into());
         }
+        self.emit(PluginEvent::RoleDelete { name: name.clone() });
         Ok(Reply::then(Packet::RoleDeleted(name), Pushes::ROLES))
     }
 

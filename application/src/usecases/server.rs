@@ -1,5 +1,4 @@
-//! Server commands: rate-limit status and reset, and the plugin commands' answer when no
-//! plugin system is wired in.
+//! Server commands: rate-limit status and reset.
 
 use super::{CommandResult, Reply};
 use crate::packets::RateStatus;
@@ -55,11 +54,5 @@ impl App {
             }
         };
         Ok(Reply::Packet(Packet::RateLimitReset { user: name }))
-    }
-
-    /// `plugins_list` / `plugins_reload` while no plugin system is wired in (owner only).
-    pub async fn plugins_unavailable(&self, session: &Session) -> CommandResult {
-        self.require_owner(session).await?;
-        Err(AppError::PluginManagerUnavailable.into())
     }
 }

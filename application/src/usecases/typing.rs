@@ -5,6 +5,7 @@ use domain::{Action, may};
 
 use super::{CommandResult, Reply};
 use crate::limiter::Purpose;
+use crate::ports::{Actor, PluginEvent};
 use crate::{App, AppError, Origin, Packet, Session};
 
 impl App {
@@ -22,6 +23,7 @@ impl App {
         }
         let packet = Packet::Typing { channel: channel.clone(), user: user.display_name().to_owned() };
         self.broadcast_to_channel(&packet, &channel, origin).await;
+        self.emit(PluginEvent::Typing { channel, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 }

@@ -4,8 +4,9 @@ use domain::user::BANNED_ROLE;
 use domain::{User, UserId};
 
 use super::{CommandResult, Pushes, Reply};
+use crate::ports::{Actor, PendingChange, PluginEvent};
 use crate::views::UserView;
-use crate::{App, AppError, AuthErrorText, Packet, Session};
+use crate::{App, AppError, AuthErrorText, Origin, Packet, Session};
 
 /// Close code for connections of a banned or departed user.
 pub const POLICY_CLOSE: u16 = 1008;
@@ -79,7 +80,13 @@ impl App {
         }
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let (banned, id) = match found {
-            Some(u) => (self.ban_user(u.clone()).await?, Some(u.id)),
+            Some(u) => {
+                let banned = self.ban_user(u.clone()).await?;
+                if banned {
+                    self.emit(PluginEvent::UserBan { target: Actor::of(&u), banned: true });
+                }
+                (banned, Some(u.id))
+            }
             None => (false, None),
         };
         let pushes = if banned { Pushes::USERS.ejecting(id) } else { Pushes::default() };
@@ -93,7 +100,14 @@ impl App {
         let found = self.resolve_user(&target).await?;
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let unbanned = match found {
-            Some(u) => self.unban_user(u).await?,
+            Some(u) => {
+                let target = Actor::of(&u);
+                let unbanned = self.unban_user(u).await?;
+                if unbanned {
+                    self.emit(PluginEvent::UserBan { target, banned: false });
+                }
+                unbanned
+            }
             None => false,
         };
         Ok(Reply::then(Packet::UserUnban { user, unbanned }, if unbanned { Pushes::USERS } else { Pushes::default() }))
@@ -114,36 +128,56 @@ impl App {
             return Err(AppError::TimeoutInvalid.into());
         }
         let target = target.ok_or(AppError::UserParameterRequired)?;
-        if let Some(mut user) = self.resolve_user(&target).await? {
+        if let Some(user) = self.resolve_user(&target).await? {
             if user.id == me.id && seconds > 0 {
                 return Err(AppError::CannotTimeoutSelf.into());
             }
-            user.timeout_until = (seconds > 0).then(|| self.clock.now() + seconds as f64);
-            self.store.update_user(&user).await?;
-            self.limiter.reset(&user.id);
-            if seconds > 0 {
-                let denial =
-                    domain::rate_limit::Denial { reason: "User timeout set".into(), wait_seconds: seconds as f64 };
-                let packet = Packet::RateLimit { denial, typing: false };
-                let conns = self.hub.connections_of(&user.id);
-                self.hub.fan_out(&packet, &conns, &Default::default());
-            }
+            self.set_timeout(user, seconds, Some("User timeout set".into())).await?;
+        } else if seconds > 0 {
+            // Never seen: kept for their first login, like the original's id-keyed timeouts.
+            let until = self.clock.now() + seconds as f64;
+            self.store.add_pending_change(&target, &PendingChange::Timeout(until)).await?;
         }
         Ok(Reply::Packet(Packet::UserTimeout { user: raw_user, timeout: seconds }))
     }
 
+    /// Sets (or with 0 clears) a user's timeout, persisted; `notice` is sent to their
+    /// connections as the `rate_limit` reason when a timeout starts.
+    pub(crate) async fn set_timeout(
+        &self,
+        mut user: User,
+        seconds: i64,
+        notice: Option<String>,
+    ) -> Result<(), AppError> {
+        user.timeout_until = (seconds > 0).then(|| self.clock.now() + seconds as f64);
+        self.store.update_user(&user).await?;
+        self.limiter.reset(&user.id);
+        if let (true, Some(reason)) = (seconds > 0, notice) {
+            let denial = domain::rate_limit::Denial { reason, wait_seconds: seconds as f64 };
+            let packet = Packet::RateLimit { denial, typing: false };
+            let conns = self.hub.connections_of(&user.id);
+            self.hub.fan_out(&packet, &conns, &Default::default());
+        }
+        self.emit(PluginEvent::UserTimeout { target: Actor::of(&user), timeout_ms: seconds.saturating_mul(1000) });
+        Ok(())
+    }
+
     /// `user_leave`: the caller's record is deleted (unless banned), everyone is told, and
-    /// the caller's connections are closed.
-    pub async fn leave(&self, session: &Session) -> CommandResult {
+    /// the caller's connections are closed. A running timeout is kept for their return.
+    pub async fn leave(&self, session: &Session, origin: &Origin) -> CommandResult {
         let me = session.user.as_ref().ok_or(AppError::UserNotFound)?;
         let user = self.store.user(&me.id).await?;
         let name = user.as_ref().map(|u| u.display_name().to_owned()).unwrap_or_else(|| me.username.clone());
-        if user.as_ref().is_some_and(|u| !u.is_banned()) {
+        if let Some(u) = user.as_ref().filter(|u| !u.is_banned()) {
+            if let Some(until) = u.timeout_until.filter(|t| *t > self.clock.now()) {
+                self.store.add_pending_change(&name, &PendingChange::Timeout(until)).await?;
+            }
             self.store.delete_user(&me.id).await?;
         }
         self.hub.send_all_authenticated(&Packet::UserLeft { username: name.clone() });
-        self.hub.send(session.conn, &Packet::UserLeaveReply { user: name }, None);
+        self.hub.send(session.conn, &Packet::UserLeaveReply { user: name.clone() }, origin.listener.as_deref());
         self.hub.close_user(&me.id, 1000, "left");
+        self.emit(PluginEvent::UserLeave { target: Actor { id: me.id.clone(), username: name } });
         Ok(Reply::Then(None, Pushes::USERS))
     }
 
@@ -172,6 +206,7 @@ impl App {
         }
         if changed {
             self.store.update_user(&user).await?;
+            self.emit(PluginEvent::UserRoles { target: Actor::of(&user), roles: roles.clone(), added: true });
         }
         let pushes = if changed { self.after_role_change(&user) } else { Pushes::default() };
         Ok(Reply::then(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }, pushes))
@@ -197,6 +232,7 @@ impl App {
         }
         if removed {
             self.store.update_user(&user).await?;
+            self.emit(PluginEvent::UserRoles { target: Actor::of(&user), roles: roles.clone(), added: false });
         }
         let pushes = if removed { self.after_role_change(&user) } else { Pushes::default() };
         let packet = Packet::UserRolesRemove { user: user.display_name().to_owned(), roles: user.roles, removed };

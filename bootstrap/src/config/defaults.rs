@@ -58,7 +58,20 @@ pub fn default_config() -> Value {
             "allow_private_endpoints": false
         },
         "slash": {"register_requires_role": null},
-        "plugins": {"enabled": ["welcome", "automod"], "dir": "plugins"},
+        "plugins": {
+            "enabled": ["welcome", "automod"],
+            "dir": "plugins",
+            "limits": {
+                "max_operations": 1000000,
+                "max_string_bytes": 65536,
+                "max_array_len": 10000,
+                "max_map_len": 10000,
+                "max_call_depth": 32,
+                "time_budget_ms": 500,
+                "max_actions": 50,
+                "queue": 256
+            }
+        },
         "heartbeat": {"interval_seconds": 30},
         "logging": {"level": "info"}
     })

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use adapters::inbound::websocket::TransportLimits;
+use adapters::outbound::plugins::{Limits, PluginSettings};
 use adapters::outbound::sql::StorageUrl;
 use domain::RawJson;
 use domain::rate_limit::RateSettings;
@@ -44,6 +45,8 @@ pub struct Config {
     pub transport: TransportLimits,
     /// Use-case settings.
     pub app: application::Settings,
+    /// `plugins.*`.
+    pub plugins: PluginSettings,
     /// `logging.level`.
     pub log_level: String,
     /// `service.version` (logged only).
@@ -132,7 +135,9 @@ impl Config {
             owners: r.strings("auth.owners"),
             rate_limit,
             capabilities: adapters::inbound::wire::capabilities(),
+            slash_register_roles: r.opt_strings("slash.register_requires_role"),
         };
+        let plugins = plugin_settings(&mut r, base);
         let mut effective = r.effective();
         mask_secrets(&mut effective);
         Ok(Self {
@@ -146,12 +151,28 @@ impl Config {
             auth_timeout: secs(r.number("auth.timeout_seconds").max(0.1)),
             transport,
             app,
+            plugins,
             log_level: r.string("logging.level"),
             service_version: r.string("service.version"),
             effective,
             warnings: std::mem::take(&mut r.warnings),
         })
     }
+}
+
+fn plugin_settings(r: &mut Reader, base: &Path) -> PluginSettings {
+    let mut count = |key: &str| r.int(&format!("plugins.limits.{key}"), 1) as usize;
+    let limits = Limits {
+        max_operations: count("max_operations") as u64,
+        max_string_bytes: count("max_string_bytes"),
+        max_array_len: count("max_array_len"),
+        max_map_len: count("max_map_len"),
+        max_call_depth: count("max_call_depth"),
+        time_budget: Duration::from_millis(count("time_budget_ms") as u64),
+        max_actions: count("max_actions"),
+        queue: count("queue"),
+    };
+    PluginSettings { enabled: r.strings("plugins.enabled"), dir: base.join(r.string("plugins.dir")), limits }
 }
 
 fn auth_mode(r: &mut Reader) -> Result<AuthMode, ConfigError> {

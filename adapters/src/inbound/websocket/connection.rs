@@ -135,7 +135,7 @@ pub async fn run_connection(ws: Ws, app: Arc<App>, limits: Arc<TransportLimits>,
             }
         }
     }
-    app.close_session(&session);
+    app.close_session(&session).await;
     outbox.close(1000, "");
     if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
         writer.abort();

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use application::usecases::CommandResult;
 use application::{App, Session};
 
-use super::commands::{channels, messages, roles, server, users};
+use super::commands::{channels, messages, roles, server, slash, users, voice};
 use super::request::Request;
 
 /// A boxed handler future.
@@ -55,6 +55,10 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "role_permissions_set", run: roles::role_permissions_set },
     Command { name: "role_update", run: roles::role_update },
     Command { name: "roles_list", run: roles::roles_list },
+    Command { name: "slash_call", run: slash::slash_call },
+    Command { name: "slash_list", run: slash::slash_list },
+    Command { name: "slash_register", run: slash::slash_register },
+    Command { name: "slash_response", run: slash::slash_response },
     Command { name: "typing", run: messages::typing },
     Command { name: "user_ban", run: users::user_ban },
     Command { name: "user_leave", run: users::user_leave },
@@ -66,6 +70,11 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "users_banned_list", run: users::users_banned_list },
     Command { name: "users_list", run: users::users_list },
     Command { name: "users_online", run: users::users_online },
+    Command { name: "voice_join", run: voice::voice_join },
+    Command { name: "voice_leave", run: voice::voice_leave },
+    Command { name: "voice_mute", run: voice::voice_mute },
+    Command { name: "voice_state", run: voice::voice_state },
+    Command { name: "voice_unmute", run: voice::voice_unmute },
 ];
 
 /// Finds a command by name.

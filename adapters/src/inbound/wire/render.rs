@@ -2,8 +2,11 @@
 //! that knows the shape of server → client packets.
 
 use application::packets::Handshake;
+use application::ports::PluginInfo;
 use application::ports::{Frame, PacketEncoder};
+use application::slash::Registered;
 use application::views::{ChannelView, MessageView, UserView};
+use application::voice::Seat;
 use application::{AppError, Packet};
 use domain::{Extras, User};
 use serde_json::{Map, Value, json};
@@ -171,6 +174,56 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::ChannelsGet(list) => {
             json!({"cmd": "channels_get", "val": list.iter().map(channel_json).collect::<Vec<_>>()})
         }
+        Packet::SlashAdd(list) => json!({"cmd": "slash_add", "commands": slash_commands(list)}),
+        Packet::SlashRemove(names) => json!({"cmd": "slash_remove", "commands": names}),
+        Packet::SlashRegistered(n) => {
+            json!({"cmd": "slash_register", "val": format!("{n} commands registered successfully")})
+        }
+        Packet::SlashList(list) => json!({"cmd": "slash_list", "commands": slash_commands(list)}),
+        Packet::SlashCall { command, args, commander, invoker, invoker_username, channel } => json!({
+            "cmd": "slash_call",
+            "val": {"command": command, "args": args, "commander": commander},
+            "invoker": invoker.as_str(),
+            "invokerUsername": invoker_username,
+            "channel": channel,
+        }),
+        Packet::SlashCallSent(name) => json!({"cmd": "slash_call_sent", "val": format!("Command /{name} invoked")}),
+        Packet::PluginsList(list) => {
+            let map: Map<String, Value> = list.iter().map(|p| (p.key.clone(), plugin_info(p))).collect();
+            json!({"cmd": "plugins_list", "plugins": map})
+        }
+        Packet::PluginsReloaded(None) => json!({"cmd": "plugins_reload", "val": "All plugins reloaded successfully"}),
+        Packet::PluginsReloaded(Some(name)) => {
+            json!({"cmd": "plugins_reload", "val": format!("Plugin '{name}' reloaded successfully")})
+        }
+        Packet::Disconnect { reason } => json!({"cmd": "disconnect", "reason": reason}),
+        Packet::Custom(v) => v.clone(),
+        Packet::VoiceJoined { channel, participants } => {
+            let list: Vec<Value> = participants
+                .iter()
+                .map(|s| json!({"username": s.username, "peer_id": s.peer_id, "muted": s.muted}))
+                .collect();
+            json!({"cmd": "voice_join", "channel": channel, "participants": list})
+        }
+        Packet::VoiceLeft { channel } => json!({"cmd": "voice_leave", "channel": channel}),
+        Packet::VoiceMuted { channel, muted } => json!({
+            "cmd": if *muted { "voice_mute" } else { "voice_unmute" },
+            "channel": channel,
+            "muted": muted,
+        }),
+        Packet::VoiceState { channel, participants, with_peer } => {
+            let list: Vec<Value> = participants.iter().map(|s| voice_user(s, *with_peer)).collect();
+            json!({"cmd": "voice_state", "channel": channel, "participants": list})
+        }
+        Packet::VoiceUserJoined { channel, seat, with_peer } => {
+            json!({"cmd": "voice_user_joined", "channel": channel, "user": voice_user(seat, *with_peer)})
+        }
+        Packet::VoiceUserUpdated { channel, seat, with_peer } => {
+            json!({"cmd": "voice_user_updated", "channel": channel, "user": voice_user(seat, *with_peer)})
+        }
+        Packet::VoiceUserLeft { channel, username } => {
+            json!({"cmd": "voice_user_left", "channel": channel, "username": username})
+        }
         Packet::Error { src, error } => error_json(src.as_deref(), error),
         Packet::RateLimit { denial, typing } => {
             let length = denial.length_ms();
@@ -198,6 +251,50 @@ fn error_json(src: Option<&str>, error: &AppError) -> Value {
     Value::Object(map)
 }
 
+/// Commands as `slash_add` and `slash_list` show them (slash-and-plugins.md A.3).
+fn slash_commands(list: &[Registered]) -> Vec<Value> {
+    list.iter()
+        .map(|r| {
+            let c = &r.command;
+            let options: Vec<Value> = c
+                .options
+                .iter()
+                .map(|o| {
+                    json!({"name": o.name, "description": o.description, "type": o.kind.as_str(),
+                           "choices": o.choices, "required": o.required})
+                })
+                .collect();
+            json!({
+                "name": c.name,
+                "description": c.description,
+                "options": options,
+                "whitelistRoles": c.whitelist,
+                "blacklistRoles": c.blacklist,
+                "ephemeral": c.ephemeral,
+                "registeredBy": r.username,
+            })
+        })
+        .collect()
+}
+
+/// A plugin as `plugins_list` shows it; a stopped plugin also says why.
+fn plugin_info(p: &PluginInfo) -> Value {
+    let mut v = json!({"name": p.name, "description": p.description, "handles": p.handles});
+    if let Some(why) = &p.stopped {
+        v["stopped"] = json!(why);
+    }
+    v
+}
+
+/// A voice participant as events and `voice_state` show it (voice.md §4.4, §5).
+fn voice_user(seat: &Seat, with_peer: bool) -> Value {
+    let mut v = json!({"id": seat.user.as_str(), "username": seat.username, "muted": seat.muted});
+    if with_peer {
+        v["peer_id"] = json!(seat.peer_id);
+    }
+    v
+}
+
 fn handshake(h: &Handshake) -> Value {
     json!({
         "server": h.server,
@@ -213,7 +310,7 @@ fn user_view(u: &UserView) -> Value {
 }
 
 /// `ready.user`: the stored record without `validator`, `username` forced, no id.
-fn ready_user(user: &User) -> Value {
+pub fn ready_user(user: &User) -> Value {
     let mut map = Map::new();
     map.insert("roles".into(), json!(user.roles));
     map.insert("username".into(), json!(user.display_name()));

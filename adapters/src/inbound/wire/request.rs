@@ -1,5 +1,6 @@
 //! A request packet and lenient accessors that follow the original's truthiness rules.
 
+pub use application::slash::python_type_name;
 use serde_json::{Map, Value};
 
 /// A parsed client packet.
@@ -52,19 +53,6 @@ impl Request {
     /// A raw field.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.get(key)
-    }
-}
-
-/// The Python type name of a JSON value, for `expected a dictionary, got <type>`.
-pub fn python_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 

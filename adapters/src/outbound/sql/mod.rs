@@ -173,6 +173,7 @@ impl UserRepository for SqlStore {
                 ("revoke", Some(role)) => Some(PendingChange::Revoke(role)),
                 ("ban", _) => Some(PendingChange::Ban),
                 ("unban", _) => Some(PendingChange::Unban),
+                ("timeout", Some(until)) => until.parse().ok().map(PendingChange::Timeout),
                 _ => None,
             })
             .collect())
@@ -184,6 +185,7 @@ impl UserRepository for SqlStore {
             PendingChange::Revoke(r) => ("revoke", Some(r.clone())),
             PendingChange::Ban => ("ban", None),
             PendingChange::Unban => ("unban", None),
+            PendingChange::Timeout(until) => ("timeout", Some(until.to_string())),
         };
         pending_user_changes::ActiveModel {
             seq: NotSet,

@@ -4,7 +4,9 @@ pub mod channels;
 pub mod messages;
 pub mod roles;
 pub mod server;
+pub mod slash;
 pub mod users;
+pub mod voice;
 
 /// Defines a registry handler: `handler!(name(app, session, req) { body })`.
 macro_rules! handler {

@@ -11,6 +11,6 @@ handler!(rate_limit_status(app, session, req) { app.rate_limit_status(session, r
 
 handler!(rate_limit_reset(app, session, req) { app.rate_limit_reset(session, req.text("user")).await });
 
-handler!(plugins_list(app, session, _req) { app.plugins_unavailable(session).await });
+handler!(plugins_list(app, session, _req) { app.plugins_list(session).await });
 
-handler!(plugins_reload(app, session, _req) { app.plugins_unavailable(session).await });
+handler!(plugins_reload(app, session, req) { app.plugins_reload(session, req.text("plugin")).await });

@@ -1,5 +1,6 @@
 //! User and moderation commands.
 
+use application::Origin;
 use serde_json::Value;
 
 use super::handler;
@@ -34,7 +35,7 @@ handler!(user_timeout(app, session, req) {
     app.timeout(session, req.text("user"), raw_user, timeout).await
 });
 
-handler!(user_leave(app, session, _req) { app.leave(session).await });
+handler!(user_leave(app, session, req) { app.leave(session, &Origin::of(session.conn, req.listener.clone())).await });
 
 handler!(user_roles_add(app, session, req) { app.roles_add(session, req.text("user"), role_list(req)).await });
 

@@ -1,0 +1,366 @@
+//! The plugin host: built-in plugins (`welcome`, `automod`) and rhai scripts from the
+//! plugins folder, each on a thread of its own, reloaded when their files change.
+//!
+//! - [`builtin`]: what a built-in is; [`welcome`], [`automod`]: the two built-ins;
+//! - [`script`]: script plugins and their limits;
+//! - [`worker`]: the per-plugin thread and queue;
+//! - [`event`]: the data each event carries.
+
+pub mod automod;
+pub mod builtin;
+pub mod event;
+pub mod script;
+pub mod welcome;
+pub mod worker;
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use application::ports::{ActionSender, Draft, PluginEvent, PluginHost, PluginInfo, Requested, Screening};
+use async_trait::async_trait;
+use notify::Watcher;
+
+use builtin::Builtin;
+pub use script::Limits;
+use script::Script;
+use worker::{Fault, Handler, Worker};
+
+/// Built-ins this server has.
+pub const BUILTINS: [&str; 2] = ["welcome", "automod"];
+
+/// How the host is configured (`plugins.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginSettings {
+    /// Built-ins to run, in order (`plugins.enabled`).
+    pub enabled: Vec<String>,
+    /// The plugins folder (scripts and the built-ins' files).
+    pub dir: PathBuf,
+    /// Bounds of script runs.
+    pub limits: Limits,
+}
+
+enum Kind {
+    Builtin { plugin: Arc<dyn Builtin>, files: u64 },
+    Script { source: u64 },
+}
+
+struct Slot {
+    key: String,
+    name: String,
+    description: String,
+    handles: Vec<String>,
+    worker: Worker,
+    kind: Kind,
+}
+
+struct BuiltinHandler(Arc<dyn Builtin>);
+
+impl Handler for BuiltinHandler {
+    fn handle(&mut self, event: &PluginEvent) -> Result<Vec<application::ports::PluginAction>, Fault> {
+        Ok(self.0.handle(event))
+    }
+}
+
+fn fingerprint(paths: impl IntoIterator<Item = PathBuf>) -> u64 {
+    let mut h = DefaultHasher::new();
+    for p in paths {
+        std::fs::read(&p).ok().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The running plugins.
+pub struct PluginSet {
+    settings: PluginSettings,
+    actions: ActionSender,
+    slots: RwLock<Vec<Slot>>,
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+}
+
+impl PluginSet {
+    /// Loads the enabled built-ins and every script of the folder, and starts watching it.
+    pub fn start(settings: PluginSettings, actions: ActionSender) -> Arc<Self> {
+        if let Err(e) = std::fs::create_dir_all(&settings.dir) {
+            tracing::warn!(dir = %settings.dir.display(), error = %e, "plugins folder unavailable");
+        }
+        let set = Arc::new(Self { settings, actions, slots: RwLock::default(), watcher: Mutex::default() });
+        let mut slots: Vec<Slot> = set.settings.enabled.iter().filter_map(|name| set.builtin(name)).collect();
+        for (key, path) in set.scripts_on_disk() {
+            if let Some(slot) = set.script_slot(&key, &path) {
+                slots.push(slot);
+            }
+        }
+        *set.slots.write().unwrap_or_else(|p| p.into_inner()) = slots;
+        set.watch();
+        for info in set.list() {
+            tracing::info!(plugin = %info.key, handles = ?info.handles, "plugin loaded");
+        }
+        set
+    }
+
+    fn builtin(&self, name: &str) -> Option<Slot> {
+        let dir = self.settings.dir.clone();
+        let plugin: Arc<dyn Builtin> = match name {
+            "welcome" => Arc::new(welcome::Welcome::new(dir)),
+            "automod" => Arc::new(automod::Automod::new(dir)),
+            "cli" => {
+                tracing::warn!(
+                    "plugins.enabled lists \"cli\": it is not carried over (use the real commands); ignored"
+                );
+                return None;
+            }
+            other => {
+                tracing::warn!("plugins.enabled lists {other:?}, which is no built-in plugin; ignored");
+                return None;
+            }
+        };
+        if let Err(e) = plugin.reload() {
+            tracing::warn!(plugin = name, error = %e, "plugin config unreadable; using its defaults");
+        }
+        let files = fingerprint(self.files_of(plugin.as_ref()));
+        let worker = Worker::spawn(
+            name,
+            Box::new(BuiltinHandler(plugin.clone())),
+            self.actions.clone(),
+            self.settings.limits.queue,
+        )
+        .map_err(|e| tracing::error!(plugin = name, error = %e, "cannot start plugin thread"))
+        .ok()?;
+        Some(Slot {
+            key: plugin.key().into(),
+            name: plugin.name().into(),
+            description: plugin.description().into(),
+            handles: plugin.handles().iter().map(|h| h.to_string()).collect(),
+            worker,
+            kind: Kind::Builtin { plugin, files },
+        })
+    }
+
+    fn files_of(&self, plugin: &dyn Builtin) -> Vec<PathBuf> {
+        plugin.config_files().iter().map(|f| self.settings.dir.join(f)).collect()
+    }
+
+    fn script_slot(&self, key: &str, path: &Path) -> Option<Slot> {
+        let source = fingerprint([path.to_path_buf()]);
+        let script = match Script::load(path, &self.settings.limits) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(plugin = key, error = %e, "script plugin not loaded");
+                return None;
+            }
+        };
+        let (name, description, handles) = (script.name.clone(), script.description.clone(), script.handles.clone());
+        let worker = Worker::spawn(key, Box::new(script), self.actions.clone(), self.settings.limits.queue)
+            .map_err(|e| tracing::error!(plugin = key, error = %e, "cannot start plugin thread"))
+            .ok()?;
+        Some(Slot { key: key.into(), name, description, handles, worker, kind: Kind::Script { source } })
+    }
+
+    /// `*.rhai` files of the folder, by key (file stem), sorted.
+    fn scripts_on_disk(&self) -> Vec<(String, PathBuf)> {
+        let Ok(entries) = std::fs::read_dir(&self.settings.dir) else { return vec![] };
+        let mut found: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "rhai"))
+            .filter_map(|p| Some((p.file_stem()?.to_string_lossy().into_owned(), p)))
+            .filter(|(k, _)| !BUILTINS.contains(&k.as_str()))
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn slots(&self) -> std::sync::RwLockReadGuard<'_, Vec<Slot>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn slots_mut(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Slot>> {
+        self.slots.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Puts `slot` in place of the plugin `key` (or at the end), or removes it with `None`.
+    fn replace(&self, key: &str, slot: Option<Slot>) {
+        let mut slots = self.slots_mut();
+        let at = slots.iter().position(|s| s.key == key);
+        match (at, slot) {
+            (Some(i), Some(s)) => slots[i] = s,
+            (Some(i), None) => {
+                slots.remove(i);
+            }
+            (None, Some(s)) => slots.push(s),
+            (None, None) => {}
+        }
+    }
+
+    /// Reloads one script from disk; false when it is gone or does not load.
+    fn reload_script(&self, key: &str) -> bool {
+        let path = self.settings.dir.join(format!("{key}.rhai"));
+        let slot = if path.is_file() { self.script_slot(key, &path) } else { None };
+        let loaded = slot.is_some();
+        self.replace(key, slot);
+        if loaded {
+            tracing::info!(plugin = key, "script plugin reloaded");
+        }
+        loaded
+    }
+
+    fn builtins(&self) -> Vec<Arc<dyn Builtin>> {
+        self.slots()
+            .iter()
+            .filter_map(|s| match &s.kind {
+                Kind::Builtin { plugin, .. } => Some(plugin.clone()),
+                Kind::Script { .. } => None,
+            })
+            .collect()
+    }
+
+    fn reload_builtin(&self, plugin: &Arc<dyn Builtin>) -> bool {
+        let key = plugin.key();
+        let ok = match plugin.reload() {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(plugin = key, error = %e, "plugin config unreadable; keeping the previous one");
+                false
+            }
+        };
+        let files = fingerprint(self.files_of(plugin.as_ref()));
+        if let Some(slot) = self.slots_mut().iter_mut().find(|s| s.key == key)
+            && let Kind::Builtin { files: f, .. } = &mut slot.kind
+        {
+            *f = files;
+        }
+        ok
+    }
+
+    /// Brings the loaded plugins in line with the folder: new and changed scripts load,
+    /// deleted ones go, built-ins whose files changed re-read them.
+    pub fn rescan(&self) {
+        let on_disk = self.scripts_on_disk();
+        let loaded: Vec<(String, u64)> = self
+            .slots()
+            .iter()
+            .filter_map(|s| match s.kind {
+                Kind::Script { source } => Some((s.key.clone(), source)),
+                Kind::Builtin { .. } => None,
+            })
+            .collect();
+        for (key, path) in &on_disk {
+            let current = loaded.iter().find(|(k, _)| k == key).map(|(_, fp)| *fp);
+            if current != Some(fingerprint([path.clone()])) {
+                self.reload_script(key);
+            }
+        }
+        for (key, _) in loaded.iter().filter(|(k, _)| !on_disk.iter().any(|(d, _)| d == k)) {
+            tracing::info!(plugin = %key, "script plugin removed");
+            self.replace(key, None);
+        }
+        for plugin in self.builtins() {
+            let now = fingerprint(self.files_of(plugin.as_ref()));
+            let before = self.slots().iter().find(|s| s.key == plugin.key()).and_then(|s| match s.kind {
+                Kind::Builtin { files, .. } => Some(files),
+                Kind::Script { .. } => None,
+            });
+            if before != Some(now) {
+                self.reload_builtin(&plugin);
+            }
+        }
+    }
+
+    /// Watches the folder; changes are debounced, then [`PluginSet::rescan`] runs.
+    fn watch(self: &Arc<Self>) {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !e.kind.is_access()) {
+                let _ = tx.send(());
+            }
+        });
+        let mut watcher = match watcher {
+            Ok(w) => w,
+            Err(e) => return tracing::warn!(error = %e, "plugin hot reload unavailable"),
+        };
+        if let Err(e) = watcher.watch(&self.settings.dir, notify::RecursiveMode::NonRecursive) {
+            return tracing::warn!(dir = %self.settings.dir.display(), error = %e, "plugin hot reload unavailable");
+        }
+        *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(watcher);
+        let set: Weak<Self> = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new().name("plugin-watch".into()).spawn(move || {
+            while rx.recv().is_ok() {
+                while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
+                match set.upgrade() {
+                    Some(set) => set.rescan(),
+                    None => return,
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "plugin hot reload unavailable");
+        }
+    }
+}
+
+#[async_trait]
+impl PluginHost for PluginSet {
+    fn screen_message(&self, draft: &Draft) -> Screening {
+        let mut screening = Screening::default();
+        for plugin in self.builtins() {
+            let (block, actions) = plugin.screen(draft);
+            let key = plugin.key();
+            screening.actions.extend(actions.into_iter().map(|action| Requested { plugin: key.into(), action }));
+            if block.is_some() {
+                screening.block = block;
+                break;
+            }
+        }
+        screening
+    }
+
+    fn notify(&self, event: &PluginEvent) {
+        let name = event.name();
+        let slots = self.slots();
+        let mut shared: Option<Arc<PluginEvent>> = None;
+        for slot in slots.iter().filter(|s| s.handles.iter().any(|h| h == name)) {
+            let event = shared.get_or_insert_with(|| Arc::new(event.clone())).clone();
+            slot.worker.offer(event);
+        }
+    }
+
+    fn list(&self) -> Vec<PluginInfo> {
+        self.slots()
+            .iter()
+            .map(|s| PluginInfo {
+                key: s.key.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
+                handles: s.handles.clone(),
+                stopped: s.worker.stopped(),
+            })
+            .collect()
+    }
+
+    async fn reload(&self, plugin: Option<String>) -> Result<(), String> {
+        let Some(key) = plugin else {
+            for b in self.builtins() {
+                self.reload_builtin(&b);
+            }
+            let scripts: Vec<String> =
+                self.slots().iter().filter(|s| matches!(s.kind, Kind::Script { .. })).map(|s| s.key.clone()).collect();
+            for key in scripts {
+                self.replace(&key, None);
+            }
+            for (key, _) in self.scripts_on_disk() {
+                self.reload_script(&key);
+            }
+            return Ok(());
+        };
+        if let Some(b) = self.builtins().into_iter().find(|b| b.key() == key) {
+            return if self.reload_builtin(&b) { Ok(()) } else { Err(key) };
+        }
+        if self.reload_script(&key) { Ok(()) } else { Err(key) }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,160 @@
+//! One thread per plugin: events queue up (bounded), the plugin handles them one at a time
+//! off the async workers, and the actions it asks for go to the application. A plugin that
+//! panics, errs or breaks its limits loses that event; one that breaks its limits several
+//! times in a row is stopped until it is reloaded.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use application::ports::{ActionSender, PluginAction, PluginEvent, Requested};
+
+/// Limit faults in a row after which a plugin is stopped.
+pub const STRIKES: u32 = 3;
+
+/// Why a plugin did not finish an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// A runtime error of the plugin's own making.
+    Error(String),
+    /// A limit was reached: operations, sizes, call depth or time.
+    Limit(String),
+}
+
+/// Something that handles events.
+pub trait Handler: Send + 'static {
+    /// Handles one event; the actions are carried out only when it finishes.
+    fn handle(&mut self, event: &PluginEvent) -> Result<Vec<PluginAction>, Fault>;
+}
+
+/// The queue in front of a plugin's thread.
+pub struct Worker {
+    key: String,
+    queue: SyncSender<Arc<PluginEvent>>,
+    stopped: Arc<Mutex<Option<String>>>,
+}
+
+impl Worker {
+    /// Starts the thread of plugin `key`.
+    pub fn spawn(key: &str, handler: Box<dyn Handler>, actions: ActionSender, queue: usize) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(queue.max(1));
+        let stopped = Arc::new(Mutex::new(None));
+        let (k, flag) = (key.to_owned(), stopped.clone());
+        std::thread::Builder::new().name(format!("plugin-{key}")).spawn(move || run(&k, handler, rx, actions, flag))?;
+        Ok(Self { key: key.to_owned(), queue: tx, stopped })
+    }
+
+    /// Offers an event without waiting; a full queue drops it (logged).
+    pub fn offer(&self, event: Arc<PluginEvent>) {
+        if self.stopped().is_some() {
+            return;
+        }
+        match self.queue.try_send(event) {
+            Ok(()) => {}
+            Err(TrySendError::Full(e)) => {
+                tracing::warn!(plugin = %self.key, event = e.name(), "plugin is behind; event dropped")
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Why the plugin was stopped, if it was.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn run(
+    key: &str,
+    mut handler: Box<dyn Handler>,
+    events: Receiver<Arc<PluginEvent>>,
+    actions: ActionSender,
+    stopped: Arc<Mutex<Option<String>>>,
+) {
+    let mut strikes = 0;
+    while let Ok(event) = events.recv() {
+        let outcome = catch_unwind(AssertUnwindSafe(|| handler.handle(&event)))
+            .unwrap_or_else(|_| Err(Fault::Error("the plugin panicked".into())));
+        match outcome {
+            Ok(list) => {
+                strikes = 0;
+                for action in list {
+                    if actions.blocking_send(Requested { plugin: key.to_owned(), action }).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(Fault::Error(why)) => {
+                strikes = 0;
+                tracing::warn!(plugin = key, event = event.name(), error = %why, "plugin failed on an event");
+            }
+            Err(Fault::Limit(why)) => {
+                strikes += 1;
+                tracing::error!(plugin = key, event = event.name(), limit = %why, strikes, "plugin stopped on a limit");
+                if strikes >= STRIKES {
+                    let reason = format!("stopped after {STRIKES} limit faults in a row (last: {why})");
+                    tracing::error!(plugin = key, "{reason}; it runs again after a reload");
+                    *stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Scripted(Vec<Result<Vec<PluginAction>, Fault>>);
+
+    impl Handler for Scripted {
+        fn handle(&mut self, _event: &PluginEvent) -> Result<Vec<PluginAction>, Fault> {
+            if self.0.is_empty() { panic!("out of answers") } else { self.0.remove(0) }
+        }
+    }
+
+    fn send(channel: &str) -> PluginAction {
+        PluginAction::SendMessage { channel: channel.into(), content: "x".into(), author: "p".into() }
+    }
+
+    #[test]
+    fn actions_arrive_and_faults_neither_stop_nor_leak_actions() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let answers = vec![Ok(vec![send("a")]), Err(Fault::Error("boom".into())), Ok(vec![send("b")])];
+        let w = Worker::spawn("t", Box::new(Scripted(answers)), tx, 8).unwrap();
+        for _ in 0..3 {
+            w.offer(Arc::new(PluginEvent::ServerStart));
+        }
+        let first = rx.blocking_recv().unwrap();
+        let second = rx.blocking_recv().unwrap();
+        assert_eq!((first.plugin.as_str(), first.action), ("t", send("a")));
+        assert_eq!(second.action, send("b"));
+        assert!(w.stopped().is_none());
+    }
+
+    #[test]
+    fn repeated_limit_faults_stop_the_plugin() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let limit = || Err(Fault::Limit("time".into()));
+        let answers = vec![limit(), limit(), Ok(vec![send("ok")]), limit(), limit(), limit(), Ok(vec![send("late")])];
+        let w = Worker::spawn("t", Box::new(Scripted(answers)), tx, 16).unwrap();
+        for _ in 0..7 {
+            w.offer(Arc::new(PluginEvent::ServerStart));
+        }
+        assert_eq!(rx.blocking_recv().unwrap().action, send("ok"));
+        // The thread ends after the third strike in a row: the channel closes, "late" never comes.
+        assert!(rx.blocking_recv().is_none());
+        assert!(w.stopped().unwrap().contains("3 limit faults"));
+    }
+
+    #[test]
+    fn a_panicking_plugin_loses_the_event_only() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let w = Worker::spawn("t", Box::new(Scripted(vec![])), tx, 8).unwrap();
+        w.offer(Arc::new(PluginEvent::ServerStart));
+        w.offer(Arc::new(PluginEvent::ServerStart));
+        drop(w);
+        assert!(rx.blocking_recv().is_none());
+    }
+}

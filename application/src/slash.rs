@@ -1,0 +1,302 @@
+//! Slash commands (slash-and-plugins.md Part A): commands registered at run time by a
+//! connection (normally a bot), calls routed to it, and the calls it may still answer.
+//! Memory only: a bot's commands live as long as its connection.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use domain::{UnixSeconds, UserId};
+use serde_json::{Map, Value};
+
+use crate::{AppError, ConnId};
+
+/// How long a call may be answered (decisions.md §24).
+pub const PENDING_SECONDS: f64 = 15.0 * 60.0;
+/// Calls remembered per bot connection; the oldest go first.
+pub const MAX_PENDING_PER_BOT: usize = 1000;
+
+/// The type of a command option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    /// A string.
+    Str,
+    /// An integer (not a boolean).
+    Int,
+    /// A boolean.
+    Bool,
+    /// One of `choices`.
+    Enum,
+    /// Any number (not a boolean).
+    Float,
+}
+
+impl OptionKind {
+    /// The name used on the wire and in error texts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Str => "str",
+            Self::Int => "int",
+            Self::Bool => "bool",
+            Self::Enum => "enum",
+            Self::Float => "float",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "str" => Self::Str,
+            "int" => Self::Int,
+            "bool" => Self::Bool,
+            "enum" => Self::Enum,
+            "float" => Self::Float,
+            _ => return None,
+        })
+    }
+
+    fn accepts(self, v: &Value) -> bool {
+        match self {
+            Self::Str | Self::Enum => v.is_string(),
+            Self::Int => v.is_i64() || v.is_u64(),
+            Self::Float => v.is_number(),
+            Self::Bool => v.is_boolean(),
+        }
+    }
+}
+
+/// One option of a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlashOption {
+    /// Argument name.
+    pub name: String,
+    /// Shown to users.
+    pub description: String,
+    /// Its type.
+    pub kind: OptionKind,
+    /// Allowed values (enum options).
+    pub choices: Option<Vec<String>>,
+    /// Whether a call must give it (default true).
+    pub required: bool,
+}
+
+/// A command as a bot registered it (already validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlashCommand {
+    /// Name, without `/`.
+    pub name: String,
+    /// Shown to users.
+    pub description: String,
+    /// Callers need at least one of these roles (empty or `None`: everyone).
+    pub whitelist: Option<Vec<String>>,
+    /// Callers holding any of these roles are refused.
+    pub blacklist: Option<Vec<String>>,
+    /// Options in declaration order.
+    pub options: Vec<SlashOption>,
+    /// Answers are shown only to the caller.
+    pub ephemeral: bool,
+}
+
+/// A command together with who registered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registered {
+    /// The bot's connection.
+    pub conn: ConnId,
+    /// The bot's user.
+    pub user: UserId,
+    /// The bot's display name (`registeredBy`).
+    pub username: String,
+    /// The command.
+    pub command: SlashCommand,
+}
+
+/// A call sent to a bot that it may still answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingCall {
+    /// The bot's connection.
+    pub bot: ConnId,
+    /// The caller's connection.
+    pub invoker_conn: ConnId,
+    /// The caller.
+    pub invoker: UserId,
+    /// The caller's display name.
+    pub invoker_username: String,
+    /// Where it was called.
+    pub channel: String,
+    /// The command name.
+    pub command: String,
+    /// The command's `ephemeral` flag.
+    pub ephemeral: bool,
+    /// When it was called.
+    pub at: UnixSeconds,
+    /// Whether the bot answered it at least once.
+    pub answered: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    registered: Vec<Registered>,
+    pending: VecDeque<PendingCall>,
+}
+
+/// Every registered command and pending call.
+#[derive(Debug, Default)]
+pub struct SlashRegistry {
+    state: Mutex<State>,
+}
+
+impl SlashRegistry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the commands of `conn` with `commands` (a later duplicate name wins).
+    /// Fails, changing nothing, when another connection registered one of the names.
+    pub fn register(
+        &self,
+        conn: ConnId,
+        user: &UserId,
+        username: &str,
+        commands: Vec<SlashCommand>,
+    ) -> Result<Vec<Registered>, AppError> {
+        let mut st = self.lock();
+        if let Some(taken) =
+            commands.iter().find(|c| st.registered.iter().any(|r| r.conn != conn && r.command.name == c.name))
+        {
+            return Err(AppError::SlashNameTaken(taken.name.clone()));
+        }
+        st.registered.retain(|r| r.conn != conn);
+        let mut mine: Vec<Registered> = vec![];
+        for command in commands {
+            let entry = Registered { conn, user: user.clone(), username: username.to_owned(), command };
+            match mine.iter_mut().find(|r| r.command.name == entry.command.name) {
+                Some(slot) => *slot = entry,
+                None => mine.push(entry),
+            }
+        }
+        st.registered.extend(mine.iter().cloned());
+        Ok(mine)
+    }
+
+    /// Every registered command, in registration order.
+    pub fn list(&self) -> Vec<Registered> {
+        self.lock().registered.clone()
+    }
+
+    /// The command called `name`.
+    pub fn find(&self, name: &str) -> Option<Registered> {
+        self.lock().registered.iter().find(|r| r.command.name == name).cloned()
+    }
+
+    /// Forgets a closed connection: the names of its commands, and the calls it never
+    /// answered (their callers are told).
+    pub fn drop_conn(&self, conn: ConnId) -> (Vec<String>, Vec<PendingCall>) {
+        let mut st = self.lock();
+        let names = st.registered.iter().filter(|r| r.conn == conn).map(|r| r.command.name.clone()).collect();
+        st.registered.retain(|r| r.conn != conn);
+        let (gone, kept): (Vec<PendingCall>, Vec<PendingCall>) = st.pending.drain(..).partition(|p| p.bot == conn);
+        st.pending = kept.into();
+        (names, gone.into_iter().filter(|p| !p.answered).collect())
+    }
+
+    /// Remembers a call sent to a bot.
+    pub fn record(&self, call: PendingCall) {
+        let mut st = self.lock();
+        let now = call.at;
+        st.pending.retain(|p| now - p.at < PENDING_SECONDS);
+        if st.pending.iter().filter(|p| p.bot == call.bot).count() >= MAX_PENDING_PER_BOT
+            && let Some(i) = st.pending.iter().position(|p| p.bot == call.bot)
+        {
+            st.pending.remove(i);
+        }
+        st.pending.push_back(call);
+    }
+
+    /// The call a response from `bot` answers: same channel and caller (and command, when
+    /// given), not expired; the oldest unanswered first, else the latest answered one.
+    pub fn answer(
+        &self,
+        bot: ConnId,
+        channel: &str,
+        invoker: &UserId,
+        command: Option<&str>,
+        now: UnixSeconds,
+    ) -> Option<PendingCall> {
+        let mut st = self.lock();
+        st.pending.retain(|p| now - p.at < PENDING_SECONDS);
+        let matches = |p: &PendingCall| {
+            p.bot == bot && p.channel == channel && &p.invoker == invoker && command.is_none_or(|c| c == p.command)
+        };
+        let index = st
+            .pending
+            .iter()
+            .position(|p| matches(p) && !p.answered)
+            .or_else(|| st.pending.iter().rposition(matches))?;
+        let call = &mut st.pending[index];
+        call.answered = true;
+        Some(call.clone())
+    }
+}
+
+/// The Python type name of a JSON value, as the original prints it in error texts.
+pub fn python_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// The roles clause of an access error: `'a'` or `'a' or 'b'`.
+pub fn roles_clause(roles: &[String]) -> String {
+    roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(" or ")
+}
+
+/// Whether a caller holding `roles` may call `command` (decisions.md §24: the blacklist
+/// wins; the whitelist needs any one listed role).
+pub fn check_roles(command: &SlashCommand, roles: &[String]) -> Result<(), AppError> {
+    let holds = |list: &Option<Vec<String>>| list.iter().flatten().any(|r| roles.contains(r));
+    if holds(&command.blacklist) {
+        return Err(AppError::ForbiddenRoles);
+    }
+    match &command.whitelist {
+        Some(list) if !list.is_empty() && !holds(&command.whitelist) => Err(AppError::RoleRequired(roles_clause(list))),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a call's arguments against the command's options, in the original's order:
+/// unknown names, then missing required ones, then each value's type.
+pub fn check_args(command: &SlashCommand, args: &Map<String, Value>) -> Result<(), AppError> {
+    let option = |name: &str| command.options.iter().find(|o| o.name == name);
+    if let Some(unknown) = args.keys().find(|k| option(k).is_none()) {
+        return Err(AppError::UnknownArgument(unknown.clone()));
+    }
+    if let Some(missing) = command.options.iter().find(|o| o.required && !args.contains_key(&o.name)) {
+        return Err(AppError::MissingArgument(missing.name.clone()));
+    }
+    for (name, value) in args {
+        let Some(opt) = option(name) else { continue };
+        if !opt.kind.accepts(value) {
+            return Err(AppError::ArgumentType {
+                name: name.clone(),
+                expected: opt.kind.as_str(),
+                got: python_type_name(value),
+            });
+        }
+        if opt.kind == OptionKind::Enum {
+            let choices = opt.choices.clone().unwrap_or_default();
+            let given = value.as_str().unwrap_or_default();
+            if !choices.iter().any(|c| c == given) {
+                return Err(AppError::EnumValue { name: name.clone(), choices: choices.join(", "), got: given.into() });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

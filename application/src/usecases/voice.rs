@@ -1,0 +1,165 @@
+//! Voice signalling (voice.md): a roster service for WebRTC peer-to-peer calls. The server
+//! records who is in which voice channel with their opaque `peer_id` and tells the channel's
+//! viewers about changes; media never touches it.
+//!
+//! Choices (decisions.md §14, §25; voice.md Recommended): `view` is required; a user holds
+//! one seat, and a join from another connection moves it (the old connection is told with a
+//! `voice_leave` notice); `peer_id`s go only to connections in the call, viewers get the
+//! same events without them; seats of users who lost `view`, or of channels deleted or
+//! retyped, are cleared after every channel or role change.
+
+use domain::{Action, ChannelKind, User, may};
+
+use super::{CommandResult, Reply};
+use crate::limiter::Purpose;
+use crate::voice::{Placed, Seat};
+use crate::{App, AppError, ConnId, Packet, Session};
+
+impl App {
+    /// The voice-channel access check of `voice_join` and `voice_state` (voice.md §3).
+    async fn voice_access(&self, session: &Session, channel: Option<String>) -> Result<(User, String), AppError> {
+        let channel = channel.ok_or(AppError::ChannelNameRequired)?;
+        let user = self.caller_or(session, AppError::UserNotFound).await?;
+        let chan = self.store.channel(&channel).await?;
+        if !may(&user.roles, chan.as_ref(), Action::View) {
+            return Err(AppError::VoiceAccessDenied);
+        }
+        if !chan.is_some_and(|c| c.kind == ChannelKind::Voice) {
+            return Err(AppError::NotVoiceChannel);
+        }
+        Ok((user, channel))
+    }
+
+    /// Sends a voice event to the viewers of `channel`: connections in the call get the
+    /// `peer_id` variant, the others the variant without it; `also` are added to the call
+    /// audience (a leaver who is no longer seated).
+    async fn voice_event(&self, channel: &str, event: impl Fn(bool) -> Packet, also: &[ConnId]) {
+        let in_call: Vec<ConnId> =
+            self.voice.seats(channel).iter().map(|s| s.conn).chain(also.iter().copied()).collect();
+        let (callers, watchers): (Vec<ConnId>, Vec<ConnId>) =
+            self.viewers(channel).await.into_iter().partition(|c| in_call.contains(c));
+        let mut targets: Vec<ConnId> = also.iter().copied().filter(|c| !callers.contains(c)).collect();
+        targets.extend(callers);
+        self.hub.fan_out(&event(true), &targets, &Default::default());
+        if !watchers.is_empty() {
+            self.hub.fan_out(&event(false), &watchers, &Default::default());
+        }
+    }
+
+    /// Takes `placed` out of its channel and tells the channel's viewers (the leaver too,
+    /// when `tell_leaver`); the seat's connection is told it left when `notify_conn`.
+    async fn unseat(&self, placed: Placed, tell_leaver: bool, notify_conn: bool) {
+        let (channel, seat) = placed;
+        if self.voice.stand(&channel, &seat.user).is_none() {
+            return;
+        }
+        let leaver = if tell_leaver { vec![seat.conn] } else { vec![] };
+        let username = seat.username.clone();
+        self.voice_event(
+            &channel,
+            |_| Packet::VoiceUserLeft { channel: channel.clone(), username: username.clone() },
+            &leaver,
+        )
+        .await;
+        if notify_conn {
+            self.hub.send(seat.conn, &Packet::VoiceLeft { channel }, None);
+        }
+    }
+
+    /// `voice_join`: take a seat, leaving any other seat of the same user first.
+    pub async fn voice_join(
+        &self,
+        session: &Session,
+        channel: Option<String>,
+        peer_id: Option<String>,
+    ) -> CommandResult {
+        let peer_id = peer_id.ok_or(AppError::PeerIdRequired)?;
+        let (user, channel) = self.voice_access(session, channel).await?;
+        self.admit_voice(session)?;
+        if let Some(old) = self.voice.seat_of_user(&user.id) {
+            let elsewhere = old.1.conn != session.conn;
+            self.unseat(old, true, elsewhere).await;
+        }
+        let seat = Seat {
+            conn: session.conn,
+            user: user.id.clone(),
+            username: user.display_name().to_owned(),
+            peer_id,
+            muted: false,
+        };
+        self.voice.sit(&channel, seat.clone());
+        let event = |with_peer| Packet::VoiceUserJoined { channel: channel.clone(), seat: seat.clone(), with_peer };
+        self.voice_event(&channel, event, &[]).await;
+        let participants = self.voice.seats(&channel).into_iter().filter(|s| s.user != user.id).collect();
+        Ok(Reply::Packet(Packet::VoiceJoined { channel, participants }))
+    }
+
+    /// `voice_leave`: leave the call this connection is in.
+    pub async fn voice_leave(&self, session: &Session) -> CommandResult {
+        let placed = self.voice.seat_of_conn(session.conn).ok_or(AppError::NotInVoiceChannel)?;
+        let channel = placed.0.clone();
+        self.unseat(placed, true, false).await;
+        Ok(Reply::Packet(Packet::VoiceLeft { channel }))
+    }
+
+    /// `voice_mute` / `voice_unmute`: set the advisory mute flag and tell the channel.
+    pub async fn voice_mute(&self, session: &Session, muted: bool) -> CommandResult {
+        if self.voice.seat_of_conn(session.conn).is_none() {
+            return Err(AppError::NotInVoiceChannel.into());
+        }
+        self.admit_voice(session)?;
+        let (channel, seat) = self.voice.set_muted(session.conn, muted).ok_or(AppError::NotInVoiceChannel)?;
+        let event = |with_peer| Packet::VoiceUserUpdated { channel: channel.clone(), seat: seat.clone(), with_peer };
+        self.voice_event(&channel, event, &[]).await;
+        Ok(Reply::Packet(Packet::VoiceMuted { channel, muted }))
+    }
+
+    /// `voice_state`: who is in a voice channel; `peer_id`s only for a connection in it.
+    pub async fn voice_state(&self, session: &Session, channel: Option<String>) -> CommandResult {
+        let (_, channel) = self.voice_access(session, channel).await?;
+        let participants = self.voice.seats(&channel);
+        let with_peer = participants.iter().any(|s| s.conn == session.conn);
+        Ok(Reply::Packet(Packet::VoiceState { channel, participants, with_peer }))
+    }
+
+    /// The light limit on voice updates (voice.md §8 Recommended): its own bucket, with the
+    /// configured rate-limit settings.
+    fn admit_voice(&self, session: &Session) -> Result<(), super::Refusal> {
+        let Some(me) = &session.user else { return Ok(()) };
+        self.limiter
+            .check(&me.id, Purpose::Voice, self.clock.now())
+            .map_err(|denial| super::Refusal::RateLimited { denial, typing: false })
+    }
+
+    /// A closed connection leaves its call; the others in the channel are told.
+    pub(crate) async fn voice_disconnect(&self, conn: ConnId) {
+        if let Some(placed) = self.voice.seat_of_conn(conn) {
+            self.unseat(placed, false, false).await;
+        }
+    }
+
+    /// Clears seats that no longer hold after a channel or role change: the channel is
+    /// gone or no longer a voice channel, or the participant lost `view`.
+    pub(crate) async fn voice_reconcile(&self) {
+        for (channel, seats) in self.voice.all() {
+            let chan = match self.store.channel(&channel).await {
+                Ok(c) => c,
+                Err(e) => return tracing::error!(error = %e, "voice: channel lookup failed"),
+            };
+            for seat in seats {
+                let keeps = match (&chan, self.store.user(&seat.user).await) {
+                    (Some(c), Ok(Some(u))) => c.kind == ChannelKind::Voice && may(&u.roles, Some(c), Action::View),
+                    (_, Err(e)) => {
+                        tracing::error!(error = %e, "voice: user lookup failed");
+                        true
+                    }
+                    _ => false,
+                };
+                if !keeps {
+                    tracing::info!(channel, user = %seat.username, "voice: seat cleared after a change");
+                    self.unseat((channel.clone(), seat), false, true).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Voice rooms: who sits in which voice channel, muted or not, with the opaque peer id of
+//! their WebRTC endpoint (voice.md §2). Memory only; media never passes through here.
+//!
+//! Seats are keyed by user: one user holds at most one seat in the whole server, and the
+//! seat remembers the connection that took it (decisions.md §25). A new join by the same
+//! user moves the seat, whichever connection asks.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use domain::UserId;
+
+use crate::ConnId;
+
+/// Longest `peer_id` accepted (voice.md §1 Recommended).
+pub const MAX_PEER_ID_CHARS: usize = 256;
+
+/// One participant of a voice channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    /// The connection in the call.
+    pub conn: ConnId,
+    /// Who.
+    pub user: UserId,
+    /// Their display name.
+    pub username: String,
+    /// Client-chosen id of their WebRTC endpoint, relayed verbatim.
+    pub peer_id: String,
+    /// Advisory mute flag.
+    pub muted: bool,
+}
+
+/// A seat together with the channel it is in.
+pub type Placed = (String, Seat);
+
+/// Every voice room of the server.
+#[derive(Debug, Default)]
+pub struct VoiceRooms {
+    rooms: Mutex<HashMap<String, Vec<Seat>>>,
+}
+
+impl VoiceRooms {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Seat>>> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn find(&self, pred: impl Fn(&Seat) -> bool) -> Option<Placed> {
+        let rooms = self.lock();
+        rooms.iter().find_map(|(name, seats)| seats.iter().find(|s| pred(s)).map(|s| (name.clone(), s.clone())))
+    }
+
+    /// The seat held through `conn`.
+    pub fn seat_of_conn(&self, conn: ConnId) -> Option<Placed> {
+        self.find(|s| s.conn == conn)
+    }
+
+    /// The seat held by `user`, through any connection.
+    pub fn seat_of_user(&self, user: &UserId) -> Option<Placed> {
+        self.find(|s| &s.user == user)
+    }
+
+    /// Seats `seat` at the end of `channel` (join order). The caller removed any earlier
+    /// seat of the same user first.
+    pub fn sit(&self, channel: &str, seat: Seat) {
+        let mut rooms = self.lock();
+        let room = rooms.entry(channel.to_owned()).or_default();
+        room.retain(|s| s.user != seat.user);
+        room.push(seat);
+    }
+
+    /// Removes the seat of `user` from `channel`; a room left empty disappears.
+    pub fn stand(&self, channel: &str, user: &UserId) -> Option<Seat> {
+        let mut rooms = self.lock();
+        let room = rooms.get_mut(channel)?;
+        let index = room.iter().position(|s| &s.user == user)?;
+        let seat = room.remove(index);
+        if room.is_empty() {
+            rooms.remove(channel);
+        }
+        Some(seat)
+    }
+
+    /// Sets the mute flag of the seat held through `conn`; returns the updated seat.
+    pub fn set_muted(&self, conn: ConnId, muted: bool) -> Option<Placed> {
+        let mut rooms = self.lock();
+        rooms.iter_mut().find_map(|(name, seats)| {
+            let seat = seats.iter_mut().find(|s| s.conn == conn)?;
+            seat.muted = muted;
+            Some((name.clone(), seat.clone()))
+        })
+    }
+
+    /// The participants of `channel`, in join order.
+    pub fn seats(&self, channel: &str) -> Vec<Seat> {
+        self.lock().get(channel).cloned().unwrap_or_default()
+    }
+
+    /// Every occupied room with its participants.
+    pub fn all(&self) -> Vec<(String, Vec<Seat>)> {
+        self.lock().iter().map(|(n, s)| (n.clone(), s.clone())).collect()
+    }
+}
+
+/// A usable `peer_id`: a non-empty string of at most [`MAX_PEER_ID_CHARS`] characters.
+pub fn valid_peer_id(raw: Option<&serde_json::Value>) -> Option<String> {
+    match raw {
+        Some(serde_json::Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_PEER_ID_CHARS => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seat(conn: ConnId, user: &str) -> Seat {
+        Seat { conn, user: UserId(user.into()), username: user.into(), peer_id: format!("peer-{conn}"), muted: false }
+    }
+
+    #[test]
+    fn a_user_holds_one_seat_and_rooms_vanish_when_empty() {
+        let rooms = VoiceRooms::default();
+        rooms.sit("lounge", seat(1, "alice"));
+        rooms.sit("lounge", seat(2, "bob"));
+        assert_eq!(rooms.seats("lounge").iter().map(|s| s.conn).collect::<Vec<_>>(), vec![1, 2]);
+        // alice again from another connection: her seat moves to the end, still one seat.
+        rooms.sit("lounge", seat(3, "alice"));
+        assert_eq!(rooms.seats("lounge").iter().map(|s| s.conn).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(rooms.seat_of_user(&UserId("alice".into())).unwrap().1.conn, 3);
+        assert!(rooms.seat_of_conn(1).is_none());
+        rooms.stand("lounge", &UserId("bob".into()));
+        rooms.stand("lounge", &UserId("alice".into()));
+        assert!(rooms.all().is_empty());
+    }
+
+    #[test]
+    fn mute_changes_only_the_seat_of_that_connection() {
+        let rooms = VoiceRooms::default();
+        rooms.sit("a", seat(1, "alice"));
+        rooms.sit("b", seat(2, "bob"));
+        let (channel, s) = rooms.set_muted(2, true).unwrap();
+        assert_eq!((channel.as_str(), s.muted), ("b", true));
+        assert!(!rooms.seats("a")[0].muted);
+        assert!(rooms.set_muted(9, true).is_none());
+    }
+
+    #[test]
+    fn peer_ids_must_be_short_non_empty_strings() {
+        use serde_json::json;
+        assert_eq!(valid_peer_id(Some(&json!("abc"))), Some("abc".into()));
+        assert_eq!(valid_peer_id(Some(&json!(""))), None);
+        assert_eq!(valid_peer_id(Some(&json!(5))), None);
+        assert_eq!(valid_peer_id(None), None);
+        assert_eq!(valid_peer_id(Some(&json!("x".repeat(257)))), None);
+        assert!(valid_peer_id(Some(&json!("x".repeat(256)))).is_some());
+    }
+}
