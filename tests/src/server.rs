@@ -73,7 +73,18 @@ impl TestServer {
 
     /// Starts a server with `overrides` merged into the test config.
     pub async fn start_with(backend: Backend, overrides: Value) -> Self {
+        Self::start_with_files(backend, overrides, &[]).await
+    }
+
+    /// Starts a server with `overrides`, after writing `files` (path relative to the
+    /// server's folder, content) — plugin scripts and configs, say.
+    pub async fn start_with_files(backend: Backend, overrides: Value, files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        for (path, content) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
         let rotur = MockRotur::start().await;
         let storage_url = match &backend {
             Backend::Sqlite => "sqlite://data/originchats.db".to_owned(),

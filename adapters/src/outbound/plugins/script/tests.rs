@@ -113,3 +113,29 @@ fn a_syntax_error_fails_the_load_with_the_file_name() {
     let err = script("fn on_new_message(event) {", Limits::default()).err().unwrap();
     assert!(err.starts_with("probe.rhai"), "{err}");
 }
+
+#[test]
+fn the_shipped_example_plugin_counts_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("karma.rhai");
+    std::fs::write(&path, include_str!("../../../../../docs/examples/plugins/karma.rhai")).unwrap();
+    let mut s = Script::load(&path, &Limits::default()).unwrap();
+    assert_eq!(s.name, "Karma");
+    assert!(s.handle(&message("thanks bob++ and carol++ alice++")).unwrap().is_empty());
+    s.handle(&message("bob++")).unwrap();
+    let answer = s.handle(&message("!karma bob")).unwrap();
+    assert_eq!(
+        answer,
+        vec![PluginAction::SendMessage {
+            channel: "general".into(),
+            content: "bob has 2 karma".into(),
+            author: "karma".into()
+        }]
+    );
+    // Self-thanks do not count; the counts were saved and survive a reload.
+    let mut again = Script::load(&path, &Limits::default()).unwrap();
+    let answer = again.handle(&message("!karma alice")).unwrap();
+    assert!(matches!(&answer[0], PluginAction::SendMessage { content, .. } if content == "alice has 0 karma"));
+    let answer = again.handle(&message("!karma carol")).unwrap();
+    assert!(matches!(&answer[0], PluginAction::SendMessage { content, .. } if content == "carol has 1 karma"));
+}
