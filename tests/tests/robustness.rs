@@ -103,6 +103,15 @@ async fn http_routes_answer_on_the_websocket_port(b: Backend) {
     assert_eq!(status, 204);
     let (status, _, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
     assert_eq!((status, body.as_str()), (404, "Server asset not found"));
+    for path in ["/emojis/1.png", "/emojis/1", "/emojis/..%2Fconfig.json"] {
+        let (status, headers, body) = http(&s.addr, &format!("GET {path} HTTP/1.1")).await;
+        assert_eq!((status, body.as_str()), (404, "Emoji not found"), "for {path}");
+        assert!(headers.contains("content-length: 15"), "{headers}");
+        assert!(headers.contains("access-control-allow-origin: *"), "{headers}");
+    }
+    let (status, headers, body) = http(&s.addr, "HEAD /emojis/1.png HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (404, ""));
+    assert!(headers.contains("content-length: 15"), "{headers}");
 }
 
 async fn server_assets_are_served_by_name(b: Backend) {
@@ -113,6 +122,11 @@ async fn server_assets_are_served_by_name(b: Backend) {
     assert_eq!((status, body.as_str()), (200, "PNG fake"));
     assert!(headers.contains("content-type: image/png"), "{headers}");
     assert!(headers.contains("cache-control: public, max-age=3600"), "{headers}");
+    assert!(headers.contains("x-content-type-options: nosniff"), "{headers}");
+    assert!(
+        headers.contains("content-security-policy: default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+        "{headers}"
+    );
     let (status, _, _) = http(&s.addr, "GET /server-assets/banner HTTP/1.1").await;
     assert_eq!(status, 404);
 }
