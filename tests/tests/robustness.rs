@@ -131,6 +131,21 @@ async fn server_assets_are_served_by_name(b: Backend) {
     assert_eq!(status, 404);
 }
 
+async fn asset_paths_cannot_leave_the_asset_folder(b: Backend) {
+    let s =
+        TestServer::start_with(b, json!({"server": {"icon": "../../config.json", "banner": "../server.log"}})).await;
+    std::fs::create_dir_all(s.path().join("db/serverAssets")).unwrap();
+    assert!(s.path().join("db/serverAssets/../../config.json").is_file(), "the path would reach config.json");
+    for asset in ["icon", "banner"] {
+        let (status, _, body) = http(&s.addr, &format!("GET /server-assets/{asset} HTTP/1.1")).await;
+        assert_eq!((status, body.as_str()), (404, "Server asset not found"), "{asset}");
+    }
+    // Only the file name counts: the same name inside db/serverAssets/ is served.
+    std::fs::write(s.path().join("db/serverAssets/config.json"), b"{}").unwrap();
+    let (status, _, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (200, "{}"));
+}
+
 /// One raw HTTP/1.1 request; returns status, lowercased headers and body.
 async fn http(addr: &str, request_line: &str) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -150,4 +165,5 @@ backend_tests!(
     a_slow_reader_is_closed_without_delaying_others,
     http_routes_answer_on_the_websocket_port,
     server_assets_are_served_by_name,
+    asset_paths_cannot_leave_the_asset_folder,
 );
