@@ -133,6 +133,11 @@ impl Client {
         }
     }
 
+    /// The WebSocket itself, for tests that read and write at the same time (split it).
+    pub fn into_stream(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.ws
+    }
+
     /// Closes the connection.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
