@@ -5,7 +5,12 @@
 //! The folder is read completely before the database is opened, so a folder whose
 //! users.json, roles.json or channels.json cannot be parsed changes nothing at all.
 //! Exit status: 0 when imported (even with skipped lines) or already imported; non-zero
-//! when aborted or refused.
+//! when aborted or refused — also when a server runs on this configuration (it answers on
+//! the admin socket): an import behind its back would leave its caches and connections
+//! with data that no longer exists.
+//!
+//! Every skipped line is reported: the first 200 in the output, and when there are more,
+//! all of them in a report file next to config.json whose path the output names.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,6 +44,15 @@ pub fn run(config: Option<PathBuf>, from: &Path, merge: bool) -> anyhow::Result<
     for w in &cfg.warnings {
         eprintln!("originchats: warning: {w}");
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let socket = adapters::inbound::admin::socket_path(&cfg.base_dir);
+    if runtime.block_on(adapters::inbound::admin::server_answers(&socket)) {
+        anyhow::bail!(
+            "a server is running on {} (it answers on {}); stop it before importing, nothing was imported",
+            path.display(),
+            socket.display()
+        );
+    }
     eprintln!("Reading {} …", from.display());
     let snapshot = read(from)?;
     let total = snapshot.message_count();
@@ -49,7 +63,6 @@ pub fn run(config: Option<PathBuf>, from: &Path, merge: bool) -> anyhow::Result<
         snapshot.channels.len(),
         cfg.storage.masked()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
         let store = SqlStore::new(db);
@@ -64,7 +77,8 @@ pub fn run(config: Option<PathBuf>, from: &Path, merge: bool) -> anyhow::Result<
             }
             ImportOutcome::Imported(summary) => {
                 println!("Imported {} into {}.", source.display(), cfg.storage.masked());
-                for line in summary_lines(&summary) {
+                let report = write_report(&summary, &source, &cfg.base_dir)?;
+                for line in summary_lines(&summary, report.as_deref()) {
                     println!("{line}");
                 }
             }
@@ -104,9 +118,41 @@ fn ago(seconds: f64) -> String {
     }
 }
 
+/// When more lines were skipped than the summary lists, writes all of them to
+/// `import-report-<unix time>.txt` in `dir` (the config folder) and returns its path.
+pub fn write_report(s: &ImportSummary, source: &Path, dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if s.issues.len() <= LISTED_ISSUES {
+        return Ok(None);
+    }
+    let stamp = now() as u64;
+    let mut text = format!(
+        "originchats import of {} at Unix time {stamp}: {} lines or records skipped or changed\n",
+        source.display(),
+        s.issues.len()
+    );
+    for issue in &s.issues {
+        text.push_str(&format!("{issue}\n"));
+    }
+    for n in 0.. {
+        let name = if n == 0 { format!("import-report-{stamp}.txt") } else { format!("import-report-{stamp}-{n}.txt") };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+                return Ok(Some(path));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("writing the import report {}", path.display())),
+        }
+    }
+    unreachable!("an unbounded range ends only by returning")
+}
+
 /// The end-of-import report: counts per kind, notes, then every skipped line or record
-/// with its file and place (the first 200, then a count).
-pub fn summary_lines(s: &ImportSummary) -> Vec<String> {
+/// with its file and place (the first 200; the rest are in `report`, the file
+/// [`write_report`] wrote).
+pub fn summary_lines(s: &ImportSummary, report: Option<&Path>) -> Vec<String> {
     let c = &s.counts;
     let mut out = vec![];
     let kept = |n: u64, what: &str| if n > 0 { format!(" ({n} {what})") } else { String::new() };
@@ -143,7 +189,11 @@ pub fn summary_lines(s: &ImportSummary) -> Vec<String> {
         out.push(format!("Skipped or changed ({}):", s.issues.len()));
         out.extend(s.issues.iter().take(LISTED_ISSUES).map(|i| format!("  {i}")));
         if s.issues.len() > LISTED_ISSUES {
-            out.push(format!("  … and {} more", s.issues.len() - LISTED_ISSUES));
+            let rest = s.issues.len() - LISTED_ISSUES;
+            match report {
+                Some(path) => out.push(format!("  … and {rest} more: every skipped line is in {}", path.display())),
+                None => out.push(format!("  … and {rest} more")),
+            }
         }
     }
     out
@@ -165,7 +215,8 @@ pub async fn at_start(store: &SqlStore, from: &Path, dest: &Path) -> anyhow::Res
     match outcome {
         ImportOutcome::AlreadyImported { .. } => tracing::info!("storage.import_from: already imported"),
         ImportOutcome::Imported(summary) => {
-            for line in summary_lines(&summary) {
+            let report = write_report(&summary, from, dest)?;
+            for line in summary_lines(&summary, report.as_deref()) {
                 tracing::info!("import: {}", line.trim());
             }
         }

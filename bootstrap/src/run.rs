@@ -80,10 +80,12 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding websocket.host/websocket.port {}:{}", cfg.host, cfg.port))?;
     let addr = tcp.local_addr()?;
-    tracing::info!(%addr, "listening");
-    println!("originchats listening on ws://{addr}");
+    let scheme = if cfg.tls.is_some() { "wss" } else { "ws" };
+    tracing::info!(%addr, tls = cfg.tls.is_some(), "listening");
+    // Tests and scripts read this line to learn the address.
+    println!("originchats listening on {scheme}://{addr}");
     app.emit(application::ports::PluginEvent::ServerStart);
-    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()) };
+    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls: cfg.tls.clone() };
     serve(listener, app, shutdown_signal()).await;
     let _ = std::fs::remove_file(&admin_path);
     tracing::info!("stopped");

@@ -27,6 +27,19 @@ impl Client {
             .await
             .expect("connect timed out")
             .expect("connect failed");
+        Self::after_connect(ws).await
+    }
+
+    /// Connects over `wss://` trusting what `tls` trusts, and reads the handshake.
+    pub async fn connect_tls(url: &str, tls: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        let connector = tokio_tungstenite::Connector::Rustls(tls);
+        let connecting = tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector));
+        let (ws, _) =
+            tokio::time::timeout(TIMEOUT, connecting).await.expect("connect timed out").expect("connect failed");
+        Self::after_connect(ws).await
+    }
+
+    async fn after_connect(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
         let mut c = Self { ws, handshake: Value::Null, ready: None };
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
@@ -118,6 +131,11 @@ impl Client {
             }
             before.push(v);
         }
+    }
+
+    /// The WebSocket itself, for tests that read and write at the same time (split it).
+    pub fn into_stream(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.ws
     }
 
     /// Closes the connection.

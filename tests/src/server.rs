@@ -33,6 +33,10 @@ pub struct TestServer {
     pub rotur: MockRotur,
     /// `host:port` it listens on.
     pub addr: String,
+    /// `ws` or `wss`, as the server announced it.
+    pub scheme: String,
+    /// What clients trust when the server runs TLS (set by TLS tests).
+    pub tls_trust: Option<std::sync::Arc<rustls::ClientConfig>>,
     child: Option<Child>,
     storage_url: String,
     backend: Backend,
@@ -63,6 +67,14 @@ pub fn server_binary() -> PathBuf {
     let candidates = [exe.parent().and_then(Path::parent), exe.parent()];
     let bin = candidates.into_iter().flatten().map(|dir| dir.join(&name)).find(|p| p.exists());
     bin.unwrap_or_else(|| panic!("{name} is missing next to {}: run through cargo", exe.display()))
+}
+
+/// The scheme and address of the server's start-up line
+/// `originchats listening on <ws|wss>://<host:port>`.
+pub fn parse_listening_line(line: &str) -> Option<(String, String)> {
+    let url = line.strip_prefix("originchats listening on ")?;
+    let (scheme, addr) = url.split_once("://")?;
+    matches!(scheme, "ws" | "wss").then(|| (scheme.to_owned(), addr.to_owned()))
 }
 
 impl TestServer {
@@ -102,7 +114,16 @@ impl TestServer {
         });
         merge(&mut config, &overrides);
         std::fs::write(dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-        let mut server = Self { dir, rotur, addr: String::new(), child: None, storage_url, backend };
+        let mut server = Self {
+            dir,
+            rotur,
+            addr: String::new(),
+            scheme: String::new(),
+            tls_trust: None,
+            child: None,
+            storage_url,
+            backend,
+        };
         server.spawn();
         server
     }
@@ -124,14 +145,14 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("originchats listening on ws://") {
-                    let _ = tx.send(addr.to_owned());
+                if let Some(listening) = parse_listening_line(&line) {
+                    let _ = tx.send(listening);
                 }
             }
         });
         self.child = Some(child);
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => self.addr = addr,
+            Ok((scheme, addr)) => (self.scheme, self.addr) = (scheme, addr),
             Err(_) => panic!("server did not start; its log:\n{}", self.log()),
         }
     }
@@ -155,9 +176,9 @@ impl TestServer {
         &self.storage_url
     }
 
-    /// `ws://host:port`.
+    /// `ws://host:port`, or `wss://host:port` when the server runs TLS.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Kills the process with SIGKILL (no clean shutdown).
@@ -200,9 +221,13 @@ impl TestServer {
         self.child.is_some()
     }
 
-    /// A connected client that has read the handshake.
+    /// A connected client that has read the handshake (over TLS when the server runs it,
+    /// trusting [`TestServer::tls_trust`]).
     pub async fn connect(&self) -> Client {
-        Client::connect(&self.ws_url()).await
+        match (&self.tls_trust, self.scheme.as_str()) {
+            (Some(trust), "wss") => Client::connect_tls(&self.ws_url(), trust.clone()).await,
+            _ => Client::connect(&self.ws_url()).await,
+        }
     }
 
     /// A client logged in as `name` (Rotur id `USR:<name>`), past `ready` and past the
@@ -224,5 +249,20 @@ impl Drop for TestServer {
         if let Backend::Postgres(admin) = &self.backend {
             crate::pg::drop_database(admin, &self.storage_url);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_up_lines() {
+        let parsed = parse_listening_line("originchats listening on wss://127.0.0.1:5");
+        assert_eq!(parsed, Some(("wss".into(), "127.0.0.1:5".into())));
+        let parsed = parse_listening_line("originchats listening on ws://[::1]:80");
+        assert_eq!(parsed, Some(("ws".into(), "[::1]:80".into())));
+        assert_eq!(parse_listening_line("originchats listening on http://x:1"), None);
+        assert_eq!(parse_listening_line("something else"), None);
     }
 }

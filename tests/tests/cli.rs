@@ -55,7 +55,10 @@ async fn setup_without_a_terminal_takes_flags_and_the_result_runs() {
             "root",
             "--storage-url",
             "sqlite://x.db",
+            "--auth-mode",
+            "rotur",
         ])
+        .env_remove("ORIGINCHATS_DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .status()
@@ -65,8 +68,14 @@ async fn setup_without_a_terminal_takes_flags_and_the_result_runs() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["server"]["name"], "Flagged");
     assert_eq!(cfg["auth"]["owners"], serde_json::json!(["root"]));
+    assert_eq!(cfg["auth"]["mode"], "rotur");
     assert!(dir.path().join("db/serverAssets").is_dir());
-    let again = Command::new(server_binary()).current_dir(dir.path()).args(["setup", "--defaults"]).status().unwrap();
+    let again = Command::new(server_binary())
+        .current_dir(dir.path())
+        .args(["setup", "--defaults"])
+        .env_remove("ORIGINCHATS_DATABASE_URL")
+        .status()
+        .unwrap();
     assert!(!again.success(), "an existing config is not overwritten without --force");
 
     let rotur = MockRotur::start().await;
@@ -103,8 +112,13 @@ async fn setup_without_a_terminal_takes_flags_and_the_result_runs() {
 fn an_unusable_config_value_stops_start_up_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.json"), r#"{"websocket": {"port": "eighty"}}"#).unwrap();
-    let out =
-        Command::new(server_binary()).current_dir(dir.path()).arg("--config").arg("config.json").output().unwrap();
+    let out = Command::new(server_binary())
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg("config.json")
+        .env_remove("ORIGINCHATS_DATABASE_URL")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("websocket.port"));
 }

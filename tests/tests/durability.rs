@@ -1,7 +1,12 @@
 //! Nothing acknowledged is lost: acknowledged writes survive SIGKILL (issue: crash safety).
 
+use std::sync::{Arc, Mutex};
+
+use futures_util::{SinkExt, StreamExt};
+use originchats_tests::client::TIMEOUT;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
-use serde_json::json;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
 /// Sends `n` messages without waiting, then collects the `n` acknowledgements (the sender's
 /// own copies, recognised by their listener) and returns the acknowledged contents in order.
@@ -53,6 +58,96 @@ async fn acknowledged_messages_survive_sigkill_in_order(b: Backend) {
     }
 }
 
+/// The whole history of a channel, oldest first, read in pages of 200.
+async fn full_history(c: &mut Client, channel: &str) -> Vec<Value> {
+    let mut pages = vec![];
+    loop {
+        let skip = pages.iter().map(Vec::len).sum::<usize>();
+        let page = c.request(json!({"cmd": "messages_get", "channel": channel, "start": skip, "limit": 200})).await;
+        let messages = page["messages"].as_array().cloned().unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        pages.push(messages);
+    }
+    pages.into_iter().rev().flatten().collect()
+}
+
+/// Most messages a sender tries to send; it is killed long before.
+const PLANNED: usize = 5000;
+
+async fn acknowledged_messages_survive_sigkill_mid_stream(b: Backend) {
+    // A queue large enough that no reader is cut off as a slow consumer.
+    let mut s = TestServer::start_with(b, json!({"transport": {"outbound_queue": 100_000}})).await;
+    let names = ["a", "b", "c"];
+    let (acks_tx, mut acks_rx) = tokio::sync::watch::channel(0usize);
+    let acks_tx = Arc::new(acks_tx);
+    let mut senders = vec![];
+    let mut readers = vec![];
+    for name in names {
+        let (mut sink, mut stream) = s.login(name).await.into_stream().split();
+        senders.push(tokio::spawn(async move {
+            let mut sent = 0;
+            for i in 0..PLANNED {
+                let content = format!("{name}-{i}");
+                let packet =
+                    json!({"cmd": "message_new", "channel": "general", "content": content, "listener": content});
+                if sink.send(Message::Text(packet.to_string().into())).await.is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            sent
+        }));
+        let acks_tx = acks_tx.clone();
+        let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+        let mine = acked.clone();
+        readers.push((
+            name,
+            acked,
+            tokio::spawn(async move {
+                // Ends when the killed server's socket closes.
+                while let Ok(Some(Ok(msg))) = tokio::time::timeout(TIMEOUT, stream.next()).await {
+                    let Message::Text(text) = msg else { continue };
+                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if v["cmd"] == "message_new" && v.get("listener").is_some() {
+                        assert_eq!(v["listener"], v["message"]["content"]);
+                        mine.lock().unwrap().push(v["message"]["content"].as_str().unwrap().to_owned());
+                        acks_tx.send_modify(|n| *n += 1);
+                    }
+                }
+            }),
+        ));
+    }
+    // Kill while every sender still has most of its messages queued or unsent.
+    acks_rx.wait_for(|n| *n >= 90).await.unwrap();
+    s.kill();
+    let mut sent_total = 0;
+    for t in senders {
+        sent_total += t.await.unwrap();
+    }
+    let mut acked = vec![];
+    for (name, list, reader) in readers {
+        reader.await.unwrap();
+        acked.push((name, list.lock().unwrap().clone()));
+    }
+    let acked_total: usize = acked.iter().map(|(_, l)| l.len()).sum();
+    assert!(acked_total < names.len() * PLANNED, "the kill came before the senders were done");
+    eprintln!("killed after {acked_total} acknowledgements of {sent_total} sent");
+
+    s.start_again();
+    let mut c = s.login("reader").await;
+    let stored: Vec<String> =
+        full_history(&mut c, "general").await.iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect();
+    for (name, list) in acked {
+        let sequence = |n: usize| (0..n).map(|i| format!("{name}-{i}")).collect::<Vec<_>>();
+        assert_eq!(list, sequence(list.len()), "acks of {name} come in send order");
+        let mine: Vec<String> = stored.iter().filter(|m| m.starts_with(&format!("{name}-"))).cloned().collect();
+        assert!(mine.len() >= list.len(), "{name}: {} acknowledged but only {} stored", list.len(), mine.len());
+        assert_eq!(mine, sequence(mine.len()), "{name}'s stored messages are a prefix of what it sent, in order");
+    }
+}
+
 /// An owner request: its reply, with the pushes it caused read and dropped.
 async fn act(c: &mut Client, req: serde_json::Value) -> serde_json::Value {
     let reply = c.request(req).await;
@@ -79,10 +174,19 @@ async fn acknowledged_changes_survive_sigkill(b: Backend) {
     boss.sync().await;
     let add = act(&mut boss, json!({"cmd": "user_roles_add", "user": "alice", "roles": ["moderator"]})).await;
     assert_eq!(add["added"], true);
-    assert_eq!(boss.request(json!({"cmd": "user_ban", "user": "mallory"})).await["banned"], true);
-    // The ejection's `user_disconnect` follows the reply; wait for it so it cannot be
-    // mistaken for the next reply.
-    boss.expect_cmd("user_disconnect").await;
+    // The ban's reply comes first; mallory's user_disconnect follows when her connection
+    // has been closed, which may be after a ping round trip: wait for both.
+    boss.send(json!({"cmd": "user_ban", "user": "mallory"})).await;
+    let (mut banned, mut gone) = (None, false);
+    while banned.is_none() || !gone {
+        let v = boss.recv().await;
+        match v["cmd"].as_str() {
+            Some("user_ban") => banned = Some(v),
+            Some("user_disconnect") if v["username"] == "mallory" => gone = true,
+            _ => {}
+        }
+    }
+    assert_eq!(banned.unwrap()["banned"], true);
     boss.sync().await;
     let t = act(&mut boss, json!({"cmd": "user_timeout", "user": "alice", "timeout": 600})).await;
     assert_eq!(t["cmd"], "user_timeout");
@@ -113,4 +217,8 @@ async fn acknowledged_changes_survive_sigkill(b: Backend) {
     assert_eq!(refused["val"], "Access denied: You are banned from this server");
 }
 
-backend_tests!(acknowledged_messages_survive_sigkill_in_order, acknowledged_changes_survive_sigkill);
+backend_tests!(
+    acknowledged_messages_survive_sigkill_in_order,
+    acknowledged_messages_survive_sigkill_mid_stream,
+    acknowledged_changes_survive_sigkill,
+);

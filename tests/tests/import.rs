@@ -284,6 +284,45 @@ async fn bad_lines_are_reported_with_file_and_line(b: Backend) {
     assert!(history(&mut bob, "news").await.is_empty());
 }
 
+async fn every_skipped_line_is_reported_even_past_two_hundred(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    let mut general = vec![line("ok", "USR:bob", "kept", 1.0, json!({}))];
+    general.extend((0..250).map(|i| format!("broken line {i}")));
+    std::fs::write(src.path().join("db/channels/general.json"), general.join("\n")).unwrap();
+    let out = succeeded(&import(s.path(), src.path(), false).await);
+    assert!(out.contains("db/channels/general.json:2: not valid JSON"), "{out}");
+    assert!(!out.contains("db/channels/general.json:251:"), "the output lists the first 200 only:\n{out}");
+    let reports: Vec<PathBuf> = std::fs::read_dir(s.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("import-report-"))
+        .collect();
+    assert_eq!(reports.len(), 1, "one report file next to config.json");
+    let name = reports[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(out.contains(&name), "the output names the report file:\n{out}");
+    let report = std::fs::read_to_string(&reports[0]).unwrap();
+    for n in 2..=251 {
+        assert!(report.contains(&format!("db/channels/general.json:{n}: not valid JSON")), "line {n} missing");
+    }
+    assert!(report.contains("db/channels/removed.json"), "other issues are in it too:\n{report}");
+}
+
+async fn import_is_refused_while_a_server_runs_on_the_config(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut alice = s.login("alice").await;
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    let out = import(s.path(), src.path(), false).await;
+    assert!(!out.status.success(), "{}", text(&out));
+    let why = text(&out);
+    assert!(why.contains("a server is running") && why.contains("nothing was imported"), "{why}");
+    assert!(!s.path().join("vapid").exists(), "no files were put in place");
+    assert_eq!(channel_names(&mut alice).await, ["general"], "the running server's data is untouched");
+}
+
 /// Writes an original whose `general` channel holds `n` messages.
 fn write_big_original(root: &Path, n: usize) {
     write_original(root);
@@ -355,4 +394,6 @@ backend_tests!(
     bad_lines_are_reported_with_file_and_line,
     a_hundred_thousand_messages_are_imported_in_batches,
     import_from_in_the_config_runs_on_first_start_only,
+    every_skipped_line_is_reported_even_past_two_hundred,
+    import_is_refused_while_a_server_runs_on_the_config,
 );

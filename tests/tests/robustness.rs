@@ -103,6 +103,15 @@ async fn http_routes_answer_on_the_websocket_port(b: Backend) {
     assert_eq!(status, 204);
     let (status, _, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
     assert_eq!((status, body.as_str()), (404, "Server asset not found"));
+    for path in ["/emojis/1.png", "/emojis/1", "/emojis/..%2Fconfig.json"] {
+        let (status, headers, body) = http(&s.addr, &format!("GET {path} HTTP/1.1")).await;
+        assert_eq!((status, body.as_str()), (404, "Emoji not found"), "for {path}");
+        assert!(headers.contains("content-length: 15"), "{headers}");
+        assert!(headers.contains("access-control-allow-origin: *"), "{headers}");
+    }
+    let (status, headers, body) = http(&s.addr, "HEAD /emojis/1.png HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (404, ""));
+    assert!(headers.contains("content-length: 15"), "{headers}");
 }
 
 async fn server_assets_are_served_by_name(b: Backend) {
@@ -113,8 +122,28 @@ async fn server_assets_are_served_by_name(b: Backend) {
     assert_eq!((status, body.as_str()), (200, "PNG fake"));
     assert!(headers.contains("content-type: image/png"), "{headers}");
     assert!(headers.contains("cache-control: public, max-age=3600"), "{headers}");
+    assert!(headers.contains("x-content-type-options: nosniff"), "{headers}");
+    assert!(
+        headers.contains("content-security-policy: default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+        "{headers}"
+    );
     let (status, _, _) = http(&s.addr, "GET /server-assets/banner HTTP/1.1").await;
     assert_eq!(status, 404);
+}
+
+async fn asset_paths_cannot_leave_the_asset_folder(b: Backend) {
+    let s =
+        TestServer::start_with(b, json!({"server": {"icon": "../../config.json", "banner": "../server.log"}})).await;
+    std::fs::create_dir_all(s.path().join("db/serverAssets")).unwrap();
+    assert!(s.path().join("db/serverAssets/../../config.json").is_file(), "the path would reach config.json");
+    for asset in ["icon", "banner"] {
+        let (status, _, body) = http(&s.addr, &format!("GET /server-assets/{asset} HTTP/1.1")).await;
+        assert_eq!((status, body.as_str()), (404, "Server asset not found"), "{asset}");
+    }
+    // Only the file name counts: the same name inside db/serverAssets/ is served.
+    std::fs::write(s.path().join("db/serverAssets/config.json"), b"{}").unwrap();
+    let (status, _, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (200, "{}"));
 }
 
 /// One raw HTTP/1.1 request; returns status, lowercased headers and body.
@@ -136,4 +165,5 @@ backend_tests!(
     a_slow_reader_is_closed_without_delaying_others,
     http_routes_answer_on_the_websocket_port,
     server_assets_are_served_by_name,
+    asset_paths_cannot_leave_the_asset_folder,
 );

@@ -80,7 +80,7 @@ async fn serve_client(app: Arc<App>, stream: UnixStream) {
 /// Returns `None` without binding when another server already answers on that path.
 pub async fn bind(path: &Path) -> std::io::Result<Option<UnixListener>> {
     if path.exists() {
-        if UnixStream::connect(path).await.is_ok() {
+        if server_answers(path).await {
             return Ok(None);
         }
         std::fs::remove_file(path)?;
@@ -104,6 +104,12 @@ pub async fn serve(listener: UnixListener, app: Arc<App>) {
             Err(e) => tracing::warn!(error = %e, "admin socket accept failed"),
         }
     }
+}
+
+/// Whether a server answers on the admin socket at `path` (a stale socket file that
+/// nobody listens on does not count).
+pub async fn server_answers(path: &Path) -> bool {
+    UnixStream::connect(path).await.is_ok()
 }
 
 /// Sends one action to a running server. `Ok(None)` when no server listens there.

@@ -1,9 +1,12 @@
 //! A caching decorator over any [`Store`] (moka): users by id, the user list, roles and
 //! channels are served from memory and invalidated by every write that goes through it.
 //!
-//! A read that raced with a write never re-inserts stale data: each cache has a generation
-//! counter bumped on invalidation, and a loaded value is only kept if the generation did
-//! not move while it was being read.
+//! A read that raced with a write never leaves stale data behind: each cache has a
+//! generation counter that every write bumps before it invalidates. A loaded value is only
+//! inserted if the generation did not move while it was read, and the generation is checked
+//! again after the insert: a write that slipped in between the check and the insert has
+//! already invalidated (or is about to invalidate) nothing but an empty slot, so the reader
+//! removes what it inserted itself.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,9 @@ const TTL: Duration = Duration::from_secs(300);
 struct Slot<K, V> {
     cache: Cache<K, V>,
     generation: AtomicU64,
+    /// Test seam: holds the next reader between the generation check and the insert.
+    #[cfg(test)]
+    pause_before_insert: std::sync::Mutex<Option<tests::Gate>>,
 }
 
 impl<K, V> Slot<K, V>
@@ -30,7 +36,12 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn new(capacity: u64) -> Self {
-        Self { cache: Cache::builder().max_capacity(capacity).time_to_live(TTL).build(), generation: AtomicU64::new(0) }
+        Self {
+            cache: Cache::builder().max_capacity(capacity).time_to_live(TTL).build(),
+            generation: AtomicU64::new(0),
+            #[cfg(test)]
+            pause_before_insert: Default::default(),
+        }
     }
 
     async fn get_or_load<F, Fut>(&self, key: K, load: F) -> StoreResult<V>
@@ -43,12 +54,29 @@ where
         }
         let before = self.generation.load(Ordering::Acquire);
         let value = load().await?;
-        if self.generation.load(Ordering::Acquire) == before {
-            self.cache.insert(key, value.clone()).await;
+        if self.generation.load(Ordering::Acquire) != before {
+            // A write raced the load: the value may be stale; answer with it, keep nothing.
+            return Ok(value);
+        }
+        #[cfg(test)]
+        {
+            let gate = self.pause_before_insert.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(gate) = gate {
+                gate.reached.notify_one();
+                gate.release.notified().await;
+            }
+        }
+        self.cache.insert(key.clone(), value.clone()).await;
+        // Writers bump the generation before they invalidate. If the bump is seen here, the
+        // write may have invalidated before the insert, so drop the inserted value; if it is
+        // not seen, the write's invalidation comes after the insert and removes it.
+        if self.generation.load(Ordering::Acquire) != before {
+            self.cache.invalidate(&key).await;
         }
         Ok(value)
     }
 
+    /// Called by writers after the store changed.
     async fn invalidate(&self, key: &K) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate(key).await;
@@ -272,6 +300,80 @@ impl Store for CachedStore {
 mod tests {
     use super::*;
     use crate::outbound::memory::MemoryStore;
+    use tokio::sync::Notify;
+
+    /// Holds a task at a point until released: `reached` is signalled when it gets there.
+    #[derive(Clone, Default)]
+    pub(super) struct Gate {
+        pub reached: Arc<Notify>,
+        pub release: Arc<Notify>,
+    }
+
+    /// A stand-in for the inner store: one value, read through a load that can be held
+    /// after it has read (so it returns what was there before a concurrent write).
+    #[derive(Clone, Default)]
+    struct GatedValue {
+        value: Arc<std::sync::Mutex<u32>>,
+    }
+
+    impl GatedValue {
+        fn set(&self, v: u32) {
+            *self.value.lock().unwrap() = v;
+        }
+
+        async fn load(&self, gate: Option<Gate>) -> StoreResult<u32> {
+            let v = *self.value.lock().unwrap();
+            if let Some(gate) = gate {
+                gate.reached.notify_one();
+                gate.release.notified().await;
+            }
+            Ok(v)
+        }
+    }
+
+    /// A write as the cached store does it: the store first, then the invalidation.
+    async fn write(slot: &Slot<(), u32>, store: &GatedValue, v: u32) {
+        store.set(v);
+        slot.invalidate(&()).await;
+    }
+
+    #[tokio::test]
+    async fn a_read_that_loaded_before_a_write_does_not_cache_the_old_value() {
+        let slot = Arc::new(Slot::<(), u32>::new(1));
+        let store = GatedValue::default();
+        store.set(1);
+        let gate = Gate::default();
+        let reader = tokio::spawn({
+            let (slot, store, gate) = (slot.clone(), store.clone(), gate.clone());
+            async move { slot.get_or_load((), || store.load(Some(gate))).await }
+        });
+        gate.reached.notified().await;
+        write(&slot, &store, 2).await;
+        gate.release.notify_one();
+        assert_eq!(reader.await.unwrap().unwrap(), 1, "the racing reader answers with what it read");
+        assert_eq!(slot.cache.get(&()).await, None, "but does not keep it");
+        assert_eq!(slot.get_or_load((), || store.load(None)).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_between_the_generation_check_and_the_insert_leaves_nothing_stale() {
+        let slot = Arc::new(Slot::<(), u32>::new(1));
+        let store = GatedValue::default();
+        store.set(1);
+        let gate = Gate::default();
+        *slot.pause_before_insert.lock().unwrap() = Some(gate.clone());
+        let reader = tokio::spawn({
+            let (slot, store) = (slot.clone(), store.clone());
+            async move { slot.get_or_load((), || store.load(None)).await }
+        });
+        gate.reached.notified().await;
+        write(&slot, &store, 2).await;
+        gate.release.notify_one();
+        assert_eq!(reader.await.unwrap().unwrap(), 1);
+        assert_eq!(slot.cache.get(&()).await, None, "the value inserted after the write was removed");
+        assert_eq!(slot.get_or_load((), || store.load(None)).await.unwrap(), 2, "the next read sees the write");
+        assert_eq!(slot.cache.get(&()).await, Some(2), "and an undisturbed read is cached");
+    }
 
     #[tokio::test]
     async fn writes_through_the_cache_are_seen_at_once() {

@@ -42,10 +42,40 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// An environment variable holds a value that cannot be used.
+    #[error("environment variable {var}: {reason}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
-/// Reads and validates a config file.
+/// The environment variable that overrides `storage.url`.
+pub const DATABASE_URL_ENV: &str = "ORIGINCHATS_DATABASE_URL";
+
+/// `ORIGINCHATS_DATABASE_URL` when set and not empty.
+fn database_url_from_env() -> Result<Option<String>, ConfigError> {
+    match std::env::var(DATABASE_URL_ENV) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(ConfigError::Env { var: DATABASE_URL_ENV.into(), reason: "is not valid UTF-8".into() })
+        }
+    }
+}
+
+/// Reads and validates a config file; `ORIGINCHATS_DATABASE_URL`, when set, overrides
+/// `storage.url`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, database_url_from_env()?.as_deref())
+}
+
+/// [`load`] with the `storage.url` override given explicitly instead of read from the
+/// environment.
+pub fn load_with(path: &Path, database_url: Option<&str>) -> Result<Config, ConfigError> {
     let text =
         std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     let value: serde_json::Value = serde_json::from_str(&text)
@@ -58,7 +88,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    Config::from_value(value, &base)
+    Config::from_value_with(value, &base, database_url)
 }
 
 /// Writes `value` as a pretty JSON file (4-space indent, like the original's setup.py).

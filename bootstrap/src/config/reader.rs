@@ -1,4 +1,7 @@
 //! Typed, lenient reads of dotted keys, with the defaults as fallback and warnings kept.
+//!
+//! Every value read is also recorded as it was resolved (after fallbacks), so the
+//! "effective configuration" logged at start-up is what actually runs.
 
 use serde_json::Value;
 
@@ -9,6 +12,8 @@ use super::defaults::{EXTRA_TOP_LEVEL, OPEN_SECTIONS, default_config};
 pub struct Reader {
     user: Value,
     defaults: Value,
+    /// The defaults merged with the user's known keys, overwritten by every resolved value.
+    resolved: Value,
     /// Warnings for the start-up log.
     pub warnings: Vec<String>,
 }
@@ -20,13 +25,28 @@ fn lookup<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 impl Reader {
     /// A reader of `user`; unknown keys are reported at once.
     pub fn new(user: Value) -> Self {
-        let mut r = Self { user, defaults: default_config(), warnings: vec![] };
+        let defaults = default_config();
         let mut unknown = vec![];
-        find_unknown(&r.user, &r.defaults, "", &mut unknown);
-        for key in unknown {
-            r.warnings.push(format!("unknown config key `{key}` ignored"));
+        find_unknown(&user, &defaults, "", &mut unknown);
+        let mut resolved = defaults.clone();
+        merge(&mut resolved, &user);
+        for key in &unknown {
+            remove(&mut resolved, key);
         }
-        r
+        let warnings = unknown.iter().map(|key| format!("unknown config key `{key}` ignored")).collect();
+        Self { user, defaults, resolved, warnings }
+    }
+
+    /// Records the value that runs for `key` (for the effective configuration).
+    pub fn record(&mut self, key: &str, value: impl Into<Value>) {
+        let mut slot = &mut self.resolved;
+        for part in key.split('.') {
+            if !slot.is_object() {
+                *slot = Value::Object(Default::default());
+            }
+            slot = slot.as_object_mut().map(|m| m.entry(part.to_owned()).or_insert(Value::Null)).expect("object");
+        }
+        *slot = value.into();
     }
 
     /// The user's value, if present and not null.
@@ -34,17 +54,15 @@ impl Reader {
         lookup(&self.user, key).filter(|v| !v.is_null())
     }
 
-    /// Whether the user set the key (even to null).
-    pub fn present(&self, key: &str) -> bool {
-        lookup(&self.user, key).is_some()
-    }
-
     fn default(&self, key: &str) -> Value {
         lookup(&self.defaults, key).cloned().unwrap_or(Value::Null)
     }
 
-    fn lenient<T>(&mut self, key: &str, parse: impl Fn(&Value) -> Option<T>, fallback: T) -> T {
-        match self.raw(key) {
+    fn lenient<T>(&mut self, key: &str, parse: impl Fn(&Value) -> Option<T>, fallback: T) -> T
+    where
+        T: Clone + Into<Value>,
+    {
+        let value = match self.raw(key) {
             None => fallback,
             Some(v) => match parse(v) {
                 Some(t) => t,
@@ -53,7 +71,9 @@ impl Reader {
                     fallback
                 }
             },
-        }
+        };
+        self.record(key, value.clone());
+        value
     }
 
     /// An integer (≥ `min`), lenient.
@@ -96,27 +116,61 @@ impl Reader {
 
     /// An optional list of strings (null → `None`), lenient.
     pub fn opt_strings(&mut self, key: &str) -> Option<Vec<String>> {
-        self.raw(key)?;
+        if self.raw(key).is_none() {
+            self.record(key, Value::Null);
+            return None;
+        }
         Some(self.strings(key))
     }
 
     /// An integer that must be usable: a bad value stops start-up.
-    pub fn strict_int(&self, key: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
-        match self.raw(key) {
-            None => Ok(self.default(key).as_i64().unwrap_or(min)),
+    pub fn strict_int(&mut self, key: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+        let n = match self.raw(key) {
+            None => self.default(key).as_i64().unwrap_or(min),
             Some(v) => v.as_i64().filter(|n| (min..=max).contains(n)).ok_or_else(|| ConfigError::Invalid {
                 key: key.to_owned(),
                 reason: format!("expected an integer from {min} to {max}, got {v}"),
-            }),
-        }
+            })?,
+        };
+        self.record(key, n);
+        Ok(n)
     }
 
-    /// The user's object at `key` merged over the default object (for logging).
-    pub fn effective(&self) -> Value {
-        let mut merged = self.defaults.clone();
-        merge(&mut merged, &self.user);
-        merged
+    /// A string that must be usable when present: any other type stops start-up.
+    pub fn strict_string(&mut self, key: &str) -> Result<String, ConfigError> {
+        let s = match self.raw(key) {
+            None => self.default(key).as_str().unwrap_or_default().to_owned(),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    key: key.to_owned(),
+                    reason: format!("expected a string, got {v}"),
+                });
+            }
+        };
+        self.record(key, s.clone());
+        Ok(s)
     }
+
+    /// The configuration that runs: defaults, the user's known keys, and every value as it
+    /// was resolved. Secrets are not masked here.
+    pub fn effective(&self) -> Value {
+        self.resolved.clone()
+    }
+}
+
+fn remove(v: &mut Value, key: &str) {
+    let (parent, last) = match key.rsplit_once('.') {
+        Some((p, l)) => (lookup_mut(v, p), l),
+        None => (Some(v), key),
+    };
+    if let Some(Value::Object(m)) = parent {
+        m.remove(last);
+    }
+}
+
+fn lookup_mut<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Value> {
+    key.split('.').try_fold(v, |v, part| v.get_mut(part))
 }
 
 fn merge(into: &mut Value, over: &Value) {

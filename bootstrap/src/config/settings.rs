@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use adapters::inbound::websocket::TransportLimits;
+use adapters::inbound::websocket::tls::{self, TlsFileError};
 use adapters::outbound::plugins::{Limits, PluginSettings};
 use adapters::outbound::sql::StorageUrl;
 use domain::RawJson;
@@ -43,6 +46,8 @@ pub struct Config {
     pub auth_timeout: Duration,
     /// Transport limits.
     pub transport: TransportLimits,
+    /// In-process TLS (`transport.tls.*`), loaded and checked.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Use-case settings.
     pub app: application::Settings,
     /// `plugins.*`.
@@ -61,41 +66,70 @@ fn secs(n: f64) -> Duration {
     Duration::from_secs_f64(n.max(0.0))
 }
 
+/// The file-name component of a configured asset (`server.icon`/`server.banner`), or
+/// `None` for a URL or a value with no file name. Directory parts are dropped, so a
+/// value such as `../../config.json` can only ever name a file inside `db/serverAssets/`.
+pub(crate) fn asset_file_name(value: &str) -> Option<String> {
+    if value.contains("://") {
+        return None;
+    }
+    let name = Path::new(value.trim()).file_name()?.to_str()?.to_owned();
+    (!name.starts_with('.')).then_some(name)
+}
+
 impl Config {
-    /// Builds a config from a parsed config.json.
+    /// Builds a config from a parsed config.json. The environment is not consulted
+    /// (see [`Config::from_value_with`]).
     pub fn from_value(user: Value, base: &Path) -> Result<Self, ConfigError> {
+        Self::from_value_with(user, base, None)
+    }
+
+    /// Builds a config from a parsed config.json; `database_url`, when given (from
+    /// `ORIGINCHATS_DATABASE_URL`), replaces `storage.url`.
+    pub fn from_value_with(user: Value, base: &Path, database_url: Option<&str>) -> Result<Self, ConfigError> {
         let mut r = Reader::new(user);
         let port = r.strict_int("websocket.port", 0, 65535)? as u16;
         let host = r.string("websocket.host");
-        let storage_url = std::env::var("ORIGINCHATS_DATABASE_URL").ok().filter(|s| !s.is_empty());
-        let storage_url = match storage_url {
-            Some(u) => u,
-            None => r.string("storage.url"),
+        let configured_url = r.strict_string("storage.url")?;
+        let storage = match database_url {
+            Some(url) => StorageUrl::parse(url, base)
+                .map_err(|reason| ConfigError::Env { var: super::DATABASE_URL_ENV.into(), reason })?,
+            None => StorageUrl::parse(&configured_url, base)
+                .map_err(|reason| ConfigError::Invalid { key: "storage.url".into(), reason })?,
         };
-        let storage = StorageUrl::parse(&storage_url, base)
-            .map_err(|reason| ConfigError::Invalid { key: "storage.url".into(), reason })?;
+        if database_url.is_some() {
+            r.warnings.push(format!("storage.url is overridden by {}", super::DATABASE_URL_ENV));
+        }
+        r.record("storage.url", storage.masked());
         let import_from = r.opt_string("storage.import_from").map(|p| base.join(p));
         let auth_mode = auth_mode(&mut r)?;
-        let rate_enabled = r.present("rate_limiting.enabled") && r.bool("rate_limiting.enabled");
-        let rate_limit = rate_enabled.then(|| RateSettings {
+        let rate_limit = rate_enabled(&mut r).then(|| RateSettings {
             per_minute: r.int("rate_limiting.messages_per_minute", 1) as usize,
             burst_limit: r.int("rate_limiting.burst_limit", 1) as usize,
             burst_window: r.number("rate_limiting.burst_window_seconds"),
             cooldown: r.number("rate_limiting.cooldown_seconds"),
         });
-        if r.bool("transport.tls.enabled") {
-            for key in ["transport.tls.cert_path", "transport.tls.key_path"] {
-                let path = r.opt_string(key).map(|p| base.join(p));
-                if !path.as_ref().is_some_and(|p| p.is_file()) {
-                    return Err(ConfigError::Invalid {
-                        key: key.into(),
-                        reason: "TLS is enabled but this file is missing or unreadable".into(),
-                    });
-                }
-            }
+        let tls = tls(&mut r, base)?;
+        let websocket_enabled = r.bool("transport.websocket.enabled");
+        if r.bool("transport.webtransport.enabled") {
             r.warnings.push(
-                "transport.tls.enabled: in-process TLS is not available yet; terminate TLS in a reverse proxy".into(),
+                "transport.webtransport.enabled is true, but WebTransport is not served yet; only WebSocket runs"
+                    .into(),
             );
+        }
+        if !websocket_enabled {
+            return Err(ConfigError::Invalid {
+                key: "transport.websocket.enabled".into(),
+                reason: "is false and no other transport is served (WebTransport is not available yet), \
+                         so the server would serve nothing; set it to true"
+                    .into(),
+            });
+        }
+        let mut server_assets = vec![];
+        for k in ["icon", "banner"] {
+            if let Some(name) = r.raw(&format!("server.{k}")).and_then(Value::as_str).and_then(asset_file_name) {
+                server_assets.push((k.to_owned(), base.join("db/serverAssets").join(name)));
+            }
         }
         let transport = TransportLimits {
             max_frame_bytes: r.int("transport.max_frame_bytes", 1024) as usize,
@@ -109,13 +143,7 @@ impl Config {
             ws_ping_timeout: secs(r.number("transport.ws_ping_timeout_seconds")),
             outbound_queue: r.int("transport.outbound_queue", 1) as usize,
             heartbeat_interval: secs(r.number("heartbeat.interval_seconds").max(0.05)),
-            server_assets: ["icon", "banner"]
-                .into_iter()
-                .filter_map(|k| {
-                    let name = r.raw(&format!("server.{k}"))?.as_str()?;
-                    (!name.contains("://")).then(|| (k.to_owned(), base.join("db/serverAssets").join(name)))
-                })
-                .collect(),
+            server_assets,
         };
         let post_content = r.int("limits.post_content", 1) as usize;
         let search_results = r.int("limits.search_results", i64::MIN).max(1) as usize;
@@ -123,8 +151,15 @@ impl Config {
             r.raw("limits").cloned().filter(Value::is_object).unwrap_or_else(|| serde_json::json!({}));
         limits_info["post_content"] = post_content.into();
         limits_info["search_results"] = search_results.into();
+        r.record("limits", limits_info.clone());
         let (new_user_roles, new_user_extra) = new_user_template(&mut r);
-        let server_info = server_info(&r, base, &host, port);
+        let server_info = server_info(&mut r, base, &host, port, tls.is_some());
+        r.record("server", server_info.clone());
+        let owners = r.strings("auth.owners");
+        let rotur_validate_url = r.string("auth.rotur_validate_url");
+        let auth_timeout = secs(r.number("auth.timeout_seconds").max(0.1));
+        let log_level = r.string("logging.level");
+        let service_version = r.string("service.version");
         let app = application::Settings {
             post_content,
             search_results,
@@ -132,7 +167,7 @@ impl Config {
             limits_info,
             new_user_roles,
             new_user_extra,
-            owners: r.strings("auth.owners"),
+            owners,
             rate_limit,
             capabilities: adapters::inbound::wire::capabilities(),
             slash_register_roles: r.opt_strings("slash.register_requires_role"),
@@ -147,13 +182,14 @@ impl Config {
             storage,
             import_from,
             auth_mode,
-            rotur_validate_url: r.string("auth.rotur_validate_url"),
-            auth_timeout: secs(r.number("auth.timeout_seconds").max(0.1)),
+            rotur_validate_url,
+            auth_timeout,
             transport,
+            tls,
             app,
             plugins,
-            log_level: r.string("logging.level"),
-            service_version: r.string("service.version"),
+            log_level,
+            service_version,
             effective,
             warnings: std::mem::take(&mut r.warnings),
         })
@@ -173,6 +209,47 @@ fn plugin_settings(r: &mut Reader, base: &Path) -> PluginSettings {
         queue: count("queue"),
     };
     PluginSettings { enabled: r.strings("plugins.enabled"), dir: base.join(r.string("plugins.dir")), limits }
+}
+
+/// `rate_limiting.enabled`: only `true` turns the limiter on. Absent or `null` means off
+/// (decisions.md §2); any other non-boolean means off with a warning.
+fn rate_enabled(r: &mut Reader) -> bool {
+    let on = match r.raw("rate_limiting.enabled") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            r.warnings
+                .push(format!("config key `rate_limiting.enabled` is not a boolean ({other}); rate limiting is off"));
+            false
+        }
+    };
+    r.record("rate_limiting.enabled", on);
+    on
+}
+
+/// `transport.tls.*`: the certificate and key are read and checked now, so a file that
+/// cannot be used stops start-up naming its key.
+fn tls(r: &mut Reader, base: &Path) -> Result<Option<Arc<rustls::ServerConfig>>, ConfigError> {
+    if !r.bool("transport.tls.enabled") {
+        return Ok(None);
+    }
+    let path = |key: &str| -> Result<PathBuf, ConfigError> {
+        match r.raw(key) {
+            Some(Value::String(p)) if !p.trim().is_empty() => Ok(base.join(p.trim())),
+            _ => Err(ConfigError::Invalid {
+                key: key.into(),
+                reason: "TLS is enabled (transport.tls.enabled) but no PEM file is named".into(),
+            }),
+        }
+    };
+    let cert_error = |reason| ConfigError::Invalid { key: "transport.tls.cert_path".into(), reason };
+    let cert = path("transport.tls.cert_path")?;
+    tls::load_certificates(&cert).map_err(|e| cert_error(e.to_string()))?;
+    let key = path("transport.tls.key_path")?;
+    tls::server_config(&cert, &key).map(Some).map_err(|e| match e {
+        TlsFileError::Certificate(reason) => cert_error(reason),
+        TlsFileError::Key(reason) => ConfigError::Invalid { key: "transport.tls.key_path".into(), reason },
+    })
 }
 
 fn auth_mode(r: &mut Reader) -> Result<AuthMode, ConfigError> {
@@ -216,35 +293,66 @@ fn new_user_template(r: &mut Reader) -> (Option<Vec<String>>, Vec<(String, RawJs
     (roles, extra)
 }
 
-/// The handshake `server` object: icon/banner file names that exist in
-/// `db/serverAssets/` become links under the public base URL (protocol.md §4).
-fn server_info(r: &Reader, base: &Path, host: &str, port: u16) -> Value {
-    let mut server = r.raw("server").cloned().filter(Value::is_object).unwrap_or_else(|| serde_json::json!({}));
-    let public = match server.get("url").and_then(Value::as_str) {
+/// The public base URL of asset links: `server.url` trimmed, lower-cased, `wss://` and
+/// `https://` → `https://`, anything else → `http://`, no trailing `/`; empty or absent →
+/// `http(s)://<websocket.host>:<websocket.port>`.
+fn public_base(url: Option<&str>, host: &str, port: u16, tls: bool) -> String {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
         Some(url) => {
             let lower = url.to_lowercase();
             let rest = lower.split_once("://").map(|(_, r)| r.to_owned()).unwrap_or(lower.clone());
             let scheme = if lower.starts_with("wss://") || lower.starts_with("https://") { "https" } else { "http" };
             format!("{scheme}://{}", rest.trim_end_matches('/'))
         }
-        None => format!("http://{host}:{port}"),
-    };
+        None => format!("{}://{host}:{port}", if tls { "https" } else { "http" }),
+    }
+}
+
+/// The handshake `server` object: the user's `server` merged over the defaults (extra
+/// keys kept); icon/banner file names that exist in `db/serverAssets/` become links under
+/// the public base URL (protocol.md §4). A configured file that is missing is sent as it
+/// is, with a warning.
+fn server_info(r: &mut Reader, base: &Path, host: &str, port: u16, tls: bool) -> Value {
+    let mut server = serde_json::json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}});
+    match r.raw("server") {
+        Some(user @ Value::Object(_)) => merge_over_defaults(&mut server, user),
+        Some(other) => r.warnings.push(format!("config key `server` is not an object ({other}); using the defaults")),
+        None => {}
+    }
+    let public = public_base(server.get("url").and_then(Value::as_str), host, port, tls);
     for key in ["icon", "banner"] {
-        if let Some(name) = server.get(key).and_then(Value::as_str)
-            && !name.contains("://")
-            && base.join("db/serverAssets").join(name).is_file()
-        {
+        let Some(value) = server.get(key).and_then(Value::as_str).map(str::to_owned) else { continue };
+        let Some(name) = asset_file_name(&value) else { continue };
+        if base.join("db/serverAssets").join(&name).is_file() {
             server[key] = Value::String(format!("{public}/server-assets/{key}"));
+        } else {
+            r.warnings.push(format!(
+                "server.{key}: {} does not exist; the value is sent to clients unchanged until the file is there \
+                 and the server restarts",
+                base.join("db/serverAssets").join(&name).display()
+            ));
         }
     }
     server
 }
 
-fn mask_secrets(v: &mut Value) {
-    if let Some(url) = v.pointer("/storage/url").and_then(Value::as_str) {
-        let masked = StorageUrl::parse(url, Path::new(".")).map(|u| u.masked()).unwrap_or_else(|_| url.to_owned());
-        v["storage"]["url"] = Value::String(masked);
+/// Merges `over` into `into` recursively; a `null` over a default keeps the default.
+fn merge_over_defaults(into: &mut Value, over: &Value) {
+    let (Value::Object(a), Value::Object(b)) = (into, over) else { return };
+    for (k, v) in b {
+        match a.get_mut(k) {
+            Some(slot) if slot.is_object() && v.is_object() => merge_over_defaults(slot, v),
+            Some(_) if v.is_null() => {}
+            _ => {
+                a.insert(k.clone(), v.clone());
+            }
+        }
     }
+}
+
+/// Masks what [`Config::from_value_with`] has not already recorded masked (the storage
+/// URL is recorded masked).
+fn mask_secrets(v: &mut Value) {
     if v.pointer("/rotur/validate_key").is_some() {
         v["rotur"]["validate_key"] = Value::String("***".into());
     }

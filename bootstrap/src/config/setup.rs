@@ -54,6 +54,9 @@ pub struct SetupAnswers {
     /// Storage URL (sqlite://… or postgres://…).
     #[arg(long)]
     pub storage_url: Option<String>,
+    /// How logins are checked: rotur (real accounts) or mock (development only).
+    #[arg(long, value_parser = ["rotur", "mock"])]
+    pub auth_mode: Option<String>,
 }
 
 /// Where answers come from.
@@ -94,7 +97,9 @@ fn int_or(s: &str, default: i64) -> i64 {
     s.trim().parse().unwrap_or(default)
 }
 
-/// Copies an icon/banner given as a path into db/serverAssets and returns the stored value.
+/// The stored value of an icon/banner answer (config.md §3): a URL as it is; a file
+/// already in db/serverAssets/ by its name; a path to an existing file is copied there and
+/// its name stored. Anything else is warned about and left unset.
 fn asset(value: &str, base: &Path, out: &mut Vec<String>) -> Option<String> {
     if value.is_empty() {
         return None;
@@ -104,20 +109,33 @@ fn asset(value: &str, base: &Path, out: &mut Vec<String>) -> Option<String> {
     }
     let assets = base.join("db/serverAssets");
     let given = Path::new(value);
-    if given.components().count() > 1 {
-        let name = given.file_name()?.to_string_lossy().to_string();
-        match std::fs::copy(given, assets.join(&name)) {
-            Ok(_) => return Some(name),
-            Err(e) => {
-                out.push(format!("warning: could not copy {value}: {e}; left unset"));
-                return None;
-            }
+    let Some(name) = given.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        out.push(format!("warning: {value} names no file; left unset"));
+        return None;
+    };
+    let target = assets.join(&name);
+    let is_bare_name = given.components().count() == 1;
+    if is_bare_name && target.is_file() {
+        return Some(name);
+    }
+    if !given.is_file() {
+        out.push(format!("warning: {value} is neither a file in {} nor a file to copy; left unset", assets.display()));
+        return None;
+    }
+    let same_file = matches!(
+        (std::fs::canonicalize(given), std::fs::canonicalize(&target)),
+        (Ok(a), Ok(b)) if a == b
+    );
+    if same_file {
+        return Some(name);
+    }
+    match std::fs::copy(given, &target) {
+        Ok(_) => Some(name),
+        Err(e) => {
+            out.push(format!("warning: could not copy {value} to {}: {e}; left unset", target.display()));
+            None
         }
     }
-    if !assets.join(value).is_file() {
-        out.push(format!("warning: {value} is not in db/serverAssets/ yet; it is used once the file is there"));
-    }
-    Some(value.to_owned())
 }
 
 /// Builds the config from answers. `interactive` chooses between prompting and defaults.
@@ -161,6 +179,18 @@ fn build(a: &SetupAnswers, p: &mut dyn Prompt, base: &Path, notes: &mut Vec<Stri
             .collect();
     cfg["auth"]["owners"] = json!(owners);
     cfg["storage"]["url"] = json!(answer(p, &a.storage_url, "Storage URL", "sqlite://originchats.db"));
+    let mode = answer(p, &a.auth_mode, "Auth mode (rotur, or mock for development only)", "rotur").to_lowercase();
+    let mode = match mode.as_str() {
+        "rotur" | "mock" => mode,
+        other => {
+            notes.push(format!("warning: auth mode {other:?} is neither rotur nor mock; using rotur"));
+            "rotur".into()
+        }
+    };
+    if mode == "mock" {
+        notes.push("warning: auth.mode is mock: anyone can log in as anyone. Never use it in production.".into());
+    }
+    cfg["auth"]["mode"] = json!(mode);
     cfg
 }
 
@@ -221,6 +251,7 @@ mod tests {
             ".PNG, gif",
             "ada",
             "",
+            "",
         ]);
         let cfg = build(&SetupAnswers::default(), &mut p, dir.path(), &mut vec![]);
         assert_eq!(cfg["server"]["name"], "My Place");
@@ -231,7 +262,63 @@ mod tests {
         assert_eq!(cfg["uploads"]["emoji_allowed_file_types"], json!(["png", "gif"]));
         assert_eq!(cfg["auth"]["owners"], json!(["ada"]));
         assert_eq!(cfg["storage"]["url"], "sqlite://originchats.db");
+        assert_eq!(cfg["auth"]["mode"], "rotur");
         assert!(cfg["server"].get("icon").is_none());
+    }
+
+    fn answers_with_assets(icon: &str, banner: &str) -> SetupAnswers {
+        SetupAnswers { icon: Some(icon.into()), banner: Some(banner.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn a_missing_icon_or_banner_is_warned_about_and_left_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("db/serverAssets")).unwrap();
+        let mut notes = vec![];
+        let a = answers_with_assets("nope.png", "/no/such/banner.png");
+        let cfg = build(&a, &mut Silent, dir.path(), &mut notes);
+        assert!(cfg["server"].get("icon").is_none(), "{}", cfg["server"]);
+        assert!(cfg["server"].get("banner").is_none(), "{}", cfg["server"]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("nope.png") && notes[0].contains("left unset"), "{notes:?}");
+    }
+
+    #[test]
+    fn existing_assets_are_kept_or_copied_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let assets = dir.path().join("db/serverAssets");
+        std::fs::create_dir_all(&assets).unwrap();
+        std::fs::write(assets.join("icon.png"), b"icon").unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("banner.png"), b"banner").unwrap();
+        let banner = elsewhere.join("banner.png").to_string_lossy().into_owned();
+        let mut notes = vec![];
+        let cfg = build(&answers_with_assets("icon.png", &banner), &mut Silent, dir.path(), &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(cfg["server"]["icon"], "icon.png");
+        assert_eq!(cfg["server"]["banner"], "banner.png");
+        assert_eq!(std::fs::read(assets.join("banner.png")).unwrap(), b"banner");
+        // A path to the file already in place is not copied onto itself (which would empty it).
+        let in_place = assets.join("icon.png").to_string_lossy().into_owned();
+        let cfg = build(&answers_with_assets(&in_place, ""), &mut Silent, dir.path(), &mut notes);
+        assert_eq!(cfg["server"]["icon"], "icon.png");
+        assert_eq!(std::fs::read(assets.join("icon.png")).unwrap(), b"icon");
+    }
+
+    #[test]
+    fn the_auth_mode_is_asked_and_can_be_given_as_a_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SetupAnswers { auth_mode: Some("mock".into()), ..Default::default() };
+        let mut notes = vec![];
+        let cfg = build(&a, &mut Silent, dir.path(), &mut notes);
+        assert_eq!(cfg["auth"]["mode"], "mock");
+        assert!(notes.iter().any(|n| n.contains("mock")), "a loud note: {notes:?}");
+        let cfg = build(&SetupAnswers::default(), &mut Silent, dir.path(), &mut vec![]);
+        assert_eq!(cfg["auth"]["mode"], "rotur", "the default");
+        let mut p = Scripted(vec!["", "", "", "", "", "", "", "", "", "", "", "", "MOCK"]);
+        let cfg = build(&SetupAnswers::default(), &mut p, dir.path(), &mut vec![]);
+        assert_eq!(cfg["auth"]["mode"], "mock");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn cfg(v: serde_json::Value) -> Config {
     Config::from_value(v, Path::new("/srv/chat")).unwrap()
@@ -76,4 +76,142 @@ fn server_icon_file_is_rewritten_to_the_public_link() {
     let c = Config::from_value(v, dir.path()).unwrap();
     assert_eq!(c.app.server_info["icon"], "https://chat.example/server-assets/icon");
     assert_eq!(c.app.server_info["banner"], "missing.png");
+}
+
+#[test]
+fn a_missing_server_section_gets_the_default_name_and_owner() {
+    let c = cfg(json!({"websocket": {"port": 1}}));
+    assert_eq!(c.app.server_info, json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}}));
+    let c = cfg(json!({"server": {"motd": "hi", "owner": {"id": 7}, "name": null}}));
+    assert_eq!(
+        c.app.server_info,
+        json!({"name": "My OriginChats Server", "owner": {"name": "Admin", "id": 7}, "motd": "hi"}),
+        "the user's keys are merged over the defaults and extra keys are kept"
+    );
+    let c = cfg(json!({"server": {"name": "Mine"}}));
+    assert_eq!(c.app.server_info, json!({"name": "Mine", "owner": {"name": "Admin"}}));
+}
+
+#[test]
+fn asset_paths_are_reduced_to_their_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), b"{}").unwrap();
+    let v = json!({"server": {"icon": "../../config.json", "banner": "/etc/passwd"}});
+    let c = Config::from_value(v, dir.path()).unwrap();
+    let assets = dir.path().join("db/serverAssets");
+    assert_eq!(
+        c.transport.server_assets,
+        vec![("icon".to_string(), assets.join("config.json")), ("banner".to_string(), assets.join("passwd"))]
+    );
+    assert_eq!(c.app.server_info["icon"], "../../config.json", "not rewritten: no such file in db/serverAssets");
+    assert!(c.warnings.iter().any(|w| w.starts_with("server.icon:")), "{:?}", c.warnings);
+    let c = cfg(json!({"server": {"icon": ".."}}));
+    assert!(c.transport.server_assets.is_empty());
+}
+
+#[test]
+fn an_empty_server_url_falls_back_to_host_and_port() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("db/serverAssets")).unwrap();
+    std::fs::write(dir.path().join("db/serverAssets/icon.png"), b"x").unwrap();
+    for url in [json!("   "), json!(""), Value::Null] {
+        let v = json!({"websocket": {"host": "10.0.0.1", "port": 7000}, "server": {"icon": "icon.png", "url": url}});
+        let c = Config::from_value(v, dir.path()).unwrap();
+        assert_eq!(c.app.server_info["icon"], "http://10.0.0.1:7000/server-assets/icon", "for {url}");
+    }
+    let v = json!({"server": {"icon": "icon.png", "url": "  https://Chat.Example/  "}});
+    let c = Config::from_value(v, dir.path()).unwrap();
+    assert_eq!(c.app.server_info["icon"], "https://chat.example/server-assets/icon");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn the_effective_configuration_is_what_runs() {
+    let c = cfg(json!({"websocket": {"port": 1}, "limits": {"search_results": "many"}, "bogus": 1}));
+    assert_eq!(c.effective["rate_limiting"]["enabled"], false, "absent rate_limiting runs disabled");
+    assert_eq!(c.effective["limits"]["search_results"], 30, "the fallback, not the unusable value");
+    assert_eq!(c.effective["storage"]["url"], "sqlite:///srv/chat/originchats.db");
+    assert_eq!(c.effective["server"]["name"], "My OriginChats Server");
+    assert!(c.effective.get("bogus").is_none(), "ignored keys are not part of what runs");
+    let c = Config::from_value_with(json!({}), Path::new("/srv"), Some("postgres://u:pw@db/chat")).unwrap();
+    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Postgres("postgres://u:pw@db/chat".into()));
+    assert_eq!(c.effective["storage"]["url"], "postgres://u:***@db/chat", "the override, masked");
+    assert!(c.warnings.iter().any(|w| w.contains("ORIGINCHATS_DATABASE_URL")), "{:?}", c.warnings);
+}
+
+#[test]
+fn rate_limiting_is_on_only_when_enabled_is_true() {
+    assert!(cfg(json!({"rate_limiting": {"enabled": true}})).app.rate_limit.is_some());
+    assert!(cfg(json!({"rate_limiting": {"enabled": false}})).app.rate_limit.is_none());
+    let c = cfg(json!({"rate_limiting": {"enabled": null}}));
+    assert!(c.app.rate_limit.is_none(), "null means off");
+    assert_eq!(c.effective["rate_limiting"]["enabled"], false);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = cfg(json!({"rate_limiting": {"enabled": "yes"}}));
+    assert!(c.app.rate_limit.is_none(), "a non-boolean means off");
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(c.warnings[0].contains("rate_limiting.enabled"));
+}
+
+#[test]
+fn a_storage_url_that_is_not_a_string_stops_start_up() {
+    for bad in [json!(5), json!({"path": "x"}), json!(["sqlite://x"])] {
+        let e = Config::from_value(json!({"storage": {"url": bad}}), Path::new(".")).unwrap_err();
+        assert!(e.to_string().contains("storage.url"), "{e}");
+    }
+    let c = cfg(json!({"storage": {"url": null}}));
+    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite("/srv/chat/originchats.db".into()));
+}
+
+#[test]
+fn the_database_url_override_is_applied_by_load_and_named_when_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, r#"{"storage": {"url": "sqlite://file.db"}}"#).unwrap();
+    let c = load_with(&path, None).unwrap();
+    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite(dir.path().join("file.db")));
+    let c = load_with(&path, Some("sqlite:///elsewhere.db")).unwrap();
+    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite("/elsewhere.db".into()));
+    let e = load_with(&path, Some("mysql://nope")).unwrap_err();
+    assert!(e.to_string().contains("ORIGINCHATS_DATABASE_URL"), "{e}");
+    assert!(!e.to_string().contains("storage.url`"), "{e}");
+}
+
+#[test]
+fn transports_that_are_not_served_are_reported() {
+    let c = cfg(json!({"transport": {"webtransport": {"enabled": true}}}));
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(c.warnings[0].contains("transport.webtransport.enabled"), "{:?}", c.warnings);
+    let e = Config::from_value(json!({"transport": {"websocket": {"enabled": false}}}), Path::new(".")).unwrap_err();
+    assert!(e.to_string().contains("transport.websocket.enabled"), "{e}");
+}
+
+#[test]
+fn tls_files_are_loaded_and_bad_ones_name_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    std::fs::write(dir.path().join("junk.pem"), "junk\n").unwrap();
+    let tls = |cert: &str, key: &str| json!({"transport": {"tls": {"enabled": true, "cert_path": cert, "key_path": key}}, "websocket": {"port": 9}});
+    let c = Config::from_value(tls("cert.pem", "key.pem"), dir.path()).unwrap();
+    assert!(c.tls.is_some());
+    assert_eq!(c.effective["transport"]["tls"]["enabled"], true);
+    let key_err = |v: Value| Config::from_value(v, dir.path()).unwrap_err().to_string();
+    assert!(key_err(tls("junk.pem", "key.pem")).contains("transport.tls.cert_path"));
+    assert!(key_err(tls("missing.pem", "key.pem")).contains("transport.tls.cert_path"));
+    assert!(key_err(tls("cert.pem", "junk.pem")).contains("transport.tls.key_path"));
+    assert!(key_err(tls("cert.pem", "cert.pem")).contains("transport.tls.key_path"));
+    let other = rcgen::generate_simple_self_signed(vec!["other".to_string()]).unwrap();
+    std::fs::write(dir.path().join("other-key.pem"), other.signing_key.serialize_pem()).unwrap();
+    assert!(key_err(tls("cert.pem", "other-key.pem")).contains("transport.tls.key_path"), "a key of another cert");
+    let e = key_err(json!({"transport": {"tls": {"enabled": true}}}));
+    assert!(e.contains("transport.tls.cert_path"), "{e}");
+    // With TLS on, asset links without server.url use https.
+    std::fs::create_dir_all(dir.path().join("db/serverAssets")).unwrap();
+    std::fs::write(dir.path().join("db/serverAssets/i.png"), b"x").unwrap();
+    let mut v = tls("cert.pem", "key.pem");
+    v["server"] = json!({"icon": "i.png"});
+    let c = Config::from_value(v, dir.path()).unwrap();
+    assert_eq!(c.app.server_info["icon"], "https://127.0.0.1:9/server-assets/icon");
 }

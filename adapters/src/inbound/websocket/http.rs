@@ -1,4 +1,5 @@
-//! Plain HTTP on the WebSocket port: a short page at `/`, `/health`, CORS, 404 and 405.
+//! Plain HTTP on the WebSocket port: a short page at `/`, `/health`, the server assets,
+//! `/emojis/<file>` (404 until custom emoji are served), CORS, 404 and 405.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -49,7 +50,15 @@ fn server_asset(name: &str, assets: &[(String, std::path::PathBuf)], head: bool)
     match file.and_then(|p| std::fs::read(p).ok().map(|bytes| (p, bytes))) {
         Some((path, bytes)) => {
             let mut r = respond(StatusCode::OK, image_type(path), bytes, head);
-            r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=3600"));
+            let headers = r.headers_mut();
+            headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=3600"));
+            // Operator-provided SVG or HTML opened directly on this origin must not run
+            // (emojis-and-http.md §6.3 step 6, §6.4).
+            headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+            );
             r
         }
         None => respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Server asset not found", head),
@@ -62,6 +71,10 @@ pub fn route<B>(req: &Request<B>, connections: usize, assets: &[(String, std::pa
     match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, path) if path.starts_with("/server-assets/") => {
             server_asset(&path["/server-assets/".len()..], assets, head)
+        }
+        // Custom emoji images are not served yet: every emoji file is "not found".
+        (&Method::GET | &Method::HEAD, path) if path.starts_with("/emojis/") => {
+            respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Emoji not found", head)
         }
         (&Method::GET | &Method::HEAD, "/" | "/index.html") => {
             let mut r = respond(StatusCode::OK, "text/html; charset=utf-8", PAGE, head);

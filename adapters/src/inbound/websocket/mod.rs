@@ -1,4 +1,4 @@
-//! WebSocket and plain HTTP on one TCP port.
+//! WebSocket and plain HTTP on one TCP port, in the clear or over in-process TLS ([`tls`]).
 //!
 //! Each TCP connection is served by hyper; an upgrade request becomes a WebSocket
 //! (tokio-tungstenite) whose frames go to [`super::wire::handle_frame`], anything else is
@@ -9,6 +9,7 @@ mod connection;
 mod http;
 mod limits;
 mod server;
+pub mod tls;
 
 pub use limits::TransportLimits;
 pub use server::{Listener, serve};

@@ -1,14 +1,17 @@
-//! Accepting TCP connections and routing each request to HTTP or a WebSocket upgrade.
+//! Accepting TCP connections (optionally TLS) and routing each request to HTTP or a
+//! WebSocket upgrade.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use application::App;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -17,17 +20,23 @@ use super::connection::run_connection;
 use super::http::{Body, respond, route};
 use super::limits::{Admission, TransportLimits};
 
+/// A client that has not finished its TLS handshake by then is dropped.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A bound listener and what it serves.
 pub struct Listener {
     /// The TCP listener.
     pub tcp: TcpListener,
     /// Limits.
     pub limits: Arc<TransportLimits>,
+    /// In-process TLS (wss/https) when set; plain ws/http otherwise.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(listener: Listener, app: Arc<App>, shutdown: impl std::future::Future<Output = ()>) {
     let admission = Arc::new(Admission::default());
+    let acceptor = listener.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -42,20 +51,44 @@ pub async fn serve(listener: Listener, app: Arc<App>, shutdown: impl std::future
                 };
                 let _ = stream.set_nodelay(true);
                 let (app, limits, admission) = (app.clone(), listener.limits.clone(), admission.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let (app, limits, admission) = (app.clone(), limits.clone(), admission.clone());
-                        async move { Ok::<_, Infallible>(handle(req, peer, app, limits, admission)) }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .with_upgrades();
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, %peer, "http connection ended with an error");
+                match &acceptor {
+                    None => {
+                        tokio::spawn(serve_http(stream, peer, app, limits, admission));
                     }
-                });
+                    Some(acceptor) => {
+                        let acceptor = acceptor.clone();
+                        tokio::spawn(async move {
+                            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                                Ok(Ok(tls)) => serve_http(tls, peer, app, limits, admission).await,
+                                Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                            }
+                        });
+                    }
+                }
             }
         }
+    }
+}
+
+/// Serves HTTP/1.1 (with upgrades) on one accepted connection, plain or TLS.
+async fn serve_http<S>(
+    stream: S,
+    peer: SocketAddr,
+    app: Arc<App>,
+    limits: Arc<TransportLimits>,
+    admission: Arc<Admission>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let (app, limits, admission) = (app.clone(), limits.clone(), admission.clone());
+        async move { Ok::<_, Infallible>(handle(req, peer, app, limits, admission)) }
+    });
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, %peer, "http connection ended with an error");
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
 use super::migration::Migrator;
@@ -20,14 +21,17 @@ pub enum StorageUrl {
 
 impl StorageUrl {
     /// Parses `sqlite://<path>` or `postgres://…` (`postgresql://` too); a relative SQLite
-    /// path is taken relative to `base`.
+    /// path is taken relative to `base`. The SQLite path is URL text: it ends at `?` or `#`
+    /// and `%XX` escapes are decoded (so `sqlite://a%3Fb.db` names the file `a?b.db`);
+    /// `base` is a plain path and is never decoded.
     pub fn parse(url: &str, base: &Path) -> Result<Self, String> {
         if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-            let path = rest.split('?').next().unwrap_or_default();
+            let raw = rest.split(['?', '#']).next().unwrap_or_default();
+            let path = percent_decode(raw).ok_or_else(|| format!("storage.url {url:?} has an invalid %-escape"))?;
             if path.is_empty() {
                 return Err(format!("storage.url {url:?} names no SQLite file"));
             }
-            let p = Path::new(path);
+            let p = Path::new(&path);
             return Ok(Self::Sqlite(if p.is_absolute() { p.to_path_buf() } else { base.join(p) }));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -43,6 +47,24 @@ impl StorageUrl {
             Self::Postgres(u) => mask_password(u),
         }
     }
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or a result that is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn mask_password(url: &str) -> String {
@@ -116,9 +138,14 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            let mut o = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
-            o.map_sqlx_sqlite_opts(|s| {
-                s.journal_mode(SqliteJournalMode::Wal)
+            // The path is set as a path, never pasted into the URL, so a folder name with
+            // `%`, `?` or `#` in it cannot change its meaning. The URL only selects SQLite.
+            let mut o = ConnectOptions::new("sqlite://originchats.db?mode=rwc");
+            let path = path.clone();
+            o.map_sqlx_sqlite_opts(move |s| {
+                s.filename(&path)
+                    .in_memory(false)
+                    .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(30))
                     .create_if_missing(true)
@@ -129,6 +156,9 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
         StorageUrl::Postgres(u) => {
             ensure_postgres_database(u).await?;
             let mut o = ConnectOptions::new(u.clone());
+            // A commit returns only once its WAL is flushed, whatever the server's or the
+            // database's default says (docs/storage.md, Durability).
+            o.map_sqlx_postgres_opts(|p| p.options([("synchronous_commit", "on")]));
             o.max_connections(16);
             o
         }
@@ -137,6 +167,20 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
     let db = Database::connect(opts).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock
+/// is taken at once, so a transaction that reads before it writes waits for other writers
+/// (busy timeout) instead of failing with `SQLITE_BUSY_SNAPSHOT` when one committed after
+/// its first read. Postgres ignores the mode.
+pub(crate) async fn begin_write<C: TransactionTrait<Transaction = DatabaseTransaction>>(
+    db: &C,
+) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// The source of every migration, so that editing one (before release) changes the version.
@@ -165,6 +209,16 @@ mod tests {
         );
         assert_eq!(StorageUrl::parse("sqlite:///var/x.db", base), Ok(StorageUrl::Sqlite("/var/x.db".into())));
         assert!(StorageUrl::parse("mysql://x", base).is_err());
+        assert_eq!(
+            StorageUrl::parse("sqlite://data/a%3Fb%23c%25.db?mode=rwc", base),
+            Ok(StorageUrl::Sqlite("/srv/chat/data/a?b#c%.db".into()))
+        );
+        assert!(StorageUrl::parse("sqlite://a%zz.db", base).is_err());
+        assert_eq!(
+            StorageUrl::parse("sqlite://x.db", Path::new("/a%20b?c#d")),
+            Ok(StorageUrl::Sqlite("/a%20b?c#d/x.db".into())),
+            "the config folder is a path, not URL text"
+        );
         let pg = StorageUrl::parse("postgres://u:secret@h:5432/db", base).unwrap();
         assert_eq!(pg.masked(), "postgres://u:***@h:5432/db");
         assert_eq!(

@@ -19,7 +19,7 @@ use domain::{Message, User};
 use sea_orm::ActiveValue::NotSet;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -240,7 +240,7 @@ impl SqlStore {
         options: ImportOptions,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Staged, ImportError> {
-        let tx = self.db.begin().await?;
+        let tx = super::connect::begin_write(&self.db).await?;
         let key = record_key(snapshot);
         if let Some(row) = meta::Entity::find_by_id(key.clone()).one(&tx).await? {
             return Ok(Staged::AlreadyImported { record: row.value });

@@ -1,7 +1,8 @@
 //! The SQL store: sea-orm over SQLite or Postgres, chosen by the URL alone.
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so a committed write survives a crash
-//! or power loss; Postgres keeps its default `synchronous_commit=on`.
+//! or power loss; every Postgres connection sets `synchronous_commit=on`. Transactions that
+//! read before they write begin IMMEDIATE on SQLite ([`connect::begin_write`]).
 
 mod connect;
 mod entities;
@@ -19,7 +20,7 @@ use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 pub use connect::{StorageUrl, connect, schema_version};
@@ -302,7 +303,7 @@ impl ChannelRepository for SqlStore {
     }
 
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
-        let tx = self.db.begin().await.map_err(err)?;
+        let tx = connect::begin_write(&self.db).await.map_err(err)?;
         let mut rows = channels::Entity::find()
             .order_by_asc(channels::Column::Position)
             .order_by_asc(channels::Column::Seq)
@@ -328,17 +329,20 @@ impl ChannelRepository for SqlStore {
     }
 
     async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
-        let tx = self.db.begin().await.map_err(err)?;
+        let tx = connect::begin_write(&self.db).await.map_err(err)?;
         let Some(row) = channels::Entity::find().filter(channels::Column::Name.eq(name)).one(&tx).await.map_err(err)?
         else {
             return Ok(false);
         };
+        // The channel row goes first: on Postgres its row lock makes a concurrent message
+        // batch (which reads the channel FOR SHARE, see writer.rs) either finish before this
+        // statement, so its rows are deleted below, or wait and then find the channel gone.
+        channels::Entity::delete_many().filter(channels::Column::Seq.eq(row.seq)).exec(&tx).await.map_err(err)?;
         messages::Entity::delete_many()
             .filter(messages::Column::ChannelSeq.eq(row.seq))
             .exec(&tx)
             .await
             .map_err(err)?;
-        channels::Entity::delete_many().filter(channels::Column::Seq.eq(row.seq)).exec(&tx).await.map_err(err)?;
         tx.commit().await.map_err(err)?;
         self.forget_channel_ids();
         Ok(true)
@@ -349,7 +353,7 @@ impl ChannelRepository for SqlStore {
 impl MessageRepository for SqlStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
         let seq = self.channel_seq(channel).await?.ok_or_else(|| StoreError(format!("no channel {channel}")))?;
-        self.writer.append(Self::message_row(seq, message)).await
+        self.writer.append(seq, Self::message_row(seq, message)).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
@@ -520,7 +524,7 @@ const SEEDED_KEY: &str = "defaults_seeded";
 #[async_trait]
 impl Store for SqlStore {
     async fn seed_defaults(&self, roles_list: &[Role], channel_list: &[Channel]) -> StoreResult<bool> {
-        let tx = self.db.begin().await.map_err(err)?;
+        let tx = connect::begin_write(&self.db).await.map_err(err)?;
         let seeded = meta::Entity::find_by_id(SEEDED_KEY.to_owned()).one(&tx).await.map_err(err)?;
         if seeded.is_some() {
             return Ok(false);
@@ -547,3 +551,6 @@ impl Store for SqlStore {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests;

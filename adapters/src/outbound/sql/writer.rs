@@ -1,18 +1,25 @@
 //! Group commit for new messages: appends from every channel queue up here and are written
 //! in one transaction per batch, so many senders share one fsync instead of each waiting
 //! for its own. Each sender is answered only after its batch committed.
+//!
+//! The batch re-reads its channels inside the transaction (IMMEDIATE on SQLite, `FOR SHARE`
+//! on Postgres), so a message whose channel was deleted after the sender looked it up is
+//! refused instead of being left behind as a row without a channel.
 
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use std::collections::HashSet;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 
 use application::ports::{StoreError, StoreResult};
 
-use super::entities::messages;
+use super::entities::{channels, messages};
 
 /// Largest batch written in one transaction.
 const MAX_BATCH: usize = 256;
 
 struct Pending {
+    channel_seq: i64,
     row: messages::ActiveModel,
     done: oneshot::Sender<StoreResult<()>>,
 }
@@ -31,18 +38,45 @@ impl MessageWriter {
         Self { queue }
     }
 
-    /// Writes a row; returns once it is committed.
-    pub async fn append(&self, row: messages::ActiveModel) -> StoreResult<()> {
+    /// Writes a row of the channel `channel_seq`; returns once it is committed, or an
+    /// error when the channel no longer exists.
+    pub async fn append(&self, channel_seq: i64, row: messages::ActiveModel) -> StoreResult<()> {
         let (done, answer) = oneshot::channel();
-        self.queue.send(Pending { row, done }).await.map_err(|_| StoreError("message writer stopped".into()))?;
+        self.queue
+            .send(Pending { channel_seq, row, done })
+            .await
+            .map_err(|_| StoreError("message writer stopped".into()))?;
         answer.await.map_err(|_| StoreError("message writer stopped".into()))?
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, rows: Vec<messages::ActiveModel>) -> Result<(), sea_orm::DbErr> {
-    let tx = db.begin().await?;
-    messages::Entity::insert_many(rows).exec(&tx).await?;
-    tx.commit().await
+/// Writes the rows whose channel still exists, in one transaction. Returns, per row,
+/// whether it was written (`false`: its channel is gone).
+async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
+    let tx = super::connect::begin_write(db).await?;
+    let wanted: Vec<i64> = batch.iter().map(|p| p.channel_seq).collect::<HashSet<_>>().into_iter().collect();
+    let present: HashSet<i64> = channels::Entity::find()
+        .select_only()
+        .column(channels::Column::Seq)
+        .filter(channels::Column::Seq.is_in(wanted))
+        .lock_shared()
+        .into_tuple()
+        .all(&tx)
+        .await?
+        .into_iter()
+        .collect();
+    let kept: Vec<bool> = batch.iter().map(|p| present.contains(&p.channel_seq)).collect();
+    let live: Vec<_> = batch.iter().zip(&kept).filter(|(_, k)| **k).map(|(p, _)| p.row.clone()).collect();
+    if !live.is_empty() {
+        messages::Entity::insert_many(live).exec(&tx).await?;
+    }
+    tx.commit().await?;
+    Ok(kept)
+}
+
+fn answer(p: Pending, written: bool) {
+    let result = if written { Ok(()) } else { Err(StoreError("the channel was deleted".into())) };
+    let _ = p.done.send(result);
 }
 
 async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
@@ -54,11 +88,10 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let rows: Vec<_> = batch.iter().map(|p| p.row.clone()).collect();
-        match write_batch(&db, rows).await {
-            Ok(()) => {
-                for p in batch {
-                    let _ = p.done.send(Ok(()));
+        match write_batch(&db, &batch).await {
+            Ok(kept) => {
+                for (p, written) in batch.into_iter().zip(kept) {
+                    answer(p, written);
                 }
             }
             Err(e) if batch.len() == 1 => {
@@ -67,8 +100,12 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
             Err(_) => {
                 // One bad row must not fail its neighbours: retry one by one.
                 for p in batch {
-                    let result = write_batch(&db, vec![p.row.clone()]).await.map_err(|e| StoreError(e.to_string()));
-                    let _ = p.done.send(result);
+                    match write_batch(&db, std::slice::from_ref(&p)).await {
+                        Ok(kept) => answer(p, kept.first().copied().unwrap_or(false)),
+                        Err(e) => {
+                            let _ = p.done.send(Err(StoreError(e.to_string())));
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,77 @@
+//! SQLite-backed tests of the store's transactions (Postgres is covered by the black-box
+//! suite and tests/tests/storage.rs).
+
+use std::sync::Arc;
+
+use super::*;
+
+async fn store_in(dir: &std::path::Path) -> SqlStore {
+    let db = connect(&StorageUrl::Sqlite(dir.join("test.db"))).await.unwrap();
+    let store = SqlStore::new(db);
+    store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await.unwrap();
+    store
+}
+
+fn channel(name: &str) -> Channel {
+    Channel { name: name.into(), ..domain::channel::default_channels().remove(0) }
+}
+
+fn message(id: &str) -> Message {
+    Message::new(id.into(), UserId("u".into()), format!("text {id}"), 1.0)
+}
+
+#[tokio::test]
+async fn a_message_for_a_channel_deleted_meanwhile_is_refused_not_orphaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path()).await;
+    assert!(store.insert_channel(&channel("doomed")).await.unwrap());
+    // The sender looked the channel up, then the channel went away before the batch ran.
+    let seq = store.channel_seq("doomed").await.unwrap().unwrap();
+    assert!(store.delete_channel("doomed").await.unwrap());
+    let late = store.writer.append(seq, SqlStore::message_row(seq, &message("m1"))).await;
+    assert!(late.is_err(), "the append is refused");
+    let orphans = messages::Entity::find().filter(messages::Column::ChannelSeq.eq(seq)).count(&store.db).await.unwrap();
+    assert_eq!(orphans, 0, "no row without a channel is left");
+    // Neighbours in other channels are unaffected.
+    store.append_message("general", &message("m2")).await.unwrap();
+    assert_eq!(store.messages_page("general", 0, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_then_write_transactions_do_not_fail_under_concurrent_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(store_in(dir.path()).await);
+    for i in 0..4 {
+        assert!(store.insert_channel(&channel(&format!("c{i}"))).await.unwrap());
+    }
+    let mut tasks = vec![];
+    for i in 0..48 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            match i % 3 {
+                0 => store.move_channel(&format!("c{}", i % 4), i % 5).await.map(|_| ()),
+                1 => store.insert_channel(&channel(&format!("n{i}"))).await.map(|_| ()),
+                _ => store.delete_channel(&format!("n{}", i - 1)).await.map(|_| ()),
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("no SQLITE_BUSY under concurrent writers");
+    }
+    let names: Vec<String> = store.channels().await.unwrap().into_iter().map(|c| c.name).collect();
+    for i in 0..4 {
+        assert!(names.contains(&format!("c{i}")), "{names:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_path_with_url_characters_is_used_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("odd %41 ? # name");
+    let db = connect(&StorageUrl::Sqlite(folder.join("chat.db"))).await.unwrap();
+    SqlStore::new(db.clone()).insert_channel(&channel("x")).await.unwrap();
+    db.close().await.unwrap();
+    assert!(folder.join("chat.db").is_file(), "the file is at the exact path");
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("odd %41 ? # name")], "and nowhere else");
+}

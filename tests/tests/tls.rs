@@ -1,0 +1,124 @@
+//! In-process TLS: with `transport.tls.enabled` the WebSocket port speaks wss:// and
+//! https:// with the configured PEM certificate, and unusable files stop start-up.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use originchats_tests::server::server_binary;
+use originchats_tests::{Backend, TestServer};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files, and a
+/// client configuration that trusts exactly that certificate.
+struct SelfSigned {
+    dir: tempfile::TempDir,
+    trust: Arc<rustls::ClientConfig>,
+}
+
+impl SelfSigned {
+    fn new() -> Self {
+        let generated =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cert.pem"), generated.cert.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), generated.signing_key.serialize_pem()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(generated.cert.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let trust = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Self { dir, trust: Arc::new(trust) }
+    }
+
+    fn config(&self) -> serde_json::Value {
+        let path = |name: &str| self.dir.path().join(name).to_string_lossy().into_owned();
+        json!({"transport": {"tls": {"enabled": true, "cert_path": path("cert.pem"), "key_path": path("key.pem")}}})
+    }
+}
+
+/// One HTTP/1.1 request over TLS; returns status, lowercased head and body.
+async fn https(addr: &str, trust: Arc<rustls::ClientConfig>, request_line: &str) -> (u16, String, String) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let timeout = originchats_tests::client::TIMEOUT;
+    let mut tls = tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(trust).connect(name, tcp))
+        .await
+        .unwrap()
+        .unwrap();
+    let request = format!("{request_line}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    // The server may end the TLS stream without close_notify after `Connection: close`;
+    // everything up to that point has been read either way.
+    let _ = tokio::time::timeout(timeout, tls.read_to_end(&mut raw)).await.unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete HTTP response");
+    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), head.to_lowercase(), body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_websocket_and_http_with_the_configured_certificate() {
+    let cert = SelfSigned::new();
+    let mut s = TestServer::start_with(Backend::Sqlite, cert.config()).await;
+    assert_eq!(s.scheme, "wss", "the start-up line announces wss://");
+    s.tls_trust = Some(cert.trust.clone());
+
+    let mut alice = s.login("alice").await;
+    assert_eq!(alice.handshake["val"]["server"]["name"], "Test Server");
+    let sent = alice.request(json!({"cmd": "message_new", "channel": "general", "content": "over tls"})).await;
+    assert_eq!(sent["message"]["content"], "over tls");
+
+    let (status, head, body) = https(&s.addr, cert.trust.clone(), "GET / HTTP/1.1").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("OriginChats server"), "{body}");
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    let (status, _, body) = https(&s.addr, cert.trust.clone(), "GET /emojis/1.png HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (404, "Emoji not found"));
+
+    let plain = format!("ws://{}", s.addr);
+    let attempt = tokio::time::timeout(originchats_tests::client::TIMEOUT, tokio_tungstenite::connect_async(plain));
+    assert!(attempt.await.unwrap().is_err(), "plain ws:// is not served on a TLS port");
+    assert_eq!(alice.request(json!({"cmd": "ping"})).await["cmd"], "pong", "TLS clients are unaffected");
+
+    // A client that does not trust the certificate is refused by its own TLS check.
+    let other = SelfSigned::new();
+    let connector = tokio_tungstenite::Connector::Rustls(other.trust.clone());
+    let attempt = tokio_tungstenite::connect_async_tls_with_config(s.ws_url(), None, false, Some(connector)).await;
+    assert!(attempt.is_err(), "the certificate is the configured one");
+}
+
+#[test]
+fn unusable_tls_files_stop_start_up_naming_the_key() {
+    let cert = SelfSigned::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("junk.pem"), "not a certificate\n").unwrap();
+    let cases = [
+        ("missing.pem", cert.dir.path().join("key.pem"), "transport.tls.cert_path"),
+        ("junk.pem", cert.dir.path().join("key.pem"), "transport.tls.cert_path"),
+        ("cert", dir.path().join("junk.pem"), "transport.tls.key_path"),
+    ];
+    for (cert_file, key_file, key) in cases {
+        let cert_path = if cert_file == "cert" { cert.dir.path().join("cert.pem") } else { dir.path().join(cert_file) };
+        let config = json!({
+            "websocket": {"host": "127.0.0.1", "port": 0},
+            "storage": {"url": "sqlite://x.db"},
+            "transport": {"tls": {"enabled": true, "cert_path": cert_path, "key_path": key_file}}
+        });
+        std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+        let out = Command::new(server_binary())
+            .current_dir(dir.path())
+            .arg("--config")
+            .arg("config.json")
+            .env_remove("ORIGINCHATS_DATABASE_URL")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "start-up must fail for {key}");
+        assert!(stderr.contains(key), "{key} not named in: {stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).is_empty(), "nothing listened");
+    }
+}
