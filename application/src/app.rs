@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
+use crate::locks::Locks;
 use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
 use crate::settings::Settings;
 use crate::slash::SlashRegistry;
@@ -32,6 +33,8 @@ pub struct App {
     pub slash: SlashRegistry,
     /// Plugins.
     pub plugins: Arc<dyn PluginHost>,
+    /// Per-record locks for read-modify-write.
+    pub locks: Locks,
 }
 
 /// The ports an [`App`] is built from.
@@ -64,6 +67,7 @@ impl App {
             voice: VoiceRooms::default(),
             slash: SlashRegistry::default(),
             plugins: ports.plugins,
+            locks: Locks::default(),
         }
     }
 }

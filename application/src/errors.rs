@@ -161,6 +161,9 @@ pub enum AppError {
     /// A name that cannot be a channel name.
     #[error("Invalid channel name")]
     ChannelNameInvalid,
+    /// The channel could not be stored.
+    #[error("Failed to create channel")]
+    ChannelCreateFailed,
     /// Creating a channel that exists.
     #[error("Channel already exists")]
     ChannelExists,

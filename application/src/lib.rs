@@ -13,6 +13,7 @@ pub mod app;
 pub mod errors;
 pub mod hub;
 pub mod limiter;
+pub mod locks;
 pub mod packets;
 pub mod ports;
 pub mod session;

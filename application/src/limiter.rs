@@ -52,6 +52,15 @@ impl Limiter {
         Some((status.unwrap_or(BucketStatus { this_minute: 0, recent: 0, cooldown_remaining: 0.0 }), s))
     }
 
+    /// Forgets a user's accepted messages, keeping a running burst cooldown (what a new
+    /// timeout does, rate-limits.md §4).
+    pub fn clear_history(&self, user: &UserId) {
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = map.get_mut(&(user.clone(), Purpose::Messages)) {
+            b.clear_history();
+        }
+    }
+
     /// Clears every bucket of a user.
     pub fn reset(&self, user: &UserId) {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());

@@ -123,6 +123,11 @@ impl Bucket {
         BucketStatus { this_minute: self.accepted.len(), recent: self.recent(now, s.burst_window), cooldown_remaining }
     }
 
+    /// Forgets the accepted actions but keeps a running cooldown.
+    pub fn clear_history(&mut self) {
+        self.accepted.clear();
+    }
+
     /// Clears history and cooldown.
     pub fn reset(&mut self) {
         *self = Self::default();

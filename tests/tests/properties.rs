@@ -161,7 +161,7 @@ impl World {
                 let req = NewMessage {
                     channel: Some(channel.clone()),
                     content: Some(format!("hello @user{user}")),
-                    reply_to,
+                    reply_to: reply_to.map(Ok),
                     ping: None,
                 };
                 let before = self.outboxes[user].0.lock().unwrap().len();

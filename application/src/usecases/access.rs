@@ -20,13 +20,49 @@ impl App {
         Ok(user)
     }
 
-    /// The owner gate: the caller's stored roles contain `owner`.
+    /// The owner gate: the caller's stored roles contain `owner` (and not `banned`).
     pub(crate) async fn require_owner(&self, session: &Session) -> Result<User, AppError> {
         let user = self.caller_or(session, AppError::OwnerRequired).await?;
-        if !user.is_owner() {
+        if !user.is_owner() || user.is_banned() {
             return Err(AppError::OwnerRequired);
         }
         Ok(user)
+    }
+
+    /// Reads, changes and writes one user while holding its lock; `change` runs on the
+    /// current record and may refuse. `None` when the user does not exist. The record is
+    /// written only when `change` changed it.
+    pub(crate) async fn update_user_with<T>(
+        &self,
+        id: &domain::UserId,
+        change: impl FnOnce(&mut User) -> Result<T, AppError>,
+    ) -> Result<Option<(User, T)>, AppError> {
+        let _lock = self.locks.user(id).await;
+        let Some(mut user) = self.store.user(id).await? else { return Ok(None) };
+        let before = user.clone();
+        let out = change(&mut user)?;
+        if user != before {
+            self.store.update_user(&user).await?;
+        }
+        Ok(Some((user, out)))
+    }
+
+    /// Reads, changes and writes one message while holding its lock, like
+    /// [`App::update_user_with`]; also returns the message's position.
+    pub(crate) async fn update_message_with<T>(
+        &self,
+        channel: &str,
+        id: &str,
+        change: impl FnOnce(&mut domain::Message) -> Result<T, AppError>,
+    ) -> Result<Option<(domain::Message, u64, T)>, AppError> {
+        let _lock = self.locks.message(channel, id).await;
+        let Some((mut message, position)) = self.store.message(channel, id).await? else { return Ok(None) };
+        let before = message.clone();
+        let out = change(&mut message)?;
+        if message != before && !self.store.update_message(channel, &message).await? {
+            return Ok(None);
+        }
+        Ok(Some((message, position, out)))
     }
 
     /// Resolves a `user` field: a username (case-insensitive, first match) or else an id.

@@ -81,24 +81,26 @@ impl App {
         change: PendingChange,
         verb: &str,
     ) -> Result<(String, Pushes), AppError> {
-        let Some(mut user) = self.store.user_by_name(username).await? else {
+        let Some(found) = self.store.user_by_name(username).await? else {
             self.store.add_pending_change(username, &change).await?;
             return Ok((
                 format!("{username} has not logged in yet: {verb} them at their first login"),
                 Pushes::default(),
             ));
         };
-        let name = user.display_name().to_owned();
-        if let PendingChange::Revoke(role) = &change
-            && user.roles.iter().all(|r| r == role)
-        {
-            return Err(AppError::CannotRemoveAllRoles);
-        }
-        let changed = change.apply_to(&mut user);
+        let name = found.display_name().to_owned();
+        let apply = |u: &mut domain::User| {
+            if let PendingChange::Revoke(role) = &change
+                && u.roles.iter().all(|r| r == role)
+            {
+                return Err(AppError::CannotRemoveAllRoles);
+            }
+            Ok(change.apply_to(u))
+        };
+        let (user, changed) = self.update_user_with(&found.id, apply).await?.ok_or(AppError::UserNotFound)?;
         if !changed {
             return Ok((format!("nothing to do: {name} is already in that state"), Pushes::default()));
         }
-        self.store.update_user(&user).await?;
         let eject = user.is_banned().then(|| user.id.clone());
         Ok((format!("{verb} {name}"), Pushes::MEMBERSHIP.ejecting(eject)))
     }

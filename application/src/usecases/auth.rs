@@ -17,7 +17,12 @@ impl App {
             Err(AuthFailure::Invalid) => return refuse(AuthErrorText::Invalid),
             Err(AuthFailure::Unavailable) => return refuse(AuthErrorText::Unavailable),
         };
-        let (user, created) = match self.admit(UserId(identity.id), &identity.username).await {
+        // The user's lock is held until the connection is registered, so that a ban or a
+        // role change either happens before (and is seen here) or after (and sees this
+        // connection).
+        let id = UserId(identity.id);
+        let lock = self.locks.user(&id).await;
+        let (user, created, changed) = match self.admit(id, &identity.username).await {
             Ok(Some(found)) => found,
             Ok(None) => return refuse(AuthErrorText::Banned),
             Err(e) => {
@@ -31,6 +36,7 @@ impl App {
         self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
         session.user = Some(me.clone());
         let first = self.hub.authenticate(conn, me);
+        drop(lock);
         tracing::info!(conn, user = %identity.username, created, "authenticated");
         let roles = self.store.roles().await.unwrap_or_default();
         let view = UserView::of(&user, &roles);
@@ -44,11 +50,16 @@ impl App {
             self.emit(PluginEvent::UserJoin { user: Box::new(user.clone()), color: view.color.clone() });
         }
         self.emit(PluginEvent::UserConnect { user: Box::new(user), color: view.color });
+        if changed {
+            // A new name or roles (owners from config, pending grants) are news to everyone.
+            self.run_pushes(super::Pushes::MEMBERSHIP).await;
+        }
     }
 
     /// Loads or creates the user, applies name changes, owners and a new session token.
-    /// `None` when the user is banned.
-    async fn admit(&self, id: UserId, username: &str) -> Result<Option<(User, bool)>, StoreError> {
+    /// `None` when the user is banned; else the user, whether it was created, and whether
+    /// an existing user's name or roles changed.
+    async fn admit(&self, id: UserId, username: &str) -> Result<Option<(User, bool, bool)>, StoreError> {
         let (mut user, created) = match self.store.user(&id).await? {
             Some(u) => (u, false),
             None => {
@@ -60,6 +71,7 @@ impl App {
                 }
             }
         };
+        let before = (user.username.clone(), user.roles.clone());
         self.apply_pending(&mut user, username).await?;
         if user.is_banned() {
             self.store.update_user(&user).await?;
@@ -73,7 +85,8 @@ impl App {
         }
         user.validator = Some(self.ids.session_token());
         self.store.update_user(&user).await?;
-        Ok(Some((user, created)))
+        let changed = !created && before != (user.username.clone(), user.roles.clone());
+        Ok(Some((user, created, changed)))
     }
 
     /// Applies operator changes recorded for this username before its first login

@@ -70,7 +70,11 @@ impl App {
         };
         let extra = req.extra.into_iter().filter(|(k, _)| k != "size" || kind == ChannelKind::Separator).collect();
         let channel = Channel { name, kind, permissions, extra };
-        if !self.store.insert_channel(&channel).await? {
+        let inserted = self.store.insert_channel(&channel).await.map_err(|e| {
+            tracing::error!(error = %e, "channel_create: storage failure");
+            AppError::ChannelCreateFailed
+        })?;
+        if !inserted {
             return Err(AppError::ChannelExists.into());
         }
         self.emit(PluginEvent::ChannelCreate { channel: Box::new(channel.clone()) });

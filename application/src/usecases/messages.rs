@@ -18,8 +18,9 @@ pub struct NewMessage {
     pub channel: Option<String>,
     /// Raw text.
     pub content: Option<String>,
-    /// Id of the replied message.
-    pub reply_to: Option<String>,
+    /// Id of the replied message (`Err`: a truthy value that is not a string, which
+    /// names no message).
+    pub reply_to: Option<Result<String, ()>>,
     /// `Some(false)` for a silent reply.
     pub ping: Option<bool>,
 }
@@ -76,7 +77,8 @@ impl App {
             return Err(AppError::SendDenied.into());
         }
         let reply_to = match req.reply_to {
-            Some(target) => match self.store.message(&channel_name, &target).await? {
+            Some(Err(())) => return Err(AppError::ReplyTargetNotFound.into()),
+            Some(Ok(target)) => match self.store.message(&channel_name, &target).await? {
                 Some((m, _)) => Some(ReplyRef { id: m.id, author: m.author }),
                 None => return Err(AppError::ReplyTargetNotFound.into()),
             },
@@ -154,7 +156,9 @@ impl App {
     async fn pings_of(&self, m: &domain::Message, book: &NameBook) -> Result<Pings, AppError> {
         let mut pings = Pings::default();
         for name in user_mentions(&m.content) {
-            if let Some(u) = self.store.user_by_name(name).await? {
+            if let Some(u) = self.store.user_by_name(name).await?
+                && !pings.users.iter().any(|n| n == u.display_name())
+            {
                 pings.users.push(u.display_name().to_owned());
             }
         }
@@ -176,7 +180,7 @@ impl App {
         let (Some(id), Some(channel), Some(raw)) = (req.id, req.channel, req.content) else {
             return Err(AppError::InvalidEditFormat.into());
         };
-        let (user, chan, mut message, position) =
+        let (user, chan, message, _) =
             self.visible_message(session, &channel, &id).await?.ok_or(AppError::EditNotFound)?;
         if user.roles.is_empty() {
             return Err(AppError::UserRolesNotFound.into());
@@ -189,11 +193,14 @@ impl App {
             ContentError::Empty => AppError::EmptyContent,
             ContentError::TooLong(n) => AppError::ContentTooLong(n),
         })?;
-        message.content = content.into_string();
-        message.edited = true;
-        if !self.store.update_message(&channel, &message).await? {
-            return Err(AppError::EditNotFound.into());
-        }
+        let content = content.into_string();
+        let rewrite = |m: &mut domain::Message| {
+            m.content = content;
+            m.edited = true;
+            Ok(())
+        };
+        let (message, position, ()) =
+            self.update_message_with(&channel, &id, rewrite).await?.ok_or(AppError::EditNotFound)?;
         let book = self.name_book_for(&message).await?;
         let (id, content) = (message.id.clone(), message.content.clone());
         let mut view = book.view(message);
@@ -251,10 +258,15 @@ impl App {
         Ok(self.store.message(channel, id).await?.map(|(m, pos)| (user, chan, m, pos)))
     }
 
-    /// A name book covering the users one message refers to.
+    /// A name book covering the users one message refers to: its author, the replied
+    /// author and everyone who reacted.
     pub(crate) async fn name_book_for(&self, m: &domain::Message) -> Result<NameBook, AppError> {
+        let mut ids: Vec<&domain::UserId> = vec![&m.author];
+        ids.extend(m.reply_to.as_ref().map(|r| &r.author));
+        ids.extend(m.reactions.iter().flat_map(|(_, users)| users));
+        ids.sort();
+        ids.dedup();
         let mut users = vec![];
-        let ids = std::iter::once(&m.author).chain(m.reply_to.as_ref().map(|r| &r.author));
         for id in ids {
             if let Some(u) = self.store.user(id).await? {
                 users.push(u);

@@ -11,7 +11,7 @@ use domain::{Message, User, UserId};
 use tokio::sync::mpsc::Receiver;
 
 use super::{CommandResult, Pushes, Reply};
-use crate::ports::{PluginAction, PluginEvent, Requested};
+use crate::ports::{PendingChange, PluginAction, PluginEvent, Requested};
 use crate::views::NameBook;
 use crate::{App, AppError, Origin, Packet, Session};
 
@@ -76,13 +76,11 @@ impl App {
             }
             PluginAction::Timeout { user, seconds, notice } => {
                 let target = self.target(&user).await?;
-                self.set_timeout(target, seconds.max(0), notice).await
+                self.set_timeout(&target.id, seconds.max(0), notice).await
             }
             PluginAction::Ban { user, banned } => {
-                let target = self.target(&user).await?;
-                let id = target.id.clone();
-                let changed = if banned { self.ban_user(target).await? } else { self.unban_user(target).await? };
-                if changed {
+                let id = self.target(&user).await?.id;
+                if self.set_banned(&id, banned).await? {
                     self.run_pushes(Pushes::USERS.ejecting(banned.then_some(id))).await;
                 }
                 Ok(())
@@ -137,16 +135,12 @@ impl App {
     }
 
     async fn plugin_role(&self, user: &str, role: &str, grant: bool) -> Result<(), AppError> {
-        let mut target = self.target(user).await?;
+        let id = self.target(user).await?.id;
         if grant && role != domain::user::BANNED_ROLE && self.store.role(role).await?.is_none() {
             return Err(AppError::RoleDoesNotExist(role.to_owned()));
         }
-        if !grant && target.roles.iter().all(|r| r == role) {
-            return Err(AppError::CannotRemoveAllRoles);
-        }
-        let changed = if grant { target.grant_front(role) } else { target.revoke(role) };
-        if changed {
-            self.store.update_user(&target).await?;
+        let change = if grant { PendingChange::Grant(role.to_owned()) } else { PendingChange::Revoke(role.to_owned()) };
+        if let Some((target, true)) = self.update_user_with(&id, |u| Ok(change.apply_to(u))).await? {
             let eject = target.is_banned().then(|| target.id.clone());
             self.run_pushes(Pushes::MEMBERSHIP.ejecting(eject)).await;
         }

@@ -27,11 +27,12 @@ impl App {
             return Err(AppError::PinDenied.into());
         }
         let id = id.ok_or(AppError::MessageIdRequired)?;
-        let (mut message, _) = self.store.message(&channel, &id).await?.ok_or(AppError::MessageNotFound)?;
-        message.pinned = pinned;
-        if !self.store.update_message(&channel, &message).await? {
-            return Err(AppError::MessageNotFound.into());
-        }
+        self.update_message_with(&channel, &id, |m| {
+            m.pinned = pinned;
+            Ok(())
+        })
+        .await?
+        .ok_or(AppError::MessageNotFound)?;
         let packet = Packet::MessagePin { channel: channel.clone(), id: id.clone(), pinned };
         self.broadcast_to_channel(&packet, &channel, origin).await;
         self.emit(PluginEvent::MessagePin { channel, id, pinned, by: Actor::of(&user) });
@@ -67,15 +68,11 @@ impl App {
         if !is_single_emoji(&emoji) {
             return Err(failed.into());
         }
-        let Some((mut message, _)) = self.store.message(&channel, &id).await? else { return Err(failed.into()) };
-        let changed =
-            if add { message.add_reaction(&emoji, &user.id) } else { message.remove_reaction(&emoji, &user.id) };
-        if !add && !changed {
-            return Err(failed.into());
-        }
-        if changed && !self.store.update_message(&channel, &message).await? {
-            return Err(failed.into());
-        }
+        let toggle = |m: &mut domain::Message| {
+            let changed = if add { m.add_reaction(&emoji, &user.id) } else { m.remove_reaction(&emoji, &user.id) };
+            if add || changed { Ok(()) } else { Err(failed.clone()) }
+        };
+        self.update_message_with(&channel, &id, toggle).await?.ok_or(failed)?;
         let from = user.display_name().to_owned();
         let packet = Packet::Reaction { added: add, channel: channel.clone(), id, emoji, from };
         self.broadcast_to_channel(&packet, &channel, origin).await;

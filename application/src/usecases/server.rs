@@ -41,11 +41,13 @@ impl App {
         }
         let found = self.resolve_user(&target).await?;
         let name = match found {
-            Some(mut u) => {
+            Some(u) => {
                 self.limiter.reset(&u.id);
-                if u.timeout_until.take().is_some() {
-                    self.store.update_user(&u).await?;
-                }
+                self.update_user_with(&u.id, |u| {
+                    u.timeout_until = None;
+                    Ok(())
+                })
+                .await?;
                 u.display_name().to_owned()
             }
             None => {

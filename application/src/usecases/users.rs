@@ -52,22 +52,19 @@ impl App {
         self.hub.close_user(user, POLICY_CLOSE, "banned");
     }
 
-    /// Bans a known user (`banned` at the front). The caller ejects them after replying.
-    pub(crate) async fn ban_user(&self, mut user: User) -> Result<bool, AppError> {
-        if !user.grant_front(BANNED_ROLE) {
-            return Ok(false);
+    /// Bans (`banned` at the front) or unbans a known user; returns whether that changed
+    /// anything, and tells plugins. The caller ejects a banned user after replying.
+    pub(crate) async fn set_banned(&self, id: &UserId, banned: bool) -> Result<bool, AppError> {
+        let changed = self
+            .update_user_with(id, |u| Ok(if banned { u.grant_front(BANNED_ROLE) } else { u.revoke(BANNED_ROLE) }))
+            .await?;
+        match changed {
+            Some((user, true)) => {
+                self.emit(PluginEvent::UserBan { target: Actor::of(&user), banned });
+                Ok(true)
+            }
+            _ => Ok(false),
         }
-        self.store.update_user(&user).await?;
-        Ok(true)
-    }
-
-    /// Lifts a ban. Returns whether one was lifted.
-    pub(crate) async fn unban_user(&self, mut user: User) -> Result<bool, AppError> {
-        if !user.revoke(BANNED_ROLE) {
-            return Ok(false);
-        }
-        self.store.update_user(&user).await?;
-        Ok(true)
     }
 
     /// `user_ban` (owner only; not oneself).
@@ -80,13 +77,7 @@ impl App {
         }
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let (banned, id) = match found {
-            Some(u) => {
-                let banned = self.ban_user(u.clone()).await?;
-                if banned {
-                    self.emit(PluginEvent::UserBan { target: Actor::of(&u), banned: true });
-                }
-                (banned, Some(u.id))
-            }
+            Some(u) => (self.set_banned(&u.id, true).await?, Some(u.id)),
             None => (false, None),
         };
         let pushes = if banned { Pushes::USERS.ejecting(id) } else { Pushes::default() };
@@ -100,14 +91,7 @@ impl App {
         let found = self.resolve_user(&target).await?;
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let unbanned = match found {
-            Some(u) => {
-                let target = Actor::of(&u);
-                let unbanned = self.unban_user(u).await?;
-                if unbanned {
-                    self.emit(PluginEvent::UserBan { target, banned: false });
-                }
-                unbanned
-            }
+            Some(u) => self.set_banned(&u.id, false).await?,
             None => false,
         };
         Ok(Reply::then(Packet::UserUnban { user, unbanned }, if unbanned { Pushes::USERS } else { Pushes::default() }))
@@ -132,7 +116,7 @@ impl App {
             if user.id == me.id && seconds > 0 {
                 return Err(AppError::CannotTimeoutSelf.into());
             }
-            self.set_timeout(user, seconds, Some("User timeout set".into())).await?;
+            self.set_timeout(&user.id, seconds, Some("User timeout set".into())).await?;
         } else if seconds > 0 {
             // Never seen: kept for their first login, like the original's id-keyed timeouts.
             let until = self.clock.now() + seconds as f64;
@@ -143,15 +127,20 @@ impl App {
 
     /// Sets (or with 0 clears) a user's timeout, persisted; `notice` is sent to their
     /// connections as the `rate_limit` reason when a timeout starts.
-    pub(crate) async fn set_timeout(
-        &self,
-        mut user: User,
-        seconds: i64,
-        notice: Option<String>,
-    ) -> Result<(), AppError> {
-        user.timeout_until = (seconds > 0).then(|| self.clock.now() + seconds as f64);
-        self.store.update_user(&user).await?;
-        self.limiter.reset(&user.id);
+    pub(crate) async fn set_timeout(&self, id: &UserId, seconds: i64, notice: Option<String>) -> Result<(), AppError> {
+        let until = (seconds > 0).then(|| self.clock.now() + seconds as f64);
+        let Some((user, ())) = self
+            .update_user_with(id, |u| {
+                u.timeout_until = until;
+                Ok(())
+            })
+            .await?
+        else {
+            return Err(AppError::UserNotFound);
+        };
+        // The message history starts afresh; a running burst cooldown still applies
+        // (rate-limits.md §4).
+        self.limiter.clear_history(&user.id);
         if let (true, Some(reason)) = (seconds > 0, notice) {
             let denial = domain::rate_limit::Denial { reason, wait_seconds: seconds as f64 };
             let packet = Packet::RateLimit { denial, typing: false };
@@ -166,6 +155,7 @@ impl App {
     /// the caller's connections are closed. A running timeout is kept for their return.
     pub async fn leave(&self, session: &Session, origin: &Origin) -> CommandResult {
         let me = session.user.as_ref().ok_or(AppError::UserNotFound)?;
+        let lock = self.locks.user(&me.id).await;
         let user = self.store.user(&me.id).await?;
         let name = user.as_ref().map(|u| u.display_name().to_owned()).unwrap_or_else(|| me.username.clone());
         if let Some(u) = user.as_ref().filter(|u| !u.is_banned()) {
@@ -174,6 +164,7 @@ impl App {
             }
             self.store.delete_user(&me.id).await?;
         }
+        drop(lock);
         self.hub.send_all_authenticated(&Packet::UserLeft { username: name.clone() });
         self.hub.send(session.conn, &Packet::UserLeaveReply { user: name.clone() }, origin.listener.as_deref());
         self.hub.close_user(&me.id, 1000, "left");
@@ -181,7 +172,8 @@ impl App {
         Ok(Reply::Then(None, Pushes::USERS))
     }
 
-    /// `user_roles_add` (owner only): all roles must exist; new ones go to the front.
+    /// `user_roles_add` (owner only): all roles not yet held must exist; new ones go to
+    /// the front. All or nothing.
     pub async fn roles_add(
         &self,
         session: &Session,
@@ -191,28 +183,25 @@ impl App {
         let me = self.require_owner(session).await?;
         let target = target.ok_or(AppError::UserParameterRequired)?;
         let roles = roles.filter(|r| !r.is_empty()).ok_or(AppError::RolesListRequired)?;
-        let mut user = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
-        if user.id == me.id && roles.iter().any(|r| r == BANNED_ROLE) {
+        let found = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
+        if found.id == me.id && roles.iter().any(|r| r == BANNED_ROLE) {
             return Err(AppError::CannotBanSelf.into());
         }
-        for r in &roles {
-            if self.store.role(r).await?.is_none() && r != BANNED_ROLE {
+        for r in roles.iter().filter(|r| !found.has_role(r)) {
+            if r != BANNED_ROLE && self.store.role(r).await?.is_none() {
                 return Err(AppError::RoleDoesNotExist(r.clone()).into());
             }
         }
-        let mut changed = false;
-        for r in &roles {
-            changed |= user.grant_front(r);
-        }
+        let grant = |u: &mut User| Ok(roles.iter().fold(false, |changed, r| u.grant_front(r) | changed));
+        let (user, changed) = self.update_user_with(&found.id, grant).await?.ok_or(AppError::UserNotFound)?;
         if changed {
-            self.store.update_user(&user).await?;
             self.emit(PluginEvent::UserRoles { target: Actor::of(&user), roles: roles.clone(), added: true });
         }
         let pushes = if changed { self.after_role_change(&user) } else { Pushes::default() };
         Ok(Reply::then(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }, pushes))
     }
 
-    /// `user_roles_remove` (owner only).
+    /// `user_roles_remove` (owner only); never takes every role of a user.
     pub async fn roles_remove(
         &self,
         session: &Session,
@@ -222,16 +211,15 @@ impl App {
         self.require_owner(session).await?;
         let target = target.ok_or(AppError::UserParameterRequired)?;
         let roles = roles.filter(|r| !r.is_empty()).ok_or(AppError::RolesListRequired)?;
-        let mut user = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
-        if user.roles.iter().all(|r| roles.contains(r)) {
-            return Err(AppError::CannotRemoveAllRoles.into());
-        }
-        let mut removed = false;
-        for r in &roles {
-            removed |= user.revoke(r);
-        }
+        let found = self.resolve_user(&target).await?.ok_or(AppError::UserNotFound)?;
+        let revoke = |u: &mut User| {
+            if u.roles.iter().all(|r| roles.contains(r)) {
+                return Err(AppError::CannotRemoveAllRoles);
+            }
+            Ok(roles.iter().fold(false, |changed, r| u.revoke(r) | changed))
+        };
+        let (user, removed) = self.update_user_with(&found.id, revoke).await?.ok_or(AppError::UserNotFound)?;
         if removed {
-            self.store.update_user(&user).await?;
             self.emit(PluginEvent::UserRoles { target: Actor::of(&user), roles: roles.clone(), added: false });
         }
         let pushes = if removed { self.after_role_change(&user) } else { Pushes::default() };

@@ -10,7 +10,11 @@ handler!(message_new(app, session, req) {
     let input = NewMessage {
         channel: req.text("channel"),
         content: req.text("content"),
-        reply_to: req.text("reply_to"),
+        reply_to: match req.get("reply_to") {
+            Some(Value::String(id)) if !id.is_empty() => Some(Ok(id.clone())),
+            _ if req.truthy("reply_to") == Some(true) => Some(Err(())),
+            _ => None,
+        },
         ping: req.truthy("ping"),
     };
     app.post_message(session, input, &origin(session, req)).await
@@ -70,7 +74,12 @@ handler!(message_react_remove(app, session, req) {
 });
 
 handler!(pings_get(app, session, req) {
-    let limit = req.int("limit").map(|v| v.unwrap_or(50)).ok();
-    let offset = req.int("offset").map(|v| v.unwrap_or(0)).ok();
+    // Absent takes the default; an explicit null is as wrong as any other non-integer.
+    let paging = |key: &str, default: i64| match req.get(key) {
+        None => Some(default),
+        Some(Value::Null) => None,
+        Some(_) => req.int(key).ok().flatten(),
+    };
+    let (limit, offset) = (paging("limit", 50), paging("offset", 0));
     app.pings(session, limit, offset).await
 });

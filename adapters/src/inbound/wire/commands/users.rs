@@ -25,11 +25,13 @@ handler!(user_ban(app, session, req) { app.ban(session, req.text("user")).await 
 handler!(user_unban(app, session, req) { app.unban(session, req.text("user")).await });
 
 handler!(user_timeout(app, session, req) {
-    // Falsy (missing, null, 0) is "not provided" in the original, but 0 now clears a timeout.
+    // Falsy values are "not provided" in the original, except the integer 0, which now
+    // clears a timeout (Recommended).
     let timeout = match req.get("timeout") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(false)) => None,
+        Some(Value::Number(n)) if n.as_i64() == Some(0) => Some(Ok(0)),
+        _ if req.truthy("timeout") != Some(true) => None,
         Some(_) => Some(req.int("timeout").ok().flatten().ok_or(())),
+        None => None,
     };
     let raw_user = req.get("user").cloned().unwrap_or(Value::Null);
     app.timeout(session, req.text("user"), raw_user, timeout).await
