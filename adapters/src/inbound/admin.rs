@@ -85,13 +85,29 @@ pub async fn bind(path: &Path) -> std::io::Result<Option<UnixListener>> {
         }
         std::fs::remove_file(path)?;
     }
-    let listener = UnixListener::bind(path)?;
-    #[cfg(unix)]
-    {
+    // Bound inside a private (0700) folder, restricted to 0600, then moved into place:
+    // at no moment can another user connect to it.
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let private = tempfile_dir(parent)?;
+    let staged = private.join("admin.sock");
+    let bound = (|| {
+        let listener = UnixListener::bind(&staged)?;
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(Some(listener))
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::rename(&staged, path)?;
+        Ok(listener)
+    })();
+    let _ = std::fs::remove_dir_all(&private);
+    bound.map(Some)
+}
+
+/// A new folder only the current user may enter, next to the socket.
+fn tempfile_dir(parent: &Path) -> std::io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let name = format!(".originchats-admin-{}-{}", std::process::id(), rand::random::<u32>());
+    let dir = parent.join(name);
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    Ok(dir)
 }
 
 /// Accepts admin clients forever.

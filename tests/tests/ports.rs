@@ -1,0 +1,255 @@
+//! Use cases against mocked ports (mockall), where the interaction with a port is what is
+//! under test: what the auth validator is asked, and what plugins are told and when.
+//! Also: nothing is broadcast that was not stored (persist before broadcast).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use adapters::outbound::auth::MockAuth;
+use application::ports::{
+    AuthFailure, ChannelRepository, MessageRepository, MockAuthValidator, MockPluginHost, NoPlugins, PluginEvent,
+    RoleRepository, RoturIdentity, Screening, Store, StoreError, StoreResult, UserRepository,
+};
+use application::usecases::NewMessage;
+use application::{App, Origin, Settings};
+use async_trait::async_trait;
+use domain::rate_limit::Denial;
+use domain::{Channel, Message, Role, User, UserId};
+use originchats_tests::inproc::{Recorder, app, seeded_store};
+
+fn new_message(content: &str) -> NewMessage {
+    NewMessage { channel: Some("general".into()), content: Some(content.into()), reply_to: None, ping: None }
+}
+
+async fn logged_in(app: &App, name: &str) -> (application::Session, Arc<Recorder>) {
+    let outbox = Arc::new(Recorder::default());
+    let mut session = app.open_session(1, outbox.clone());
+    app.login(&mut session, Some(&format!("mock:USR:{name}:{name}"))).await;
+    assert!(session.user.is_some(), "login failed: {:?}", outbox.frames());
+    (session, outbox)
+}
+
+#[tokio::test]
+async fn login_asks_the_validator_with_this_connections_key() {
+    let store = seeded_store().await;
+    let mut auth = MockAuthValidator::new();
+    auth.expect_validate()
+        .withf(|key, validator| key.starts_with("originChats-") && validator.as_deref() == Some("token-1"))
+        .times(1)
+        .returning(|_, _| Ok(RoturIdentity { id: "USR:1".into(), username: "alice".into() }));
+    let app = app(store.clone(), Arc::new(auth), Arc::new(NoPlugins), Settings::default());
+    let outbox = Arc::new(Recorder::default());
+    let mut session = app.open_session(7, outbox.clone());
+    let key = outbox.frames()[0]["val"]["validator_key"].as_str().unwrap().to_owned();
+    assert_eq!(key, session.validator_key, "the key checked is the one this handshake announced");
+    app.login(&mut session, Some("token-1")).await;
+    let cmds: Vec<String> = outbox.frames().iter().map(|f| f["cmd"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(cmds, ["handshake", "auth_success", "ready", "user_join", "user_connect"]);
+    assert!(store.user(&UserId("USR:1".into())).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_unreachable_validator_changes_nothing() {
+    let store = seeded_store().await;
+    let mut auth = MockAuthValidator::new();
+    auth.expect_validate().times(1).returning(|_, _| Err(AuthFailure::Unavailable));
+    let app = app(store.clone(), Arc::new(auth), Arc::new(NoPlugins), Settings::default());
+    let outbox = Arc::new(Recorder::default());
+    let mut session = app.open_session(1, outbox.clone());
+    app.login(&mut session, None).await;
+    assert_eq!(
+        outbox.frames().last().unwrap(),
+        &serde_json::json!({"cmd": "auth_error", "val": "Authentication service unavailable"})
+    );
+    assert!(session.user.is_none());
+    assert!(store.users().await.unwrap().is_empty(), "no user was created");
+}
+
+#[tokio::test]
+async fn a_message_a_plugin_blocks_is_neither_stored_nor_announced() {
+    let store = seeded_store().await;
+    let told = Arc::new(AtomicUsize::new(0));
+    let mut plugins = MockPluginHost::new();
+    plugins.expect_screen_message().times(1).returning(|draft| {
+        assert_eq!(draft.content, "bad words");
+        Screening { block: Some(Denial { reason: "no".into(), wait_seconds: 1.0 }), actions: vec![] }
+    });
+    let counter = told.clone();
+    plugins.expect_notify().returning(move |e| {
+        if e.name() == "new_message" {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let app = app(store.clone(), Arc::new(MockAuth), Arc::new(plugins), Settings::default());
+    let (session, outbox) = logged_in(&app, "alice").await;
+    let before = outbox.frames().len();
+    let outcome = app.post_message(&session, new_message("bad words"), &Origin::of(1, None)).await;
+    assert!(matches!(outcome, Err(application::usecases::Refusal::RateLimited { .. })));
+    assert_eq!(outbox.frames().len(), before, "no broadcast");
+    assert!(store.messages_page("general", 0, 10).await.unwrap().is_empty(), "not stored");
+    assert_eq!(told.load(Ordering::SeqCst), 0, "plugins never hear of it");
+}
+
+#[tokio::test]
+async fn plugins_hear_of_a_message_once_it_is_stored_and_broadcast() {
+    let store = seeded_store().await;
+    let mut plugins = MockPluginHost::new();
+    plugins.expect_screen_message().times(1).returning(|_| Screening::default());
+    let seen: Arc<std::sync::Mutex<Vec<PluginEvent>>> = Arc::default();
+    let log = seen.clone();
+    plugins.expect_notify().returning(move |e| log.lock().unwrap().push(e.clone()));
+    let app = app(store.clone(), Arc::new(MockAuth), Arc::new(plugins), Settings::default());
+    let (session, outbox) = logged_in(&app, "alice").await;
+    assert_eq!(seen.lock().unwrap().iter().map(|e| e.name()).collect::<Vec<_>>(), ["user_join", "user_connect"]);
+    app.post_message(&session, new_message(" hi "), &Origin::of(1, None)).await.unwrap();
+    let events = seen.lock().unwrap().clone();
+    let Some(PluginEvent::NewMessage { channel, message, by }) = events.last() else { panic!("{events:?}") };
+    assert_eq!((channel.as_str(), message.content.as_str(), by.username.as_str()), ("general", "hi", "alice"));
+    let stored = store.messages_page("general", 0, 10).await.unwrap();
+    assert_eq!(stored.iter().map(|m| &m.id).collect::<Vec<_>>(), [&message.id]);
+    assert_eq!(outbox.frames().last().unwrap()["message"]["id"], message.id.as_str(), "broadcast before the event");
+}
+
+/// A store whose message appends fail: everything else is the in-memory store.
+struct FailingAppends(Arc<dyn Store>);
+
+#[async_trait]
+impl UserRepository for FailingAppends {
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.0.user(id).await
+    }
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        self.0.user_by_name(name).await
+    }
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        self.0.users().await
+    }
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.0.insert_user(user).await
+    }
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        self.0.update_user(user).await
+    }
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        self.0.delete_user(id).await
+    }
+    async fn pending_changes(&self, username: &str) -> StoreResult<Vec<application::ports::PendingChange>> {
+        self.0.pending_changes(username).await
+    }
+    async fn add_pending_change(&self, username: &str, change: &application::ports::PendingChange) -> StoreResult<()> {
+        self.0.add_pending_change(username, change).await
+    }
+    async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
+        self.0.clear_pending_changes(username).await
+    }
+}
+
+#[async_trait]
+impl RoleRepository for FailingAppends {
+    async fn roles(&self) -> StoreResult<Vec<Role>> {
+        self.0.roles().await
+    }
+    async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
+        self.0.role(name).await
+    }
+    async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
+        self.0.insert_role(role).await
+    }
+    async fn update_role(&self, role: &Role) -> StoreResult<bool> {
+        self.0.update_role(role).await
+    }
+    async fn delete_role(&self, name: &str) -> StoreResult<bool> {
+        self.0.delete_role(name).await
+    }
+}
+
+#[async_trait]
+impl ChannelRepository for FailingAppends {
+    async fn channels(&self) -> StoreResult<Vec<Channel>> {
+        self.0.channels().await
+    }
+    async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
+        self.0.channel(name).await
+    }
+    async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
+        self.0.insert_channel(channel).await
+    }
+    async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
+        self.0.update_channel(name, channel).await
+    }
+    async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
+        self.0.move_channel(name, position).await
+    }
+    async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
+        self.0.delete_channel(name).await
+    }
+}
+
+#[async_trait]
+impl MessageRepository for FailingAppends {
+    async fn append_message(&self, _channel: &str, _message: &Message) -> StoreResult<()> {
+        Err(StoreError("disk full".into()))
+    }
+    async fn messages_page(&self, channel: &str, skip: u64, limit: u64) -> StoreResult<Vec<Message>> {
+        self.0.messages_page(channel, skip, limit).await
+    }
+    async fn messages_before(&self, channel: &str, before: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.0.messages_before(channel, before, limit).await
+    }
+    async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
+        self.0.message(channel, id).await
+    }
+    async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
+        self.0.last_message_time(channel).await
+    }
+    async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
+        self.0.update_message(channel, message).await
+    }
+    async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
+        self.0.delete_message(channel, id).await
+    }
+    async fn replies(&self, channel: &str, parent: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.0.replies(channel, parent, limit).await
+    }
+    async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.0.search(channel, needle, limit).await
+    }
+    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+        self.0.pinned(channel).await
+    }
+    async fn mention_candidates(
+        &self,
+        channels: &[String],
+        needles: &[String],
+        reply_author: &UserId,
+    ) -> StoreResult<Vec<(String, Message)>> {
+        self.0.mention_candidates(channels, needles, reply_author).await
+    }
+}
+
+#[async_trait]
+impl Store for FailingAppends {
+    async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {
+        self.0.seed_defaults(roles, channels).await
+    }
+}
+
+#[tokio::test]
+async fn a_message_that_cannot_be_stored_is_never_broadcast() {
+    let inner: Arc<dyn Store> = seeded_store().await;
+    let store = Arc::new(FailingAppends(inner));
+    let app = app(store, Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default());
+    let (session, outbox) = logged_in(&app, "alice").await;
+    let watcher = Arc::new(Recorder::default());
+    let mut other = app.open_session(2, watcher.clone());
+    app.login(&mut other, Some("mock:USR:bob:bob")).await;
+    let (mine, theirs) = (outbox.frames().len(), watcher.frames().len());
+    let outcome = app.post_message(&session, new_message("lost?"), &Origin::of(1, None)).await;
+    assert_eq!(
+        outcome,
+        Err(application::usecases::Refusal::Error(application::AppError::Internal)),
+        "the sender hears of the failure"
+    );
+    assert_eq!(outbox.frames().len(), mine, "no copy for the sender");
+    assert_eq!(watcher.frames().len(), theirs, "nothing for anyone else");
+}
