@@ -24,11 +24,15 @@ impl App {
 
     /// The channels `user` may see, with server-added fields.
     pub(crate) async fn channel_views(&self, user: &domain::User) -> Result<Vec<ChannelView>, AppError> {
+        let visible = self.store.channels().await?.into_iter().filter(|c| Self::lists_channel(user, c)).collect();
+        self.with_server_fields(visible).await
+    }
+
+    /// Channels with the fields `channels_get` adds: `last_message` for text channels,
+    /// `voice_state` for voice channels.
+    async fn with_server_fields(&self, channels: Vec<domain::Channel>) -> Result<Vec<ChannelView>, AppError> {
         let mut views = vec![];
-        for channel in self.store.channels().await? {
-            if !Self::lists_channel(user, &channel) {
-                continue;
-            }
+        for channel in channels {
             let mut view = ChannelView { last_message: None, voice_state: None, channel };
             match view.channel.kind {
                 domain::ChannelKind::Text => {
@@ -67,8 +71,17 @@ impl App {
         }
     }
 
-    /// Pushes each authenticated connection its own `channels_get` list.
+    /// Pushes each authenticated connection its own `channels_get` list. The channels and
+    /// their server-added fields are read once; each viewer gets the part they may see.
     pub async fn push_channel_lists(&self) {
+        let all = match self.store.channels().await {
+            Ok(channels) => self.with_server_fields(channels).await,
+            Err(e) => Err(e.into()),
+        };
+        let all = match all {
+            Ok(v) => v,
+            Err(e) => return tracing::error!(error = %e, "channels_get push failed"),
+        };
         let mut per_user: HashMap<domain::UserId, Vec<ConnId>> = HashMap::new();
         for (conn, user) in self.hub.authenticated() {
             per_user.entry(user).or_default().push(conn);
@@ -76,10 +89,8 @@ impl App {
         let mut variants: Vec<(Vec<ChannelView>, Vec<ConnId>)> = vec![];
         for (user_id, conns) in per_user {
             let Ok(Some(user)) = self.store.user(&user_id).await else { continue };
-            let views = match self.channel_views(&user).await {
-                Ok(v) => v,
-                Err(e) => return tracing::error!(error = %e, "channels_get push failed"),
-            };
+            let views: Vec<ChannelView> =
+                all.iter().filter(|v| Self::lists_channel(&user, &v.channel)).cloned().collect();
             match variants.iter_mut().find(|(v, _)| *v == views) {
                 Some((_, targets)) => targets.extend(conns),
                 None => variants.push((views, conns)),
