@@ -2,7 +2,9 @@
 //! against a reference model:
 //! - view first: a user who may not view a channel learns nothing of it, anywhere;
 //! - live updates (in the style of Zulip's event tests): a client that only applies the
-//!   broadcasts it receives ends with the same view as one that re-fetches history.
+//!   broadcasts it receives ends with the same view as one that re-fetches history; with
+//!   role changes mid-run, a client that also re-fetches a channel when its `channels_get`
+//!   push shows it gained view (and drops it when it lost view) ends the same way.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +14,7 @@ use adapters::inbound::wire::JsonEncoder;
 use adapters::outbound::auth::MockAuth;
 use adapters::outbound::memory::MemoryStore;
 use application::app::Ports;
-use application::ports::{Clock, Frame, IdSource, Outbox, Store, UserRepository};
+use application::ports::{Clock, Frame, IdSource, MessageRepository, Outbox, Store, UserRepository};
 use application::usecases::{EditMessage, HistoryStart, NewMessage, Reply};
 use application::{App, Origin, Packet, Session, Settings};
 use domain::{Action, Channel, ChannelKind, PermissionMap, may};
@@ -61,6 +63,16 @@ enum Op {
     Delete { user: usize, nth: usize },
     Pin { user: usize, nth: usize, pinned: bool },
     React { user: usize, nth: usize, emoji: usize, add: bool },
+    Typing { user: usize, channel: usize },
+}
+
+/// A step of a run with role changes: an ordinary operation, or the owner granting or
+/// revoking one of `ROLES`.
+#[derive(Debug, Clone)]
+enum Step {
+    Op(Op),
+    Grant { user: usize, role: usize },
+    Revoke { user: usize, role: usize },
 }
 
 fn arb_roles() -> impl Strategy<Value = Vec<String>> {
@@ -87,11 +99,23 @@ fn arb_op(users: usize) -> impl Strategy<Value = Op> {
         1 => (0..users, 0..8usize).prop_map(|(user, nth)| Op::Delete { user, nth }),
         1 => (0..users, 0..8usize, any::<bool>()).prop_map(|(user, nth, pinned)| Op::Pin { user, nth, pinned }),
         2 => (0..users, 0..8usize, 0..2usize, any::<bool>()).prop_map(|(user, nth, emoji, add)| Op::React { user, nth, emoji, add }),
+        1 => (0..users, 0..CHANNELS.len()).prop_map(|(user, channel)| Op::Typing { user, channel }),
+    ]
+}
+
+fn arb_step(users: usize) -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => arb_op(users).prop_map(Step::Op),
+        1 => (0..users, 0..ROLES.len()).prop_map(|(user, role)| Step::Grant { user, role }),
+        1 => (0..users, 0..ROLES.len()).prop_map(|(user, role)| Step::Revoke { user, role }),
     ]
 }
 
 struct World {
     app: App,
+    store: Arc<MemoryStore>,
+    /// Index of the owner's session, when the run has one (it takes no part in `Op`s).
+    owner: Option<usize>,
     sessions: Vec<Session>,
     outboxes: Vec<Arc<Recorder>>,
     roles: Vec<Vec<String>>,
@@ -137,10 +161,41 @@ async fn world(user_roles: Vec<Vec<String>>, perms: Vec<Vec<(String, Vec<String>
         sessions.push(session);
         outboxes.push(outbox);
     }
-    World { app, sessions, outboxes, roles: user_roles, channels, posted: vec![] }
+    World { app, store, owner: None, sessions, outboxes, roles: user_roles, channels, posted: vec![] }
 }
 
 impl World {
+    /// Logs in an owner (`boss`), who changes roles in [`Step`] runs.
+    async fn add_owner(&mut self) {
+        let i = self.sessions.len();
+        let outbox = Arc::new(Recorder::default());
+        let mut session = self.app.open_session(i as u64, outbox.clone());
+        self.app.login(&mut session, Some(&format!("mock:U{i}:boss"))).await;
+        let mut user = self.store.user(&domain::UserId(format!("U{i}"))).await.unwrap().unwrap();
+        user.roles = vec!["owner".into()];
+        self.store.update_user(&user).await.unwrap();
+        self.sessions.push(session);
+        self.outboxes.push(outbox);
+        self.owner = Some(i);
+    }
+
+    /// The owner grants or revokes a role through the use case, then the pushes follow as
+    /// the dispatcher sends them.
+    async fn change_role(&mut self, user: usize, role: usize, grant: bool) {
+        let owner = &self.sessions[self.owner.expect("a run with role changes has an owner")];
+        let target = Some(format!("user{user}"));
+        let roles = Some(vec![ROLES[role].to_owned()]);
+        let result = if grant {
+            self.app.roles_add(owner, target, roles).await
+        } else {
+            self.app.roles_remove(owner, target, roles).await
+        };
+        if let Ok(Reply::Then(_, pushes)) = result {
+            self.app.run_pushes(pushes).await;
+        }
+        self.roles[user] = self.store.user(&domain::UserId(format!("U{user}"))).await.unwrap().unwrap().roles;
+    }
+
     fn origin(&self, user: usize) -> Origin {
         Origin::of(self.sessions[user].conn, None)
     }
@@ -194,6 +249,10 @@ impl World {
                     let _ = self.app.react(&self.sessions[user], Some(c), Some(id), e, add, &self.origin(user)).await;
                 }
             }
+            Op::Typing { user, channel } => {
+                let c = Some(CHANNELS[channel].to_string());
+                let _ = self.app.typing(&self.sessions[user], c, &self.origin(user)).await;
+            }
         }
     }
 
@@ -214,7 +273,15 @@ fn summary(m: &Value) -> Value {
 fn replay(frames: &[Value]) -> View {
     let mut view = View::new();
     for f in frames {
-        let Some(channel) = f["channel"].as_str() else { continue };
+        apply_frame(&mut view, f);
+    }
+    view
+}
+
+/// Applies one broadcast to a client's view (packets without a channel are ignored).
+fn apply_frame(view: &mut View, f: &Value) {
+    {
+        let Some(channel) = f["channel"].as_str() else { return };
         let list = view.entry(channel.to_owned()).or_default();
         let find = |list: &mut Vec<(String, Value)>, id: &Value| {
             list.iter().position(|(i, _)| Some(i.as_str()) == id.as_str())
@@ -258,7 +325,22 @@ fn replay(frames: &[Value]) -> View {
             _ => {}
         }
     }
-    view
+}
+
+/// One channel's history as the client re-fetching it sees it.
+async fn fetch_channel(world: &World, user: usize, name: &str) -> Vec<(String, Value)> {
+    let Ok(Reply::Packet(Packet::MessagesGet { messages, .. })) =
+        world.app.history(&world.sessions[user], Some(name), HistoryStart::Skip(0), 200).await
+    else {
+        panic!("history refused for a viewer")
+    };
+    messages
+        .iter()
+        .map(|v| {
+            let json = adapters::inbound::wire::render::message_json(v);
+            (v.message.id.clone(), summary(&json))
+        })
+        .collect()
 }
 
 async fn fetched(world: &World, user: usize) -> View {
@@ -267,23 +349,59 @@ async fn fetched(world: &World, user: usize) -> View {
         if !world.can_view(user, ci) {
             continue;
         }
-        let Ok(Reply::Packet(Packet::MessagesGet { messages, .. })) =
-            world.app.history(&world.sessions[user], Some(name), HistoryStart::Skip(0), 200).await
-        else {
-            panic!("history refused for a viewer")
-        };
-        let list: Vec<(String, Value)> = messages
-            .iter()
-            .map(|v| {
-                let json = adapters::inbound::wire::render::message_json(v);
-                (v.message.id.clone(), summary(&json))
-            })
-            .collect();
+        let list = fetch_channel(world, user, name).await;
         if !list.is_empty() {
             view.insert((*name).to_owned(), list);
         }
     }
     view
+}
+
+/// A client that applies broadcasts as they come and re-fetches or drops a channel when
+/// its `channels_get` push shows that it gained or lost view of it.
+struct Listener {
+    view: View,
+    known: Vec<String>,
+    read: usize,
+}
+
+impl Listener {
+    fn new(world: &World, user: usize) -> Self {
+        let known = (0..CHANNELS.len()).filter(|&c| world.can_view(user, c)).map(|c| CHANNELS[c].to_owned()).collect();
+        Self { view: View::new(), known, read: 0 }
+    }
+
+    /// Reads what arrived since the last call.
+    async fn catch_up(&mut self, world: &World, user: usize) {
+        let frames: Vec<Value> = world.outboxes[user].0.lock().unwrap()[self.read..].to_vec();
+        self.read += frames.len();
+        for f in &frames {
+            if f["cmd"] == "channels_get" {
+                let now: Vec<String> = f["val"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["name"].as_str().unwrap().to_owned())
+                    .filter(|n| CHANNELS.contains(&n.as_str()))
+                    .collect();
+                for name in &now {
+                    if !self.known.contains(name) {
+                        let list = fetch_channel(world, user, name).await;
+                        self.view.insert(name.clone(), list);
+                    }
+                }
+                self.view.retain(|name, _| now.contains(name));
+                self.known = now;
+            } else if let Some(channel) = f["channel"].as_str() {
+                assert!(
+                    self.known.iter().any(|k| k == channel),
+                    "user {user} got {f} for a channel it may not view (roles {:?})",
+                    world.roles[user]
+                );
+                apply_frame(&mut self.view, f);
+            }
+        }
+    }
 }
 
 fn run<F: std::future::Future<Output = ()>>(f: F) {
@@ -314,6 +432,36 @@ proptest! {
     }
 
     #[test]
+    fn listening_clients_follow_role_changes(
+        roles in proptest::collection::vec(arb_roles(), 3),
+        perms in proptest::collection::vec(arb_perms(), 3),
+        steps in proptest::collection::vec(arb_step(3), 1..40),
+    ) {
+        run(async {
+            let mut w = world(roles, perms).await;
+            w.add_owner().await;
+            let mut listeners: Vec<Listener> = (0..3).map(|u| Listener::new(&w, u)).collect();
+            for step in &steps {
+                match step {
+                    Step::Op(op) => w.apply(op).await,
+                    Step::Grant { user, role } => w.change_role(*user, *role, true).await,
+                    Step::Revoke { user, role } => w.change_role(*user, *role, false).await,
+                }
+                for (user, l) in listeners.iter_mut().enumerate() {
+                    l.catch_up(&w, user).await;
+                    let visible: Vec<String> =
+                        (0..CHANNELS.len()).filter(|&c| w.can_view(user, c)).map(|c| CHANNELS[c].to_owned()).collect();
+                    assert_eq!(l.known, visible, "user {user}'s pushed channel list is current after {step:?}");
+                }
+            }
+            for (user, l) in listeners.iter_mut().enumerate() {
+                l.view.retain(|_, list| !list.is_empty());
+                assert_eq!(l.view, fetched(&w, user).await, "user {user} roles {:?}", w.roles[user]);
+            }
+        });
+    }
+
+    #[test]
     fn a_user_who_cannot_view_a_channel_learns_nothing_of_it(
         roles in proptest::collection::vec(arb_roles(), 3),
         perms in proptest::collection::vec(arb_perms(), 3),
@@ -324,8 +472,13 @@ proptest! {
             for op in &ops {
                 w.apply(op).await;
             }
+            // Everyone is pushed their channel list, as after any channel change.
+            w.app.push_channel_lists().await;
             for user in 0..3 {
                 let s = &w.sessions[user];
+                let Ok(Reply::Packet(Packet::ChannelsGet(listed))) = w.app.visible_channels(s).await else {
+                    panic!("channels_get failed")
+                };
                 for (ci, name) in CHANNELS.iter().enumerate() {
                     if w.can_view(user, ci) {
                         continue;
@@ -343,6 +496,48 @@ proptest! {
                         panic!("pings_get failed")
                     };
                     assert!(messages.iter().all(|m| m.channel.as_deref() != Some(name)), "a ping from {name} reached user {user}");
+                    assert!(listed.iter().all(|c| c.channel.name != *name), "channels_get listed {name} to user {user}");
+                    let pushed: Vec<&Value> = frames.iter().filter(|f| f["cmd"] == "channels_get").collect();
+                    assert!(!pushed.is_empty(), "user {user} got a channels_get push");
+                    for p in pushed {
+                        assert!(p["val"].as_array().unwrap().iter().all(|c| c["name"] != *name), "pushed {name} to user {user}: {p}");
+                    }
+                    // Commands naming the hidden channel answer exactly as for an unknown one,
+                    // and change nothing.
+                    let stored = w.store.messages_page(name, 0, 200).await.unwrap();
+                    let sent: Vec<usize> = w.outboxes.iter().map(|o| o.0.lock().unwrap().len()).collect();
+                    let origin = w.origin(user);
+                    let (hidden, unknown) = (Some(name.to_string()), Some("nowhere".to_string()));
+                    let id = Some(some_id.clone());
+                    let edit = |c: &Option<String>| EditMessage { id: id.clone(), channel: c.clone(), content: Some("x".into()) };
+                    let a = w.app.edit_message(s, edit(&hidden), &origin).await;
+                    let b = w.app.edit_message(s, edit(&unknown), &origin).await;
+                    assert!(a.is_err(), "edit in {name} by user {user} went through");
+                    assert_eq!(a, b, "edit in {name} vs an unknown channel");
+                    let a = w.app.delete_message(s, hidden.clone(), id.clone(), &origin).await;
+                    let b = w.app.delete_message(s, unknown.clone(), id.clone(), &origin).await;
+                    assert!(a.is_err(), "delete in {name} by user {user} went through");
+                    assert_eq!(a, b, "delete in {name} vs an unknown channel");
+                    for pinned in [true, false] {
+                        let a = w.app.set_pinned(s, hidden.clone(), id.clone(), pinned, &origin).await;
+                        let b = w.app.set_pinned(s, unknown.clone(), id.clone(), pinned, &origin).await;
+                        assert!(a.is_err(), "pin {pinned} in {name} by user {user} went through");
+                        assert_eq!(a, b, "pin {pinned} in {name} vs an unknown channel");
+                    }
+                    for add in [true, false] {
+                        let e = Some(EMOJI[0].to_string());
+                        let a = w.app.react(s, hidden.clone(), id.clone(), e.clone(), add, &origin).await;
+                        let b = w.app.react(s, unknown.clone(), id.clone(), e, add, &origin).await;
+                        assert!(a.is_err(), "react {add} in {name} by user {user} went through");
+                        assert_eq!(a, b, "react {add} in {name} vs an unknown channel");
+                    }
+                    let a = w.app.typing(s, hidden.clone(), &origin).await;
+                    let b = w.app.typing(s, unknown.clone(), &origin).await;
+                    assert!(a.is_err(), "typing in {name} by user {user} was accepted");
+                    assert_eq!(a, b, "typing in {name} vs an unknown channel");
+                    assert_eq!(w.store.messages_page(name, 0, 200).await.unwrap(), stored, "{name} changed");
+                    let after: Vec<usize> = w.outboxes.iter().map(|o| o.0.lock().unwrap().len()).collect();
+                    assert_eq!(after, sent, "refused commands in {name} sent something");
                 }
             }
         });
