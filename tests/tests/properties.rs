@@ -7,54 +7,21 @@
 //!   push shows it gained view (and drops it when it lost view) ends the same way.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use adapters::inbound::wire::JsonEncoder;
 use adapters::outbound::auth::MockAuth;
 use adapters::outbound::memory::MemoryStore;
-use application::app::Ports;
-use application::ports::{Clock, Frame, IdSource, MessageRepository, Outbox, Store, UserRepository};
+use application::ports::{MessageRepository, Store, UserRepository};
 use application::usecases::{EditMessage, HistoryStart, NewMessage, Reply};
 use application::{App, Origin, Packet, Session, Settings};
 use domain::{Action, Channel, ChannelKind, PermissionMap, may};
+use originchats_tests::inproc::{self, Recorder};
 use proptest::prelude::*;
 use serde_json::Value;
 
 const ROLES: [&str; 4] = ["user", "admin", "moderator", "guest"];
 const CHANNELS: [&str; 3] = ["alpha", "beta", "gamma"];
 const EMOJI: [&str; 2] = ["👍", "🎉"];
-
-struct Ticking(AtomicU64);
-impl Clock for Ticking {
-    fn now(&self) -> f64 {
-        1.7e9 + self.0.fetch_add(1, Ordering::SeqCst) as f64
-    }
-}
-
-struct Counter(AtomicU64);
-impl IdSource for Counter {
-    fn message_id(&self) -> String {
-        format!("m{}", self.0.fetch_add(1, Ordering::SeqCst))
-    }
-    fn session_token(&self) -> String {
-        "t".repeat(43)
-    }
-    fn validator_key(&self) -> String {
-        format!("originChats-{}", self.0.fetch_add(1, Ordering::SeqCst))
-    }
-}
-
-/// Records every frame a connection is sent.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Value>>);
-impl Outbox for Recorder {
-    fn push(&self, frame: Frame) -> bool {
-        self.0.lock().unwrap().push(serde_json::from_str(frame.as_str()).unwrap());
-        true
-    }
-    fn close(&self, _: u16, _: &str) {}
-}
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -138,16 +105,8 @@ async fn world(user_roles: Vec<Vec<String>>, perms: Vec<Vec<(String, Vec<String>
     let mut roles = domain::role::default_roles();
     roles.push(domain::Role::named("guest", None));
     store.seed_defaults(&roles, &channels).await.unwrap();
-    let ports = Ports {
-        store: store.clone(),
-        auth: Arc::new(MockAuth),
-        clock: Arc::new(Ticking(AtomicU64::new(0))),
-        ids: Arc::new(Counter(AtomicU64::new(0))),
-        encoder: Arc::new(JsonEncoder),
-        plugins: Arc::new(application::ports::NoPlugins),
-    };
     let settings = Settings { new_user_roles: Some(vec!["guest".into()]), ..Settings::default() };
-    let app = App::new(ports, settings);
+    let app = inproc::app(store.clone(), Arc::new(MockAuth), Arc::new(application::ports::NoPlugins), settings);
     let mut sessions = vec![];
     let mut outboxes = vec![];
     for (i, r) in user_roles.iter().enumerate() {
