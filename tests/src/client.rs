@@ -82,13 +82,46 @@ impl Client {
 
     /// Waits for the connection to end; returns the close code if a close frame came.
     pub async fn closed(&mut self) -> Option<u16> {
+        self.close_frame().await.map(|(code, _)| code)
+    }
+
+    /// Waits for the connection to end; returns the close code and reason if a close frame came.
+    pub async fn close_frame(&mut self) -> Option<(u16, String)> {
         loop {
             match tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("connection did not close") {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| (f.code.into(), f.reason.to_string())),
                 None | Some(Err(_)) => return None,
                 Some(Ok(_)) => continue,
             }
         }
+    }
+
+    /// Connects with extra request headers (e.g. `Origin`); `Err` carries the HTTP status
+    /// when the server refused the upgrade.
+    pub async fn connect_with(url: &str, headers: &[(&str, &str)]) -> Result<Self, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().expect("request");
+        for (k, v) in headers {
+            request.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        match tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request)).await.expect("connect timed out")
+        {
+            Ok((ws, _)) => {
+                let mut c = Self { ws, handshake: Value::Null, ready: None };
+                c.handshake = c.recv().await;
+                Ok(c)
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+            Err(e) => panic!("connect failed: {e}"),
+        }
+    }
+
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, bytes: &[u8]) {
+        self.ws.send(Message::Binary(bytes.to_vec().into())).await.expect("send");
     }
 
     /// Skips packets until one with this `cmd` arrives.

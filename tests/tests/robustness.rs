@@ -1,5 +1,6 @@
 //! Bad input, slow clients and the plain HTTP surface.
 
+use originchats_tests::http::http;
 use originchats_tests::{Backend, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -144,19 +145,6 @@ async fn asset_paths_cannot_leave_the_asset_folder(b: Backend) {
     std::fs::write(s.path().join("db/serverAssets/config.json"), b"{}").unwrap();
     let (status, _, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
     assert_eq!((status, body.as_str()), (200, "{}"));
-}
-
-/// One raw HTTP/1.1 request; returns status, lowercased headers and body.
-async fn http(addr: &str, request_line: &str) -> (u16, String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("{request_line}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_string(&mut raw)).await.unwrap().unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, head.to_lowercase(), body.to_owned())
 }
 
 backend_tests!(

@@ -40,9 +40,14 @@ impl App {
             self.viewers(channel).await.into_iter().partition(|c| in_call.contains(c));
         let mut targets: Vec<ConnId> = also.iter().copied().filter(|c| !callers.contains(c)).collect();
         targets.extend(callers);
-        self.hub.fan_out(&event(true), &targets, &Default::default());
+        let (with_peer, without) = (event(true), event(false));
+        if with_peer == without {
+            targets.extend(watchers);
+            return self.hub.fan_out(&with_peer, &targets, &Default::default());
+        }
+        self.hub.fan_out(&with_peer, &targets, &Default::default());
         if !watchers.is_empty() {
-            self.hub.fan_out(&event(false), &watchers, &Default::default());
+            self.hub.fan_out(&without, &watchers, &Default::default());
         }
     }
 
