@@ -177,6 +177,12 @@ pub fn summary_lines(s: &ImportSummary, report: Option<&Path>) -> Vec<String> {
     out.push(format!("  VAPID key files     {}", s.files.vapid));
     out.push(format!("  emoji images        {}", s.files.emoji_images));
     out.push(format!("  server assets       {}", s.files.assets));
+    if s.files.assets > 0 {
+        out.push(
+            "Server assets were copied to db/serverAssets/; name them in config.json (server.icon, server.banner) to serve them."
+                .into(),
+        );
+    }
     if c.replaced_defaults {
         out.push("The start-up default roles and channels were replaced.".into());
     }
