@@ -265,6 +265,9 @@ pub enum AppError {
         /// The value given.
         got: String,
     },
+    /// The bot went away while the call was being checked.
+    #[error("Command handler for /{0} is not currently connected")]
+    SlashHandlerOffline(String),
     /// `slash_response` whose `response` is not a string.
     #[error("Slash response must be a string")]
     SlashResponseNotString,

@@ -198,9 +198,14 @@ impl SlashRegistry {
         (names, gone.into_iter().filter(|p| !p.answered).collect())
     }
 
-    /// Remembers a call sent to a bot.
-    pub fn record(&self, call: PendingCall) {
+    /// Remembers a call sent to a bot; false (and nothing remembered) when that bot's
+    /// connection no longer holds the command, so a call racing a disconnect is refused
+    /// rather than left waiting.
+    pub fn record(&self, call: PendingCall) -> bool {
         let mut st = self.lock();
+        if !st.registered.iter().any(|r| r.conn == call.bot && r.command.name == call.command) {
+            return false;
+        }
         let now = call.at;
         st.pending.retain(|p| now - p.at < PENDING_SECONDS);
         if st.pending.iter().filter(|p| p.bot == call.bot).count() >= MAX_PENDING_PER_BOT
@@ -209,6 +214,7 @@ impl SlashRegistry {
             st.pending.remove(i);
         }
         st.pending.push_back(call);
+        true
     }
 
     /// The call a response from `bot` answers: same channel and caller (and command, when

@@ -54,25 +54,31 @@ impl VoiceRooms {
         self.find(|s| s.conn == conn)
     }
 
-    /// The seat held by `user`, through any connection.
-    pub fn seat_of_user(&self, user: &UserId) -> Option<Placed> {
-        self.find(|s| &s.user == user)
-    }
-
-    /// Seats `seat` at the end of `channel` (join order). The caller removed any earlier
-    /// seat of the same user first.
-    pub fn sit(&self, channel: &str, seat: Seat) {
+    /// Seats `seat` at the end of `channel` (join order) and, in the same step, takes away
+    /// any other seat of the same user, which it returns.
+    pub fn take_seat(&self, channel: &str, seat: Seat) -> Option<Placed> {
         let mut rooms = self.lock();
-        let room = rooms.entry(channel.to_owned()).or_default();
-        room.retain(|s| s.user != seat.user);
-        room.push(seat);
+        let old = rooms.iter_mut().find_map(|(name, seats)| {
+            let i = seats.iter().position(|s| s.user == seat.user)?;
+            Some((name.clone(), seats.remove(i)))
+        });
+        rooms.retain(|_, seats| !seats.is_empty());
+        rooms.entry(channel.to_owned()).or_default().push(seat);
+        old
     }
 
-    /// Removes the seat of `user` from `channel`; a room left empty disappears.
-    pub fn stand(&self, channel: &str, user: &UserId) -> Option<Seat> {
+    /// Removes the seat held through `conn`, wherever it is.
+    pub fn leave(&self, conn: ConnId) -> Option<Placed> {
+        let placed = self.seat_of_conn(conn)?;
+        self.remove_seat(&placed.0, conn).map(|seat| (placed.0, seat))
+    }
+
+    /// Removes the seat `conn` holds in `channel`, if it still does; a room left empty
+    /// disappears.
+    pub fn remove_seat(&self, channel: &str, conn: ConnId) -> Option<Seat> {
         let mut rooms = self.lock();
         let room = rooms.get_mut(channel)?;
-        let index = room.iter().position(|s| &s.user == user)?;
+        let index = room.iter().position(|s| s.conn == conn)?;
         let seat = room.remove(index);
         if room.is_empty() {
             rooms.remove(channel);
@@ -122,24 +128,26 @@ mod tests {
     #[test]
     fn a_user_holds_one_seat_and_rooms_vanish_when_empty() {
         let rooms = VoiceRooms::default();
-        rooms.sit("lounge", seat(1, "alice"));
-        rooms.sit("lounge", seat(2, "bob"));
+        assert_eq!(rooms.take_seat("lounge", seat(1, "alice")), None);
+        assert_eq!(rooms.take_seat("lounge", seat(2, "bob")), None);
         assert_eq!(rooms.seats("lounge").iter().map(|s| s.conn).collect::<Vec<_>>(), vec![1, 2]);
-        // alice again from another connection: her seat moves to the end, still one seat.
-        rooms.sit("lounge", seat(3, "alice"));
-        assert_eq!(rooms.seats("lounge").iter().map(|s| s.conn).collect::<Vec<_>>(), vec![2, 3]);
-        assert_eq!(rooms.seat_of_user(&UserId("alice".into())).unwrap().1.conn, 3);
+        // alice again from another connection and channel: her old seat comes back, one seat.
+        let old = rooms.take_seat("studio", seat(3, "alice")).unwrap();
+        assert_eq!((old.0.as_str(), old.1.conn), ("lounge", 1));
+        assert_eq!(rooms.seats("lounge").iter().map(|s| s.conn).collect::<Vec<_>>(), vec![2]);
         assert!(rooms.seat_of_conn(1).is_none());
-        rooms.stand("lounge", &UserId("bob".into()));
-        rooms.stand("lounge", &UserId("alice".into()));
+        // Removing by an old connection does not touch the new seat.
+        assert!(rooms.remove_seat("studio", 1).is_none());
+        assert_eq!(rooms.leave(3).unwrap().0, "studio");
+        assert_eq!(rooms.leave(2).unwrap().0, "lounge");
         assert!(rooms.all().is_empty());
     }
 
     #[test]
     fn mute_changes_only_the_seat_of_that_connection() {
         let rooms = VoiceRooms::default();
-        rooms.sit("a", seat(1, "alice"));
-        rooms.sit("b", seat(2, "bob"));
+        rooms.take_seat("a", seat(1, "alice"));
+        rooms.take_seat("b", seat(2, "bob"));
         let (channel, s) = rooms.set_muted(2, true).unwrap();
         assert_eq!((channel.as_str(), s.muted), ("b", true));
         assert!(!rooms.seats("a")[0].muted);

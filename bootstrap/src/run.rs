@@ -61,7 +61,7 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
         crate::import::at_start(&SqlStore::new(db.clone()), from, &cfg.base_dir).await?;
     }
     let auth = auth_adapter(&cfg)?;
-    let (action_tx, action_rx) = tokio::sync::mpsc::channel(1024);
+    let (action_tx, action_rx) = tokio::sync::mpsc::unbounded_channel();
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
     let app = build_app(&cfg, db, auth, plugins).await?;
     tokio::spawn(app.clone().run_plugin_actions(action_rx));

@@ -280,7 +280,67 @@ async fn the_shipped_example_plugin_works(b: Backend) {
     assert_eq!(next_message_by(&mut alice, "karma").await, "bob has 1 karma");
 }
 
+const LOOP: &str = r#"
+fn on_user_timeout(e) { timeout_user(e.user_id, 60); }
+fn on_user_ban(e) { unban_user(e.user_id); }
+fn on_user_unban(e) { ban_user(e.user_id); }
+fn on_new_message(e) { if e.content.starts_with("!mark") { send_message(e.channel, e.content + " done"); } }
+"#;
+
+async fn a_plugin_cannot_set_itself_off_in_a_loop(b: Backend) {
+    let s =
+        TestServer::start_with_files(b, json!({"auth": {"owners": ["boss"]}}), &[("plugins/loop.rhai", LOOP)]).await;
+    let mut boss = s.login("boss").await;
+    let mut bob = s.login("bob").await;
+    let _carol = s.login("carol").await;
+    settle(&mut [&mut boss, &mut bob]).await;
+    boss.request(json!({"cmd": "user_timeout", "user": "bob", "timeout": 30})).await;
+    boss.request(json!({"cmd": "user_ban", "user": "carol"})).await;
+    // Each mark is answered after every action the plugin asked for before it.
+    for mark in ["!mark1", "!mark2"] {
+        boss.send(json!({"cmd": "message_new", "channel": "general", "content": mark})).await;
+    }
+    let mut timeouts = 0;
+    loop {
+        let p = bob.recv().await;
+        if p["cmd"] == "rate_limit" {
+            timeouts += 1;
+        }
+        if p["cmd"] == "message_new" && p["message"]["content"] == "!mark2 done" {
+            break;
+        }
+    }
+    assert_eq!(timeouts, 2, "the owner's timeout and the plugin's one, then nothing: no loop");
+    boss.sync().await;
+    let banned = boss.request(json!({"cmd": "users_banned_list"})).await;
+    assert_eq!(banned["users"], json!([]), "the plugin lifted the ban once and did not ban again");
+    assert!(bob.sync().await.iter().all(|p| p["cmd"] != "rate_limit"));
+}
+
+async fn a_script_that_sleeps_cannot_hold_up_the_server(b: Backend) {
+    let s = TestServer::start_with_files(
+        b,
+        json!({"auth": {"owners": ["boss"]}}),
+        &[("plugins/nap.rhai", "sleep(3600);"), ("plugins/doze.rhai", "fn on_new_message(e) { sleep(3600); }")],
+    )
+    .await;
+    let mut boss = s.login("boss").await;
+    let list = boss.request(json!({"cmd": "plugins_list"})).await;
+    assert!(list["plugins"].get("nap").is_none(), "a script that sleeps at load does not load");
+    assert_eq!(
+        boss.request(json!({"cmd": "plugins_reload", "plugin": "nap"})).await,
+        err("plugins_reload", "Failed to reload plugin 'nap'")
+    );
+    for i in 0..3 {
+        let sent = boss.request(json!({"cmd": "message_new", "channel": "general", "content": format!("m{i}")})).await;
+        assert_eq!(sent["cmd"], "message_new");
+    }
+    assert!(s.log().contains("sleep is not available to plugins"), "the refused sleep is logged");
+}
+
 backend_tests!(
+    a_plugin_cannot_set_itself_off_in_a_loop,
+    a_script_that_sleeps_cannot_hold_up_the_server,
     welcome_greets_a_new_user_once,
     automod_refuses_blocked_words_and_obeys_admins,
     scripts_see_events_and_act,

@@ -10,7 +10,8 @@ mod system;
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use outbound::{Frame, Outbox, PacketEncoder};
 pub use plugins::{
-    ActionSender, Actor, Draft, NoPlugins, PluginAction, PluginEvent, PluginHost, PluginInfo, Requested, Screening,
+    ActionSender, Actor, Draft, NoPlugins, PluginAction, PluginEvent, PluginHost, PluginInfo, Queued, Requested,
+    Screening, Ticket,
 };
 pub use store::{
     ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreResult, UserRepository,

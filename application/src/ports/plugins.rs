@@ -7,6 +7,9 @@
 //! application like any other command. Only [`PluginHost::screen_message`] runs inline, and
 //! only built-in (trusted, in-process) plugins take part in it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use async_trait::async_trait;
 use domain::rate_limit::Denial;
 use domain::{Channel, Message, Role, User, UserId};
@@ -308,8 +311,41 @@ pub struct Requested {
     pub action: PluginAction,
 }
 
-/// Where hosts send the actions their plugins ask for.
-pub type ActionSender = tokio::sync::mpsc::Sender<Requested>;
+/// One of a plugin's actions waiting to be carried out; the plugin's count of waiting
+/// actions drops when the ticket is dropped (after the action ran), so a host can cap how
+/// many actions one plugin has waiting without ever blocking.
+#[derive(Debug)]
+pub struct Ticket(Arc<AtomicUsize>);
+
+impl Ticket {
+    /// A ticket from `waiting`, unless `max` actions already wait.
+    pub fn take(waiting: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+        if waiting.fetch_add(1, Ordering::SeqCst) >= max {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Self(waiting.clone()))
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// An action on its way to the application.
+#[derive(Debug)]
+pub struct Queued {
+    /// What to do, and for whom.
+    pub requested: Requested,
+    /// Released once it ran.
+    pub ticket: Ticket,
+}
+
+/// Where hosts send the actions their plugins ask for (never blocks; hosts bound each
+/// plugin's waiting actions with [`Ticket`]s).
+pub type ActionSender = tokio::sync::mpsc::UnboundedSender<Queued>;
 
 /// A message about to be stored, for built-in screening.
 #[derive(Debug, Clone, PartialEq)]

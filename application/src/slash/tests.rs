@@ -90,9 +90,25 @@ fn call(bot: ConnId, invoker: &str, command: &str, at: f64) -> PendingCall {
     }
 }
 
+fn with_commands(names: &[&str]) -> SlashRegistry {
+    let reg = SlashRegistry::default();
+    reg.register(1, &uid("bot"), "bot", names.iter().map(|n| command(n, vec![])).collect()).unwrap();
+    reg.register(2, &uid("bot2"), "bot2", vec![command("other", vec![])]).unwrap();
+    reg
+}
+
+#[test]
+fn a_call_is_remembered_only_while_its_bot_holds_the_command() {
+    let reg = with_commands(&["remind"]);
+    assert!(reg.record(call(1, "alice", "remind", 1.0)));
+    assert!(!reg.record(call(1, "alice", "unknown", 1.0)));
+    reg.drop_conn(1);
+    assert!(!reg.record(call(1, "alice", "remind", 2.0)), "the bot is gone: the call is refused, not left waiting");
+}
+
 #[test]
 fn a_response_must_answer_a_live_call_of_that_bot() {
-    let reg = SlashRegistry::default();
+    let reg = with_commands(&["remind", "roll"]);
     reg.record(call(1, "alice", "remind", 100.0));
     reg.record(call(1, "alice", "roll", 101.0));
     // Another bot, another channel or another caller answers nothing.
@@ -109,10 +125,10 @@ fn a_response_must_answer_a_live_call_of_that_bot() {
 
 #[test]
 fn a_closing_bot_reports_only_unanswered_calls() {
-    let reg = SlashRegistry::default();
+    let reg = with_commands(&["a"]);
     reg.record(call(1, "alice", "a", 1.0));
     reg.record(call(1, "bob", "a", 1.0));
-    reg.record(call(2, "carol", "a", 1.0));
+    reg.record(call(2, "carol", "other", 1.0));
     reg.answer(1, "general", &uid("alice"), None, 2.0).unwrap();
     let (_, unanswered) = reg.drop_conn(1);
     assert_eq!(unanswered.iter().map(|p| p.invoker.0.as_str()).collect::<Vec<_>>(), vec!["bob"]);

@@ -8,10 +8,10 @@
 use std::sync::Arc;
 
 use domain::{Message, User, UserId};
-use tokio::sync::mpsc::Receiver;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::{CommandResult, Pushes, Reply};
-use crate::ports::{PendingChange, PluginAction, PluginEvent, Requested};
+use crate::ports::{PendingChange, PluginAction, PluginEvent, Queued, Requested};
 use crate::views::NameBook;
 use crate::{App, AppError, Origin, Packet, Session};
 
@@ -45,9 +45,10 @@ impl App {
     }
 
     /// Carries out the actions plugins ask for, one at a time, until every sender is gone.
-    pub async fn run_plugin_actions(self: Arc<Self>, mut actions: Receiver<Requested>) {
-        while let Some(requested) = actions.recv().await {
+    pub async fn run_plugin_actions(self: Arc<Self>, mut actions: UnboundedReceiver<Queued>) {
+        while let Some(Queued { requested, ticket }) = actions.recv().await {
             self.perform_one(requested).await;
+            drop(ticket);
         }
     }
 
@@ -76,11 +77,11 @@ impl App {
             }
             PluginAction::Timeout { user, seconds, notice } => {
                 let target = self.target(&user).await?;
-                self.set_timeout(&target.id, seconds.max(0), notice).await
+                self.set_timeout(&target.id, seconds.max(0), notice).await.map(|_| ())
             }
             PluginAction::Ban { user, banned } => {
                 let id = self.target(&user).await?.id;
-                if self.set_banned(&id, banned).await? {
+                if self.set_banned(&id, banned).await?.is_some() {
                     self.run_pushes(Pushes::USERS.ejecting(banned.then_some(id))).await;
                 }
                 Ok(())

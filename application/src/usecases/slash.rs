@@ -86,7 +86,7 @@ impl App {
         check_roles(&registered.command, &user.roles)?;
         check_args(&registered.command, &args)?;
         self.not_in_timeout(session).await?;
-        self.slash.record(PendingCall {
+        let recorded = self.slash.record(PendingCall {
             bot: registered.conn,
             invoker_conn: session.conn,
             invoker: user.id.clone(),
@@ -97,6 +97,9 @@ impl App {
             at: self.clock.now(),
             answered: false,
         });
+        if !recorded {
+            return Err(AppError::SlashHandlerOffline(name.clone()).into());
+        }
         let call = Packet::SlashCall {
             command: name.clone(),
             args: Value::Object(args),

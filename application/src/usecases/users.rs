@@ -52,19 +52,21 @@ impl App {
         self.hub.close_user(user, POLICY_CLOSE, "banned");
     }
 
-    /// Bans (`banned` at the front) or unbans a known user; returns whether that changed
-    /// anything, and tells plugins. The caller ejects a banned user after replying.
-    pub(crate) async fn set_banned(&self, id: &UserId, banned: bool) -> Result<bool, AppError> {
+    /// Bans (`banned` at the front) or unbans a known user; returns the user when that
+    /// changed anything. The caller ejects a banned user after replying, and tells plugins
+    /// when a command (not a plugin) asked for it.
+    pub(crate) async fn set_banned(&self, id: &UserId, banned: bool) -> Result<Option<User>, AppError> {
         let changed = self
             .update_user_with(id, |u| Ok(if banned { u.grant_front(BANNED_ROLE) } else { u.revoke(BANNED_ROLE) }))
             .await?;
-        match changed {
-            Some((user, true)) => {
-                self.emit(PluginEvent::UserBan { target: Actor::of(&user), banned });
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        Ok(changed.and_then(|(user, changed)| changed.then_some(user)))
+    }
+
+    /// [`App::set_banned`] for a command: plugins hear of it.
+    async fn ban_by_command(&self, id: &UserId, banned: bool) -> Result<bool, AppError> {
+        let Some(user) = self.set_banned(id, banned).await? else { return Ok(false) };
+        self.emit(PluginEvent::UserBan { target: Actor::of(&user), banned });
+        Ok(true)
     }
 
     /// `user_ban` (owner only; not oneself).
@@ -77,7 +79,7 @@ impl App {
         }
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let (banned, id) = match found {
-            Some(u) => (self.set_banned(&u.id, true).await?, Some(u.id)),
+            Some(u) => (self.ban_by_command(&u.id, true).await?, Some(u.id)),
             None => (false, None),
         };
         let pushes = if banned { Pushes::USERS.ejecting(id) } else { Pushes::default() };
@@ -91,7 +93,7 @@ impl App {
         let found = self.resolve_user(&target).await?;
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let unbanned = match found {
-            Some(u) => self.set_banned(&u.id, false).await?,
+            Some(u) => self.ban_by_command(&u.id, false).await?,
             None => false,
         };
         Ok(Reply::then(Packet::UserUnban { user, unbanned }, if unbanned { Pushes::USERS } else { Pushes::default() }))
@@ -116,7 +118,11 @@ impl App {
             if user.id == me.id && seconds > 0 {
                 return Err(AppError::CannotTimeoutSelf.into());
             }
-            self.set_timeout(&user.id, seconds, Some("User timeout set".into())).await?;
+            let target = self.set_timeout(&user.id, seconds, Some("User timeout set".into())).await?;
+            self.emit(PluginEvent::UserTimeout {
+                target: Actor::of(&target),
+                timeout_ms: seconds.saturating_mul(1000),
+            });
         } else if seconds > 0 {
             // Never seen: kept for their first login, like the original's id-keyed timeouts.
             let until = self.clock.now() + seconds as f64;
@@ -126,8 +132,14 @@ impl App {
     }
 
     /// Sets (or with 0 clears) a user's timeout, persisted; `notice` is sent to their
-    /// connections as the `rate_limit` reason when a timeout starts.
-    pub(crate) async fn set_timeout(&self, id: &UserId, seconds: i64, notice: Option<String>) -> Result<(), AppError> {
+    /// connections as the `rate_limit` reason when a timeout starts. Plugins are not told
+    /// here: a command tells them, a plugin's own action does not (no loops).
+    pub(crate) async fn set_timeout(
+        &self,
+        id: &UserId,
+        seconds: i64,
+        notice: Option<String>,
+    ) -> Result<User, AppError> {
         let until = (seconds > 0).then(|| self.clock.now() + seconds as f64);
         let Some((user, ())) = self
             .update_user_with(id, |u| {
@@ -147,8 +159,7 @@ impl App {
             let conns = self.hub.connections_of(&user.id);
             self.hub.fan_out(&packet, &conns, &Default::default());
         }
-        self.emit(PluginEvent::UserTimeout { target: Actor::of(&user), timeout_ms: seconds.saturating_mul(1000) });
-        Ok(())
+        Ok(user)
     }
 
     /// `user_leave`: the caller's record is deleted (unless banned), everyone is told, and

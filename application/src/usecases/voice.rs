@@ -12,7 +12,7 @@ use domain::{Action, ChannelKind, User, may};
 
 use super::{CommandResult, Reply};
 use crate::limiter::Purpose;
-use crate::voice::{Placed, Seat};
+use crate::voice::Seat;
 use crate::{App, AppError, ConnId, Packet, Session};
 
 impl App {
@@ -51,24 +51,10 @@ impl App {
         }
     }
 
-    /// Takes `placed` out of its channel and tells the channel's viewers (the leaver too,
-    /// when `tell_leaver`); the seat's connection is told it left when `notify_conn`.
-    async fn unseat(&self, placed: Placed, tell_leaver: bool, notify_conn: bool) {
-        let (channel, seat) = placed;
-        if self.voice.stand(&channel, &seat.user).is_none() {
-            return;
-        }
-        let leaver = if tell_leaver { vec![seat.conn] } else { vec![] };
-        let username = seat.username.clone();
-        self.voice_event(
-            &channel,
-            |_| Packet::VoiceUserLeft { channel: channel.clone(), username: username.clone() },
-            &leaver,
-        )
-        .await;
-        if notify_conn {
-            self.hub.send(seat.conn, &Packet::VoiceLeft { channel }, None);
-        }
+    /// Tells the viewers of `channel` (and `also`) that `seat`, already taken away, left.
+    async fn announce_left(&self, channel: &str, seat: &Seat, also: &[ConnId]) {
+        let left = Packet::VoiceUserLeft { channel: channel.to_owned(), username: seat.username.clone() };
+        self.voice_event(channel, |_| left.clone(), also).await;
     }
 
     /// `voice_join`: take a seat, leaving any other seat of the same user first.
@@ -81,10 +67,6 @@ impl App {
         let peer_id = peer_id.ok_or(AppError::PeerIdRequired)?;
         let (user, channel) = self.voice_access(session, channel).await?;
         self.admit_voice(session)?;
-        if let Some(old) = self.voice.seat_of_user(&user.id) {
-            let elsewhere = old.1.conn != session.conn;
-            self.unseat(old, true, elsewhere).await;
-        }
         let seat = Seat {
             conn: session.conn,
             user: user.id.clone(),
@@ -92,7 +74,13 @@ impl App {
             peer_id,
             muted: false,
         };
-        self.voice.sit(&channel, seat.clone());
+        // One step: the user's old seat (any connection, any channel) goes as this one comes.
+        if let Some((old_channel, old)) = self.voice.take_seat(&channel, seat.clone()) {
+            self.announce_left(&old_channel, &old, &[old.conn]).await;
+            if old.conn != session.conn {
+                self.hub.send(old.conn, &Packet::VoiceLeft { channel: old_channel }, None);
+            }
+        }
         let event = |with_peer| Packet::VoiceUserJoined { channel: channel.clone(), seat: seat.clone(), with_peer };
         self.voice_event(&channel, event, &[]).await;
         let participants = self.voice.seats(&channel).into_iter().filter(|s| s.user != user.id).collect();
@@ -101,9 +89,8 @@ impl App {
 
     /// `voice_leave`: leave the call this connection is in.
     pub async fn voice_leave(&self, session: &Session) -> CommandResult {
-        let placed = self.voice.seat_of_conn(session.conn).ok_or(AppError::NotInVoiceChannel)?;
-        let channel = placed.0.clone();
-        self.unseat(placed, true, false).await;
+        let (channel, seat) = self.voice.leave(session.conn).ok_or(AppError::NotInVoiceChannel)?;
+        self.announce_left(&channel, &seat, &[session.conn]).await;
         Ok(Reply::Packet(Packet::VoiceLeft { channel }))
     }
 
@@ -138,8 +125,8 @@ impl App {
 
     /// A closed connection leaves its call; the others in the channel are told.
     pub(crate) async fn voice_disconnect(&self, conn: ConnId) {
-        if let Some(placed) = self.voice.seat_of_conn(conn) {
-            self.unseat(placed, false, false).await;
+        if let Some((channel, seat)) = self.voice.leave(conn) {
+            self.announce_left(&channel, &seat, &[]).await;
         }
     }
 
@@ -160,9 +147,10 @@ impl App {
                     }
                     _ => false,
                 };
-                if !keeps {
+                if !keeps && let Some(seat) = self.voice.remove_seat(&channel, seat.conn) {
                     tracing::info!(channel, user = %seat.username, "voice: seat cleared after a change");
-                    self.unseat((channel.clone(), seat), false, true).await;
+                    self.announce_left(&channel, &seat, &[]).await;
+                    self.hub.send(seat.conn, &Packet::VoiceLeft { channel: channel.clone() }, None);
                 }
             }
         }

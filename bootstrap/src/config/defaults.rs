@@ -69,7 +69,9 @@ pub fn default_config() -> Value {
                 "max_call_depth": 32,
                 "time_budget_ms": 500,
                 "max_actions": 50,
-                "queue": 256
+                "queue": 256,
+                "pending_actions": 256,
+                "log_lines": 100
             }
         },
         "heartbeat": {"interval_seconds": 30},

@@ -207,6 +207,8 @@ fn plugin_settings(r: &mut Reader, base: &Path) -> PluginSettings {
         time_budget: Duration::from_millis(count("time_budget_ms") as u64),
         max_actions: count("max_actions"),
         queue: count("queue"),
+        pending_actions: count("pending_actions"),
+        log_lines: count("log_lines"),
     };
     PluginSettings { enabled: r.strings("plugins.enabled"), dir: base.join(r.string("plugins.dir")), limits }
 }

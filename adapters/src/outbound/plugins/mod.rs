@@ -16,6 +16,7 @@ pub mod worker;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -78,6 +79,7 @@ pub struct PluginSet {
     actions: ActionSender,
     slots: RwLock<Vec<Slot>>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    control: Mutex<Option<Sender<Control>>>,
 }
 
 impl PluginSet {
@@ -86,7 +88,14 @@ impl PluginSet {
         if let Err(e) = std::fs::create_dir_all(&settings.dir) {
             tracing::warn!(dir = %settings.dir.display(), error = %e, "plugins folder unavailable");
         }
-        let set = Arc::new(Self { settings, actions, slots: RwLock::default(), watcher: Mutex::default() });
+        let (control, requests) = std::sync::mpsc::channel();
+        let set = Arc::new(Self {
+            settings,
+            actions,
+            slots: RwLock::default(),
+            watcher: Mutex::default(),
+            control: Mutex::new(Some(control)),
+        });
         let mut slots: Vec<Slot> = set.settings.enabled.iter().filter_map(|name| set.builtin(name)).collect();
         for (key, path) in set.scripts_on_disk() {
             if let Some(slot) = set.script_slot(&key, &path) {
@@ -94,7 +103,7 @@ impl PluginSet {
             }
         }
         *set.slots.write().unwrap_or_else(|p| p.into_inner()) = slots;
-        set.watch();
+        set.watch(requests);
         for info in set.list() {
             tracing::info!(plugin = %info.key, handles = ?info.handles, "plugin loaded");
         }
@@ -121,11 +130,13 @@ impl PluginSet {
             tracing::warn!(plugin = name, error = %e, "plugin config unreadable; using its defaults");
         }
         let files = fingerprint(self.files_of(plugin.as_ref()));
+        let limits = &self.settings.limits;
         let worker = Worker::spawn(
             name,
             Box::new(BuiltinHandler(plugin.clone())),
             self.actions.clone(),
-            self.settings.limits.queue,
+            limits.queue,
+            limits.pending_actions,
         )
         .map_err(|e| tracing::error!(plugin = name, error = %e, "cannot start plugin thread"))
         .ok()?;
@@ -153,7 +164,8 @@ impl PluginSet {
             }
         };
         let (name, description, handles) = (script.name.clone(), script.description.clone(), script.handles.clone());
-        let worker = Worker::spawn(key, Box::new(script), self.actions.clone(), self.settings.limits.queue)
+        let limits = &self.settings.limits;
+        let worker = Worker::spawn(key, Box::new(script), self.actions.clone(), limits.queue, limits.pending_actions)
             .map_err(|e| tracing::error!(plugin = key, error = %e, "cannot start plugin thread"))
             .ok()?;
         Some(Slot { key: key.into(), name, description, handles, worker, kind: Kind::Script { source } })
@@ -269,37 +281,96 @@ impl PluginSet {
         }
     }
 
-    /// Watches the folder; changes are debounced, then [`PluginSet::rescan`] runs.
-    fn watch(self: &Arc<Self>) {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// Starts the control thread, which does all later (re)loading — script top levels
+    /// and `info()` run there, never on the async workers — and the folder watcher that
+    /// feeds it. Changes are debounced, then [`PluginSet::rescan`] runs.
+    fn watch(self: &Arc<Self>, control: Receiver<Control>) {
+        let tx = self.control.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if event.is_ok_and(|e| !e.kind.is_access()) {
-                let _ = tx.send(());
+            if event.is_ok_and(|e| !e.kind.is_access())
+                && let Some(tx) = &tx
+            {
+                let _ = tx.send(Control::Changed);
             }
         });
-        let mut watcher = match watcher {
-            Ok(w) => w,
-            Err(e) => return tracing::warn!(error = %e, "plugin hot reload unavailable"),
-        };
-        if let Err(e) = watcher.watch(&self.settings.dir, notify::RecursiveMode::NonRecursive) {
-            return tracing::warn!(dir = %self.settings.dir.display(), error = %e, "plugin hot reload unavailable");
+        match watcher {
+            Ok(mut w) => match w.watch(&self.settings.dir, notify::RecursiveMode::NonRecursive) {
+                Ok(()) => *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(w),
+                Err(e) => {
+                    tracing::warn!(dir = %self.settings.dir.display(), error = %e, "plugin hot reload unavailable")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "plugin hot reload unavailable"),
         }
-        *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(watcher);
         let set: Weak<Self> = Arc::downgrade(self);
-        let spawned = std::thread::Builder::new().name("plugin-watch".into()).spawn(move || {
-            while rx.recv().is_ok() {
-                while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
-                match set.upgrade() {
-                    Some(set) => set.rescan(),
-                    None => return,
+        let spawned = std::thread::Builder::new().name("plugin-control".into()).spawn(move || {
+            while let Ok(first) = control.recv() {
+                let mut changed = false;
+                let mut pending = vec![first];
+                while let Some(next) = pending.pop() {
+                    match next {
+                        Control::Changed => {
+                            changed = true;
+                            // Debounce: a save is often several events.
+                            if let Ok(more) = control.recv_timeout(Duration::from_millis(150)) {
+                                pending.push(more);
+                            }
+                        }
+                        Control::Reload(plugin, reply) => {
+                            let Some(set) = set.upgrade() else { return };
+                            let _ = reply.send(set.reload_now(plugin));
+                        }
+                    }
+                }
+                if changed {
+                    match set.upgrade() {
+                        Some(set) => set.rescan(),
+                        None => return,
+                    }
                 }
             }
         });
         if let Err(e) = spawned {
-            tracing::warn!(error = %e, "plugin hot reload unavailable");
+            tracing::warn!(error = %e, "plugin control thread unavailable: no hot reload, no plugins_reload");
         }
     }
+
+    /// Reloads one plugin or all of them, on the calling thread (the control thread).
+    fn reload_now(&self, plugin: Option<String>) -> Result<(), String> {
+        let Some(key) = plugin else {
+            for b in self.builtins() {
+                self.reload_builtin(&b);
+            }
+            let scripts: Vec<String> =
+                self.slots().iter().filter(|s| matches!(s.kind, Kind::Script { .. })).map(|s| s.key.clone()).collect();
+            for key in scripts {
+                self.replace(&key, None);
+            }
+            for (key, _) in self.scripts_on_disk() {
+                self.reload_script(&key);
+            }
+            return Ok(());
+        };
+        if let Some(b) = self.builtins().into_iter().find(|b| b.key() == key) {
+            return if self.reload_builtin(&b) { Ok(()) } else { Err(key) };
+        }
+        // Only a script of the folder (by its file stem): a name is never made into a path.
+        let loaded = self.slots().iter().any(|s| s.key == key);
+        let on_disk = self.scripts_on_disk().iter().any(|(k, _)| *k == key);
+        if (loaded || on_disk) && self.reload_script(&key) { Ok(()) } else { Err(key) }
+    }
 }
+
+/// A request to the control thread.
+enum Control {
+    /// Something in the folder changed.
+    Changed,
+    /// `plugins_reload`, answered on the channel.
+    Reload(Option<String>, tokio::sync::oneshot::Sender<Result<(), String>>),
+}
+
+/// How long `plugins_reload` waits for the control thread.
+const RELOAD_WAIT: Duration = Duration::from_secs(30);
 
 #[async_trait]
 impl PluginHost for PluginSet {
@@ -341,24 +412,16 @@ impl PluginHost for PluginSet {
     }
 
     async fn reload(&self, plugin: Option<String>) -> Result<(), String> {
-        let Some(key) = plugin else {
-            for b in self.builtins() {
-                self.reload_builtin(&b);
-            }
-            let scripts: Vec<String> =
-                self.slots().iter().filter(|s| matches!(s.kind, Kind::Script { .. })).map(|s| s.key.clone()).collect();
-            for key in scripts {
-                self.replace(&key, None);
-            }
-            for (key, _) in self.scripts_on_disk() {
-                self.reload_script(&key);
-            }
-            return Ok(());
-        };
-        if let Some(b) = self.builtins().into_iter().find(|b| b.key() == key) {
-            return if self.reload_builtin(&b) { Ok(()) } else { Err(key) };
+        let name = plugin.clone().unwrap_or_default();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let control = self.control.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if control.is_none_or(|c| c.send(Control::Reload(plugin, tx)).is_err()) {
+            return Err(name);
         }
-        if self.reload_script(&key) { Ok(()) } else { Err(key) }
+        match tokio::time::timeout(RELOAD_WAIT, rx).await {
+            Ok(Ok(outcome)) => outcome,
+            _ => Err(name),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! budget and a number of actions. A script cannot read files, load modules or `eval`.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,10 @@ pub struct Limits {
     pub max_actions: usize,
     /// Events waiting per plugin; more are dropped.
     pub queue: usize,
+    /// Actions of one plugin waiting to be carried out; more are dropped (a limit fault).
+    pub pending_actions: usize,
+    /// Log lines one run may write; more are dropped.
+    pub log_lines: usize,
 }
 
 impl Default for Limits {
@@ -50,29 +54,52 @@ impl Default for Limits {
             time_budget: Duration::from_millis(500),
             max_actions: 50,
             queue: 256,
+            pending_actions: 256,
+            log_lines: 100,
         }
     }
 }
 
-/// The wall-clock deadline of the current run, checked from the engine's progress hook.
+/// The bounds of the current run that hooks check: the wall-clock deadline (from the
+/// engine's progress hook) and the log lines written so far.
 #[derive(Debug)]
 struct Deadline {
     base: Instant,
     at_nanos: AtomicU64,
+    logged: AtomicUsize,
+    max_log_lines: usize,
 }
 
+/// Longest log line a script may write, in bytes; longer ones are cut.
+const MAX_LOG_LINE: usize = 2000;
+
 impl Deadline {
-    fn new() -> Self {
-        Self { base: Instant::now(), at_nanos: AtomicU64::new(u64::MAX) }
+    fn new(max_log_lines: usize) -> Self {
+        Self { base: Instant::now(), at_nanos: AtomicU64::new(u64::MAX), logged: AtomicUsize::new(0), max_log_lines }
     }
 
     fn start(&self, budget: Duration) {
         let at = self.base.elapsed().saturating_add(budget).as_nanos().min(u128::from(u64::MAX - 1)) as u64;
         self.at_nanos.store(at, Ordering::Relaxed);
+        self.logged.store(0, Ordering::Relaxed);
     }
 
     fn clear(&self) {
         self.at_nanos.store(u64::MAX, Ordering::Relaxed);
+    }
+
+    /// Writes one log line of the plugin `key`, unless this run wrote its share already.
+    fn log(&self, key: &str, text: &str) {
+        let n = self.logged.fetch_add(1, Ordering::Relaxed);
+        if n < self.max_log_lines {
+            let mut end = text.len().min(MAX_LOG_LINE);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            tracing::info!(plugin = %key, "{}", &text[..end]);
+        } else if n == self.max_log_lines {
+            tracing::warn!(plugin = %key, "too much log output in one run; the rest is dropped");
+        }
     }
 
     fn passed(&self) -> bool {
@@ -134,7 +161,13 @@ fn to_json(d: Dynamic) -> Result<serde_json::Value, Box<EvalAltResult>> {
 }
 
 /// The host functions, each recording a request (up to the run's limit).
-fn register_host(engine: &mut Engine, requests: &Shared<Requests>, author: &str, config_path: PathBuf) {
+fn register_host(
+    engine: &mut Engine,
+    requests: &Shared<Requests>,
+    author: &str,
+    config_path: PathBuf,
+    deadline: &Arc<Deadline>,
+) {
     let push = {
         let requests = requests.clone();
         move |action: PluginAction| -> Result<(), Box<EvalAltResult>> {
@@ -188,8 +221,14 @@ fn register_host(engine: &mut Engine, requests: &Shared<Requests>, author: &str,
     engine.register_fn("broadcast", move |packet: Map, channel: &str| {
         p(PluginAction::Broadcast { packet: to_json(packet.into())?, channel: Some(channel.into()) })
     });
-    let key = author.to_owned();
-    engine.register_fn("log", move |text: &str| tracing::info!(plugin = %key, "{text}"));
+    let (key, d) = (author.to_owned(), deadline.clone());
+    engine.register_fn("log", move |text: &str| d.log(&key, text));
+    // The core package's `sleep` would block the plugin's thread past every budget.
+    let no_sleep = || -> Result<(), Box<EvalAltResult>> {
+        Err(Box::new(EvalAltResult::ErrorRuntime("sleep is not available to plugins".into(), Position::NONE)))
+    };
+    engine.register_fn("sleep", move |_: i64| no_sleep());
+    engine.register_fn("sleep", move |_: f64| no_sleep());
     engine.register_fn("now", || -> f64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
     });
@@ -220,10 +259,10 @@ fn engine(key: &str, limits: &Limits, deadline: &Arc<Deadline>) -> Engine {
     engine.disable_symbol("eval");
     let d = deadline.clone();
     engine.on_progress(move |ops| (ops & 0x3ff == 0 && d.passed()).then(|| Dynamic::from("time budget exceeded")));
-    let k = key.to_owned();
-    engine.on_print(move |s| tracing::info!(plugin = %k, "{s}"));
-    let k = key.to_owned();
-    engine.on_debug(move |s, _, pos| tracing::debug!(plugin = %k, %pos, "{s}"));
+    let (k, d) = (key.to_owned(), deadline.clone());
+    engine.on_print(move |s| d.log(&k, s));
+    let (k, d) = (key.to_owned(), deadline.clone());
+    engine.on_debug(move |s, _, _| d.log(&k, s));
     engine
 }
 
@@ -232,11 +271,11 @@ impl Script {
     pub fn load(path: &Path, limits: &Limits) -> Result<Self, String> {
         let key = path.file_stem().map(|s| s.to_string_lossy().into_owned()).ok_or("no file name")?;
         let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let deadline = Arc::new(Deadline::new());
+        let deadline = Arc::new(Deadline::new(limits.log_lines));
         let mut engine = engine(&key, limits, &deadline);
         let requests: Shared<Requests> = Arc::new(Mutex::new(Requests { actions: vec![], max: limits.max_actions }));
         let config_path = path.with_file_name(format!("{key}_config.json"));
-        register_host(&mut engine, &requests, &key, config_path);
+        register_host(&mut engine, &requests, &key, config_path, &deadline);
         let ast = engine.compile(&source).map_err(|e| format!("{key}.rhai: {e}"))?;
         let handles: Vec<String> = ast
             .iter_functions()

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use application::ports::{Actor, PluginAction};
+use application::ports::{Actor, PluginAction, Queued};
 use domain::{Message, User, UserId};
 use tokio::sync::mpsc;
 
@@ -20,11 +20,11 @@ fn message(content: &str) -> PluginEvent {
     PluginEvent::NewMessage { channel: "general".into(), message: Box::new(m), by }
 }
 
-fn next(rx: &mut mpsc::Receiver<Requested>) -> Requested {
+fn next(rx: &mut mpsc::UnboundedReceiver<Queued>) -> Requested {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        if let Ok(r) = rx.try_recv() {
-            return r;
+        if let Ok(q) = rx.try_recv() {
+            return q.requested;
         }
         assert!(std::time::Instant::now() < deadline, "no action arrived");
         std::thread::yield_now();
@@ -38,7 +38,7 @@ async fn builtins_and_scripts_are_listed_and_receive_their_events() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("echo.rhai"), ECHO).unwrap();
     std::fs::write(dir.path().join("broken.rhai"), "fn on_new_message(e) {").unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = mpsc::unbounded_channel();
     let set = PluginSet::start(settings(dir.path(), &["welcome", "automod", "cli", "nope"]), tx);
     let keys: Vec<String> = set.list().into_iter().map(|p| p.key).collect();
     assert_eq!(keys, vec!["welcome", "automod", "echo"], "cli and unknown names are ignored; broken scripts skipped");
@@ -63,7 +63,7 @@ async fn an_endless_script_is_stopped_without_stalling_the_others() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("spin.rhai"), "fn on_new_message(e) { loop {} }").unwrap();
     std::fs::write(dir.path().join("echo.rhai"), ECHO).unwrap();
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, mut rx) = mpsc::unbounded_channel();
     let set = PluginSet::start(settings(dir.path(), &[]), tx);
     for _ in 0..worker::STRIKES {
         set.notify(&message("!ping"));
@@ -84,7 +84,7 @@ async fn an_endless_script_is_stopped_without_stalling_the_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rescan_follows_the_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = mpsc::unbounded_channel();
     let set = PluginSet::start(settings(dir.path(), &[]), tx);
     assert!(set.list().is_empty());
     std::fs::write(dir.path().join("echo.rhai"), ECHO).unwrap();
@@ -100,10 +100,25 @@ async fn a_rescan_follows_the_folder() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_names_only_plugins_of_the_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("evil.rhai"), ECHO).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("welcome.rhai"), ECHO).unwrap();
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let set = PluginSet::start(settings(dir.path(), &[]), tx);
+    let evil = outside.path().join("evil").to_string_lossy().into_owned();
+    for name in [evil.as_str(), "../evil", "welcome"] {
+        assert_eq!(set.reload(Some(name.into())).await, Err(name.to_string()), "{name}");
+    }
+    assert!(set.list().is_empty(), "nothing was loaded from elsewhere, nor a script named like a built-in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automod_screens_inline() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("automod_config.json"), r#"{"blocked_words": ["darn"]}"#).unwrap();
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = mpsc::unbounded_channel();
     let set = PluginSet::start(settings(dir.path(), &["automod"]), tx);
     let draft = |content: &str| Draft {
         channel: "general".into(),

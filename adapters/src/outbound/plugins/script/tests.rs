@@ -102,6 +102,15 @@ fn runtime_errors_are_errors_not_limits() {
 }
 
 #[test]
+fn scripts_cannot_sleep() {
+    let started = Instant::now();
+    let mut s = script("fn on_new_message(e) { sleep(100); sleep(100.0); }", Limits::default()).unwrap();
+    assert!(matches!(s.handle(&message("a")), Err(Fault::Error(e)) if e.contains("sleep is not available")));
+    assert!(script("sleep(100);", Limits::default()).is_err(), "not at load either");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
 fn scripts_cannot_eval_or_import() {
     assert!(script("fn on_new_message(e) { eval(\"1\") }", Limits::default()).is_err());
     let mut s = script("fn on_new_message(e) { import \"other\" as o; }", Limits::default()).unwrap();
