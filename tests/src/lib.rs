@@ -3,6 +3,7 @@
 //! timeout (never on sleeps), and the storage backend as a parameter.
 
 pub mod client;
+pub mod expect;
 pub mod http;
 pub mod inproc;
 pub mod pg;

@@ -77,6 +77,22 @@ pub fn parse_listening_line(line: &str) -> Option<(String, String)> {
     matches!(scheme, "ws" | "wss").then(|| (scheme.to_owned(), addr.to_owned()))
 }
 
+/// Runs the server binary in `dir` with `--config config.json` and `args` until it exits
+/// (without `ORIGINCHATS_DATABASE_URL`, stdin closed), returning success, stdout and stderr.
+pub fn run_to_end(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(server_binary())
+        .arg("--config")
+        .arg(dir.join("config.json"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ORIGINCHATS_DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the server binary");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
 impl TestServer {
     /// Starts a server with the default test config.
     pub async fn start(backend: Backend) -> Self {
@@ -203,17 +219,7 @@ impl TestServer {
     /// Runs the binary's command line against this server's config (e.g. `["user", "list"]`),
     /// returning success, stdout and stderr.
     pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(server_binary())
-            .arg("--config")
-            .arg(self.dir.path().join("config.json"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("ORIGINCHATS_DATABASE_URL")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run the command line");
-        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-        (out.status.success(), text(out.stdout), text(out.stderr))
+        run_to_end(self.dir.path(), args)
     }
 
     /// Whether the server process is running.

@@ -1,11 +1,8 @@
 //! Channel management, live list updates and rate-limit commands over a real socket.
 
+use originchats_tests::expect::err;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 fn names(list: &Value) -> Vec<String> {
     list["val"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()

@@ -2,12 +2,9 @@
 //! (users-roles-channels.md "Channels"): every listed text, in the listed order, and after
 //! each refusal nothing changed (lists and history re-fetched) and no push went out.
 
+use originchats_tests::expect::err;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 /// The owner `boss` and the user `bob`, with a channel `side` (visible to users) holding
 /// one message; both synced.

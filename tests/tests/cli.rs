@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use originchats_tests::server::server_binary;
+use originchats_tests::server::{run_to_end, server_binary};
 use originchats_tests::{Client, MockRotur};
 
 #[tokio::test]
@@ -112,13 +112,7 @@ async fn setup_without_a_terminal_takes_flags_and_the_result_runs() {
 fn an_unusable_config_value_stops_start_up_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.json"), r#"{"websocket": {"port": "eighty"}}"#).unwrap();
-    let out = Command::new(server_binary())
-        .current_dir(dir.path())
-        .arg("--config")
-        .arg("config.json")
-        .env_remove("ORIGINCHATS_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("websocket.port"));
+    let (ok, _, stderr) = run_to_end(dir.path(), &[]);
+    assert!(!ok);
+    assert!(stderr.contains("websocket.port"), "{stderr}");
 }

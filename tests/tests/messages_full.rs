@@ -1,11 +1,8 @@
 //! Every text-message command over a real socket (messages.md with decisions.md).
 
+use originchats_tests::expect::err;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 async fn post(c: &mut Client, content: &str) -> Value {
     let v = c.request(json!({"cmd": "message_new", "channel": "general", "content": content})).await;

@@ -7,12 +7,9 @@
 //! messages.md's Recommended rule 2 of message_new does for `content`; so each command
 //! answers its "missing field" text and changes nothing.
 
+use originchats_tests::expect::err;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 async fn start(b: Backend) -> TestServer {
     TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await

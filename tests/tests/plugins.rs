@@ -4,23 +4,14 @@
 
 use std::time::{Duration, Instant};
 
+use originchats_tests::expect::{err, settle};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 const ECHO: &str = r#"
 fn info() { #{ name: "Echo", description: "Answers !ping" } }
 fn on_new_message(e) { if e.content == "!ping" { send_message(e.channel, "pong"); } }
 "#;
-
-async fn settle(clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.sync().await;
-    }
-}
 
 /// Skips packets until a `message_new` by `author` arrives and returns its content.
 async fn next_message_by(c: &mut Client, author: &str) -> String {

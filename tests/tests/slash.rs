@@ -2,12 +2,9 @@
 //! chats.py SDK does: register on `ready`, answer `slash_call` with `slash_response`
 //! (without `command`). slash-and-plugins.md Part A, decisions.md §14, §16, §24.
 
+use originchats_tests::expect::{err, settle};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 /// A command as chats.py serialises it (`required` false, `choices` [] by default).
 fn chats_py_command(name: &str, options: Value) -> Value {
@@ -49,12 +46,6 @@ async fn bot(s: &TestServer, name: &str, commands: Value) -> Client {
     }
     c.sync().await;
     c
-}
-
-async fn settle(clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.sync().await;
-    }
 }
 
 async fn a_bot_registers_is_called_and_answers_like_chats_py(b: Backend) {

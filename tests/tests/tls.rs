@@ -1,10 +1,9 @@
 //! In-process TLS: with `transport.tls.enabled` the WebSocket port speaks wss:// and
 //! https:// with the configured PEM certificate, and unusable files stop start-up.
 
-use std::process::Command;
 use std::sync::Arc;
 
-use originchats_tests::server::server_binary;
+use originchats_tests::server::run_to_end;
 use originchats_tests::{Backend, TestServer};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -109,16 +108,9 @@ fn unusable_tls_files_stop_start_up_naming_the_key() {
             "transport": {"tls": {"enabled": true, "cert_path": cert_path, "key_path": key_file}}
         });
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
-        let out = Command::new(server_binary())
-            .current_dir(dir.path())
-            .arg("--config")
-            .arg("config.json")
-            .env_remove("ORIGINCHATS_DATABASE_URL")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "start-up must fail for {key}");
+        let (ok, stdout, stderr) = run_to_end(dir.path(), &[]);
+        assert!(!ok, "start-up must fail for {key}");
         assert!(stderr.contains(key), "{key} not named in: {stderr}");
-        assert!(String::from_utf8_lossy(&out.stdout).is_empty(), "nothing listened");
+        assert!(stdout.is_empty(), "nothing listened");
     }
 }

@@ -4,16 +4,9 @@
 //! users_online entry shape, timeouts across user_leave and for names never seen, and
 //! user_roles_add with a held role that no longer exists.
 
+use originchats_tests::expect::{err, owner_only};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
-
-fn owner_only(src: &str) -> Value {
-    err(src, "Access denied: 'owner' role required")
-}
 
 async fn start(b: Backend) -> TestServer {
     TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await

@@ -1,15 +1,8 @@
 //! Users, moderation and roles over a real socket (users-roles-channels.md).
 
+use originchats_tests::expect::{err, owner_only};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
-
-fn owner_only(src: &str) -> Value {
-    err(src, "Access denied: 'owner' role required")
-}
 
 async fn start(b: Backend) -> TestServer {
     TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await

@@ -1,12 +1,9 @@
 //! Voice signalling over a real socket (voice.md, decisions.md §25): the roster, who gets
 //! which packet (peer ids only to connections in the call), and every error text.
 
+use originchats_tests::expect::{err, settle};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-fn err(src: &str, val: &str) -> Value {
-    json!({"cmd": "error", "src": src, "val": val})
-}
 
 fn who(name: &str, muted: bool, peer: Option<&str>) -> Value {
     let mut v = json!({"id": format!("USR:{name}"), "username": name, "muted": muted});
@@ -26,13 +23,6 @@ async fn start(b: Backend) -> (TestServer, Client) {
         boss.sync().await;
     }
     (s, boss)
-}
-
-/// Reads everything already sent to each client.
-async fn settle(clients: &mut [&mut Client]) {
-    for c in clients.iter_mut() {
-        c.sync().await;
-    }
 }
 
 async fn join(c: &mut Client, channel: &str, peer: &str) -> Value {
