@@ -283,6 +283,9 @@ pub enum AppError {
     /// Sent to callers whose bot went away before answering (decisions.md §24).
     #[error("The bot for this command disconnected")]
     BotDisconnected,
+    /// A packet a plugin built without a string `cmd` (logged, never sent; new).
+    #[error("A plugin packet must be an object with a string cmd")]
+    PluginPacketInvalid,
     /// Unknown plugin, or one that failed to load.
     #[error("Failed to reload plugin '{0}'")]
     PluginReloadFailed(String),

@@ -153,6 +153,6 @@ impl App {
 fn custom_packet(packet: serde_json::Value) -> Result<Packet, AppError> {
     match packet.get("cmd") {
         Some(serde_json::Value::String(c)) if !c.is_empty() && packet.is_object() => Ok(Packet::Custom(packet)),
-        _ => Err(AppError::UnknownCommand(packet.get("cmd").map(|c| c.to_string()).unwrap_or_else(|| "None".into()))),
+        _ => Err(AppError::PluginPacketInvalid),
     }
 }
