@@ -12,6 +12,7 @@
 pub mod app;
 pub mod errors;
 pub mod hub;
+pub mod import;
 pub mod limiter;
 pub mod locks;
 pub mod packets;

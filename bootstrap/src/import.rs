@@ -15,10 +15,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use adapters::legacy::import::{ImportOutcome, ImportSummary, import_snapshot};
-use adapters::legacy::{LegacySnapshot, read_folder};
-use adapters::outbound::sql::{ImportOptions, SqlStore, connect};
+mod apply;
+#[cfg(test)]
+mod tests;
+
+use application::import::{ImportOptions, ImportTarget, Snapshot};
+use legacy::read_folder;
+use sql::{SqlStore, connect};
+
 use anyhow::{Context, anyhow};
+pub use apply::{ImportFailure, ImportOutcome, ImportSummary, import_snapshot};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config;
@@ -33,7 +39,7 @@ fn now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default()
 }
 
-fn read(from: &Path) -> anyhow::Result<LegacySnapshot> {
+fn read(from: &Path) -> anyhow::Result<Snapshot> {
     read_folder(from).map_err(|e| anyhow!("import aborted, nothing was written: {e}"))
 }
 
@@ -45,8 +51,8 @@ pub fn run(config: Option<PathBuf>, from: &Path, merge: bool) -> anyhow::Result<
         eprintln!("originchats: warning: {w}");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let socket = adapters::inbound::admin::socket_path(&cfg.base_dir);
-    if runtime.block_on(adapters::inbound::admin::server_answers(&socket)) {
+    let socket = admin::socket_path(&cfg.base_dir);
+    if runtime.block_on(admin::server_answers(&socket)) {
         anyhow::bail!(
             "a server is running on {} (it answers on {}); stop it before importing, nothing was imported",
             path.display(),

@@ -3,17 +3,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use adapters::inbound::websocket::{Listener, serve};
-use adapters::inbound::wire::JsonEncoder;
-use adapters::outbound::auth::{MockAuth, RoturAuth};
-use adapters::outbound::cache::CachedStore;
-use adapters::outbound::plugins::PluginSet;
-use adapters::outbound::sql::{SqlStore, connect};
-use adapters::outbound::system::{RandomIds, SystemClock};
 use anyhow::Context;
 use application::App;
 use application::app::Ports;
 use application::ports::{AuthValidator, PluginHost, Store};
+use cache::CachedStore;
+use codec::JsonEncoder;
+use plugins::PluginSet;
+use rotur::{MockAuth, RoturAuth};
+use sql::{SqlStore, connect};
+use system::{RandomIds, SystemClock};
+use websocket::{Listener, serve};
 
 use crate::config::{self, AuthMode, Config};
 
@@ -65,11 +65,11 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
     let app = build_app(&cfg, db, auth, plugins).await?;
     tokio::spawn(app.clone().run_plugin_actions(action_rx));
-    let admin_path = adapters::inbound::admin::socket_path(&cfg.base_dir);
-    match adapters::inbound::admin::bind(&admin_path).await {
+    let admin_path = admin::socket_path(&cfg.base_dir);
+    match admin::bind(&admin_path).await {
         Ok(Some(listener)) => {
             tracing::info!(path = %admin_path.display(), "admin socket ready");
-            tokio::spawn(adapters::inbound::admin::serve(listener, app.clone()));
+            tokio::spawn(admin::serve(listener, app.clone()));
         }
         Ok(None) => {
             tracing::warn!(path = %admin_path.display(), "another server answers on the admin socket; not binding it")

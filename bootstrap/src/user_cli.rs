@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use adapters::inbound::admin;
-use adapters::outbound::auth::MockAuth;
+use admin;
 use anyhow::Context;
 use application::usecases::AdminAction;
+use rotur::MockAuth;
 use serde_json::{Value, json};
 
 use crate::config;
@@ -67,7 +67,7 @@ pub fn run(config: Option<PathBuf>, command: UserCommand) -> anyhow::Result<()> 
         if let Some(reply) = admin::request(&socket, &action).await.context("talking to the running server")? {
             return anyhow::Ok(reply);
         }
-        let db = adapters::outbound::sql::connect(&cfg.storage)
+        let db = sql::connect(&cfg.storage)
             .await
             .with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
         let no_plugins = Arc::new(application::ports::NoPlugins);

@@ -74,9 +74,15 @@ pub enum Action {
     /// Post a message.
     Send,
     /// Edit a message; `own` when the caller wrote it.
-    Edit { own: bool },
+    Edit {
+        /// The caller wrote it.
+        own: bool,
+    },
     /// Delete a message; `own` when the caller wrote it.
-    Delete { own: bool },
+    Delete {
+        /// The caller wrote it.
+        own: bool,
+    },
     /// Pin or unpin.
     Pin,
     /// React.

@@ -4,11 +4,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use adapters::inbound::wire::JsonEncoder;
-use adapters::outbound::memory::MemoryStore;
 use application::app::Ports;
 use application::ports::{AuthValidator, Clock, Frame, IdSource, Outbox, PluginHost, Store};
 use application::{App, Settings};
+use codec::JsonEncoder;
+use memory::MemoryStore;
 use serde_json::Value;
 
 /// A clock that moves one second per reading.

@@ -1,8 +1,8 @@
 //! Fresh Postgres databases for tests (decisions.md §29): a template migrated once per
 //! schema version, cloned per test, dropped when the test ends.
 
-use adapters::outbound::sql::{StorageUrl, connect, schema_version};
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sql::{StorageUrl, connect, schema_version};
 
 /// Advisory-lock key serialising template creation and cloning across test processes.
 const LOCK_KEY: i64 = 0x6f72_6967_696e;

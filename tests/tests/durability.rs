@@ -149,7 +149,7 @@ async fn acknowledged_messages_survive_sigkill_mid_stream(b: Backend) {
 }
 
 /// An owner request: its reply, with the pushes it caused read and dropped.
-async fn act(c: &mut Client, req: serde_json::Value) -> serde_json::Value {
+async fn act(c: &mut Client, req: Value) -> Value {
     let reply = c.request(req).await;
     c.sync().await;
     reply

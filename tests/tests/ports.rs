@@ -5,10 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use adapters::outbound::auth::MockAuth;
 use application::ports::{
     AuthFailure, ChannelRepository, MessageRepository, MockAuthValidator, MockPluginHost, NoPlugins, PluginEvent,
-    RoleRepository, RoturIdentity, Screening, Store, StoreError, StoreResult, UserRepository,
+    RoleRepository, RoturIdentity, Screening, Store, StoreError, StoreErrorKind, StoreResult, UserRepository,
 };
 use application::usecases::NewMessage;
 use application::{App, Origin, Settings};
@@ -16,6 +15,7 @@ use async_trait::async_trait;
 use domain::rate_limit::Denial;
 use domain::{Channel, Message, Role, User, UserId};
 use originchats_tests::inproc::{Recorder, app, seeded_store};
+use rotur::MockAuth;
 
 fn new_message(content: &str) -> NewMessage {
     NewMessage { channel: Some("general".into()), content: Some(content.into()), reply_to: None, ping: None }
@@ -188,7 +188,7 @@ impl ChannelRepository for FailingAppends {
 #[async_trait]
 impl MessageRepository for FailingAppends {
     async fn append_message(&self, _channel: &str, _message: &Message) -> StoreResult<()> {
-        Err(StoreError("disk full".into()))
+        Err(StoreError::new(StoreErrorKind::Other, "append_message", "disk full"))
     }
     async fn messages_page(&self, channel: &str, skip: u64, limit: u64) -> StoreResult<Vec<Message>> {
         self.0.messages_page(channel, skip, limit).await

@@ -9,14 +9,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use adapters::outbound::auth::MockAuth;
-use adapters::outbound::memory::MemoryStore;
 use application::ports::{MessageRepository, Store, UserRepository};
 use application::usecases::{EditMessage, HistoryStart, NewMessage, Reply};
 use application::{App, Origin, Packet, Session, Settings};
 use domain::{Action, Channel, ChannelKind, PermissionMap, may};
+use memory::MemoryStore;
 use originchats_tests::inproc::{self, Recorder};
 use proptest::prelude::*;
+use rotur::MockAuth;
 use serde_json::Value;
 
 const ROLES: [&str; 4] = ["user", "admin", "moderator", "guest"];
@@ -296,7 +296,7 @@ async fn fetch_channel(world: &World, user: usize, name: &str) -> Vec<(String, V
     messages
         .iter()
         .map(|v| {
-            let json = adapters::inbound::wire::render::message_json(v);
+            let json = codec::render::message_json(v);
             (v.message.id.clone(), summary(&json))
         })
         .collect()
@@ -363,7 +363,7 @@ impl Listener {
     }
 }
 
-fn run<F: std::future::Future<Output = ()>>(f: F) {
+fn run<F: Future<Output = ()>>(f: F) {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
 

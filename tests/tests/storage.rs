@@ -1,12 +1,12 @@
 //! The SQL store under conditions the black-box suite cannot set up: database defaults
 //! that differ from ours, and writes racing a channel deletion.
 
-use adapters::outbound::sql::{SqlStore, StorageUrl, connect};
 use application::ports::{ChannelRepository, MessageRepository};
 use domain::{Channel, Message, UserId};
 use originchats_tests::Backend;
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sql::{SqlStore, StorageUrl, connect};
 
 /// Every connection commits synchronously even when the database's own default says
 /// otherwise (docs/storage.md, Durability).

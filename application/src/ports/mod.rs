@@ -14,7 +14,8 @@ pub use plugins::{
     Screening, Ticket,
 };
 pub use store::{
-    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreResult, UserRepository,
+    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
+    StoreResult, UserRepository,
 };
 pub use system::{Clock, IdSource};
 

@@ -8,10 +8,57 @@
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
 
-/// A storage failure (connection lost, constraint broken, corrupt row…).
+/// What kind of storage failure happened, so that callers can tell a lost database from a
+/// broken rule without parsing text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreErrorKind {
+    /// The database could not be reached in time (connection lost, pool exhausted,
+    /// the writer task gone).
+    Unavailable,
+    /// A uniqueness rule was broken (the record exists already).
+    Conflict,
+    /// The record the change needs does not exist (any more).
+    Missing,
+    /// A stored row could not be read back as a record.
+    Corrupt,
+    /// The database refused a value it cannot store.
+    Rejected,
+    /// Anything else.
+    Other,
+}
+
+impl std::fmt::Display for StoreErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unavailable => "unavailable",
+            Self::Conflict => "conflict",
+            Self::Missing => "missing record",
+            Self::Corrupt => "corrupt row",
+            Self::Rejected => "value rejected",
+            Self::Other => "failure",
+        })
+    }
+}
+
+/// A storage failure: its kind, the operation that failed (with the record it concerned)
+/// and the backend's own words. Never shown to clients; logged with the command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storage: {0}")]
-pub struct StoreError(pub String);
+#[error("storage {kind} in {operation}: {detail}")]
+pub struct StoreError {
+    /// What kind of failure.
+    pub kind: StoreErrorKind,
+    /// The repository operation and its subject, e.g. `append_message channel=general`.
+    pub operation: String,
+    /// The backend's description.
+    pub detail: String,
+}
+
+impl StoreError {
+    /// A failure of `kind` in `operation`.
+    pub fn new(kind: StoreErrorKind, operation: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { kind, operation: operation.into(), detail: detail.into() }
+    }
+}
 
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;

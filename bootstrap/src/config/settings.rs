@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use adapters::inbound::websocket::TransportLimits;
-use adapters::inbound::websocket::tls::{self, TlsFileError};
-use adapters::outbound::plugins::{Limits, PluginSettings};
-use adapters::outbound::sql::StorageUrl;
 use domain::RawJson;
 use domain::rate_limit::RateSettings;
+use plugins::{Limits, PluginSettings};
 use serde_json::Value;
+use sql::StorageUrl;
+use websocket::TransportLimits;
+use websocket::tls::{self, TlsFileError};
 
 use super::ConfigError;
 use super::reader::Reader;
@@ -169,7 +169,7 @@ impl Config {
             new_user_extra,
             owners,
             rate_limit,
-            capabilities: adapters::inbound::wire::capabilities(),
+            capabilities: codec::capabilities(),
             slash_register_roles: r.opt_strings("slash.register_requires_role"),
         };
         let plugins = plugin_settings(&mut r, base);

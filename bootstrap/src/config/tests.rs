@@ -1,7 +1,7 @@
 use super::*;
 use serde_json::{Value, json};
 
-fn cfg(v: serde_json::Value) -> Config {
+fn cfg(v: Value) -> Config {
     Config::from_value(v, Path::new("/srv/chat")).unwrap()
 }
 
@@ -12,7 +12,7 @@ fn minimal_original_config_works_with_defaults() {
     assert_eq!(c.app.post_content, 2000);
     assert!(c.app.rate_limit.is_none(), "missing rate_limiting means off");
     assert_eq!(c.app.new_user_roles, Some(vec!["user".to_string()]));
-    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite("/srv/chat/originchats.db".into()));
+    assert_eq!(c.storage, sql::StorageUrl::Sqlite("/srv/chat/originchats.db".into()));
     assert_eq!(c.rotur_validate_url, "https://api.rotur.dev/validate");
     assert_eq!(c.auth_mode, AuthMode::Rotur);
 }
@@ -134,7 +134,7 @@ fn the_effective_configuration_is_what_runs() {
     assert_eq!(c.effective["server"]["name"], "My OriginChats Server");
     assert!(c.effective.get("bogus").is_none(), "ignored keys are not part of what runs");
     let c = Config::from_value_with(json!({}), Path::new("/srv"), Some("postgres://u:pw@db/chat")).unwrap();
-    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Postgres("postgres://u:pw@db/chat".into()));
+    assert_eq!(c.storage, sql::StorageUrl::Postgres("postgres://u:pw@db/chat".into()));
     assert_eq!(c.effective["storage"]["url"], "postgres://u:***@db/chat", "the override, masked");
     assert!(c.warnings.iter().any(|w| w.contains("ORIGINCHATS_DATABASE_URL")), "{:?}", c.warnings);
 }
@@ -160,7 +160,7 @@ fn a_storage_url_that_is_not_a_string_stops_start_up() {
         assert!(e.to_string().contains("storage.url"), "{e}");
     }
     let c = cfg(json!({"storage": {"url": null}}));
-    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite("/srv/chat/originchats.db".into()));
+    assert_eq!(c.storage, sql::StorageUrl::Sqlite("/srv/chat/originchats.db".into()));
 }
 
 #[test]
@@ -169,9 +169,9 @@ fn the_database_url_override_is_applied_by_load_and_named_when_bad() {
     let path = dir.path().join("config.json");
     std::fs::write(&path, r#"{"storage": {"url": "sqlite://file.db"}}"#).unwrap();
     let c = load_with(&path, None).unwrap();
-    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite(dir.path().join("file.db")));
+    assert_eq!(c.storage, sql::StorageUrl::Sqlite(dir.path().join("file.db")));
     let c = load_with(&path, Some("sqlite:///elsewhere.db")).unwrap();
-    assert_eq!(c.storage, adapters::outbound::sql::StorageUrl::Sqlite("/elsewhere.db".into()));
+    assert_eq!(c.storage, sql::StorageUrl::Sqlite("/elsewhere.db".into()));
     let e = load_with(&path, Some("mysql://nope")).unwrap_err();
     assert!(e.to_string().contains("ORIGINCHATS_DATABASE_URL"), "{e}");
     assert!(!e.to_string().contains("storage.url`"), "{e}");

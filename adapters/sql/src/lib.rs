@@ -1,0 +1,604 @@
+//! The SQL store: sea-orm over SQLite or Postgres, chosen by the URL alone.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL`, so a committed write survives a crash
+//! or power loss; every Postgres connection sets `synchronous_commit=on`. Transactions that
+//! read before they write begin IMMEDIATE on SQLite ([`connect::begin_write`]).
+
+mod connect;
+mod entities;
+mod import;
+pub mod import_tables;
+mod migration;
+mod search;
+mod writer;
+
+use application::ports::{
+    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
+    StoreResult, UserRepository,
+};
+use async_trait::async_trait;
+use domain::{Channel, Message, Role, User, UserId};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use codec::records::*;
+pub use connect::{StorageUrl, connect, schema_version};
+use entities::{channels, messages, meta, pending_user_changes, roles, users};
+
+/// A store over a sea-orm connection.
+#[derive(Clone)]
+pub struct SqlStore {
+    db: DatabaseConnection,
+    writer: writer::MessageWriter,
+}
+
+/// The kind of a database error.
+fn kind_of(e: &DbErr) -> StoreErrorKind {
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => StoreErrorKind::Unavailable,
+        DbErr::Json(_) | DbErr::Type(_) | DbErr::TryIntoErr { .. } => StoreErrorKind::Corrupt,
+        DbErr::RecordNotFound(_) | DbErr::RecordNotUpdated => StoreErrorKind::Missing,
+        _ if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => StoreErrorKind::Conflict,
+        _ => StoreErrorKind::Other,
+    }
+}
+
+/// A [`StoreError`] for a database error in `operation`.
+pub(crate) fn store_error(operation: impl Into<String>, e: DbErr) -> StoreError {
+    StoreError::new(kind_of(&e), operation, e.to_string())
+}
+
+/// Maps database errors of `operation` to [`StoreError`]s.
+fn err(operation: &'static str) -> impl Fn(DbErr) -> StoreError {
+    move |e| store_error(operation, e)
+}
+
+/// Maps database errors of `operation` on one channel's records to [`StoreError`]s.
+fn err_in(operation: &'static str, channel: &str) -> impl Fn(DbErr) -> StoreError {
+    let operation = format!("{operation} channel={channel}");
+    move |e| store_error(operation.clone(), e)
+}
+
+impl SqlStore {
+    /// Wraps a migrated connection and starts its group-commit writer (needs a runtime).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { writer: writer::MessageWriter::spawn(db.clone()), db }
+    }
+
+    /// The underlying connection.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn channel_seq(&self, name: &str) -> StoreResult<Option<i64>> {
+        let row = channels::Entity::find()
+            .filter(channels::Column::Name.eq(name))
+            .one(&self.db)
+            .await
+            .map_err(err("channel_seq"))?;
+        Ok(row.map(|r| r.seq))
+    }
+
+    fn user_from_row(r: users::Model) -> User {
+        User {
+            id: UserId(r.id),
+            username: r.username,
+            roles: serde_json::from_str(&r.roles).unwrap_or_default(),
+            validator: r.validator,
+            extra: extras_from_document(&r.extra),
+            timeout_until: r.timeout_until,
+        }
+    }
+
+    fn user_row(u: &User) -> users::ActiveModel {
+        users::ActiveModel {
+            seq: NotSet,
+            id: Set(u.id.0.clone()),
+            username: Set(u.username.clone()),
+            username_lower: Set(u.username.as_ref().map(|n| n.to_lowercase())),
+            roles: Set(serde_json::to_string(&u.roles).unwrap_or_else(|_| "[]".into())),
+            validator: Set(u.validator.clone()),
+            extra: Set(extras_document(&u.extra)),
+            timeout_until: Set(u.timeout_until),
+        }
+    }
+
+    fn message_from_row(r: messages::Model) -> Message {
+        let mut m = Message::new(r.id, UserId(r.user_id), r.content, r.timestamp);
+        m.pinned = r.pinned;
+        apply_message_document(&mut m, &r.data);
+        m
+    }
+
+    fn message_row(channel_seq: i64, m: &Message) -> messages::ActiveModel {
+        messages::ActiveModel {
+            seq: NotSet,
+            channel_seq: Set(channel_seq),
+            id: Set(m.id.clone()),
+            user_id: Set(m.author.0.clone()),
+            content: Set(m.content.clone()),
+            content_lower: Set(m.content.to_lowercase()),
+            timestamp: Set(m.timestamp),
+            pinned: Set(m.pinned),
+            reply_to_id: Set(m.reply_to.as_ref().map(|r| r.id.clone())),
+            reply_to_user: Set(m.reply_to.as_ref().map(|r| r.author.0.clone())),
+            data: Set(message_document(m)),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqlStore {
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let row = users::Entity::find()
+            .filter(users::Column::Id.eq(id.0.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(err("user"))?;
+        Ok(row.map(Self::user_from_row))
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        let row = users::Entity::find()
+            .filter(users::Column::UsernameLower.eq(name.to_lowercase()))
+            .order_by_asc(users::Column::Seq)
+            .one(&self.db)
+            .await
+            .map_err(err("user_by_name"))?;
+        Ok(row.map(Self::user_from_row))
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        let rows = users::Entity::find().order_by_asc(users::Column::Seq).all(&self.db).await.map_err(err("users"))?;
+        Ok(rows.into_iter().map(Self::user_from_row).collect())
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        Self::user_row(user).insert(&self.db).await.map_err(err("insert_user"))?;
+        Ok(())
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let mut row = Self::user_row(user);
+        row.id = NotSet;
+        let done = users::Entity::update_many()
+            .set(row)
+            .filter(users::Column::Id.eq(user.id.0.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err("update_user"))?;
+        if done.rows_affected == 0 {
+            return Err(StoreError::new(StoreErrorKind::Missing, "update_user", format!("user {} missing", user.id)));
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let done = users::Entity::delete_many()
+            .filter(users::Column::Id.eq(id.0.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err("delete_user"))?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>> {
+        let rows = pending_user_changes::Entity::find()
+            .filter(pending_user_changes::Column::UsernameLower.eq(username.to_lowercase()))
+            .order_by_asc(pending_user_changes::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(err("pending_changes"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match (r.action.as_str(), r.role) {
+                ("grant", Some(role)) => Some(PendingChange::Grant(role)),
+                ("revoke", Some(role)) => Some(PendingChange::Revoke(role)),
+                ("ban", _) => Some(PendingChange::Ban),
+                ("unban", _) => Some(PendingChange::Unban),
+                ("timeout", Some(until)) => until.parse().ok().map(PendingChange::Timeout),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn add_pending_change(&self, username: &str, change: &PendingChange) -> StoreResult<()> {
+        let (action, role) = match change {
+            PendingChange::Grant(r) => ("grant", Some(r.clone())),
+            PendingChange::Revoke(r) => ("revoke", Some(r.clone())),
+            PendingChange::Ban => ("ban", None),
+            PendingChange::Unban => ("unban", None),
+            PendingChange::Timeout(until) => ("timeout", Some(until.to_string())),
+        };
+        pending_user_changes::ActiveModel {
+            seq: NotSet,
+            username_lower: Set(username.to_lowercase()),
+            action: Set(action.into()),
+            role: Set(role),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(err("add_pending_change"))?;
+        Ok(())
+    }
+
+    async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
+        pending_user_changes::Entity::delete_many()
+            .filter(pending_user_changes::Column::UsernameLower.eq(username.to_lowercase()))
+            .exec(&self.db)
+            .await
+            .map_err(err("clear_pending_changes"))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RoleRepository for SqlStore {
+    async fn roles(&self) -> StoreResult<Vec<Role>> {
+        let rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(&self.db).await.map_err(err("roles"))?;
+        Ok(rows.iter().map(|r| role_from_document(&r.name, &r.data)).collect())
+    }
+
+    async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
+        let row =
+            roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(err("role"))?;
+        Ok(row.map(|r| role_from_document(&r.name, &r.data)))
+    }
+
+    async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
+        if self.role(&role.name).await?.is_some() {
+            return Ok(false);
+        }
+        roles::ActiveModel { seq: NotSet, name: Set(role.name.clone()), data: Set(role_document(role)) }
+            .insert(&self.db)
+            .await
+            .map_err(err("insert_role"))?;
+        Ok(true)
+    }
+
+    async fn update_role(&self, role: &Role) -> StoreResult<bool> {
+        let done = roles::Entity::update_many()
+            .col_expr(roles::Column::Data, sea_orm::sea_query::Expr::value(role_document(role)))
+            .filter(roles::Column::Name.eq(role.name.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err("update_role"))?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn delete_role(&self, name: &str) -> StoreResult<bool> {
+        let done = roles::Entity::delete_many()
+            .filter(roles::Column::Name.eq(name))
+            .exec(&self.db)
+            .await
+            .map_err(err("delete_role"))?;
+        Ok(done.rows_affected > 0)
+    }
+}
+
+#[async_trait]
+impl ChannelRepository for SqlStore {
+    async fn channels(&self) -> StoreResult<Vec<Channel>> {
+        let rows = channels::Entity::find()
+            .order_by_asc(channels::Column::Position)
+            .order_by_asc(channels::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(err("channels"))?;
+        Ok(rows.iter().map(|r| channel_from_document(&r.name, &r.data)).collect())
+    }
+
+    async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
+        let row = channels::Entity::find()
+            .filter(channels::Column::Name.eq(name))
+            .one(&self.db)
+            .await
+            .map_err(err("channel"))?;
+        Ok(row.map(|r| channel_from_document(&r.name, &r.data)))
+    }
+
+    async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
+        if self.channel(&channel.name).await?.is_some() {
+            return Ok(false);
+        }
+        let last = channels::Entity::find()
+            .order_by_desc(channels::Column::Position)
+            .one(&self.db)
+            .await
+            .map_err(err("insert_channel"))?
+            .map(|c| c.position + 1)
+            .unwrap_or(0);
+        channels::ActiveModel {
+            seq: NotSet,
+            name: Set(channel.name.clone()),
+            position: Set(last),
+            data: Set(channel_document(channel)),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(err("insert_channel"))?;
+        Ok(true)
+    }
+
+    async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
+        let done = channels::Entity::update_many()
+            .col_expr(channels::Column::Name, sea_orm::sea_query::Expr::value(channel.name.clone()))
+            .col_expr(channels::Column::Data, sea_orm::sea_query::Expr::value(channel_document(channel)))
+            .filter(channels::Column::Name.eq(name))
+            .exec(&self.db)
+            .await
+            .map_err(err("update_channel"))?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
+        let tx = connect::begin_write(&self.db).await.map_err(err("move_channel"))?;
+        let mut rows = channels::Entity::find()
+            .order_by_asc(channels::Column::Position)
+            .order_by_asc(channels::Column::Seq)
+            .all(&tx)
+            .await
+            .map_err(err("move_channel"))?;
+        let Some(i) = rows.iter().position(|c| c.name == name) else { return Ok(false) };
+        let moved = rows.remove(i);
+        let at = position.min(rows.len());
+        rows.insert(at, moved);
+        for (pos, row) in rows.into_iter().enumerate() {
+            if row.position != pos as i64 {
+                channels::Entity::update_many()
+                    .col_expr(channels::Column::Position, sea_orm::sea_query::Expr::value(pos as i64))
+                    .filter(channels::Column::Seq.eq(row.seq))
+                    .exec(&tx)
+                    .await
+                    .map_err(err("move_channel"))?;
+            }
+        }
+        tx.commit().await.map_err(err("move_channel"))?;
+        Ok(true)
+    }
+
+    async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
+        let tx = connect::begin_write(&self.db).await.map_err(err("delete_channel"))?;
+        let Some(row) = channels::Entity::find()
+            .filter(channels::Column::Name.eq(name))
+            .one(&tx)
+            .await
+            .map_err(err("delete_channel"))?
+        else {
+            return Ok(false);
+        };
+        // The channel row goes first: on Postgres its row lock makes a concurrent message
+        // batch (which reads the channel FOR SHARE, see writer.rs) either finish before this
+        // statement, so its rows are deleted below, or wait and then find the channel gone.
+        channels::Entity::delete_many()
+            .filter(channels::Column::Seq.eq(row.seq))
+            .exec(&tx)
+            .await
+            .map_err(err("delete_channel"))?;
+        messages::Entity::delete_many()
+            .filter(messages::Column::ChannelSeq.eq(row.seq))
+            .exec(&tx)
+            .await
+            .map_err(err("delete_channel"))?;
+        tx.commit().await.map_err(err("delete_channel"))?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl MessageRepository for SqlStore {
+    async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
+        let seq = self.channel_seq(channel).await?.ok_or_else(|| {
+            StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
+        })?;
+        self.writer.append(seq, Self::message_row(seq, message)).await
+    }
+
+    async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let mut rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .order_by_desc(messages::Column::Seq)
+            .offset(skip_newest)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err_in("messages_page", channel))?;
+        rows.reverse();
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let Some(anchor) = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(before_id))
+            .one(&self.db)
+            .await
+            .map_err(err_in("messages_before", channel))?
+        else {
+            return Ok(vec![]);
+        };
+        let mut rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Seq.lt(anchor.seq))
+            .order_by_desc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err_in("messages_before", channel))?;
+        rows.reverse();
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(None) };
+        let Some(row) = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(id))
+            .one(&self.db)
+            .await
+            .map_err(err_in("message", channel))?
+        else {
+            return Ok(None);
+        };
+        let position = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Seq.lte(row.seq))
+            .count(&self.db)
+            .await
+            .map_err(err_in("message", channel))?;
+        Ok(Some((Self::message_from_row(row), position)))
+    }
+
+    async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(None) };
+        let row = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .order_by_desc(messages::Column::Seq)
+            .one(&self.db)
+            .await
+            .map_err(err_in("last_message_time", channel))?;
+        Ok(row.map(|r| r.timestamp))
+    }
+
+    async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
+        let mut row = Self::message_row(seq, message);
+        row.channel_seq = NotSet;
+        row.id = NotSet;
+        let done = messages::Entity::update_many()
+            .set(row)
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(message.id.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(err_in("update_message", channel))?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
+        let done = messages::Entity::delete_many()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(err_in("delete_message", channel))?;
+        Ok(done.rows_affected > 0)
+    }
+
+    async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::ReplyToId.eq(parent_id))
+            .order_by_asc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err_in("replies", channel))?;
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let mut query = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::ContentLower.like(search::contains_pattern(needle)));
+        if let Some(prefilter) = search::index_prefilter(self.db.get_database_backend(), needle) {
+            query = query.filter(prefilter);
+        }
+        let rows = query
+            .order_by_desc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err_in("search", channel))?;
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Pinned.eq(true))
+            .order_by_desc(messages::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(err_in("pinned", channel))?;
+        Ok(rows.into_iter().map(Self::message_from_row).collect())
+    }
+
+    async fn mention_candidates(
+        &self,
+        channel_names: &[String],
+        needles: &[String],
+        reply_author: &UserId,
+    ) -> StoreResult<Vec<(String, Message)>> {
+        let mut by_seq = std::collections::HashMap::new();
+        for name in channel_names {
+            if let Some(seq) = self.channel_seq(name).await? {
+                by_seq.insert(seq, name.clone());
+            }
+        }
+        if by_seq.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut any = sea_orm::Condition::any().add(messages::Column::ReplyToUser.eq(reply_author.0.as_str()));
+        for n in needles {
+            any = any.add(messages::Column::ContentLower.like(search::contains_pattern(n)));
+        }
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.is_in(by_seq.keys().copied().collect::<Vec<_>>()))
+            .filter(any)
+            .all(&self.db)
+            .await
+            .map_err(err("mention_candidates"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| by_seq.get(&r.channel_seq).cloned().map(|c| (c, Self::message_from_row(r))))
+            .collect())
+    }
+}
+
+const SEEDED_KEY: &str = "defaults_seeded";
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn seed_defaults(&self, roles_list: &[Role], channel_list: &[Channel]) -> StoreResult<bool> {
+        let tx = connect::begin_write(&self.db).await.map_err(err("seed_defaults"))?;
+        let seeded = meta::Entity::find_by_id(SEEDED_KEY.to_owned()).one(&tx).await.map_err(err("seed_defaults"))?;
+        if seeded.is_some() {
+            return Ok(false);
+        }
+        meta::ActiveModel { key: Set(SEEDED_KEY.into()), value: Set("1".into()) }
+            .insert(&tx)
+            .await
+            .map_err(err("seed_defaults"))?;
+        for r in roles_list {
+            roles::ActiveModel { seq: NotSet, name: Set(r.name.clone()), data: Set(role_document(r)) }
+                .insert(&tx)
+                .await
+                .map_err(err("seed_defaults"))?;
+        }
+        for (i, c) in channel_list.iter().enumerate() {
+            channels::ActiveModel {
+                seq: NotSet,
+                name: Set(c.name.clone()),
+                position: Set(i as i64),
+                data: Set(channel_document(c)),
+            }
+            .insert(&tx)
+            .await
+            .map_err(err("seed_defaults"))?;
+        }
+        tx.commit().await.map_err(err("seed_defaults"))?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! Group commit for new messages: appends from every channel queue up here and are written
+//! in one transaction per batch, so many senders share one fsync instead of each waiting
+//! for its own. Each sender is answered only after its batch committed.
+//!
+//! The batch re-reads its channels inside the transaction (IMMEDIATE on SQLite, `FOR SHARE`
+//! on Postgres), so a message whose channel was deleted after the sender looked it up is
+//! refused instead of being left behind as a row without a channel.
+
+use std::collections::HashSet;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use tokio::sync::{mpsc, oneshot};
+
+use application::ports::{StoreError, StoreErrorKind, StoreResult};
+
+use super::entities::{channels, messages};
+
+/// Largest batch written in one transaction.
+const MAX_BATCH: usize = 256;
+
+struct Pending {
+    channel_seq: i64,
+    row: messages::ActiveModel,
+    done: oneshot::Sender<StoreResult<()>>,
+}
+
+/// Handle to the writer task.
+#[derive(Clone)]
+pub struct MessageWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl MessageWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn spawn(db: DatabaseConnection) -> Self {
+        let (queue, rx) = mpsc::channel(4096);
+        tokio::spawn(run(db, rx));
+        Self { queue }
+    }
+
+    /// Writes a row of the channel `channel_seq`; returns once it is committed, or an
+    /// error when the channel no longer exists.
+    pub async fn append(&self, channel_seq: i64, row: messages::ActiveModel) -> StoreResult<()> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { channel_seq, row, done })
+            .await
+            .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped"))?;
+        answer
+            .await
+            .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped"))?
+    }
+}
+
+/// Writes the rows whose channel still exists, in one transaction. Returns, per row,
+/// whether it was written (`false`: its channel is gone).
+async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
+    let tx = super::connect::begin_write(db).await?;
+    let wanted: Vec<i64> = batch.iter().map(|p| p.channel_seq).collect::<HashSet<_>>().into_iter().collect();
+    let present: HashSet<i64> = channels::Entity::find()
+        .select_only()
+        .column(channels::Column::Seq)
+        .filter(channels::Column::Seq.is_in(wanted))
+        .lock_shared()
+        .into_tuple()
+        .all(&tx)
+        .await?
+        .into_iter()
+        .collect();
+    let kept: Vec<bool> = batch.iter().map(|p| present.contains(&p.channel_seq)).collect();
+    let live: Vec<_> = batch.iter().zip(&kept).filter(|(_, k)| **k).map(|(p, _)| p.row.clone()).collect();
+    if !live.is_empty() {
+        messages::Entity::insert_many(live).exec(&tx).await?;
+    }
+    tx.commit().await?;
+    Ok(kept)
+}
+
+fn answer(p: Pending, written: bool) {
+    let result = if written {
+        Ok(())
+    } else {
+        Err(StoreError::new(StoreErrorKind::Missing, "append_message", "the channel was deleted"))
+    };
+    let _ = p.done.send(result);
+}
+
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        match write_batch(&db, &batch).await {
+            Ok(kept) => {
+                for (p, written) in batch.into_iter().zip(kept) {
+                    answer(p, written);
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                let _ = batch.pop().map(|p| p.done.send(Err(crate::store_error("append_message batch", e))));
+            }
+            Err(_) => {
+                // One bad row must not fail its neighbours: retry one by one.
+                for p in batch {
+                    match write_batch(&db, std::slice::from_ref(&p)).await {
+                        Ok(kept) => answer(p, kept.first().copied().unwrap_or(false)),
+                        Err(e) => {
+                            let _ = p.done.send(Err(crate::store_error("append_message batch", e)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
