@@ -1,40 +1,40 @@
-//! The application: ports, settings and shared state, with use cases as methods
-//! (one `impl App` block per command family under [`crate::usecases`]).
+//! The application: one service per context, wired from the ports (docs/design/architecture.md).
 
 use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::locks::Locks;
 use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
+use crate::services::community::CommunityParts;
+use crate::services::messaging::MessagingParts;
+use crate::services::plugins::PluginsParts;
+use crate::services::sessions::SessionsParts;
+use crate::services::slash::SlashParts;
+use crate::services::{Audience, Community, Directory, Gate, Lists, Messaging, Plugins, Sessions, Slash, Voice};
 use crate::settings::Settings;
-use crate::slash::SlashRegistry;
 use crate::voice::VoiceRooms;
 
-/// Everything a use case may touch.
+/// The services of a running server. Transports drive [`App::sessions`] and hand parsed
+/// requests to the other services; nothing else reaches the ports.
 pub struct App {
-    /// Storage.
-    pub store: Arc<dyn Store>,
-    /// Rotur (or mock) validation.
-    pub auth: Arc<dyn AuthValidator>,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Ids and tokens.
-    pub ids: Arc<dyn IdSource>,
-    /// Connections and fan-out.
-    pub hub: Hub,
-    /// Rate limits.
-    pub limiter: Limiter,
-    /// Configuration.
-    pub settings: Settings,
-    /// Voice channel participants.
-    pub voice: VoiceRooms,
-    /// Slash commands registered by bots, and their pending calls.
-    pub slash: SlashRegistry,
+    /// Configuration the wire adapter needs to parse requests (limits).
+    pub settings: Arc<Settings>,
+    /// Who is connected; fan-out.
+    pub hub: Arc<Hub>,
+    /// Connection lifecycles: handshake, auth, answers, cleanup.
+    pub sessions: Arc<Sessions>,
+    /// Text messages.
+    pub messaging: Arc<Messaging>,
+    /// Users, moderation, roles, channels.
+    pub community: Arc<Community>,
+    /// Voice channels.
+    pub voice: Arc<Voice>,
+    /// Slash commands.
+    pub slash: Arc<Slash>,
     /// Plugins.
-    pub plugins: Arc<dyn PluginHost>,
-    /// Per-record locks for read-modify-write.
-    pub locks: Locks,
+    pub plugins: Arc<Plugins>,
+    /// Live list pushes (what follows a change of users, roles or channels).
+    pub lists: Arc<Lists>,
 }
 
 /// The ports an [`App`] is built from.
@@ -54,20 +54,78 @@ pub struct Ports {
 }
 
 impl App {
-    /// Wires an application.
+    /// Wires the services.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        Self {
-            store: ports.store,
-            auth: ports.auth,
-            clock: ports.clock,
-            ids: ports.ids,
-            hub: Hub::new(ports.encoder),
-            limiter: Limiter::new(settings.rate_limit),
-            settings,
-            voice: VoiceRooms::default(),
-            slash: SlashRegistry::default(),
-            plugins: ports.plugins,
-            locks: Locks::default(),
-        }
+        let Ports { store, auth, clock, ids, encoder, plugins: host } = ports;
+        let settings = Arc::new(settings);
+        let hub = Arc::new(Hub::new(encoder));
+        let limiter = Arc::new(Limiter::new(settings.rate_limit));
+        let rooms = Arc::new(VoiceRooms::default());
+        let directory = Arc::new(Directory::new(store.clone()));
+        let gate = Arc::new(Gate::new(store.clone(), limiter.clone(), clock.clone()));
+        let audience = Arc::new(Audience::new(store.clone(), hub.clone()));
+        let voice = Arc::new(Voice::new(
+            rooms.clone(),
+            store.clone(),
+            directory.clone(),
+            audience.clone(),
+            gate.clone(),
+            hub.clone(),
+        ));
+        let lists = Arc::new(Lists::new(store.clone(), hub.clone(), rooms, voice.clone()));
+        let community = Arc::new(Community::new(CommunityParts {
+            store: store.clone(),
+            directory: directory.clone(),
+            hub: hub.clone(),
+            limiter,
+            clock: clock.clone(),
+            lists: lists.clone(),
+            host: host.clone(),
+        }));
+        let plugins = Arc::new(Plugins::new(PluginsParts {
+            host: host.clone(),
+            store: store.clone(),
+            directory: directory.clone(),
+            audience: audience.clone(),
+            hub: hub.clone(),
+            lists: lists.clone(),
+            community: community.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+        }));
+        let messaging = Arc::new(Messaging::new(MessagingParts {
+            store: store.clone(),
+            directory: directory.clone(),
+            gate: gate.clone(),
+            audience: audience.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+            host: host.clone(),
+            plugins: plugins.clone(),
+            settings: settings.clone(),
+        }));
+        let slash = Arc::new(Slash::new(SlashParts {
+            store: store.clone(),
+            directory: directory.clone(),
+            gate,
+            audience,
+            hub: hub.clone(),
+            clock,
+            ids: ids.clone(),
+            settings: settings.clone(),
+        }));
+        let sessions = Arc::new(Sessions::new(SessionsParts {
+            auth,
+            ids,
+            store,
+            directory,
+            hub: hub.clone(),
+            voice: voice.clone(),
+            slash: slash.clone(),
+            lists: lists.clone(),
+            host,
+            settings: settings.clone(),
+        }));
+        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists }
     }
 }

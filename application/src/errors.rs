@@ -1,14 +1,48 @@
-//! The one table of error texts. Each text is exactly the original's (protocol.md §9,
-//! messages.md, users-roles-channels.md); texts marked "new" are this server's additions
-//! where the original sent nothing.
+//! The one table of error texts, one type per command family.
+//!
+//! Every text is exactly the original server's, so clients that match on them keep working;
+//! texts marked "new" are this server's own where the original answered nothing. A command
+//! fails with its family's error; the wire adapter sends it as
+//! `{"cmd":"error","src":<cmd>,"val":<text>}`, except [`Limited`], which becomes a
+//! `rate_limit` packet, and the malformed-frame errors of [`RequestError`], sent without
+//! `src` (see docs/design/wire.md).
+//!
+//! A storage failure is never shown to clients: it reads "Internal error" and is logged,
+//! with the command that met it, by the dispatcher.
 
-/// Errors a command answers with `{"cmd":"error","src":<cmd>,"val":<text>}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AppError {
+use domain::rate_limit::Denial;
+
+use crate::ports::StoreError;
+
+/// An action refused by the rate limiter or a moderation timeout: answered with a
+/// `rate_limit` packet, not an error packet.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", denial.reason)]
+pub struct Limited {
+    /// Reason and wait.
+    pub denial: Denial,
+    /// The command was `typing` (its packet adds `wait_time`).
+    pub typing: bool,
+}
+
+/// Why an action was not admitted past timeouts and rate limits.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refused {
+    /// The caller is gone, or storage failed.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// In timeout or over the limit.
+    #[error(transparent)]
+    Limited(#[from] Limited),
+}
+
+/// Failures of the checks every family shares: who is calling, and may they see the channel.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AccessError {
     /// The caller's record is gone.
     #[error("User not found")]
     UserNotFound,
-    /// The caller has no roles.
+    /// The caller has no roles (the original's "roles check").
     #[error("User roles not found")]
     UserRolesNotFound,
     /// An owner-only command from a non-owner.
@@ -17,10 +51,24 @@ pub enum AppError {
     /// A channel the caller may not view, or that does not hold text.
     #[error("Access denied to this channel")]
     ChannelAccessDenied,
+    /// A storage failure; details are logged, never sent (new).
+    #[error("Internal error")]
+    Store(#[from] StoreError),
+}
+
+/// Text messages: posting, editing, deleting, reading, pins, reactions, typing, pings.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MessageError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Refused by the limiter or a timeout.
+    #[error(transparent)]
+    Limited(#[from] Limited),
     /// Missing `channel`.
     #[error("Channel name not provided")]
     ChannelNameNotProvided,
-    /// `message_new` without `channel` and/or `content`.
+    /// `message_new` without `channel` and/or `content` (the missing names, comma-separated).
     #[error("Missing fields: {0}")]
     MissingFields(String),
     /// Content empty after stripping.
@@ -101,13 +149,30 @@ pub enum AppError {
     /// A `limit` that is not an integer (new).
     #[error("Invalid limit")]
     InvalidLimit,
+    /// `messages_get` without a channel.
+    #[error("Invalid channel name")]
+    InvalidChannelName,
+    /// `messages_get` with a wrongly typed `start` or `limit` (new).
+    #[error("Invalid start or limit")]
+    InvalidPaging,
+}
+
+/// Users and moderation: lists, bans, timeouts, leaving, a user's roles, rate-limit status.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UserError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// The named user does not exist.
+    #[error("User not found")]
+    UserNotFound,
     /// Missing `user` field.
     #[error("User parameter is required")]
     UserParameterRequired,
-    /// An owner banning themselves (decisions.md §12).
+    /// An owner banning themselves.
     #[error("You cannot ban yourself")]
     CannotBanSelf,
-    /// An owner timing themselves out (decisions.md §12).
+    /// An owner timing themselves out.
     #[error("You cannot time out yourself")]
     CannotTimeoutSelf,
     /// `user_timeout` without a timeout.
@@ -125,6 +190,20 @@ pub enum AppError {
     /// Removing every role of a user.
     #[error("Cannot remove all roles from a user")]
     CannotRemoveAllRoles,
+    /// rate_limit_status about someone else, by a non-owner.
+    #[error("Access denied: can only check your own rate limit status")]
+    OwnRateLimitOnly,
+    /// Rate limiting is off.
+    #[error("Rate limiter not available or disabled")]
+    RateLimiterDisabled,
+}
+
+/// Roles and their permission objects.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RoleError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
     /// Missing role name.
     #[error("Role name is required")]
     RoleNameRequired,
@@ -146,6 +225,14 @@ pub enum AppError {
     /// `permissions` that is not an object.
     #[error("Permissions must be an object")]
     PermissionsNotObject,
+}
+
+/// Channels: listing and management.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChannelError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
     /// Missing channel name (channel_create, channel_move, channel_delete).
     #[error("Channel name is required")]
     ChannelNameRequired,
@@ -185,18 +272,23 @@ pub enum AppError {
     /// A position that is not a non-negative integer.
     #[error("Position must be a non-negative integer")]
     PositionInvalid,
-    /// rate_limit_status about someone else, by a non-owner.
-    #[error("Access denied: can only check your own rate limit status")]
-    OwnRateLimitOnly,
-    /// Rate limiting is off.
-    #[error("Rate limiter not available or disabled")]
-    RateLimiterDisabled,
-    /// `messages_get` without a channel.
-    #[error("Invalid channel name")]
-    InvalidChannelName,
-    /// `messages_get` with a wrongly typed `start` or `limit` (new).
-    #[error("Invalid start or limit")]
-    InvalidPaging,
+    /// `permissions` that is not an object.
+    #[error("Permissions must be an object")]
+    PermissionsNotObject,
+}
+
+/// Voice channels.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VoiceError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Refused by the voice bucket.
+    #[error(transparent)]
+    Limited(#[from] Limited),
+    /// Missing channel name.
+    #[error("Channel name is required")]
+    ChannelNameRequired,
     /// `voice_join` without a usable `peer_id`.
     #[error("Peer ID is required")]
     PeerIdRequired,
@@ -209,21 +301,35 @@ pub enum AppError {
     /// `voice_leave` / `voice_mute` / `voice_unmute` outside any call.
     #[error("You are not in a voice channel")]
     NotInVoiceChannel,
+}
+
+/// Slash commands of bots.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SlashError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Refused by a timeout.
+    #[error(transparent)]
+    Limited(#[from] Limited),
     /// `slash_register` without a non-empty `commands` list.
     #[error("Commands must be provided as a list")]
     CommandsRequired,
     /// Another connection of the same user is open (the original's rule).
     #[error("You already have slash commands registered from another session")]
-    SlashOtherSession,
+    OtherSession,
     /// A command that does not match the schema; the text says where and why.
     #[error("Invalid command schema: {0}")]
     InvalidCommandSchema(String),
     /// A name another connection registered (new).
     #[error("Slash command /{0} is already registered")]
-    SlashNameTaken(String),
+    NameTaken(String),
     /// `slash_call` / `slash_response` without `channel`.
     #[error("Channel parameter is required for slash commands")]
-    SlashChannelRequired,
+    ChannelRequired,
+    /// No `send` right where the command was called (or not a text channel).
+    #[error("You do not have permission to send messages in this channel")]
+    SendDenied,
     /// `args` that is not an object.
     #[error("Command args must be an object")]
     ArgsNotObject,
@@ -232,7 +338,7 @@ pub enum AppError {
     CommandNameNotString,
     /// No connection registered this command.
     #[error("Unknown slash command: /{0}")]
-    UnknownSlashCommand(String),
+    UnknownCommand(String),
     /// The caller holds none of the listed roles (`'a'` or `'a' or 'b'`).
     #[error("Access denied: {0} role required")]
     RoleRequired(String),
@@ -267,50 +373,195 @@ pub enum AppError {
     },
     /// The bot went away while the call was being checked.
     #[error("Command handler for /{0} is not currently connected")]
-    SlashHandlerOffline(String),
+    HandlerOffline(String),
     /// `slash_response` whose `response` is not a string.
     #[error("Slash response must be a string")]
-    SlashResponseNotString,
+    ResponseNotString,
     /// `slash_response` whose `response` is blank.
     #[error("Slash response cannot be empty")]
-    SlashResponseEmpty,
+    ResponseEmpty,
+    /// `slash_response` longer than `limits.post_content`.
+    #[error("Message too long. Maximum length is {0} characters")]
+    ResponseTooLong(usize),
     /// `slash_response` whose `command` is present but not a non-empty string.
     #[error("Command parameter is required for slash responses")]
-    SlashCommandRequired,
-    /// `slash_response` that answers no live call of this connection (decisions.md §24).
+    CommandRequired,
+    /// `slash_response` that answers no live call of this connection.
     #[error("No pending slash command call to respond to")]
     NoPendingCall,
-    /// Sent to callers whose bot went away before answering (decisions.md §24).
+    /// Sent to callers whose bot went away before answering.
     #[error("The bot for this command disconnected")]
     BotDisconnected,
-    /// A packet a plugin built without a string `cmd` (logged, never sent; new).
-    #[error("A plugin packet must be an object with a string cmd")]
-    PluginPacketInvalid,
-    /// Unknown plugin, or one that failed to load.
-    #[error("Failed to reload plugin '{0}'")]
-    PluginReloadFailed(String),
-    /// A command the server does not know.
-    #[error("Unknown command: {0}")]
-    UnknownCommand(String),
-    /// A frame that is not JSON (decisions.md §34).
-    #[error("Invalid message format: not valid JSON")]
-    NotJson,
-    /// JSON that is not an object.
-    #[error("Invalid message format: expected a dictionary, got {0}")]
-    NotAnObject(&'static str),
-    /// A storage failure; details are logged, never sent (new).
-    #[error("Internal error")]
-    Internal,
 }
 
-impl AppError {
-    /// Errors that are sent without `src` even though a command caused them.
-    pub fn omits_src(&self) -> bool {
-        matches!(self, Self::NotJson | Self::NotAnObject(_))
+/// Server commands: plugins.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PluginError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Unknown plugin, or one that failed to load.
+    #[error("Failed to reload plugin '{0}'")]
+    ReloadFailed(String),
+}
+
+/// Why a plugin's action was not carried out (logged, never sent to a client; new).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    /// A storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The named user does not exist.
+    #[error("no user {0:?}")]
+    UserNotFound(String),
+    /// The named role does not exist.
+    #[error("no role {0:?}")]
+    RoleNotFound(String),
+    /// The named channel does not exist.
+    #[error("no channel {0:?}")]
+    ChannelNotFound(String),
+    /// The channel does not hold text.
+    #[error("channel {0:?} does not hold text")]
+    NotText(String),
+    /// The message would be empty.
+    #[error("empty message")]
+    EmptyContent,
+    /// Refused as the owner's command would be.
+    #[error(transparent)]
+    User(#[from] UserError),
+}
+
+/// Why an operator action (`originchats user …`) failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AdminError {
+    /// A storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A role that does not exist.
+    #[error("Role '{0}' does not exist")]
+    RoleDoesNotExist(String),
+    /// Revoking a user's last role.
+    #[error("Cannot remove all roles from a user")]
+    CannotRemoveAllRoles,
+    /// The user vanished meanwhile.
+    #[error("User not found")]
+    UserNotFound,
+}
+
+/// Failures of a frame before any command runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// A command the server does not know (the original's repr of `cmd`).
+    #[error("Unknown command: {0}")]
+    UnknownCommand(String),
+    /// A frame that is not JSON (sent without `src`).
+    #[error("Invalid message format: not valid JSON")]
+    NotJson,
+    /// JSON that is not an object (sent without `src`).
+    #[error("Invalid message format: expected a dictionary, got {0}")]
+    NotAnObject(&'static str),
+}
+
+/// Any command's failure, as the wire adapter sends it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommandError {
+    /// A frame that is no command.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Refused by the limiter or a timeout.
+    #[error(transparent)]
+    Limited(#[from] Limited),
+    /// Text messages.
+    #[error(transparent)]
+    Message(MessageError),
+    /// Users and moderation.
+    #[error(transparent)]
+    User(UserError),
+    /// Roles.
+    #[error(transparent)]
+    Role(RoleError),
+    /// Channels.
+    #[error(transparent)]
+    Channel(ChannelError),
+    /// Voice.
+    #[error(transparent)]
+    Voice(VoiceError),
+    /// Slash commands.
+    #[error(transparent)]
+    Slash(SlashError),
+    /// Plugins.
+    #[error(transparent)]
+    Plugin(PluginError),
+}
+
+/// Families whose shared variants are lifted to the top, so that a refusal or a storage
+/// failure looks the same whichever family met it.
+macro_rules! family {
+    ($variant:ident($family:ident) $(, $limited:ident)?) => {
+        impl From<$family> for CommandError {
+            fn from(e: $family) -> Self {
+                match e {
+                    $family::Access(a) => Self::Access(a),
+                    $($family::$limited(l) => Self::Limited(l),)?
+                    other => Self::$variant(other),
+                }
+            }
+        }
+        impl From<StoreError> for $family {
+            fn from(e: StoreError) -> Self {
+                Self::Access(AccessError::Store(e))
+            }
+        }
+    };
+}
+family!(Message(MessageError), Limited);
+family!(User(UserError));
+family!(Role(RoleError));
+family!(Channel(ChannelError));
+family!(Voice(VoiceError), Limited);
+family!(Slash(SlashError), Limited);
+family!(Plugin(PluginError));
+
+/// Families whose actions pass the [`Refused`] gate.
+macro_rules! gated {
+    ($($family:ident),*) => {$(
+        impl From<Refused> for $family {
+            fn from(r: Refused) -> Self {
+                match r {
+                    Refused::Access(a) => Self::Access(a),
+                    Refused::Limited(l) => Self::Limited(l),
+                }
+            }
+        }
+    )*};
+}
+gated!(MessageError, SlashError, VoiceError);
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        Self::Access(AccessError::Store(e))
     }
 }
 
-/// Texts of `auth_error` packets (protocol.md §5.5, decisions.md §1).
+impl CommandError {
+    /// Errors that are sent without `src` even though a request caused them.
+    pub fn omits_src(&self) -> bool {
+        matches!(self, Self::Request(RequestError::NotJson | RequestError::NotAnObject(_)))
+    }
+
+    /// The storage failure behind an "Internal error", to be logged.
+    pub fn store_failure(&self) -> Option<&StoreError> {
+        match self {
+            Self::Access(AccessError::Store(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Texts of `auth_error` packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AuthErrorText {
     /// Rotur said no.
@@ -330,9 +581,26 @@ pub enum AuthErrorText {
     Required,
 }
 
-impl From<crate::ports::StoreError> for AppError {
-    fn from(e: crate::ports::StoreError) -> Self {
-        tracing::error!(error = %e, "storage failure");
-        Self::Internal
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::StoreErrorKind;
+
+    #[test]
+    fn shared_failures_read_the_same_in_every_family() {
+        let store = StoreError::new(StoreErrorKind::Unavailable, "user", "gone");
+        for e in [
+            CommandError::from(MessageError::from(store.clone())),
+            CommandError::from(ChannelError::from(store.clone())),
+            CommandError::from(SlashError::from(store.clone())),
+        ] {
+            assert_eq!(e.to_string(), "Internal error");
+            assert_eq!(e.store_failure(), Some(&store));
+        }
+        let denial = Denial { reason: "slow down".into(), wait_seconds: 1.0 };
+        let limited = Limited { denial, typing: true };
+        assert_eq!(CommandError::from(MessageError::from(limited.clone())), CommandError::Limited(limited));
+        assert!(CommandError::from(RequestError::NotJson).omits_src());
+        assert!(!CommandError::from(RequestError::UnknownCommand("x".into())).omits_src());
     }
 }

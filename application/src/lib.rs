@@ -3,9 +3,10 @@
 //! - [`ports`]: the traits adapters implement (storage, Rotur auth, clock and ids, the
 //!   outbound side of a connection, the packet encoder).
 //! - [`packets`]: every packet the server sends, as typed values; the wire adapter renders them.
-//! - [`errors`]: the one table of the original's error texts.
+//! - [`errors`]: the one table of the original's error texts, one type per command family.
 //! - [`hub`]: who is connected and authenticated; fan-out that encodes each variant once.
-//! - [`usecases`]: one module per command family, as methods on [`App`].
+//! - [`services`]: the use cases, one service per context, wired together in [`App`].
+//! - [`import`]: the snapshot of another server's data and the port that takes it in.
 //! - [`voice`]: who sits in which voice channel (memory only).
 //! - [`slash`]: slash commands registered by bots and the calls routed to them.
 
@@ -17,15 +18,15 @@ pub mod limiter;
 pub mod locks;
 pub mod packets;
 pub mod ports;
+pub mod services;
 pub mod session;
 pub mod settings;
 pub mod slash;
-pub mod usecases;
 pub mod views;
 pub mod voice;
 
 pub use app::App;
-pub use errors::{AppError, AuthErrorText};
+pub use errors::{AuthErrorText, CommandError};
 pub use packets::Packet;
 pub use session::{ConnId, Origin, Session, SessionUser};
 pub use settings::Settings;

@@ -1,21 +1,21 @@
 //! Every packet the server sends, as typed values. The wire adapter renders each variant
 //! to the exact JSON of the spec; nothing else in the server builds JSON for clients.
 
-use domain::User;
 use domain::rate_limit::Denial;
+use domain::{RawJson, User};
 
+use crate::errors::{AuthErrorText, CommandError};
 use crate::slash::Registered;
 use crate::views::{ChannelView, MessageView, UserView};
 use crate::voice::Seat;
-use crate::{AppError, AuthErrorText};
 
 /// The fields of the handshake (protocol.md §4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handshake {
-    /// The config's `server` section (icon/banner rewritten).
-    pub server: serde_json::Value,
-    /// The config's `limits` section.
-    pub limits: serde_json::Value,
+    /// The config's `server` section (icon/banner rewritten), as JSON text.
+    pub server: RawJson,
+    /// The config's `limits` section, as JSON text.
+    pub limits: RawJson,
     /// Always `"1.1.0"`.
     pub version: &'static str,
     /// This connection's key.
@@ -195,7 +195,7 @@ pub enum Packet {
     /// `user_timeout` reply.
     UserTimeout {
         /// The `user` field exactly as sent.
-        user: serde_json::Value,
+        user: RawJson,
         /// Seconds.
         timeout: i64,
     },
@@ -247,14 +247,14 @@ pub enum Packet {
         /// Role name.
         name: String,
         /// The new `permissions` object.
-        permissions: domain::RawJson,
+        permissions: RawJson,
     },
     /// `role_permissions_get` reply.
     RolePermissionsGet {
         /// Role name.
         name: String,
         /// The `permissions` object (`{}` when none).
-        permissions: domain::RawJson,
+        permissions: RawJson,
     },
     /// `channel_create` reply.
     ChannelCreated(Box<domain::Channel>),
@@ -306,8 +306,8 @@ pub enum Packet {
     SlashCall {
         /// Command name.
         command: String,
-        /// Arguments as the caller sent them.
-        args: serde_json::Value,
+        /// Arguments as the caller sent them (a JSON object).
+        args: RawJson,
         /// The bot's display name.
         commander: String,
         /// The caller's id.
@@ -328,8 +328,8 @@ pub enum Packet {
         /// Why.
         reason: String,
     },
-    /// A packet a plugin built itself (it has a `cmd`).
-    Custom(serde_json::Value),
+    /// A packet a plugin built itself (a JSON object with a string `cmd`).
+    Custom(RawJson),
     /// `voice_join` reply: the other participants, each with their `peer_id`.
     VoiceJoined {
         /// Voice channel.
@@ -388,7 +388,7 @@ pub enum Packet {
         /// The failing command (`None` when the request had none).
         src: Option<String>,
         /// What went wrong.
-        error: AppError,
+        error: CommandError,
     },
     /// An action was refused by the limiter or a timeout.
     RateLimit {

@@ -1,7 +1,7 @@
 //! What the use cases need from the configuration, already parsed and validated.
 
-use domain::Extras;
 use domain::rate_limit::RateSettings;
+use domain::{Extras, RawJson};
 
 /// Use-case settings (the bootstrap crate builds them from config.json).
 #[derive(Debug, Clone)]
@@ -10,10 +10,10 @@ pub struct Settings {
     pub post_content: usize,
     /// `limits.search_results`.
     pub search_results: usize,
-    /// `server` section for the handshake (icon/banner already rewritten).
-    pub server_info: serde_json::Value,
-    /// `limits` section for the handshake.
-    pub limits_info: serde_json::Value,
+    /// `server` section for the handshake (icon/banner already rewritten), as JSON text.
+    pub server_info: RawJson,
+    /// `limits` section for the handshake, as JSON text.
+    pub limits_info: RawJson,
     /// Roles of a new user (`DB.users.default.roles`; `None` when the template has no `roles`).
     pub new_user_roles: Option<Vec<String>>,
     /// Other keys of the new-user template.
@@ -33,8 +33,8 @@ impl Default for Settings {
         Self {
             post_content: 2000,
             search_results: 30,
-            server_info: serde_json::json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}}),
-            limits_info: serde_json::json!({"post_content": 2000, "search_results": 30}),
+            server_info: RawJson(r#"{"name":"My OriginChats Server","owner":{"name":"Admin"}}"#.into()),
+            limits_info: RawJson(r#"{"post_content":2000,"search_results":30}"#.into()),
             new_user_roles: Some(vec!["user".into()]),
             new_user_extra: vec![],
             owners: vec![],

@@ -5,10 +5,10 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use domain::{UnixSeconds, UserId};
-use serde_json::{Map, Value};
+use domain::{RawJson, UnixSeconds, UserId};
 
-use crate::{AppError, ConnId};
+use crate::ConnId;
+use crate::errors::SlashError;
 
 /// How long a call may be answered (decisions.md §24).
 pub const PENDING_SECONDS: f64 = 15.0 * 60.0;
@@ -54,13 +54,79 @@ impl OptionKind {
         })
     }
 
-    fn accepts(self, v: &Value) -> bool {
+    fn accepts(self, kind: ArgKind) -> bool {
         match self {
-            Self::Str | Self::Enum => v.is_string(),
-            Self::Int => v.is_i64() || v.is_u64(),
-            Self::Float => v.is_number(),
-            Self::Bool => v.is_boolean(),
+            Self::Str | Self::Enum => kind == ArgKind::Str,
+            Self::Int => kind == ArgKind::Int,
+            Self::Float => matches!(kind, ArgKind::Int | ArgKind::Float),
+            Self::Bool => kind == ArgKind::Bool,
         }
+    }
+}
+
+/// The type of an argument value a caller sent, as the original names it in error texts
+/// (Python's type names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    /// `null`.
+    None,
+    /// `true` / `false`.
+    Bool,
+    /// A number without a fraction or exponent.
+    Int,
+    /// Any other number.
+    Float,
+    /// A string.
+    Str,
+    /// An array.
+    List,
+    /// An object.
+    Dict,
+}
+
+impl ArgKind {
+    /// Python's name of the type.
+    pub fn python_name(self) -> &'static str {
+        match self {
+            Self::None => "NoneType",
+            Self::Bool => "bool",
+            Self::Int => "int",
+            Self::Float => "float",
+            Self::Str => "str",
+            Self::List => "list",
+            Self::Dict => "dict",
+        }
+    }
+}
+
+/// One argument of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgValue {
+    /// Its type.
+    pub kind: ArgKind,
+    /// The text, when it is a string.
+    pub text: Option<String>,
+}
+
+/// The arguments of a call: each name with its value, in the order sent, and the whole
+/// object as sent, which the bot receives verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlashArgs {
+    /// Name and value of each argument.
+    pub entries: Vec<(String, ArgValue)>,
+    /// The JSON object as the caller sent it.
+    pub raw: RawJson,
+}
+
+impl Default for SlashArgs {
+    fn default() -> Self {
+        Self { entries: vec![], raw: RawJson("{}".into()) }
+    }
+}
+
+impl SlashArgs {
+    fn get(&self, name: &str) -> Option<&ArgValue> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 }
 
@@ -157,12 +223,12 @@ impl SlashRegistry {
         user: &UserId,
         username: &str,
         commands: Vec<SlashCommand>,
-    ) -> Result<Vec<Registered>, AppError> {
+    ) -> Result<Vec<Registered>, SlashError> {
         let mut st = self.lock();
         if let Some(taken) =
             commands.iter().find(|c| st.registered.iter().any(|r| r.conn != conn && r.command.name == c.name))
         {
-            return Err(AppError::SlashNameTaken(taken.name.clone()));
+            return Err(SlashError::NameTaken(taken.name.clone()));
         }
         st.registered.retain(|r| r.conn != conn);
         let mut mine: Vec<Registered> = vec![];
@@ -243,19 +309,6 @@ impl SlashRegistry {
     }
 }
 
-/// The Python type name of a JSON value, as the original prints it in error texts.
-pub fn python_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
-
 /// The roles clause of an access error: `'a'` or `'a' or 'b'`.
 pub fn roles_clause(roles: &[String]) -> String {
     roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(" or ")
@@ -263,41 +316,47 @@ pub fn roles_clause(roles: &[String]) -> String {
 
 /// Whether a caller holding `roles` may call `command` (decisions.md §24: the blacklist
 /// wins; the whitelist needs any one listed role).
-pub fn check_roles(command: &SlashCommand, roles: &[String]) -> Result<(), AppError> {
+pub fn check_roles(command: &SlashCommand, roles: &[String]) -> Result<(), SlashError> {
     let holds = |list: &Option<Vec<String>>| list.iter().flatten().any(|r| roles.contains(r));
     if holds(&command.blacklist) {
-        return Err(AppError::ForbiddenRoles);
+        return Err(SlashError::ForbiddenRoles);
     }
     match &command.whitelist {
-        Some(list) if !list.is_empty() && !holds(&command.whitelist) => Err(AppError::RoleRequired(roles_clause(list))),
+        Some(list) if !list.is_empty() && !holds(&command.whitelist) => {
+            Err(SlashError::RoleRequired(roles_clause(list)))
+        }
         _ => Ok(()),
     }
 }
 
 /// Checks a call's arguments against the command's options, in the original's order:
 /// unknown names, then missing required ones, then each value's type.
-pub fn check_args(command: &SlashCommand, args: &Map<String, Value>) -> Result<(), AppError> {
+pub fn check_args(command: &SlashCommand, args: &SlashArgs) -> Result<(), SlashError> {
     let option = |name: &str| command.options.iter().find(|o| o.name == name);
-    if let Some(unknown) = args.keys().find(|k| option(k).is_none()) {
-        return Err(AppError::UnknownArgument(unknown.clone()));
+    if let Some((unknown, _)) = args.entries.iter().find(|(k, _)| option(k).is_none()) {
+        return Err(SlashError::UnknownArgument(unknown.clone()));
     }
-    if let Some(missing) = command.options.iter().find(|o| o.required && !args.contains_key(&o.name)) {
-        return Err(AppError::MissingArgument(missing.name.clone()));
+    if let Some(missing) = command.options.iter().find(|o| o.required && args.get(&o.name).is_none()) {
+        return Err(SlashError::MissingArgument(missing.name.clone()));
     }
-    for (name, value) in args {
+    for (name, value) in &args.entries {
         let Some(opt) = option(name) else { continue };
-        if !opt.kind.accepts(value) {
-            return Err(AppError::ArgumentType {
+        if !opt.kind.accepts(value.kind) {
+            return Err(SlashError::ArgumentType {
                 name: name.clone(),
                 expected: opt.kind.as_str(),
-                got: python_type_name(value),
+                got: value.kind.python_name(),
             });
         }
         if opt.kind == OptionKind::Enum {
             let choices = opt.choices.clone().unwrap_or_default();
-            let given = value.as_str().unwrap_or_default();
+            let given = value.text.as_deref().unwrap_or_default();
             if !choices.iter().any(|c| c == given) {
-                return Err(AppError::EnumValue { name: name.clone(), choices: choices.join(", "), got: given.into() });
+                return Err(SlashError::EnumValue {
+                    name: name.clone(),
+                    choices: choices.join(", "),
+                    got: given.into(),
+                });
             }
         }
     }

@@ -64,7 +64,7 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let (action_tx, action_rx) = tokio::sync::mpsc::unbounded_channel();
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
     let app = build_app(&cfg, db, auth, plugins).await?;
-    tokio::spawn(app.clone().run_plugin_actions(action_rx));
+    tokio::spawn(app.plugins.clone().run_actions(action_rx));
     let admin_path = admin::socket_path(&cfg.base_dir);
     match admin::bind(&admin_path).await {
         Ok(Some(listener)) => {
@@ -84,7 +84,7 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     tracing::info!(%addr, tls = cfg.tls.is_some(), "listening");
     // Tests and scripts read this line to learn the address.
     println!("originchats listening on {scheme}://{addr}");
-    app.emit(application::ports::PluginEvent::ServerStart);
+    app.plugins.emit(application::ports::PluginEvent::ServerStart);
     let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls: cfg.tls.clone() };
     serve(listener, app, shutdown_signal()).await;
     let _ = std::fs::remove_file(&admin_path);

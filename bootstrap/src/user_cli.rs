@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use admin;
 use anyhow::Context;
-use application::usecases::AdminAction;
+use application::services::AdminAction;
 use rotur::MockAuth;
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ pub fn run(config: Option<PathBuf>, command: UserCommand) -> anyhow::Result<()> 
             .with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
         let no_plugins = Arc::new(application::ports::NoPlugins);
         let app = crate::run::build_app(&cfg, db, Arc::new(MockAuth), no_plugins).await?;
-        Ok(match app.admin(action).await {
+        Ok(match app.community.admin(action).await {
             Ok(o) => json!({"ok": true, "message": o.message,
                 "users": o.users.iter().map(|u| json!({"username": u.username, "roles": u.roles})).collect::<Vec<_>>()}),
             Err(e) => json!({"ok": false, "error": e.to_string()}),

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use application::errors::{AccessError, MessageError};
 use application::ports::{
     AuthFailure, ChannelRepository, MessageRepository, MockAuthValidator, MockPluginHost, NoPlugins, PluginEvent,
     RoleRepository, RoturIdentity, Screening, Store, StoreError, StoreErrorKind, StoreResult, UserRepository,
 };
-use application::usecases::NewMessage;
+use application::services::{NewMessage, ReplyTarget};
 use application::{App, Origin, Settings};
 use async_trait::async_trait;
 use domain::rate_limit::Denial;
@@ -18,13 +19,14 @@ use originchats_tests::inproc::{Recorder, app, seeded_store};
 use rotur::MockAuth;
 
 fn new_message(content: &str) -> NewMessage {
-    NewMessage { channel: Some("general".into()), content: Some(content.into()), reply_to: None, ping: None }
+    let content = domain::MessageContent::parse(content, 2000).unwrap();
+    NewMessage { channel: "general".into(), content, reply_to: ReplyTarget::None, ping: None }
 }
 
 async fn logged_in(app: &App, name: &str) -> (application::Session, Arc<Recorder>) {
     let outbox = Arc::new(Recorder::default());
-    let mut session = app.open_session(1, outbox.clone());
-    app.login(&mut session, Some(&format!("mock:USR:{name}:{name}"))).await;
+    let mut session = app.sessions.open(1, outbox.clone());
+    app.sessions.login(&mut session, Some(&format!("mock:USR:{name}:{name}"))).await;
     assert!(session.user.is_some(), "login failed: {:?}", outbox.frames());
     (session, outbox)
 }
@@ -39,10 +41,10 @@ async fn login_asks_the_validator_with_this_connections_key() {
         .returning(|_, _| Ok(RoturIdentity { id: "USR:1".into(), username: "alice".into() }));
     let app = app(store.clone(), Arc::new(auth), Arc::new(NoPlugins), Settings::default());
     let outbox = Arc::new(Recorder::default());
-    let mut session = app.open_session(7, outbox.clone());
+    let mut session = app.sessions.open(7, outbox.clone());
     let key = outbox.frames()[0]["val"]["validator_key"].as_str().unwrap().to_owned();
     assert_eq!(key, session.validator_key, "the key checked is the one this handshake announced");
-    app.login(&mut session, Some("token-1")).await;
+    app.sessions.login(&mut session, Some("token-1")).await;
     let cmds: Vec<String> = outbox.frames().iter().map(|f| f["cmd"].as_str().unwrap().to_owned()).collect();
     assert_eq!(cmds, ["handshake", "auth_success", "ready", "user_join", "user_connect"]);
     assert!(store.user(&UserId("USR:1".into())).await.unwrap().is_some());
@@ -55,8 +57,8 @@ async fn an_unreachable_validator_changes_nothing() {
     auth.expect_validate().times(1).returning(|_, _| Err(AuthFailure::Unavailable));
     let app = app(store.clone(), Arc::new(auth), Arc::new(NoPlugins), Settings::default());
     let outbox = Arc::new(Recorder::default());
-    let mut session = app.open_session(1, outbox.clone());
-    app.login(&mut session, None).await;
+    let mut session = app.sessions.open(1, outbox.clone());
+    app.sessions.login(&mut session, None).await;
     assert_eq!(
         outbox.frames().last().unwrap(),
         &serde_json::json!({"cmd": "auth_error", "val": "Authentication service unavailable"})
@@ -83,8 +85,8 @@ async fn a_message_a_plugin_blocks_is_neither_stored_nor_announced() {
     let app = app(store.clone(), Arc::new(MockAuth), Arc::new(plugins), Settings::default());
     let (session, outbox) = logged_in(&app, "alice").await;
     let before = outbox.frames().len();
-    let outcome = app.post_message(&session, new_message("bad words"), &Origin::of(1, None)).await;
-    assert!(matches!(outcome, Err(application::usecases::Refusal::RateLimited { .. })));
+    let outcome = app.messaging.post(&session, new_message("bad words"), &Origin::of(1, None)).await;
+    assert!(matches!(outcome, Err(MessageError::Limited(_))));
     assert_eq!(outbox.frames().len(), before, "no broadcast");
     assert!(store.messages_page("general", 0, 10).await.unwrap().is_empty(), "not stored");
     assert_eq!(told.load(Ordering::SeqCst), 0, "plugins never hear of it");
@@ -101,7 +103,7 @@ async fn plugins_hear_of_a_message_once_it_is_stored_and_broadcast() {
     let app = app(store.clone(), Arc::new(MockAuth), Arc::new(plugins), Settings::default());
     let (session, outbox) = logged_in(&app, "alice").await;
     assert_eq!(seen.lock().unwrap().iter().map(|e| e.name()).collect::<Vec<_>>(), ["user_join", "user_connect"]);
-    app.post_message(&session, new_message(" hi "), &Origin::of(1, None)).await.unwrap();
+    app.messaging.post(&session, new_message(" hi "), &Origin::of(1, None)).await.unwrap();
     let events = seen.lock().unwrap().clone();
     let Some(PluginEvent::NewMessage { channel, message, by }) = events.last() else { panic!("{events:?}") };
     assert_eq!((channel.as_str(), message.content.as_str(), by.username.as_str()), ("general", "hi", "alice"));
@@ -241,15 +243,13 @@ async fn a_message_that_cannot_be_stored_is_never_broadcast() {
     let app = app(store, Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default());
     let (session, outbox) = logged_in(&app, "alice").await;
     let watcher = Arc::new(Recorder::default());
-    let mut other = app.open_session(2, watcher.clone());
-    app.login(&mut other, Some("mock:USR:bob:bob")).await;
+    let mut other = app.sessions.open(2, watcher.clone());
+    app.sessions.login(&mut other, Some("mock:USR:bob:bob")).await;
     let (mine, theirs) = (outbox.frames().len(), watcher.frames().len());
-    let outcome = app.post_message(&session, new_message("lost?"), &Origin::of(1, None)).await;
-    assert_eq!(
-        outcome,
-        Err(application::usecases::Refusal::Error(application::AppError::Internal)),
-        "the sender hears of the failure"
-    );
+    let outcome = app.messaging.post(&session, new_message("lost?"), &Origin::of(1, None)).await;
+    let failure = StoreError::new(StoreErrorKind::Other, "append_message", "disk full");
+    assert_eq!(outcome, Err(MessageError::Access(AccessError::Store(failure))), "the sender hears of the failure");
+    assert_eq!(outcome.unwrap_err().to_string(), "Internal error", "without the storage details");
     assert_eq!(outbox.frames().len(), mine, "no copy for the sender");
     assert_eq!(watcher.frames().len(), theirs, "nothing for anyone else");
 }

@@ -9,8 +9,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use application::errors::{AccessError, MessageError};
 use application::ports::{MessageRepository, Store, UserRepository};
-use application::usecases::{EditMessage, HistoryStart, NewMessage, Reply};
+use application::services::{
+    EditMessage, HistoryRequest, HistoryStart, NewMessage, PingsPage, ReactRequest, Reply, ReplyTarget,
+};
 use application::{App, Origin, Packet, Session, Settings};
 use domain::{Action, Channel, ChannelKind, PermissionMap, may};
 use memory::MemoryStore;
@@ -18,6 +21,11 @@ use originchats_tests::inproc::{self, Recorder};
 use proptest::prelude::*;
 use rotur::MockAuth;
 use serde_json::Value;
+
+/// Message text as the wire adapter would parse it.
+fn content(text: &str) -> domain::MessageContent {
+    domain::MessageContent::parse(text, 2000).unwrap()
+}
 
 const ROLES: [&str; 4] = ["user", "admin", "moderator", "guest"];
 const CHANNELS: [&str; 3] = ["alpha", "beta", "gamma"];
@@ -111,8 +119,8 @@ async fn world(user_roles: Vec<Vec<String>>, perms: Vec<Vec<(String, Vec<String>
     let mut outboxes = vec![];
     for (i, r) in user_roles.iter().enumerate() {
         let outbox = Arc::new(Recorder::default());
-        let mut session = app.open_session(i as u64, outbox.clone());
-        app.login(&mut session, Some(&format!("mock:U{i}:user{i}"))).await;
+        let mut session = app.sessions.open(i as u64, outbox.clone());
+        app.sessions.login(&mut session, Some(&format!("mock:U{i}:user{i}"))).await;
         let mut user = store.user(&domain::UserId(format!("U{i}"))).await.unwrap().unwrap();
         user.roles = r.clone();
         store.update_user(&user).await.unwrap();
@@ -128,8 +136,8 @@ impl World {
     async fn add_owner(&mut self) {
         let i = self.sessions.len();
         let outbox = Arc::new(Recorder::default());
-        let mut session = self.app.open_session(i as u64, outbox.clone());
-        self.app.login(&mut session, Some(&format!("mock:U{i}:boss"))).await;
+        let mut session = self.app.sessions.open(i as u64, outbox.clone());
+        self.app.sessions.login(&mut session, Some(&format!("mock:U{i}:boss"))).await;
         let mut user = self.store.user(&domain::UserId(format!("U{i}"))).await.unwrap().unwrap();
         user.roles = vec!["owner".into()];
         self.store.update_user(&user).await.unwrap();
@@ -142,15 +150,15 @@ impl World {
     /// the dispatcher sends them.
     async fn change_role(&mut self, user: usize, role: usize, grant: bool) {
         let owner = &self.sessions[self.owner.expect("a run with role changes has an owner")];
-        let target = Some(format!("user{user}"));
-        let roles = Some(vec![ROLES[role].to_owned()]);
+        let target = Ok(format!("user{user}"));
+        let roles = Ok(vec![ROLES[role].to_owned()]);
         let result = if grant {
-            self.app.roles_add(owner, target, roles).await
+            self.app.community.roles_add(owner, target, roles).await
         } else {
-            self.app.roles_remove(owner, target, roles).await
+            self.app.community.roles_remove(owner, target, roles).await
         };
         if let Ok(Reply::Then(_, pushes)) = result {
-            self.app.run_pushes(pushes).await;
+            self.app.lists.run(pushes).await;
         }
         self.roles[user] = self.store.user(&domain::UserId(format!("U{user}"))).await.unwrap().unwrap().roles;
     }
@@ -173,13 +181,13 @@ impl World {
                     None
                 };
                 let req = NewMessage {
-                    channel: Some(channel.clone()),
-                    content: Some(format!("hello @user{user}")),
-                    reply_to: reply_to.map(Ok),
+                    channel: channel.clone(),
+                    content: content(&format!("hello @user{user}")),
+                    reply_to: reply_to.map_or(ReplyTarget::None, ReplyTarget::Id),
                     ping: None,
                 };
                 let before = self.outboxes[user].0.lock().unwrap().len();
-                let _ = self.app.post_message(&self.sessions[user], req, &self.origin(user)).await;
+                let _ = self.app.messaging.post(&self.sessions[user], req, &self.origin(user)).await;
                 let frames = self.outboxes[user].0.lock().unwrap();
                 if let Some(v) = frames[before..].iter().find(|v| v["cmd"] == "message_new") {
                     self.posted.push((channel, v["message"]["id"].as_str().unwrap().to_owned()));
@@ -187,30 +195,33 @@ impl World {
             }
             Op::Edit { user, nth } => {
                 if let Some((c, id)) = self.target(nth) {
-                    let req = EditMessage { id: Some(id), channel: Some(c), content: Some(format!("edit by {user}")) };
-                    let _ = self.app.edit_message(&self.sessions[user], req, &self.origin(user)).await;
+                    let req = EditMessage { id, channel: c, content: Ok(content(&format!("edit by {user}"))) };
+                    let _ = self.app.messaging.edit(&self.sessions[user], Ok(req), &self.origin(user)).await;
                 }
             }
             Op::Delete { user, nth } => {
                 if let Some((c, id)) = self.target(nth) {
-                    let _ = self.app.delete_message(&self.sessions[user], Some(c), Some(id), &self.origin(user)).await;
+                    let _ = self.app.messaging.delete(&self.sessions[user], c, id, &self.origin(user)).await;
                 }
             }
             Op::Pin { user, nth, pinned } => {
                 if let Some((c, id)) = self.target(nth) {
-                    let _ =
-                        self.app.set_pinned(&self.sessions[user], Some(c), Some(id), pinned, &self.origin(user)).await;
+                    let _ = self
+                        .app
+                        .messaging
+                        .set_pinned(&self.sessions[user], Ok(c), Ok(id), pinned, &self.origin(user))
+                        .await;
                 }
             }
             Op::React { user, nth, emoji, add } => {
                 if let Some((c, id)) = self.target(nth) {
-                    let e = Some(EMOJI[emoji].to_string());
-                    let _ = self.app.react(&self.sessions[user], Some(c), Some(id), e, add, &self.origin(user)).await;
+                    let req = ReactRequest { channel: Some(c), id: Ok(id), emoji: Ok(EMOJI[emoji].to_string()), add };
+                    let _ = self.app.messaging.react(&self.sessions[user], req, &self.origin(user)).await;
                 }
             }
             Op::Typing { user, channel } => {
-                let c = Some(CHANNELS[channel].to_string());
-                let _ = self.app.typing(&self.sessions[user], c, &self.origin(user)).await;
+                let c = Ok(CHANNELS[channel].to_string());
+                let _ = self.app.messaging.typing(&self.sessions[user], c, &self.origin(user)).await;
             }
         }
     }
@@ -286,10 +297,15 @@ fn apply_frame(view: &mut View, f: &Value) {
     }
 }
 
+/// The newest `limit` messages of a channel.
+fn history(channel: &str, limit: i64) -> HistoryRequest {
+    HistoryRequest { channel: channel.to_owned(), start: HistoryStart::Skip(0), limit }
+}
+
 /// One channel's history as the client re-fetching it sees it.
 async fn fetch_channel(world: &World, user: usize, name: &str) -> Vec<(String, Value)> {
     let Ok(Reply::Packet(Packet::MessagesGet { messages, .. })) =
-        world.app.history(&world.sessions[user], Some(name), HistoryStart::Skip(0), 200).await
+        world.app.messaging.history(&world.sessions[user], history(name, 200)).await
     else {
         panic!("history refused for a viewer")
     };
@@ -432,10 +448,10 @@ proptest! {
                 w.apply(op).await;
             }
             // Everyone is pushed their channel list, as after any channel change.
-            w.app.push_channel_lists().await;
+            w.app.lists.push_channel_lists().await;
             for user in 0..3 {
                 let s = &w.sessions[user];
-                let Ok(Reply::Packet(Packet::ChannelsGet(listed))) = w.app.visible_channels(s).await else {
+                let Ok(Reply::Packet(Packet::ChannelsGet(listed))) = w.app.community.visible_channels(s).await else {
                     panic!("channels_get failed")
                 };
                 for (ci, name) in CHANNELS.iter().enumerate() {
@@ -445,13 +461,15 @@ proptest! {
                     let frames = w.outboxes[user].0.lock().unwrap().clone();
                     assert!(frames.iter().all(|f| f["channel"] != *name), "a broadcast of {name} reached user {user}");
                     let some_id = w.posted.iter().find(|(c, _)| c == name).map(|(_, id)| id.clone()).unwrap_or_else(|| "m0".into());
-                    let denied = application::usecases::Refusal::Error(application::AppError::ChannelAccessDenied);
-                    assert_eq!(w.app.history(s, Some(name), HistoryStart::Skip(0), 100).await.unwrap_err(), denied);
-                    assert_eq!(w.app.get_message(s, Some(name.to_string()), Some(some_id.clone())).await.unwrap_err(), denied);
-                    assert_eq!(w.app.replies(s, Some(name.to_string()), Some(some_id.clone()), 50).await.unwrap_err(), denied);
-                    assert_eq!(w.app.search(s, Some(name.to_string()), Some("hello".into())).await.unwrap_err(), denied);
-                    assert_eq!(w.app.pinned(s, Some(name.to_string())).await.unwrap_err(), denied);
-                    let Ok(Reply::Packet(Packet::PingsGet { messages, .. })) = w.app.pings(s, Some(100), Some(0)).await else {
+                    let denied = MessageError::Access(AccessError::ChannelAccessDenied);
+                    let m = &w.app.messaging;
+                    assert_eq!(m.history(s, history(name, 100)).await.unwrap_err(), denied);
+                    assert_eq!(m.get(s, name.to_string(), some_id.clone()).await.unwrap_err(), denied);
+                    assert_eq!(m.replies(s, name.to_string(), some_id.clone(), 50).await.unwrap_err(), denied);
+                    assert_eq!(m.search(s, name.to_string(), "hello".into()).await.unwrap_err(), denied);
+                    assert_eq!(m.pinned(s, name.to_string()).await.unwrap_err(), denied);
+                    let page = PingsPage { limit: Ok(100), offset: Ok(0) };
+                    let Ok(Reply::Packet(Packet::PingsGet { messages, .. })) = m.pings(s, page).await else {
                         panic!("pings_get failed")
                     };
                     assert!(messages.iter().all(|m| m.channel.as_deref() != Some(name)), "a ping from {name} reached user {user}");
@@ -466,32 +484,37 @@ proptest! {
                     let stored = w.store.messages_page(name, 0, 200).await.unwrap();
                     let sent: Vec<usize> = w.outboxes.iter().map(|o| o.0.lock().unwrap().len()).collect();
                     let origin = w.origin(user);
-                    let (hidden, unknown) = (Some(name.to_string()), Some("nowhere".to_string()));
-                    let id = Some(some_id.clone());
-                    let edit = |c: &Option<String>| EditMessage { id: id.clone(), channel: c.clone(), content: Some("x".into()) };
-                    let a = w.app.edit_message(s, edit(&hidden), &origin).await;
-                    let b = w.app.edit_message(s, edit(&unknown), &origin).await;
+                    let (hidden, unknown) = (name.to_string(), "nowhere".to_string());
+                    let id = some_id.clone();
+                    let edit = |c: &String| Ok(EditMessage { id: id.clone(), channel: c.clone(), content: Ok(content("x")) });
+                    let a = m.edit(s, edit(&hidden), &origin).await;
+                    let b = m.edit(s, edit(&unknown), &origin).await;
                     assert!(a.is_err(), "edit in {name} by user {user} went through");
                     assert_eq!(a, b, "edit in {name} vs an unknown channel");
-                    let a = w.app.delete_message(s, hidden.clone(), id.clone(), &origin).await;
-                    let b = w.app.delete_message(s, unknown.clone(), id.clone(), &origin).await;
+                    let a = m.delete(s, hidden.clone(), id.clone(), &origin).await;
+                    let b = m.delete(s, unknown.clone(), id.clone(), &origin).await;
                     assert!(a.is_err(), "delete in {name} by user {user} went through");
                     assert_eq!(a, b, "delete in {name} vs an unknown channel");
                     for pinned in [true, false] {
-                        let a = w.app.set_pinned(s, hidden.clone(), id.clone(), pinned, &origin).await;
-                        let b = w.app.set_pinned(s, unknown.clone(), id.clone(), pinned, &origin).await;
+                        let a = m.set_pinned(s, Ok(hidden.clone()), Ok(id.clone()), pinned, &origin).await;
+                        let b = m.set_pinned(s, Ok(unknown.clone()), Ok(id.clone()), pinned, &origin).await;
                         assert!(a.is_err(), "pin {pinned} in {name} by user {user} went through");
                         assert_eq!(a, b, "pin {pinned} in {name} vs an unknown channel");
                     }
                     for add in [true, false] {
-                        let e = Some(EMOJI[0].to_string());
-                        let a = w.app.react(s, hidden.clone(), id.clone(), e.clone(), add, &origin).await;
-                        let b = w.app.react(s, unknown.clone(), id.clone(), e, add, &origin).await;
+                        let react = |c: &String| ReactRequest {
+                            channel: Some(c.clone()),
+                            id: Ok(id.clone()),
+                            emoji: Ok(EMOJI[0].to_string()),
+                            add,
+                        };
+                        let a = m.react(s, react(&hidden), &origin).await;
+                        let b = m.react(s, react(&unknown), &origin).await;
                         assert!(a.is_err(), "react {add} in {name} by user {user} went through");
                         assert_eq!(a, b, "react {add} in {name} vs an unknown channel");
                     }
-                    let a = w.app.typing(s, hidden.clone(), &origin).await;
-                    let b = w.app.typing(s, unknown.clone(), &origin).await;
+                    let a = m.typing(s, Ok(hidden.clone()), &origin).await;
+                    let b = m.typing(s, Ok(unknown.clone()), &origin).await;
                     assert!(a.is_err(), "typing in {name} by user {user} was accepted");
                     assert_eq!(a, b, "typing in {name} vs an unknown channel");
                     assert_eq!(w.store.messages_page(name, 0, 200).await.unwrap(), stored, "{name} changed");

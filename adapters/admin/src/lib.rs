@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use application::App;
-use application::usecases::AdminAction;
+use application::services::AdminAction;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -51,7 +51,7 @@ async fn answer(app: &App, line: &str) -> Value {
     let Some(action) = serde_json::from_str::<Value>(line).ok().as_ref().and_then(decode_action) else {
         return json!({"ok": false, "error": "unknown or malformed admin request"});
     };
-    match app.admin(action).await {
+    match app.community.admin(action).await {
         Ok(outcome) => {
             let users: Vec<Value> = outcome
                 .users

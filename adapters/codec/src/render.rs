@@ -7,7 +7,7 @@ use application::ports::{Frame, PacketEncoder};
 use application::slash::Registered;
 use application::views::{ChannelView, MessageView, UserView};
 use application::voice::Seat;
-use application::{AppError, Packet};
+use application::{CommandError, Packet};
 use domain::{Extras, User};
 use serde_json::{Map, Value, json};
 
@@ -114,7 +114,7 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::UsersBannedList(names) => json!({"cmd": "users_banned_list", "users": names}),
         Packet::UserBan { user, banned } => json!({"cmd": "user_ban", "user": user, "banned": banned}),
         Packet::UserUnban { user, unbanned } => json!({"cmd": "user_unban", "user": user, "unbanned": unbanned}),
-        Packet::UserTimeout { user, timeout } => json!({"cmd": "user_timeout", "user": user, "timeout": timeout}),
+        Packet::UserTimeout { user, timeout } => json!({"cmd": "user_timeout", "user": raw(user), "timeout": timeout}),
         Packet::UserLeft { username } => json!({"cmd": "user_leave", "username": username}),
         Packet::UserLeaveReply { user } => json!({"cmd": "user_leave", "user": user, "val": "User left server"}),
         Packet::UserRolesAdd { user, roles } => {
@@ -182,7 +182,7 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::SlashList(list) => json!({"cmd": "slash_list", "commands": slash_commands(list)}),
         Packet::SlashCall { command, args, commander, invoker, invoker_username, channel } => json!({
             "cmd": "slash_call",
-            "val": {"command": command, "args": args, "commander": commander},
+            "val": {"command": command, "args": raw(args), "commander": commander},
             "invoker": invoker.as_str(),
             "invokerUsername": invoker_username,
             "channel": channel,
@@ -197,7 +197,7 @@ pub fn packet_json(packet: &Packet) -> Value {
             json!({"cmd": "plugins_reload", "val": format!("Plugin '{name}' reloaded successfully")})
         }
         Packet::Disconnect { reason } => json!({"cmd": "disconnect", "reason": reason}),
-        Packet::Custom(v) => v.clone(),
+        Packet::Custom(v) => raw(v),
         Packet::VoiceJoined { channel, participants } => {
             let list: Vec<Value> = participants
                 .iter()
@@ -241,7 +241,7 @@ fn seconds(s: f64) -> Value {
     if s <= 0.0 { json!(0) } else { json!(s) }
 }
 
-fn error_json(src: Option<&str>, error: &AppError) -> Value {
+fn error_json(src: Option<&str>, error: &CommandError) -> Value {
     let mut map = Map::new();
     map.insert("cmd".into(), json!("error"));
     if let (Some(src), false) = (src, error.omits_src()) {
@@ -297,8 +297,8 @@ fn voice_user(seat: &Seat, with_peer: bool) -> Value {
 
 fn handshake(h: &Handshake) -> Value {
     json!({
-        "server": h.server,
-        "limits": h.limits,
+        "server": raw(&h.server),
+        "limits": raw(&h.limits),
         "version": h.version,
         "validator_key": h.validator_key,
         "capabilities": h.capabilities,

@@ -1,6 +1,6 @@
 //! A request packet and lenient accessors that follow the original's truthiness rules.
 
-pub use application::slash::python_type_name;
+use application::slash::ArgKind;
 use serde_json::{Map, Value};
 
 /// A parsed client packet.
@@ -40,20 +40,43 @@ impl Request {
 
     /// Python truthiness of a field that is present and not null.
     pub fn truthy(&self, key: &str) -> Option<bool> {
-        match self.fields.get(key)? {
-            Value::Null => None,
-            Value::Bool(b) => Some(*b),
-            Value::Number(n) => Some(n.as_f64() != Some(0.0)),
-            Value::String(s) => Some(!s.is_empty()),
-            Value::Array(a) => Some(!a.is_empty()),
-            Value::Object(o) => Some(!o.is_empty()),
-        }
+        self.fields.get(key).filter(|v| !v.is_null()).map(truthy)
     }
 
     /// A raw field.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.get(key)
     }
+}
+
+/// Python truthiness of a JSON value.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// The Python type of a JSON value (what the original's error texts name).
+pub fn python_type(v: &Value) -> ArgKind {
+    match v {
+        Value::Null => ArgKind::None,
+        Value::Bool(_) => ArgKind::Bool,
+        Value::Number(n) if n.is_f64() => ArgKind::Float,
+        Value::Number(_) => ArgKind::Int,
+        Value::String(_) => ArgKind::Str,
+        Value::Array(_) => ArgKind::List,
+        Value::Object(_) => ArgKind::Dict,
+    }
+}
+
+/// The Python type name of a JSON value, as the original prints it in error texts.
+pub fn python_type_name(v: &Value) -> &'static str {
+    python_type(v).python_name()
 }
 
 /// How the original prints a non-string `cmd` in `Unknown command: <repr>`.

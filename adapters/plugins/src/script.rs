@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use application::ports::{PluginAction, PluginEvent};
+use domain::RawJson;
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope};
 
 use super::builtin::{read_object, write_json};
@@ -160,6 +161,19 @@ fn to_json(d: Dynamic) -> Result<serde_json::Value, Box<EvalAltResult>> {
     rhai::serde::from_dynamic(&d)
 }
 
+/// A packet a script built: a JSON object whose `cmd` is a non-empty string, else the
+/// script gets a runtime error.
+fn to_packet(d: Dynamic) -> Result<RawJson, Box<EvalAltResult>> {
+    let value = to_json(d)?;
+    match value.get("cmd") {
+        Some(serde_json::Value::String(c)) if !c.is_empty() => Ok(RawJson(value.to_string())),
+        _ => Err(Box::new(EvalAltResult::ErrorRuntime(
+            "a plugin packet must be an object with a non-empty string cmd".into(),
+            Position::NONE,
+        ))),
+    }
+}
+
 /// The host functions, each recording a request (up to the run's limit).
 fn register_host(
     engine: &mut Engine,
@@ -211,15 +225,15 @@ fn register_host(
     }
     let p = push.clone();
     engine.register_fn("send_to_user", move |user: &str, packet: Map| {
-        p(PluginAction::SendToUser { user: user.into(), packet: to_json(packet.into())? })
+        p(PluginAction::SendToUser { user: user.into(), packet: to_packet(packet.into())? })
     });
     let p = push.clone();
     engine.register_fn("broadcast", move |packet: Map| {
-        p(PluginAction::Broadcast { packet: to_json(packet.into())?, channel: None })
+        p(PluginAction::Broadcast { packet: to_packet(packet.into())?, channel: None })
     });
     let p = push;
     engine.register_fn("broadcast", move |packet: Map, channel: &str| {
-        p(PluginAction::Broadcast { packet: to_json(packet.into())?, channel: Some(channel.into()) })
+        p(PluginAction::Broadcast { packet: to_packet(packet.into())?, channel: Some(channel.into()) })
     });
     let (key, d) = (author.to_owned(), deadline.clone());
     engine.register_fn("log", move |text: &str| d.log(&key, text));

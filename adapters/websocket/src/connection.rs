@@ -98,7 +98,7 @@ pub async fn run_connection(ws: Ws, app: Arc<App>, limits: Arc<TransportLimits>,
         }
     });
 
-    let mut session = app.open_session(conn, outbox.clone());
+    let mut session = app.sessions.open(conn, outbox.clone());
     let mut heartbeat = interval_at(Instant::now() + limits.heartbeat_interval, limits.heartbeat_interval);
     let auth_deadline = sleep(limits.auth_deadline);
     tokio::pin!(auth_deadline);
@@ -135,7 +135,7 @@ pub async fn run_connection(ws: Ws, app: Arc<App>, limits: Arc<TransportLimits>,
             }
         }
     }
-    app.close_session(&session).await;
+    app.sessions.close(&session).await;
     outbox.close(1000, "");
     if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
         writer.abort();

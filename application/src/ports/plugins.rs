@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use domain::rate_limit::Denial;
-use domain::{Channel, Message, Role, User, UserId};
+use domain::{Channel, Message, RawJson, Role, User, UserId};
 
 /// A user an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,13 +288,13 @@ pub enum PluginAction {
     SendToUser {
         /// Username or id.
         user: String,
-        /// A JSON object with a `cmd`.
-        packet: serde_json::Value,
+        /// A JSON object with a non-empty string `cmd` (the host checks it).
+        packet: RawJson,
     },
     /// Send a packet to everyone, or to the viewers of a channel.
     Broadcast {
-        /// A JSON object with a `cmd`.
-        packet: serde_json::Value,
+        /// A JSON object with a non-empty string `cmd` (the host checks it).
+        packet: RawJson,
         /// Limit to this channel's viewers.
         channel: Option<String>,
     },

@@ -1,5 +1,3 @@
-use serde_json::json;
-
 use super::*;
 
 fn opt(name: &str, kind: OptionKind, required: bool) -> SlashOption {
@@ -17,8 +15,16 @@ fn command(name: &str, options: Vec<SlashOption>) -> SlashCommand {
     }
 }
 
-fn args(v: Value) -> Map<String, Value> {
-    v.as_object().unwrap().clone()
+fn arg(kind: ArgKind) -> ArgValue {
+    ArgValue { kind, text: None }
+}
+
+fn text(s: &str) -> ArgValue {
+    ArgValue { kind: ArgKind::Str, text: Some(s.into()) }
+}
+
+fn args(entries: &[(&str, ArgValue)]) -> SlashArgs {
+    SlashArgs { entries: entries.iter().map(|(n, v)| (n.to_string(), v.clone())).collect(), ..Default::default() }
 }
 
 fn uid(s: &str) -> UserId {
@@ -30,17 +36,18 @@ fn arguments_are_checked_unknown_then_missing_then_type() {
     let mut color = opt("color", OptionKind::Enum, false);
     color.choices = Some(vec!["red".into(), "blue".into()]);
     let c = command("paint", vec![opt("n", OptionKind::Int, true), opt("x", OptionKind::Float, false), color]);
-    assert_eq!(check_args(&c, &args(json!({"n": 1, "zz": 1}))), Err(AppError::UnknownArgument("zz".into())));
-    assert_eq!(check_args(&c, &args(json!({"x": "1"}))), Err(AppError::MissingArgument("n".into())));
-    let wrong = check_args(&c, &args(json!({"n": true}))).unwrap_err();
+    let int = || arg(ArgKind::Int);
+    assert_eq!(check_args(&c, &args(&[("n", int()), ("zz", int())])), Err(SlashError::UnknownArgument("zz".into())));
+    assert_eq!(check_args(&c, &args(&[("x", text("1"))])), Err(SlashError::MissingArgument("n".into())));
+    let wrong = check_args(&c, &args(&[("n", arg(ArgKind::Bool))])).unwrap_err();
     assert_eq!(wrong.to_string(), "Invalid type for argument 'n': expected int, got bool");
-    let wrong = check_args(&c, &args(json!({"n": 1.5}))).unwrap_err();
+    let wrong = check_args(&c, &args(&[("n", arg(ArgKind::Float))])).unwrap_err();
     assert_eq!(wrong.to_string(), "Invalid type for argument 'n': expected int, got float");
-    let wrong = check_args(&c, &args(json!({"n": 1, "x": null}))).unwrap_err();
+    let wrong = check_args(&c, &args(&[("n", int()), ("x", arg(ArgKind::None))])).unwrap_err();
     assert_eq!(wrong.to_string(), "Invalid type for argument 'x': expected float, got NoneType");
-    let wrong = check_args(&c, &args(json!({"n": 1, "color": "green"}))).unwrap_err();
+    let wrong = check_args(&c, &args(&[("n", int()), ("color", text("green"))])).unwrap_err();
     assert_eq!(wrong.to_string(), "Invalid value for argument 'color': expected one of [red, blue], got 'green'");
-    assert_eq!(check_args(&c, &args(json!({"n": 1, "x": 2, "color": "red"}))), Ok(()));
+    assert_eq!(check_args(&c, &args(&[("n", int()), ("x", int()), ("color", text("red"))])), Ok(()));
 }
 
 #[test]
@@ -54,7 +61,7 @@ fn blacklist_wins_and_whitelist_needs_any_listed_role() {
         check_roles(&c, &roles(&["user"])).unwrap_err().to_string(),
         "Access denied: 'admin' or 'mod' role required"
     );
-    assert_eq!(check_roles(&c, &roles(&["mod", "muted"])), Err(AppError::ForbiddenRoles));
+    assert_eq!(check_roles(&c, &roles(&["mod", "muted"])), Err(SlashError::ForbiddenRoles));
     c.whitelist = Some(vec![]);
     assert_eq!(check_roles(&c, &roles(&["user"])), Ok(()));
 }
@@ -65,7 +72,7 @@ fn names_belong_to_one_connection_and_reregistering_replaces() {
     reg.register(1, &uid("bot"), "bot", vec![command("a", vec![]), command("b", vec![])]).unwrap();
     assert_eq!(
         reg.register(2, &uid("other"), "other", vec![command("b", vec![])]),
-        Err(AppError::SlashNameTaken("b".into()))
+        Err(SlashError::NameTaken("b".into()))
     );
     reg.register(1, &uid("bot"), "bot", vec![command("c", vec![])]).unwrap();
     let names: Vec<String> = reg.list().into_iter().map(|r| r.command.name).collect();

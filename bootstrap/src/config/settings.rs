@@ -163,8 +163,8 @@ impl Config {
         let app = application::Settings {
             post_content,
             search_results,
-            server_info,
-            limits_info,
+            server_info: RawJson(server_info.to_string()),
+            limits_info: RawJson(limits_info.to_string()),
             new_user_roles,
             new_user_extra,
             owners,

@@ -1,6 +1,11 @@
 use super::*;
 use serde_json::{Value, json};
 
+/// A handshake section as JSON.
+fn parsed(raw: &domain::RawJson) -> Value {
+    serde_json::from_str(&raw.0).unwrap()
+}
+
 fn cfg(v: Value) -> Config {
     Config::from_value(v, Path::new("/srv/chat")).unwrap()
 }
@@ -29,14 +34,14 @@ fn default_config_parses_without_warnings() {
 fn lenient_values_fall_back_with_a_warning() {
     let c = cfg(json!({"limits": {"post_content": 2000, "search_results": "many", "extra": 1}}));
     assert_eq!(c.app.search_results, 30);
-    assert_eq!(c.app.limits_info, json!({"post_content": 2000, "search_results": 30, "extra": 1}));
+    assert_eq!(parsed(&c.app.limits_info), json!({"post_content": 2000, "search_results": 30, "extra": 1}));
     assert_eq!(c.warnings.len(), 1);
 }
 
 #[test]
 fn unknown_keys_warn_once_each_but_server_keys_pass_through() {
     let c = cfg(json!({"server": {"name": "x", "motd": "hi"}, "bogus": 1, "websocket": {"port": 1, "path": "/ws"}}));
-    assert_eq!(c.app.server_info["motd"], "hi");
+    assert_eq!(parsed(&c.app.server_info)["motd"], "hi");
     assert_eq!(c.warnings, vec!["unknown config key `bogus` ignored", "unknown config key `websocket.path` ignored"]);
 }
 
@@ -74,22 +79,22 @@ fn server_icon_file_is_rewritten_to_the_public_link() {
     std::fs::write(dir.path().join("db/serverAssets/icon.png"), b"x").unwrap();
     let v = json!({"server": {"icon": "icon.png", "banner": "missing.png", "url": "WSS://Chat.Example/"}});
     let c = Config::from_value(v, dir.path()).unwrap();
-    assert_eq!(c.app.server_info["icon"], "https://chat.example/server-assets/icon");
-    assert_eq!(c.app.server_info["banner"], "missing.png");
+    assert_eq!(parsed(&c.app.server_info)["icon"], "https://chat.example/server-assets/icon");
+    assert_eq!(parsed(&c.app.server_info)["banner"], "missing.png");
 }
 
 #[test]
 fn a_missing_server_section_gets_the_default_name_and_owner() {
     let c = cfg(json!({"websocket": {"port": 1}}));
-    assert_eq!(c.app.server_info, json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}}));
+    assert_eq!(parsed(&c.app.server_info), json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}}));
     let c = cfg(json!({"server": {"motd": "hi", "owner": {"id": 7}, "name": null}}));
     assert_eq!(
-        c.app.server_info,
+        parsed(&c.app.server_info),
         json!({"name": "My OriginChats Server", "owner": {"name": "Admin", "id": 7}, "motd": "hi"}),
         "the user's keys are merged over the defaults and extra keys are kept"
     );
     let c = cfg(json!({"server": {"name": "Mine"}}));
-    assert_eq!(c.app.server_info, json!({"name": "Mine", "owner": {"name": "Admin"}}));
+    assert_eq!(parsed(&c.app.server_info), json!({"name": "Mine", "owner": {"name": "Admin"}}));
 }
 
 #[test]
@@ -103,7 +108,11 @@ fn asset_paths_are_reduced_to_their_file_name() {
         c.transport.server_assets,
         vec![("icon".to_string(), assets.join("config.json")), ("banner".to_string(), assets.join("passwd"))]
     );
-    assert_eq!(c.app.server_info["icon"], "../../config.json", "not rewritten: no such file in db/serverAssets");
+    assert_eq!(
+        parsed(&c.app.server_info)["icon"],
+        "../../config.json",
+        "not rewritten: no such file in db/serverAssets"
+    );
     assert!(c.warnings.iter().any(|w| w.starts_with("server.icon:")), "{:?}", c.warnings);
     let c = cfg(json!({"server": {"icon": ".."}}));
     assert!(c.transport.server_assets.is_empty());
@@ -117,11 +126,11 @@ fn an_empty_server_url_falls_back_to_host_and_port() {
     for url in [json!("   "), json!(""), Value::Null] {
         let v = json!({"websocket": {"host": "10.0.0.1", "port": 7000}, "server": {"icon": "icon.png", "url": url}});
         let c = Config::from_value(v, dir.path()).unwrap();
-        assert_eq!(c.app.server_info["icon"], "http://10.0.0.1:7000/server-assets/icon", "for {url}");
+        assert_eq!(parsed(&c.app.server_info)["icon"], "http://10.0.0.1:7000/server-assets/icon", "for {url}");
     }
     let v = json!({"server": {"icon": "icon.png", "url": "  https://Chat.Example/  "}});
     let c = Config::from_value(v, dir.path()).unwrap();
-    assert_eq!(c.app.server_info["icon"], "https://chat.example/server-assets/icon");
+    assert_eq!(parsed(&c.app.server_info)["icon"], "https://chat.example/server-assets/icon");
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
@@ -213,5 +222,5 @@ fn tls_files_are_loaded_and_bad_ones_name_their_key() {
     let mut v = tls("cert.pem", "key.pem");
     v["server"] = json!({"icon": "i.png"});
     let c = Config::from_value(v, dir.path()).unwrap();
-    assert_eq!(c.app.server_info["icon"], "https://127.0.0.1:9/server-assets/icon");
+    assert_eq!(parsed(&c.app.server_info)["icon"], "https://127.0.0.1:9/server-assets/icon");
 }

@@ -1,76 +1,164 @@
 //! Message commands.
 
-use application::usecases::{EditMessage, HistoryStart, NewMessage};
-use application::{AppError, Origin};
+use application::errors::MessageError;
+use application::services::{
+    EditMessage, HistoryRequest, HistoryStart, NewMessage, PingsPage, ReactRequest, ReplyTarget,
+};
+use domain::{ContentError, MessageContent};
 use serde_json::Value;
 
-use super::handler;
+use super::{commands, handler, origin};
+use crate::request::Request;
+
+commands!(
+    message_new,
+    messages_get,
+    message_edit,
+    message_delete,
+    typing,
+    message_get,
+    message_replies,
+    messages_search,
+    messages_pinned,
+    message_pin,
+    message_unpin,
+    message_react_add,
+    message_react_remove,
+    pings_get,
+);
+
+/// Message text: trimmed, not empty, at most `max` characters.
+fn content(raw: &str, max: usize) -> Result<MessageContent, MessageError> {
+    MessageContent::parse(raw, max).map_err(|e| match e {
+        ContentError::Empty => MessageError::EmptyContent,
+        ContentError::TooLong(n) => MessageError::ContentTooLong(n),
+    })
+}
+
+/// A required non-empty string field.
+fn required(req: &Request, key: &str, missing: MessageError) -> Result<String, MessageError> {
+    req.text(key).ok_or(missing)
+}
+
+/// The `channel` and `id` of a message lookup.
+fn message_ref(req: &Request) -> Result<(String, String), MessageError> {
+    match (req.text("channel"), req.text("id")) {
+        (Some(channel), Some(id)) => Ok((channel, id)),
+        _ => Err(MessageError::ChannelAndIdRequired),
+    }
+}
 
 handler!(message_new(app, session, req) {
-    let input = NewMessage {
-        channel: req.text("channel"),
-        content: req.text("content"),
-        reply_to: match req.get("reply_to") {
-            Some(Value::String(id)) if !id.is_empty() => Some(Ok(id.clone())),
-            _ if req.truthy("reply_to") == Some(true) => Some(Err(())),
-            _ => None,
-        },
-        ping: req.truthy("ping"),
+    let (channel, raw) = match (req.text("channel"), req.text("content")) {
+        (Some(channel), Some(raw)) => (channel, raw),
+        (channel, raw) => {
+            let missing: Vec<&str> = [("channel", channel.is_none()), ("content", raw.is_none())]
+                .into_iter()
+                .filter_map(|(name, absent)| absent.then_some(name))
+                .collect();
+            return Err(MessageError::MissingFields(missing.join(", ")));
+        }
     };
-    app.post_message(session, input, &origin(session, req)).await
+    let content = content(&raw, app.settings.post_content)?;
+    let reply_to = match req.get("reply_to") {
+        Some(Value::String(id)) if !id.is_empty() => ReplyTarget::Id(id.clone()),
+        _ if req.truthy("reply_to") == Some(true) => ReplyTarget::Invalid,
+        _ => ReplyTarget::None,
+    };
+    let input = NewMessage { channel, content, reply_to, ping: req.truthy("ping") };
+    app.messaging.post(session, input, &origin(session, req)).await
 });
 
 handler!(messages_get(app, session, req) {
     let start = match req.get("start") {
         Some(Value::String(id)) => HistoryStart::Before(id.clone()),
-        _ => HistoryStart::Skip(req.int("start").map_err(|_| AppError::InvalidPaging)?.unwrap_or(0)),
+        _ => HistoryStart::Skip(req.int("start").map_err(|_| MessageError::InvalidPaging)?.unwrap_or(0)),
     };
-    let limit = req.int("limit").map_err(|_| AppError::InvalidPaging)?.unwrap_or(100);
-    app.history(session, req.text("channel").as_deref(), start, limit).await
+    let limit = req.int("limit").map_err(|_| MessageError::InvalidPaging)?.unwrap_or(100);
+    let channel = required(req, "channel", MessageError::InvalidChannelName)?;
+    app.messaging.history(session, HistoryRequest { channel, start, limit }).await
 });
 
-fn origin(session: &application::Session, req: &crate::request::Request) -> Origin {
-    Origin::of(session.conn, req.listener.clone())
-}
-
 handler!(message_edit(app, session, req) {
-    let input = EditMessage { id: req.text("id"), channel: req.text("channel"), content: req.text("content") };
-    app.edit_message(session, input, &origin(session, req)).await
+    let input = match (req.text("id"), req.text("channel"), req.text("content")) {
+        (Some(id), Some(channel), Some(raw)) => {
+            Ok(EditMessage { channel, id, content: content(&raw, app.settings.post_content) })
+        }
+        _ => Err(MessageError::InvalidEditFormat),
+    };
+    app.messaging.edit(session, input, &origin(session, req)).await
 });
 
 handler!(message_delete(app, session, req) {
-    app.delete_message(session, req.text("channel"), req.text("id"), &origin(session, req)).await
+    let (Some(id), Some(channel)) = (req.text("id"), req.text("channel")) else {
+        return Err(MessageError::InvalidDeleteFormat);
+    };
+    app.messaging.delete(session, channel, id, &origin(session, req)).await
 });
 
-handler!(typing(app, session, req) { app.typing(session, req.text("channel"), &origin(session, req)).await });
+handler!(typing(app, session, req) {
+    let channel = required(req, "channel", MessageError::ChannelNameNotProvided);
+    app.messaging.typing(session, channel, &origin(session, req)).await
+});
 
-handler!(message_get(app, session, req) { app.get_message(session, req.text("channel"), req.text("id")).await });
+handler!(message_get(app, session, req) {
+    let (channel, id) = message_ref(req)?;
+    app.messaging.get(session, channel, id).await
+});
 
 handler!(message_replies(app, session, req) {
-    let limit = req.int("limit").map_err(|_| AppError::InvalidLimit)?.unwrap_or(50);
-    app.replies(session, req.text("channel"), req.text("id"), limit).await
+    let limit = req.int("limit").map_err(|_| MessageError::InvalidLimit)?.unwrap_or(50);
+    let (channel, id) = message_ref(req)?;
+    app.messaging.replies(session, channel, id, limit).await
 });
 
-handler!(messages_search(app, session, req) { app.search(session, req.text("channel"), req.text("query")).await });
+handler!(messages_search(app, session, req) {
+    let (Some(channel), Some(query)) = (req.text("channel"), req.text("query")) else {
+        return Err(MessageError::ChannelAndQueryRequired);
+    };
+    app.messaging.search(session, channel, query).await
+});
 
-handler!(messages_pinned(app, session, req) { app.pinned(session, req.text("channel")).await });
+handler!(messages_pinned(app, session, req) {
+    let channel = required(req, "channel", MessageError::ChannelNameNotProvided)?;
+    app.messaging.pinned(session, channel).await
+});
+
+/// `message_pin` and `message_unpin`.
+async fn set_pinned(
+    app: &application::App,
+    session: &application::Session,
+    req: &Request,
+    pinned: bool,
+) -> application::services::Outcome<MessageError> {
+    let channel = required(req, "channel", MessageError::ChannelNameNotProvided);
+    let id = required(req, "id", MessageError::MessageIdRequired);
+    app.messaging.set_pinned(session, channel, id, pinned, &origin(session, req)).await
+}
 
 handler!(message_pin(app, session, req) {
-    // The web client unpins with `message_pin` and `"pinned": false` (messages.md).
-    let pinned = req.get("pinned") != Some(&Value::Bool(false));
-    app.set_pinned(session, req.text("channel"), req.text("id"), pinned, &origin(session, req)).await
+    // The web client unpins with `message_pin` and `"pinned": false`.
+    set_pinned(app, session, req, req.get("pinned") != Some(&Value::Bool(false))).await
 });
 
-handler!(message_unpin(app, session, req) {
-    app.set_pinned(session, req.text("channel"), req.text("id"), false, &origin(session, req)).await
-});
+handler!(message_unpin(app, session, req) { set_pinned(app, session, req, false).await });
+
+/// `message_react_add` and `message_react_remove`.
+fn reaction(req: &Request, add: bool) -> ReactRequest {
+    ReactRequest {
+        channel: req.text("channel"),
+        id: required(req, "id", MessageError::MessageIdRequired),
+        emoji: required(req, "emoji", MessageError::EmojiRequired),
+        add,
+    }
+}
 
 handler!(message_react_add(app, session, req) {
-    app.react(session, req.text("channel"), req.text("id"), req.text("emoji"), true, &origin(session, req)).await
+    app.messaging.react(session, reaction(req, true), &origin(session, req)).await
 });
 
 handler!(message_react_remove(app, session, req) {
-    app.react(session, req.text("channel"), req.text("id"), req.text("emoji"), false, &origin(session, req)).await
+    app.messaging.react(session, reaction(req, false), &origin(session, req)).await
 });
 
 handler!(pings_get(app, session, req) {
@@ -80,6 +168,9 @@ handler!(pings_get(app, session, req) {
         Some(Value::Null) => None,
         Some(_) => req.int(key).ok().flatten(),
     };
-    let (limit, offset) = (paging("limit", 50), paging("offset", 0));
-    app.pings(session, limit, offset).await
+    let page = PingsPage {
+        limit: paging("limit", 50).filter(|l| (1..=100).contains(l)).ok_or(MessageError::PingsLimit),
+        offset: paging("offset", 0).filter(|o| *o >= 0).ok_or(MessageError::PingsOffset),
+    };
+    app.messaging.pings(session, page).await
 });

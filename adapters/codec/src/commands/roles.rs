@@ -1,15 +1,23 @@
 //! Role commands.
 
-use application::usecases::RoleChanges;
-use domain::RawJson;
+use application::errors::RoleError;
+use application::services::RoleChanges;
+use domain::{MentionRule, RawJson};
 use serde_json::Value;
 
-use super::handler;
+use super::{commands, handler};
 use crate::records::mention_rule;
 use crate::request::Request;
 
+commands!(roles_list, role_create, role_update, role_delete, role_permissions_set, role_permissions_get);
+
+/// The `name` field.
+fn name(req: &Request) -> Result<String, RoleError> {
+    req.text("name").ok_or(RoleError::RoleNameRequired)
+}
+
 /// A `permissions` object with the mention rule it implies; `None` when not an object.
-fn permissions(req: &Request) -> Option<(RawJson, domain::MentionRule)> {
+fn permissions(req: &Request) -> Option<(RawJson, MentionRule)> {
     let obj = req.get("permissions")?.as_object()?;
     let mut wrapper = serde_json::Map::new();
     wrapper.insert("permissions".into(), Value::Object(obj.clone()));
@@ -40,16 +48,17 @@ fn update(req: &Request) -> RoleChanges {
     }
 }
 
-handler!(roles_list(app, _session, _req) { app.roles_list().await });
+handler!(roles_list(app, _session, _req) { app.community.roles_list().await });
 
-handler!(role_create(app, session, req) { app.create_role(session, req.text("name"), creation(req)).await });
+handler!(role_create(app, session, req) { app.community.create_role(session, name(req), creation(req)).await });
 
-handler!(role_update(app, session, req) { app.update_role(session, req.text("name"), update(req)).await });
+handler!(role_update(app, session, req) { app.community.update_role(session, name(req), update(req)).await });
 
-handler!(role_delete(app, session, req) { app.delete_role(session, req.text("name")).await });
+handler!(role_delete(app, session, req) { app.community.delete_role(session, name(req)).await });
 
 handler!(role_permissions_set(app, session, req) {
-    app.set_role_permissions(session, req.text("name"), permissions(req)).await
+    let permissions = permissions(req).ok_or(RoleError::PermissionsNotObject);
+    app.community.set_role_permissions(session, name(req), permissions).await
 });
 
-handler!(role_permissions_get(app, _session, req) { app.role_permissions(req.text("name")).await });
+handler!(role_permissions_get(app, _session, req) { app.community.role_permissions(name(req)).await });

@@ -1,16 +1,15 @@
-//! Server commands.
+//! Server commands: `ping` and plugins.
 
 use application::Packet;
-use application::usecases::Reply;
+use application::errors::PluginError;
+use application::services::Reply;
 
-use super::handler;
+use super::{commands, handler};
 
-handler!(ping(_app, _session, _req) { Ok(Reply::Packet(Packet::Pong)) });
+commands!(ping, plugins_list, plugins_reload);
 
-handler!(rate_limit_status(app, session, req) { app.rate_limit_status(session, req.text("user")).await });
+handler!(ping(_app, _session, _req) { Ok::<_, PluginError>(Reply::Packet(Packet::Pong)) });
 
-handler!(rate_limit_reset(app, session, req) { app.rate_limit_reset(session, req.text("user")).await });
+handler!(plugins_list(app, session, _req) { app.plugins.list(session).await });
 
-handler!(plugins_list(app, session, _req) { app.plugins_list(session).await });
-
-handler!(plugins_reload(app, session, req) { app.plugins_reload(session, req.text("plugin")).await });
+handler!(plugins_reload(app, session, req) { app.plugins.reload(session, req.text("plugin")).await });

@@ -1,17 +1,31 @@
-//! Voice commands (voice.md §4).
+//! Voice commands.
 
+use application::errors::VoiceError;
 use application::voice::valid_peer_id;
+use serde_json::Value;
 
-use super::handler;
+use super::{commands, handler};
+use crate::request::Request;
+
+commands!(voice_join, voice_leave, voice_mute, voice_unmute, voice_state);
+
+/// The `channel` field.
+fn channel(req: &Request) -> Result<String, VoiceError> {
+    req.text("channel").ok_or(VoiceError::ChannelNameRequired)
+}
 
 handler!(voice_join(app, session, req) {
-    app.voice_join(session, req.text("channel"), valid_peer_id(req.get("peer_id"))).await
+    let peer_id = match req.get("peer_id") {
+        Some(Value::String(p)) if valid_peer_id(p) => p.clone(),
+        _ => return Err(VoiceError::PeerIdRequired),
+    };
+    app.voice.join(session, channel(req)?, peer_id).await
 });
 
-handler!(voice_leave(app, session, _req) { app.voice_leave(session).await });
+handler!(voice_leave(app, session, _req) { app.voice.leave(session).await });
 
-handler!(voice_mute(app, session, _req) { app.voice_mute(session, true).await });
+handler!(voice_mute(app, session, _req) { app.voice.mute(session, true).await });
 
-handler!(voice_unmute(app, session, _req) { app.voice_mute(session, false).await });
+handler!(voice_unmute(app, session, _req) { app.voice.mute(session, false).await });
 
-handler!(voice_state(app, session, req) { app.voice_state(session, req.text("channel")).await });
+handler!(voice_state(app, session, req) { app.voice.state(session, channel(req)?).await });

@@ -1,15 +1,56 @@
-//! Live list updates (protocol.md §8, Recommended form): after a change to users, roles or
+//! Live list updates (docs/design/live-lists.md): after a change to users, roles or
 //! channels every authenticated connection gets the refreshed lists it may see. Channel
 //! lists differ per viewer; each distinct list is encoded once and shared.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use domain::{Action, Channel, ChannelKind, User, UserId, may};
+
+use super::{Pushes, Voice};
+use crate::errors::AuthErrorText;
+use crate::hub::Hub;
+use crate::ports::{Store, StoreResult};
 use crate::views::{ChannelView, UserView};
-use crate::{App, AppError, ConnId, Origin, Packet};
+use crate::voice::VoiceRooms;
+use crate::{ConnId, Origin, Packet};
 
-impl App {
+/// Close code for connections of a banned or departed user.
+pub const POLICY_CLOSE: u16 = 1008;
+
+/// Whether `user` may see `channel` in lists: the engine's `view`, except that a
+/// separator without a `view` list is visible to everyone.
+pub fn lists_channel(user: &User, channel: &Channel) -> bool {
+    if channel.kind == ChannelKind::Separator && channel.roles_for("view").is_none() {
+        return !user.is_banned();
+    }
+    may(&user.roles, Some(channel), Action::View)
+}
+
+/// Builds and pushes the live lists.
+pub struct Lists {
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    rooms: Arc<VoiceRooms>,
+    voice: Arc<Voice>,
+}
+
+impl Lists {
+    /// Lists over these parts.
+    pub fn new(store: Arc<dyn Store>, hub: Arc<Hub>, rooms: Arc<VoiceRooms>, voice: Arc<Voice>) -> Self {
+        Self { store, hub, rooms, voice }
+    }
+
+    /// Sends the ban notice to every connection of `user` and closes them.
+    pub fn eject_banned(&self, user: &UserId) {
+        for conn in self.hub.connections_of(user) {
+            self.hub.send(conn, &Packet::AuthError(AuthErrorText::Banned), None);
+        }
+        self.hub.close_user(user, POLICY_CLOSE, "banned");
+    }
+
     /// Every user not banned, in storage order.
-    pub async fn user_list(&self) -> Result<Vec<UserView>, AppError> {
+    pub async fn user_list(&self) -> StoreResult<Vec<UserView>> {
         let roles = self.store.roles().await?;
         Ok(self.store.users().await?.iter().filter(|u| !u.is_banned()).map(|u| UserView::of(u, &roles)).collect())
     }
@@ -23,23 +64,23 @@ impl App {
     }
 
     /// The channels `user` may see, with server-added fields.
-    pub(crate) async fn channel_views(&self, user: &domain::User) -> Result<Vec<ChannelView>, AppError> {
-        let visible = self.store.channels().await?.into_iter().filter(|c| Self::lists_channel(user, c)).collect();
+    pub async fn channel_views(&self, user: &User) -> StoreResult<Vec<ChannelView>> {
+        let visible = self.store.channels().await?.into_iter().filter(|c| lists_channel(user, c)).collect();
         self.with_server_fields(visible).await
     }
 
     /// Channels with the fields `channels_get` adds: `last_message` for text channels,
     /// `voice_state` for voice channels.
-    async fn with_server_fields(&self, channels: Vec<domain::Channel>) -> Result<Vec<ChannelView>, AppError> {
+    async fn with_server_fields(&self, channels: Vec<Channel>) -> StoreResult<Vec<ChannelView>> {
         let mut views = vec![];
         for channel in channels {
             let mut view = ChannelView { last_message: None, voice_state: None, channel };
             match view.channel.kind {
-                domain::ChannelKind::Text => {
+                ChannelKind::Text => {
                     view.last_message = Some(self.store.last_message_time(&view.channel.name).await?);
                 }
-                domain::ChannelKind::Voice => {
-                    let seats = self.voice.seats(&view.channel.name);
+                ChannelKind::Voice => {
+                    let seats = self.rooms.seats(&view.channel.name);
                     view.voice_state = Some(seats.into_iter().map(|s| (s.username, s.muted)).collect());
                 }
                 _ => {}
@@ -50,7 +91,7 @@ impl App {
     }
 
     /// Runs the pushes a command asked for.
-    pub async fn run_pushes(&self, pushes: super::Pushes) {
+    pub async fn run(&self, pushes: Pushes) {
         if let Some(user) = &pushes.eject {
             self.eject_banned(user);
         }
@@ -61,7 +102,7 @@ impl App {
             }
         }
         if pushes.channels || pushes.roles {
-            self.voice_reconcile().await;
+            self.voice.reconcile().await;
         }
         if pushes.users || pushes.roles {
             self.push_user_list().await;
@@ -76,21 +117,20 @@ impl App {
     pub async fn push_channel_lists(&self) {
         let all = match self.store.channels().await {
             Ok(channels) => self.with_server_fields(channels).await,
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
         let all = match all {
             Ok(v) => v,
             Err(e) => return tracing::error!(error = %e, "channels_get push failed"),
         };
-        let mut per_user: HashMap<domain::UserId, Vec<ConnId>> = HashMap::new();
+        let mut per_user: HashMap<UserId, Vec<ConnId>> = HashMap::new();
         for (conn, user) in self.hub.authenticated() {
             per_user.entry(user).or_default().push(conn);
         }
         let mut variants: Vec<(Vec<ChannelView>, Vec<ConnId>)> = vec![];
         for (user_id, conns) in per_user {
             let Ok(Some(user)) = self.store.user(&user_id).await else { continue };
-            let views: Vec<ChannelView> =
-                all.iter().filter(|v| Self::lists_channel(&user, &v.channel)).cloned().collect();
+            let views: Vec<ChannelView> = all.iter().filter(|v| lists_channel(&user, &v.channel)).cloned().collect();
             match variants.iter_mut().find(|(v, _)| *v == views) {
                 Some((_, targets)) => targets.extend(conns),
                 None => variants.push((views, conns)),

@@ -2,42 +2,68 @@
 //! records who is in which voice channel with their opaque `peer_id` and tells the channel's
 //! viewers about changes; media never touches it.
 //!
-//! Choices (decisions.md §14, §25; voice.md Recommended): `view` is required; a user holds
-//! one seat, and a join from another connection moves it (the old connection is told with a
-//! `voice_leave` notice); `peer_id`s go only to connections in the call, viewers get the
-//! same events without them; seats of users who lost `view`, or of channels deleted or
-//! retyped, are cleared after every channel or role change.
+//! Choices (docs/design/voice.md): `view` is required; a user holds one seat, and a join
+//! from another connection moves it (the old connection is told with a `voice_leave`
+//! notice); `peer_id`s go only to connections in the call, viewers get the same events
+//! without them; seats of users who lost `view`, or of channels deleted or retyped, are
+//! cleared after every channel or role change.
+
+use std::sync::Arc;
 
 use domain::{Action, ChannelKind, User, may};
 
-use super::{CommandResult, Reply};
+use super::{Audience, Directory, Gate, Outcome, Reply};
+use crate::errors::VoiceError;
+use crate::hub::Hub;
 use crate::limiter::Purpose;
-use crate::voice::Seat;
-use crate::{App, AppError, ConnId, Packet, Session};
+use crate::ports::Store;
+use crate::voice::{Seat, VoiceRooms};
+use crate::{ConnId, Packet, Session};
 
-impl App {
-    /// The voice-channel access check of `voice_join` and `voice_state` (voice.md §3).
-    async fn voice_access(&self, session: &Session, channel: Option<String>) -> Result<(User, String), AppError> {
-        let channel = channel.ok_or(AppError::ChannelNameRequired)?;
-        let user = self.caller_or(session, AppError::UserNotFound).await?;
-        let chan = self.store.channel(&channel).await?;
+/// Voice channel rosters.
+pub struct Voice {
+    rooms: Arc<VoiceRooms>,
+    store: Arc<dyn Store>,
+    directory: Arc<Directory>,
+    audience: Arc<Audience>,
+    gate: Arc<Gate>,
+    hub: Arc<Hub>,
+}
+
+impl Voice {
+    /// The voice service.
+    pub fn new(
+        rooms: Arc<VoiceRooms>,
+        store: Arc<dyn Store>,
+        directory: Arc<Directory>,
+        audience: Arc<Audience>,
+        gate: Arc<Gate>,
+        hub: Arc<Hub>,
+    ) -> Self {
+        Self { rooms, store, directory, audience, gate, hub }
+    }
+
+    /// The voice-channel access check of `voice_join` and `voice_state`.
+    async fn access(&self, session: &Session, channel: &str) -> Result<User, VoiceError> {
+        let user = self.directory.caller_found(session).await?;
+        let chan = self.store.channel(channel).await?;
         if !may(&user.roles, chan.as_ref(), Action::View) {
-            return Err(AppError::VoiceAccessDenied);
+            return Err(VoiceError::VoiceAccessDenied);
         }
         if !chan.is_some_and(|c| c.kind == ChannelKind::Voice) {
-            return Err(AppError::NotVoiceChannel);
+            return Err(VoiceError::NotVoiceChannel);
         }
-        Ok((user, channel))
+        Ok(user)
     }
 
     /// Sends a voice event to the viewers of `channel`: connections in the call get the
     /// `peer_id` variant, the others the variant without it; `also` are added to the call
     /// audience (a leaver who is no longer seated).
-    async fn voice_event(&self, channel: &str, event: impl Fn(bool) -> Packet, also: &[ConnId]) {
+    async fn event(&self, channel: &str, event: impl Fn(bool) -> Packet, also: &[ConnId]) {
         let in_call: Vec<ConnId> =
-            self.voice.seats(channel).iter().map(|s| s.conn).chain(also.iter().copied()).collect();
+            self.rooms.seats(channel).iter().map(|s| s.conn).chain(also.iter().copied()).collect();
         let (callers, watchers): (Vec<ConnId>, Vec<ConnId>) =
-            self.viewers(channel).await.into_iter().partition(|c| in_call.contains(c));
+            self.audience.viewers(channel).await.into_iter().partition(|c| in_call.contains(c));
         let mut targets: Vec<ConnId> = also.iter().copied().filter(|c| !callers.contains(c)).collect();
         targets.extend(callers);
         let (with_peer, without) = (event(true), event(false));
@@ -54,19 +80,13 @@ impl App {
     /// Tells the viewers of `channel` (and `also`) that `seat`, already taken away, left.
     async fn announce_left(&self, channel: &str, seat: &Seat, also: &[ConnId]) {
         let left = Packet::VoiceUserLeft { channel: channel.to_owned(), username: seat.username.clone() };
-        self.voice_event(channel, |_| left.clone(), also).await;
+        self.event(channel, |_| left.clone(), also).await;
     }
 
     /// `voice_join`: take a seat, leaving any other seat of the same user first.
-    pub async fn voice_join(
-        &self,
-        session: &Session,
-        channel: Option<String>,
-        peer_id: Option<String>,
-    ) -> CommandResult {
-        let peer_id = peer_id.ok_or(AppError::PeerIdRequired)?;
-        let (user, channel) = self.voice_access(session, channel).await?;
-        self.admit_voice(session)?;
+    pub async fn join(&self, session: &Session, channel: String, peer_id: String) -> Outcome<VoiceError> {
+        let user = self.access(session, &channel).await?;
+        self.gate.take(session, Purpose::Voice)?;
         let seat = Seat {
             conn: session.conn,
             user: user.id.clone(),
@@ -75,65 +95,56 @@ impl App {
             muted: false,
         };
         // One step: the user's old seat (any connection, any channel) goes as this one comes.
-        if let Some((old_channel, old)) = self.voice.take_seat(&channel, seat.clone()) {
+        if let Some((old_channel, old)) = self.rooms.take_seat(&channel, seat.clone()) {
             self.announce_left(&old_channel, &old, &[old.conn]).await;
             if old.conn != session.conn {
                 self.hub.send(old.conn, &Packet::VoiceLeft { channel: old_channel }, None);
             }
         }
         let event = |with_peer| Packet::VoiceUserJoined { channel: channel.clone(), seat: seat.clone(), with_peer };
-        self.voice_event(&channel, event, &[]).await;
-        let participants = self.voice.seats(&channel).into_iter().filter(|s| s.user != user.id).collect();
+        self.event(&channel, event, &[]).await;
+        let participants = self.rooms.seats(&channel).into_iter().filter(|s| s.user != user.id).collect();
         Ok(Reply::Packet(Packet::VoiceJoined { channel, participants }))
     }
 
     /// `voice_leave`: leave the call this connection is in.
-    pub async fn voice_leave(&self, session: &Session) -> CommandResult {
-        let (channel, seat) = self.voice.leave(session.conn).ok_or(AppError::NotInVoiceChannel)?;
+    pub async fn leave(&self, session: &Session) -> Outcome<VoiceError> {
+        let (channel, seat) = self.rooms.leave(session.conn).ok_or(VoiceError::NotInVoiceChannel)?;
         self.announce_left(&channel, &seat, &[session.conn]).await;
         Ok(Reply::Packet(Packet::VoiceLeft { channel }))
     }
 
     /// `voice_mute` / `voice_unmute`: set the advisory mute flag and tell the channel.
-    pub async fn voice_mute(&self, session: &Session, muted: bool) -> CommandResult {
-        if self.voice.seat_of_conn(session.conn).is_none() {
-            return Err(AppError::NotInVoiceChannel.into());
+    pub async fn mute(&self, session: &Session, muted: bool) -> Outcome<VoiceError> {
+        if self.rooms.seat_of_conn(session.conn).is_none() {
+            return Err(VoiceError::NotInVoiceChannel);
         }
-        self.admit_voice(session)?;
-        let (channel, seat) = self.voice.set_muted(session.conn, muted).ok_or(AppError::NotInVoiceChannel)?;
+        self.gate.take(session, Purpose::Voice)?;
+        let (channel, seat) = self.rooms.set_muted(session.conn, muted).ok_or(VoiceError::NotInVoiceChannel)?;
         let event = |with_peer| Packet::VoiceUserUpdated { channel: channel.clone(), seat: seat.clone(), with_peer };
-        self.voice_event(&channel, event, &[]).await;
+        self.event(&channel, event, &[]).await;
         Ok(Reply::Packet(Packet::VoiceMuted { channel, muted }))
     }
 
     /// `voice_state`: who is in a voice channel; `peer_id`s only for a connection in it.
-    pub async fn voice_state(&self, session: &Session, channel: Option<String>) -> CommandResult {
-        let (_, channel) = self.voice_access(session, channel).await?;
-        let participants = self.voice.seats(&channel);
+    pub async fn state(&self, session: &Session, channel: String) -> Outcome<VoiceError> {
+        self.access(session, &channel).await?;
+        let participants = self.rooms.seats(&channel);
         let with_peer = participants.iter().any(|s| s.conn == session.conn);
         Ok(Reply::Packet(Packet::VoiceState { channel, participants, with_peer }))
     }
 
-    /// The light limit on voice updates (voice.md §8 Recommended): its own bucket, with the
-    /// configured rate-limit settings.
-    fn admit_voice(&self, session: &Session) -> Result<(), super::Refusal> {
-        let Some(me) = &session.user else { return Ok(()) };
-        self.limiter
-            .check(&me.id, Purpose::Voice, self.clock.now())
-            .map_err(|denial| super::Refusal::RateLimited { denial, typing: false })
-    }
-
     /// A closed connection leaves its call; the others in the channel are told.
-    pub(crate) async fn voice_disconnect(&self, conn: ConnId) {
-        if let Some((channel, seat)) = self.voice.leave(conn) {
+    pub async fn disconnect(&self, conn: ConnId) {
+        if let Some((channel, seat)) = self.rooms.leave(conn) {
             self.announce_left(&channel, &seat, &[]).await;
         }
     }
 
     /// Clears seats that no longer hold after a channel or role change: the channel is
     /// gone or no longer a voice channel, or the participant lost `view`.
-    pub(crate) async fn voice_reconcile(&self) {
-        for (channel, seats) in self.voice.all() {
+    pub async fn reconcile(&self) {
+        for (channel, seats) in self.rooms.all() {
             let chan = match self.store.channel(&channel).await {
                 Ok(c) => c,
                 Err(e) => return tracing::error!(error = %e, "voice: channel lookup failed"),
@@ -147,7 +158,7 @@ impl App {
                     }
                     _ => false,
                 };
-                if !keeps && let Some(seat) = self.voice.remove_seat(&channel, seat.conn) {
+                if !keeps && let Some(seat) = self.rooms.remove_seat(&channel, seat.conn) {
                     tracing::info!(channel, user = %seat.username, "voice: seat cleared after a change");
                     self.announce_left(&channel, &seat, &[]).await;
                     self.hub.send(seat.conn, &Packet::VoiceLeft { channel: channel.clone() }, None);

@@ -1,12 +1,13 @@
-//! Operator actions by username (`originchats user …`, decisions.md §15 and §35): the same
-//! rules as the owner commands, plus changes kept pending for names never seen yet.
+//! Operator actions by username (`originchats user …`, docs/design/operator-cli.md): the
+//! same rules as the owner commands, plus changes kept pending for names never seen yet.
 
 use domain::user::BANNED_ROLE;
 
-use super::Pushes;
+use super::Community;
+use crate::errors::AdminError;
 use crate::ports::PendingChange;
+use crate::services::Pushes;
 use crate::views::UserView;
-use crate::{App, AppError};
 
 /// An operator request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +49,9 @@ pub struct AdminOutcome {
     pub users: Vec<UserView>,
 }
 
-impl App {
+impl Community {
     /// Runs an operator action, including the pushes and ejections it causes.
-    pub async fn admin(&self, action: AdminAction) -> Result<AdminOutcome, AppError> {
+    pub async fn admin(&self, action: AdminAction) -> Result<AdminOutcome, AdminError> {
         let (message, pushes) = match action {
             AdminAction::List => {
                 let roles = self.store.roles().await?;
@@ -59,7 +60,7 @@ impl App {
             }
             AdminAction::GrantRole { username, role } => {
                 if role != BANNED_ROLE && self.store.role(&role).await?.is_none() {
-                    return Err(AppError::RoleDoesNotExist(role));
+                    return Err(AdminError::RoleDoesNotExist(role));
                 }
                 self.change_roles(&username, PendingChange::Grant(role.clone()), &format!("granted '{role}' to"))
                     .await?
@@ -71,7 +72,7 @@ impl App {
             AdminAction::Ban { username } => self.change_roles(&username, PendingChange::Ban, "banned").await?,
             AdminAction::Unban { username } => self.change_roles(&username, PendingChange::Unban, "unbanned").await?,
         };
-        self.run_pushes(pushes).await;
+        self.lists.run(pushes).await;
         Ok(AdminOutcome { message, users: vec![] })
     }
 
@@ -80,7 +81,7 @@ impl App {
         username: &str,
         change: PendingChange,
         verb: &str,
-    ) -> Result<(String, Pushes), AppError> {
+    ) -> Result<(String, Pushes), AdminError> {
         let Some(found) = self.store.user_by_name(username).await? else {
             self.store.add_pending_change(username, &change).await?;
             return Ok((
@@ -93,11 +94,12 @@ impl App {
             if let PendingChange::Revoke(role) = &change
                 && u.roles.iter().all(|r| r == role)
             {
-                return Err(AppError::CannotRemoveAllRoles);
+                return Err(AdminError::CannotRemoveAllRoles);
             }
             Ok(change.apply_to(u))
         };
-        let (user, changed) = self.update_user_with(&found.id, apply).await?.ok_or(AppError::UserNotFound)?;
+        let (user, changed) =
+            self.directory.update_user_with(&found.id, apply).await?.ok_or(AdminError::UserNotFound)?;
         if !changed {
             return Ok((format!("nothing to do: {name} is already in that state"), Pushes::default()));
         }

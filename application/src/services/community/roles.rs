@@ -1,11 +1,13 @@
-//! Roles (users-roles-channels.md "Roles"; protected roles per decisions.md §12).
+//! Roles (docs/design/roles.md).
 
 use domain::user::PROTECTED_ROLES;
 use domain::{MentionRule, RawJson, Role};
 
-use super::{CommandResult, Pushes, Reply};
+use super::Community;
+use crate::errors::RoleError;
 use crate::ports::PluginEvent;
-use crate::{App, AppError, Packet, Session};
+use crate::services::{Outcome, Pushes, Reply};
+use crate::{Packet, Session};
 
 /// Fields of `role_create` / `role_update`, already filtered by the wire layer
 /// (`None` = leave as is; `Some(None)` = remove).
@@ -49,33 +51,43 @@ pub fn permissions_of(role: &Role) -> RawJson {
     role.extra.iter().find(|(k, _)| k == "permissions").map(|(_, v)| v.clone()).unwrap_or_else(|| RawJson("{}".into()))
 }
 
-impl App {
+impl Community {
     /// `roles_list` (any user).
-    pub async fn roles_list(&self) -> CommandResult {
+    pub async fn roles_list(&self) -> Outcome<RoleError> {
         Ok(Reply::Packet(Packet::RolesList(self.store.roles().await?)))
     }
 
     /// `role_create` (owner only).
-    pub async fn create_role(&self, session: &Session, name: Option<String>, changes: RoleChanges) -> CommandResult {
-        self.require_owner(session).await?;
-        let name = name.ok_or(AppError::RoleNameRequired)?;
+    pub async fn create_role(
+        &self,
+        session: &Session,
+        name: Result<String, RoleError>,
+        changes: RoleChanges,
+    ) -> Outcome<RoleError> {
+        self.directory.require_owner(session).await?;
+        let name = name?;
         let mut role = Role::named(&name, None);
         apply(&mut role, changes);
         if !self.store.insert_role(&role).await? {
-            return Err(AppError::RoleExists.into());
+            return Err(RoleError::RoleExists);
         }
         self.emit(PluginEvent::RoleSaved { role: Box::new(role), created: true });
         Ok(Reply::then(Packet::RoleCreated(name), Pushes::ROLES))
     }
 
     /// `role_update` (owner only).
-    pub async fn update_role(&self, session: &Session, name: Option<String>, changes: RoleChanges) -> CommandResult {
-        self.require_owner(session).await?;
-        let name = name.ok_or(AppError::RoleNameRequired)?;
-        let mut role = self.store.role(&name).await?.ok_or(AppError::RoleNotFound)?;
+    pub async fn update_role(
+        &self,
+        session: &Session,
+        name: Result<String, RoleError>,
+        changes: RoleChanges,
+    ) -> Outcome<RoleError> {
+        self.directory.require_owner(session).await?;
+        let name = name?;
+        let mut role = self.store.role(&name).await?.ok_or(RoleError::RoleNotFound)?;
         apply(&mut role, changes);
         if !self.store.update_role(&role).await? {
-            return Err(AppError::RoleNotFound.into());
+            return Err(RoleError::RoleNotFound);
         }
         self.emit(PluginEvent::RoleSaved { role: Box::new(role), created: false });
         Ok(Reply::then(Packet::RoleUpdated(name), Pushes::ROLES))
@@ -83,25 +95,25 @@ impl App {
 
     /// `role_delete` (owner only): not protected, held by no one (banned users aside),
     /// named by no channel.
-    pub async fn delete_role(&self, session: &Session, name: Option<String>) -> CommandResult {
-        self.require_owner(session).await?;
-        let name = name.ok_or(AppError::RoleNameRequired)?;
-        self.store.role(&name).await?.ok_or(AppError::RoleNotFound)?;
+    pub async fn delete_role(&self, session: &Session, name: Result<String, RoleError>) -> Outcome<RoleError> {
+        self.directory.require_owner(session).await?;
+        let name = name?;
+        self.store.role(&name).await?.ok_or(RoleError::RoleNotFound)?;
         if PROTECTED_ROLES.contains(&name.as_str()) {
-            return Err(AppError::SystemRole.into());
+            return Err(RoleError::SystemRole);
         }
         if let Some(holder) = self.store.users().await?.into_iter().find(|u| !u.is_banned() && u.has_role(&name)) {
-            return Err(AppError::RoleAssigned(holder.display_name().to_owned()).into());
+            return Err(RoleError::RoleAssigned(holder.display_name().to_owned()));
         }
         let channels = self.store.channels().await?;
         let used = channels
             .iter()
             .find(|c| c.permissions.as_ref().is_some_and(|p| p.0.iter().any(|(_, roles)| roles.contains(&name))));
         if let Some(c) = used {
-            return Err(AppError::RoleUsedInChannel(c.name.clone()).into());
+            return Err(RoleError::RoleUsedInChannel(c.name.clone()));
         }
         if !self.store.delete_role(&name).await? {
-            return Err(AppError::RoleNotFound.into());
+            return Err(RoleError::RoleNotFound);
         }
         self.emit(PluginEvent::RoleDelete { name: name.clone() });
         Ok(Reply::then(Packet::RoleDeleted(name), Pushes::ROLES))
@@ -111,13 +123,13 @@ impl App {
     pub async fn set_role_permissions(
         &self,
         session: &Session,
-        name: Option<String>,
-        permissions: Option<(RawJson, MentionRule)>,
-    ) -> CommandResult {
-        self.require_owner(session).await?;
-        let name = name.ok_or(AppError::RoleNameRequired)?;
-        let mut role = self.store.role(&name).await?.ok_or(AppError::RoleNotFound)?;
-        let permissions = permissions.ok_or(AppError::PermissionsNotObject)?;
+        name: Result<String, RoleError>,
+        permissions: Result<(RawJson, MentionRule), RoleError>,
+    ) -> Outcome<RoleError> {
+        self.directory.require_owner(session).await?;
+        let name = name?;
+        let mut role = self.store.role(&name).await?.ok_or(RoleError::RoleNotFound)?;
+        let permissions = permissions?;
         let raw = permissions.0.clone();
         apply(&mut role, RoleChanges { permissions: Some(permissions), ..Default::default() });
         self.store.update_role(&role).await?;
@@ -125,9 +137,9 @@ impl App {
     }
 
     /// `role_permissions_get` (any user).
-    pub async fn role_permissions(&self, name: Option<String>) -> CommandResult {
-        let name = name.ok_or(AppError::RoleNameRequired)?;
-        let role = self.store.role(&name).await?.ok_or(AppError::RoleNotFound)?;
+    pub async fn role_permissions(&self, name: Result<String, RoleError>) -> Outcome<RoleError> {
+        let name = name?;
+        let role = self.store.role(&name).await?.ok_or(RoleError::RoleNotFound)?;
         Ok(Reply::Packet(Packet::RolePermissionsGet { permissions: permissions_of(&role), name }))
     }
 }

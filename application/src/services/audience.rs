@@ -1,14 +1,29 @@
-//! Audiences of broadcasts, evaluated with recipients' current roles at send time.
+//! Who receives a channel's events: the authenticated connections whose user may view the
+//! channel at send time (docs/design/permissions.md: view first).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use domain::{Action, UserId, may};
 
-use crate::{App, ConnId, Origin, Packet};
+use crate::hub::Hub;
+use crate::ports::Store;
+use crate::{ConnId, Origin, Packet};
 
-impl App {
+/// Computes audiences and fans packets out to them.
+pub struct Audience {
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+}
+
+impl Audience {
+    /// An audience over the store and the hub.
+    pub fn new(store: Arc<dyn Store>, hub: Arc<Hub>) -> Self {
+        Self { store, hub }
+    }
+
     /// Authenticated connections whose user may view `channel` now.
-    pub(crate) async fn viewers(&self, channel: &str) -> Vec<ConnId> {
+    pub async fn viewers(&self, channel: &str) -> Vec<ConnId> {
         let conns = self.hub.authenticated();
         let chan = match self.store.channel(channel).await {
             Ok(c) => c,
@@ -40,7 +55,7 @@ impl App {
 
     /// Sends `packet` to every authenticated connection whose user may view `channel`,
     /// then to the origin connection (with its listener) without re-checking it.
-    pub async fn broadcast_to_channel(&self, packet: &Packet, channel: &str, origin: &Origin) {
+    pub async fn broadcast(&self, packet: &Packet, channel: &str, origin: &Origin) {
         let targets = self.viewers(channel).await;
         self.hub.fan_out(packet, &targets, origin);
     }

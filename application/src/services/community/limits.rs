@@ -1,24 +1,26 @@
-//! Server commands: rate-limit status and reset.
+//! Rate-limit status and reset (docs/design/rate-limits.md).
 
-use super::{CommandResult, Reply};
+use super::Community;
+use crate::errors::UserError;
 use crate::packets::RateStatus;
-use crate::{App, AppError, Packet, Session};
+use crate::services::{Outcome, Reply};
+use crate::{Packet, Session};
 
-impl App {
+impl Community {
     /// `rate_limit_status`: one's own, or anyone's for the owner.
-    pub async fn rate_limit_status(&self, session: &Session, target: Option<String>) -> CommandResult {
-        let me = self.caller_or(session, AppError::UserNotFound).await?;
+    pub async fn rate_limit_status(&self, session: &Session, target: Option<String>) -> Outcome<UserError> {
+        let me = self.directory.caller_found(session).await?;
         let user = match target {
-            Some(t) => self.resolve_user(&t).await?,
+            Some(t) => self.directory.resolve_user(&t).await?,
             None => Some(me.clone()),
         };
         let target_id = user.as_ref().map(|u| u.id.clone());
         if target_id.as_ref() != Some(&me.id) && !me.is_owner() {
-            return Err(AppError::OwnRateLimitOnly.into());
+            return Err(UserError::OwnRateLimitOnly);
         }
         let now = self.clock.now();
         let id = target_id.unwrap_or_else(|| domain::UserId(String::new()));
-        let (bucket, settings) = self.limiter.status(&id, now).ok_or(AppError::RateLimiterDisabled)?;
+        let (bucket, settings) = self.limiter.status(&id, now).ok_or(UserError::RateLimiterDisabled)?;
         let timeout_remaining = user.as_ref().and_then(|u| u.timeout_until).map(|t| (t - now).max(0.0)).unwrap_or(0.0);
         let status = RateStatus {
             messages_this_minute: bucket.this_minute,
@@ -33,21 +35,21 @@ impl App {
     }
 
     /// `rate_limit_reset` (owner only): clears the limiter and any timeout (Recommended).
-    pub async fn rate_limit_reset(&self, session: &Session, target: Option<String>) -> CommandResult {
-        self.require_owner(session).await?;
-        let target = target.ok_or(AppError::UserParameterRequired)?;
+    pub async fn rate_limit_reset(&self, session: &Session, target: Result<String, UserError>) -> Outcome<UserError> {
+        self.directory.require_owner(session).await?;
+        let target = target?;
         if !self.limiter.enabled() {
-            return Err(AppError::RateLimiterDisabled.into());
+            return Err(UserError::RateLimiterDisabled);
         }
-        let found = self.resolve_user(&target).await?;
+        let found = self.directory.resolve_user(&target).await?;
         let name = match found {
             Some(u) => {
                 self.limiter.reset(&u.id);
-                self.update_user_with(&u.id, |u| {
+                let clear = |u: &mut domain::User| {
                     u.timeout_until = None;
-                    Ok(())
-                })
-                .await?;
+                    Ok::<_, UserError>(())
+                };
+                self.directory.update_user_with(&u.id, clear).await?;
                 u.display_name().to_owned()
             }
             None => {

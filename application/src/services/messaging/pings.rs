@@ -3,8 +3,10 @@
 use domain::mentions::{mentions_name, mentions_role};
 use domain::{Action, Message, User, may};
 
-use super::{CommandResult, Reply};
-use crate::{App, AppError, Packet, Session};
+use super::{Messaging, PingsPage};
+use crate::errors::MessageError;
+use crate::services::{Outcome, Reply};
+use crate::{Packet, Session};
 
 /// Whether `m` pings `user` (messages.md, Recommended): a whole-word `@name` (usernames
 /// are case-insensitive, as in the `pings` object of new messages) or `@&role` of one of
@@ -17,18 +19,12 @@ pub fn pings(m: &Message, user: &User) -> bool {
     mentioned || replied
 }
 
-impl App {
+impl Messaging {
     /// One page of the caller's pings, newest first.
-    pub async fn pings(&self, session: &Session, limit: Option<i64>, offset: Option<i64>) -> CommandResult {
-        let user = self.caller_or(session, AppError::UserNotFound).await?;
-        let limit = limit.ok_or(AppError::PingsLimit)?;
-        if !(1..=100).contains(&limit) {
-            return Err(AppError::PingsLimit.into());
-        }
-        let offset = offset.ok_or(AppError::PingsOffset)?;
-        if offset < 0 {
-            return Err(AppError::PingsOffset.into());
-        }
+    pub async fn pings(&self, session: &Session, page: PingsPage) -> Outcome<MessageError> {
+        let user = self.directory.caller_found(session).await?;
+        let limit = page.limit?;
+        let offset = page.offset?;
         let channels: Vec<String> = self
             .store
             .channels()

@@ -1,0 +1,182 @@
+//! Posting, editing and deleting messages, and history pages.
+
+use domain::mentions::{role_mentions, user_mentions};
+use domain::{Action, Message, ReplyRef, may};
+
+use super::{EditMessage, HistoryRequest, HistoryStart, MAX_PAGE, Messaging, NewMessage, ReplyTarget};
+use crate::errors::{AccessError, Limited, MessageError};
+use crate::limiter::Purpose;
+use crate::packets::Range;
+use crate::ports::{Actor, Draft, PluginEvent};
+use crate::services::{Outcome, Reply};
+use crate::views::{NameBook, Pings};
+use crate::{Origin, Packet, Session};
+
+impl Messaging {
+    /// `message_new`: check, commit, then broadcast to the channel's viewers.
+    pub async fn post(&self, session: &Session, req: NewMessage, origin: &Origin) -> Outcome<MessageError> {
+        let now = self.clock.now();
+        self.gate.admit(session, Purpose::Messages).await?;
+        let user = self.directory.caller_with_roles(session).await?;
+        for role_name in role_mentions(req.content.as_str()) {
+            if let Some(role) = self.store.role(role_name).await?
+                && !role.mentionable_by(&user.roles)
+            {
+                return Err(MessageError::MentionDenied(role_name.to_owned()));
+            }
+        }
+        let channel = self.store.channel(&req.channel).await?;
+        if !channel.as_ref().is_some_and(|c| c.is_text()) || !may(&user.roles, channel.as_ref(), Action::Send) {
+            return Err(MessageError::SendDenied);
+        }
+        let reply_to = match req.reply_to {
+            ReplyTarget::Invalid => return Err(MessageError::ReplyTargetNotFound),
+            ReplyTarget::Id(target) => match self.store.message(&req.channel, &target).await? {
+                Some((m, _)) => Some(ReplyRef { id: m.id, author: m.author }),
+                None => return Err(MessageError::ReplyTargetNotFound),
+            },
+            ReplyTarget::None => None,
+        };
+        let channel_name = req.channel;
+        let mut message = Message::new(self.ids.message_id(), user.id.clone(), req.content.into_string(), now);
+        message.reply_to = reply_to;
+        message.ping = req.ping;
+        let by = Actor::of(&user);
+        let draft = Draft {
+            channel: channel_name.clone(),
+            id: message.id.clone(),
+            content: message.content.clone(),
+            by: by.clone(),
+            roles: user.roles.clone(),
+        };
+        let screening = self.host.screen_message(&draft);
+        if let Some(denial) = screening.block {
+            self.plugins.perform_all(screening.actions).await;
+            return Err(Limited { denial, typing: false }.into());
+        }
+        let book = self.name_book_for(&message).await?;
+        let pings = self.pings_of(&message, &book).await?;
+        self.store.append_message(&channel_name, &message).await?;
+        let mut view = book.view(message.clone());
+        view.pings = Some(pings);
+        let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(view) };
+        self.audience.broadcast(&packet, &channel_name, origin).await;
+        self.plugins.perform_all(screening.actions).await;
+        self.emit(PluginEvent::NewMessage { channel: channel_name, message: Box::new(message), by });
+        Ok(Reply::Done)
+    }
+
+    /// `messages_get`: a page of history, oldest first.
+    pub async fn history(&self, session: &Session, req: HistoryRequest) -> Outcome<MessageError> {
+        let channel = req.channel;
+        self.directory.readable_text_channel(session, &channel).await?;
+        let limit = req.limit;
+        let effective = if limit == 0 { 100 } else { limit.min(MAX_PAGE) };
+        let (messages, range) = match &req.start {
+            HistoryStart::Skip(skip) => {
+                let range = Range { start: *skip, end: skip.saturating_add(limit) };
+                let page = if effective < 0 {
+                    vec![]
+                } else {
+                    self.store.messages_page(&channel, (*skip).max(0) as u64, effective as u64).await?
+                };
+                (page, range)
+            }
+            HistoryStart::Before(id) => {
+                let page = if effective < 0 {
+                    vec![]
+                } else {
+                    self.store.messages_before(&channel, id, effective as u64).await?
+                };
+                (page, Range { start: 0, end: limit })
+            }
+        };
+        let book = self.name_book().await?;
+        let messages = messages.into_iter().map(|m| book.view(m)).collect();
+        Ok(Reply::Packet(Packet::MessagesGet { channel, messages, range }))
+    }
+
+    /// The `pings` object of a new message.
+    async fn pings_of(&self, m: &Message, book: &NameBook) -> Result<Pings, MessageError> {
+        let mut pings = Pings::default();
+        for name in user_mentions(&m.content) {
+            if let Some(u) = self.store.user_by_name(name).await?
+                && !pings.users.iter().any(|n| n == u.display_name())
+            {
+                pings.users.push(u.display_name().to_owned());
+            }
+        }
+        for role in role_mentions(&m.content) {
+            if self.store.role(role).await?.is_some() {
+                pings.roles.push(role.to_owned());
+            }
+        }
+        if let (Some(r), false) = (&m.reply_to, m.ping == Some(false)) {
+            pings.replies.push(book.name(&r.author));
+        }
+        Ok(pings)
+    }
+
+    /// `message_edit`: own messages only, with message_new's content rules. A request
+    /// missing a field is refused only after the rate limit (the original's order).
+    pub async fn edit(
+        &self,
+        session: &Session,
+        req: Result<EditMessage, MessageError>,
+        origin: &Origin,
+    ) -> Outcome<MessageError> {
+        self.gate.admit(session, Purpose::Messages).await?;
+        let EditMessage { channel, id, content } = req?;
+        let (user, chan, message, _) =
+            self.visible_message(session, &channel, &id).await?.ok_or(MessageError::EditNotFound)?;
+        if user.roles.is_empty() {
+            return Err(AccessError::UserRolesNotFound.into());
+        }
+        let own = message.author == user.id;
+        if !may(&user.roles, Some(&chan), Action::Edit { own }) {
+            return Err(if own { MessageError::EditOwnDenied } else { MessageError::EditOthersDenied });
+        }
+        let content = content?.into_string();
+        let rewrite = |m: &mut Message| {
+            m.content = content;
+            m.edited = true;
+            Ok::<_, MessageError>(())
+        };
+        let (message, position, ()) =
+            self.directory.update_message_with(&channel, &id, rewrite).await?.ok_or(MessageError::EditNotFound)?;
+        let book = self.name_book_for(&message).await?;
+        let (id, content) = (message.id.clone(), message.content.clone());
+        let mut view = book.view(message);
+        view.position = Some(position);
+        let packet = Packet::MessageEdit { channel: channel.clone(), message: Box::new(view) };
+        self.audience.broadcast(&packet, &channel, origin).await;
+        self.emit(PluginEvent::MessageEdit { channel, id, content, by: Actor::of(&user) });
+        Ok(Reply::Done)
+    }
+
+    /// `message_delete`: own messages with `delete_own`, others' with `delete`.
+    pub async fn delete(
+        &self,
+        session: &Session,
+        channel: String,
+        id: String,
+        origin: &Origin,
+    ) -> Outcome<MessageError> {
+        let (user, chan, message, _) =
+            self.visible_message(session, &channel, &id).await?.ok_or(MessageError::DeleteNotFound)?;
+        if user.roles.is_empty() {
+            return Err(AccessError::UserRolesNotFound.into());
+        }
+        let own = message.author == user.id;
+        if !may(&user.roles, Some(&chan), Action::Delete { own }) {
+            return Err(if own { MessageError::DeleteOwnDenied } else { MessageError::DeleteOthersDenied });
+        }
+        if !self.store.delete_message(&channel, &id).await? {
+            return Err(MessageError::DeleteNotFound);
+        }
+        let packet = Packet::MessageDelete { channel: channel.clone(), id: id.clone() };
+        self.audience.broadcast(&packet, &channel, origin).await;
+        self.emit(PluginEvent::MessageDelete { channel, id, by: Actor::of(&user) });
+        Ok(Reply::Done)
+    }
+}

@@ -1,0 +1,243 @@
+//! A connection's life, the same for every transport: the handshake, `auth` (Rotur
+//! validation, first-seen users, bans, owners from config, `ready`, presence), the
+//! answers to its requests, and exactly-once cleanup however it closed
+//! (docs/design/connections.md, docs/design/authentication.md).
+
+use std::sync::Arc;
+
+use domain::{User, UserId};
+
+use super::{Directory, Lists, Pushes, Reply, Slash, Voice};
+use crate::errors::{AuthErrorText, CommandError};
+use crate::hub::Hub;
+use crate::packets::Handshake;
+use crate::ports::{AuthFailure, AuthValidator, IdSource, Outbox, PluginEvent, PluginHost, Store, StoreError};
+use crate::settings::Settings;
+use crate::views::UserView;
+use crate::{ConnId, Packet, Session, SessionUser};
+
+/// The handshake's hard-coded protocol version.
+pub const PROTOCOL_VERSION: &str = "1.1.0";
+
+/// Connection lifecycles.
+pub struct Sessions {
+    auth: Arc<dyn AuthValidator>,
+    ids: Arc<dyn IdSource>,
+    store: Arc<dyn Store>,
+    directory: Arc<Directory>,
+    hub: Arc<Hub>,
+    voice: Arc<Voice>,
+    slash: Arc<Slash>,
+    lists: Arc<Lists>,
+    host: Arc<dyn PluginHost>,
+    settings: Arc<Settings>,
+}
+
+/// The parts a [`Sessions`] service is built from.
+pub struct SessionsParts {
+    /// Rotur (or mock) validation.
+    pub auth: Arc<dyn AuthValidator>,
+    /// Handshake keys and session tokens.
+    pub ids: Arc<dyn IdSource>,
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Lookups and record locks.
+    pub directory: Arc<Directory>,
+    /// Connections.
+    pub hub: Arc<Hub>,
+    /// Voice seats to free on close.
+    pub voice: Arc<Voice>,
+    /// Slash commands to drop on close.
+    pub slash: Arc<Slash>,
+    /// Live list pushes.
+    pub lists: Arc<Lists>,
+    /// Plugins that hear events.
+    pub host: Arc<dyn PluginHost>,
+    /// Configuration.
+    pub settings: Arc<Settings>,
+}
+
+impl Sessions {
+    /// The sessions service.
+    pub fn new(p: SessionsParts) -> Self {
+        Self {
+            auth: p.auth,
+            ids: p.ids,
+            store: p.store,
+            directory: p.directory,
+            hub: p.hub,
+            voice: p.voice,
+            slash: p.slash,
+            lists: p.lists,
+            host: p.host,
+            settings: p.settings,
+        }
+    }
+
+    fn emit(&self, event: PluginEvent) {
+        self.host.notify(&event);
+    }
+
+    /// Registers a new connection and sends it the handshake.
+    pub fn open(&self, conn: ConnId, outbox: Arc<dyn Outbox>) -> Session {
+        self.hub.register(conn, outbox);
+        let session = Session { conn, validator_key: self.ids.validator_key(), user: None };
+        let handshake = Handshake {
+            server: self.settings.server_info.clone(),
+            limits: self.settings.limits_info.clone(),
+            version: PROTOCOL_VERSION,
+            validator_key: session.validator_key.clone(),
+            capabilities: self.settings.capabilities.clone(),
+        };
+        self.hub.send(conn, &Packet::Handshake(Box::new(handshake)), None);
+        session
+    }
+
+    /// Sends one packet to one connection (`listener` added when given).
+    pub fn send(&self, conn: ConnId, packet: &Packet, listener: Option<&str>) {
+        self.hub.send(conn, packet, listener);
+    }
+
+    /// Answers a request of `src` with its outcome: the reply (with the request's
+    /// `listener`), then the list pushes it causes; a failure as its error packet, or as a
+    /// `rate_limit` packet. A storage failure is logged with the command and the caller.
+    pub async fn answer(&self, session: &Session, src: &str, listener: Option<&str>, outcome: super::CommandResult) {
+        let conn = session.conn;
+        match outcome {
+            Ok(Reply::Packet(p)) => self.hub.send(conn, &p, listener),
+            Ok(Reply::Done) => {}
+            Ok(Reply::Then(packet, pushes)) => {
+                if let Some(p) = packet {
+                    self.hub.send(conn, &p, listener);
+                }
+                self.lists.run(pushes).await;
+            }
+            Err(CommandError::Limited(limited)) => {
+                let packet = Packet::RateLimit { denial: limited.denial, typing: limited.typing };
+                self.hub.send(conn, &packet, listener);
+            }
+            Err(error) => {
+                if let Some(failure) = error.store_failure() {
+                    let user = session.user.as_ref().map(|u| u.username.as_str()).unwrap_or_default();
+                    tracing::error!(cmd = src, conn, user, error = %failure, "command failed in storage");
+                }
+                self.hub.send(conn, &Packet::Error { src: Some(src.to_owned()), error }, listener);
+            }
+        }
+    }
+
+    /// Handles `auth` on an unauthenticated connection. Every outcome sends a packet.
+    pub async fn login(&self, session: &mut Session, validator: Option<&str>) {
+        let conn = session.conn;
+        let refuse = |text| self.hub.send(conn, &Packet::AuthError(text), None);
+        let identity = match self.auth.validate(&session.validator_key, validator.map(str::to_owned)).await {
+            Ok(id) => id,
+            Err(AuthFailure::Invalid) => return refuse(AuthErrorText::Invalid),
+            Err(AuthFailure::Unavailable) => return refuse(AuthErrorText::Unavailable),
+        };
+        // The user's lock is held until the connection is registered, so that a ban or a
+        // role change either happens before (and is seen here) or after (and sees this
+        // connection).
+        let id = UserId(identity.id);
+        let lock = self.directory.locks().user(&id).await;
+        let (user, created, changed) = match self.admit(id, &identity.username).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return refuse(AuthErrorText::Banned),
+            Err(e) => {
+                tracing::error!(error = %e, "auth: storage failure");
+                return refuse(AuthErrorText::Unavailable);
+            }
+        };
+        self.hub.send(conn, &Packet::AuthSuccess, None);
+        let token = user.validator.clone().unwrap_or_default();
+        let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
+        self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
+        session.user = Some(me.clone());
+        let first = self.hub.authenticate(conn, me);
+        drop(lock);
+        tracing::info!(conn, user = %identity.username, created, "authenticated");
+        let roles = self.store.roles().await.unwrap_or_default();
+        let view = UserView::of(&user, &roles);
+        if created {
+            self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
+        }
+        if first {
+            self.hub.send_all_authenticated(&Packet::UserConnect(view.clone()));
+        }
+        if created {
+            self.emit(PluginEvent::UserJoin { user: Box::new(user.clone()), color: view.color.clone() });
+        }
+        self.emit(PluginEvent::UserConnect { user: Box::new(user), color: view.color });
+        if changed {
+            // A new name or roles (owners from config, pending grants) are news to everyone.
+            self.lists.run(Pushes::MEMBERSHIP).await;
+        }
+    }
+
+    /// Loads or creates the user, applies name changes, owners and a new session token.
+    /// `None` when the user is banned; else the user, whether it was created, and whether
+    /// an existing user's name or roles changed.
+    async fn admit(&self, id: UserId, username: &str) -> Result<Option<(User, bool, bool)>, StoreError> {
+        let (mut user, created) = match self.store.user(&id).await? {
+            Some(u) => (u, false),
+            None => {
+                let fresh = self.new_user(id.clone(), username);
+                match self.store.insert_user(&fresh).await {
+                    Ok(()) => (fresh, true),
+                    // A concurrent first login of the same user won the race.
+                    Err(e) => (self.store.user(&id).await?.ok_or(e)?, false),
+                }
+            }
+        };
+        let before = (user.username.clone(), user.roles.clone());
+        self.apply_pending(&mut user, username).await?;
+        if user.is_banned() {
+            self.store.update_user(&user).await?;
+            return Ok(None);
+        }
+        if user.username.as_deref() != Some(username) {
+            user.username = Some(username.to_owned());
+        }
+        if self.settings.owners.iter().any(|o| o.eq_ignore_ascii_case(username)) {
+            user.grant_front(domain::user::OWNER_ROLE);
+        }
+        user.validator = Some(self.ids.session_token());
+        self.store.update_user(&user).await?;
+        let changed = !created && before != (user.username.clone(), user.roles.clone());
+        Ok(Some((user, created, changed)))
+    }
+
+    /// Applies operator changes recorded for this username before its first login, then
+    /// forgets them.
+    async fn apply_pending(&self, user: &mut User, username: &str) -> Result<(), StoreError> {
+        let changes = self.store.pending_changes(username).await?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        for change in changes {
+            if !change.apply_to(user) {
+                tracing::info!(username, ?change, "pending change had nothing to do");
+            }
+        }
+        self.store.clear_pending_changes(username).await
+    }
+
+    fn new_user(&self, id: UserId, username: &str) -> User {
+        let roles = self.settings.new_user_roles.clone().unwrap_or_default();
+        User::new(id, username.to_owned(), roles, self.settings.new_user_extra.clone())
+    }
+
+    /// Forgets a connection, exactly once however it closed: it leaves its voice call, its
+    /// slash commands go, and when it was its user's last connection, everyone is told.
+    pub async fn close(&self, session: &Session) {
+        let departure = self.hub.unregister(session.conn);
+        self.voice.disconnect(session.conn).await;
+        self.slash.disconnect(session.conn);
+        if let Some(departure) = departure {
+            tracing::info!(conn = session.conn, user = %departure.user.username, "disconnected");
+            if departure.last {
+                self.hub.send_all_authenticated(&Packet::UserDisconnect { username: departure.user.username });
+            }
+        }
+    }
+}

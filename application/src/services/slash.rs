@@ -1,0 +1,230 @@
+//! Slash commands (docs/design/slash-commands.md): bots register commands, users call
+//! them, calls go to the registering connection, and the bot's `slash_response` answers a
+//! pending call as a message.
+
+use std::sync::Arc;
+
+use domain::message::Interaction;
+use domain::{Action, Message, UserId, may};
+
+use super::{Audience, Directory, Gate, Outcome, Reply};
+use crate::errors::SlashError;
+use crate::hub::Hub;
+use crate::ports::{Clock, IdSource, Store};
+use crate::settings::Settings;
+use crate::slash::{PendingCall, SlashArgs, SlashCommand, SlashRegistry, check_args, check_roles, roles_clause};
+use crate::views::NameBook;
+use crate::{ConnId, Origin, Packet, Session};
+
+/// The `commands` of `slash_register`, as parsed from the request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlashCommands {
+    /// Missing, not a list, or empty.
+    Missing,
+    /// The schema error of the first bad command (nothing is registered then).
+    Invalid(String),
+    /// Every command, valid.
+    Valid(Vec<SlashCommand>),
+}
+
+/// Input of `slash_call`; each field's own error is reported in the original's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlashCallRequest {
+    /// Where it is called.
+    pub channel: Result<String, SlashError>,
+    /// The command's name.
+    pub command: Result<String, SlashError>,
+    /// Its arguments.
+    pub args: Result<SlashArgs, SlashError>,
+}
+
+/// Input of `slash_response`; each field's own error is reported in the original's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlashAnswer {
+    /// Channel of the call.
+    pub channel: Result<String, SlashError>,
+    /// The text.
+    pub response: Result<String, SlashError>,
+    /// The command: `None` when absent (filled in from the call).
+    pub command: Result<Option<String>, SlashError>,
+    /// The caller's id (defaults to the responder).
+    pub invoker: Option<String>,
+    /// The request's `ephemeral` flag (else the command's).
+    pub ephemeral: Option<bool>,
+}
+
+/// Slash commands of bots.
+pub struct Slash {
+    registry: SlashRegistry,
+    store: Arc<dyn Store>,
+    directory: Arc<Directory>,
+    gate: Arc<Gate>,
+    audience: Arc<Audience>,
+    hub: Arc<Hub>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    settings: Arc<Settings>,
+}
+
+/// The parts a [`Slash`] service is built from.
+pub struct SlashParts {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Lookups.
+    pub directory: Arc<Directory>,
+    /// Timeouts.
+    pub gate: Arc<Gate>,
+    /// Channel audiences.
+    pub audience: Arc<Audience>,
+    /// Connections.
+    pub hub: Arc<Hub>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Message ids.
+    pub ids: Arc<dyn IdSource>,
+    /// Configuration.
+    pub settings: Arc<Settings>,
+}
+
+impl Slash {
+    /// The slash service, with no command registered.
+    pub fn new(p: SlashParts) -> Self {
+        Self {
+            registry: SlashRegistry::default(),
+            store: p.store,
+            directory: p.directory,
+            gate: p.gate,
+            audience: p.audience,
+            hub: p.hub,
+            clock: p.clock,
+            ids: p.ids,
+            settings: p.settings,
+        }
+    }
+
+    /// `slash_register`: all or nothing.
+    pub async fn register(&self, session: &Session, commands: SlashCommands) -> Outcome<SlashError> {
+        let user = self.directory.caller_with_roles(session).await?;
+        let commands = match commands {
+            SlashCommands::Missing => return Err(SlashError::CommandsRequired),
+            SlashCommands::Invalid(why) => Err(SlashError::InvalidCommandSchema(why)),
+            SlashCommands::Valid(list) => Ok(list),
+        };
+        if let Some(needed) = &self.settings.slash_register_roles
+            && !needed.iter().any(|r| user.has_role(r))
+        {
+            return Err(SlashError::RoleRequired(roles_clause(needed)));
+        }
+        if self.hub.connections_of(&user.id).iter().any(|c| *c != session.conn) {
+            return Err(SlashError::OtherSession);
+        }
+        let commands = commands?;
+        let count = commands.len();
+        let added = self.registry.register(session.conn, &user.id, user.display_name(), commands)?;
+        tracing::info!(bot = %user.display_name(), count, "slash commands registered");
+        self.hub.send_all_authenticated(&Packet::SlashAdd(added));
+        Ok(Reply::Packet(Packet::SlashRegistered(count)))
+    }
+
+    /// `slash_list`: every registered command.
+    pub async fn list(&self, session: &Session) -> Outcome<SlashError> {
+        self.directory.caller_with_roles(session).await?;
+        Ok(Reply::Packet(Packet::SlashList(self.registry.list())))
+    }
+
+    /// `slash_call`: checks the caller and the arguments, then routes the call to the bot.
+    pub async fn call(&self, session: &Session, req: SlashCallRequest) -> Outcome<SlashError> {
+        let user = self.directory.caller_with_roles(session).await?;
+        let channel = req.channel?;
+        let chan = self.store.channel(&channel).await?;
+        if !may(&user.roles, chan.as_ref(), Action::View) {
+            return Err(crate::errors::AccessError::ChannelAccessDenied.into());
+        }
+        if !chan.as_ref().is_some_and(|c| c.is_text()) || !may(&user.roles, chan.as_ref(), Action::Send) {
+            return Err(SlashError::SendDenied);
+        }
+        let args = req.args?;
+        let name = req.command?;
+        let registered = self.registry.find(&name).ok_or_else(|| SlashError::UnknownCommand(name.clone()))?;
+        check_roles(&registered.command, &user.roles)?;
+        check_args(&registered.command, &args)?;
+        self.gate.not_in_timeout(session).await?;
+        let recorded = self.registry.record(PendingCall {
+            bot: registered.conn,
+            invoker_conn: session.conn,
+            invoker: user.id.clone(),
+            invoker_username: user.display_name().to_owned(),
+            channel: channel.clone(),
+            command: name.clone(),
+            ephemeral: registered.command.ephemeral,
+            at: self.clock.now(),
+            answered: false,
+        });
+        if !recorded {
+            return Err(SlashError::HandlerOffline(name.clone()));
+        }
+        let call = Packet::SlashCall {
+            command: name.clone(),
+            args: args.raw,
+            commander: registered.username.clone(),
+            invoker: user.id.clone(),
+            invoker_username: user.display_name().to_owned(),
+            channel,
+        };
+        self.hub.send(registered.conn, &call, None);
+        Ok(Reply::Packet(Packet::SlashCallSent(name)))
+    }
+
+    /// `slash_response`: the bot answers a pending call; the answer is stored and sent
+    /// like a message (or, ephemeral, only to the caller). Exempt from the rate limiter.
+    pub async fn respond(&self, session: &Session, req: SlashAnswer, origin: &Origin) -> Outcome<SlashError> {
+        let bot = self.directory.caller_with_roles(session).await?;
+        let channel = req.channel?;
+        let response = req.response?.trim().to_owned();
+        if response.is_empty() {
+            return Err(SlashError::ResponseEmpty);
+        }
+        let command = req.command?;
+        if response.chars().count() > self.settings.post_content {
+            return Err(SlashError::ResponseTooLong(self.settings.post_content));
+        }
+        let invoker = req.invoker.map(UserId).unwrap_or_else(|| bot.id.clone());
+        let now = self.clock.now();
+        let call = self
+            .registry
+            .answer(session.conn, &channel, &invoker, command.as_deref(), now)
+            .ok_or(SlashError::NoPendingCall)?;
+        if !self.store.channel(&channel).await?.is_some_and(|c| c.is_text()) {
+            return Err(SlashError::SendDenied);
+        }
+        let invoker_name = match self.store.user(&invoker).await? {
+            Some(u) => u.display_name().to_owned(),
+            None => call.invoker_username.clone(),
+        };
+        let mut message = Message::new(self.ids.message_id(), bot.id.clone(), response, now);
+        message.interaction = Some(Interaction { command: call.command.clone(), username: invoker_name });
+        let view = NameBook::from_users([&bot]).view(message.clone());
+        let packet = Packet::MessageNew { channel: channel.clone(), message: Box::new(view) };
+        if req.ephemeral.unwrap_or(call.ephemeral) {
+            let conns = self.hub.connections_of(&invoker);
+            self.hub.fan_out(&packet, &conns, &Origin::default());
+            return Ok(Reply::Done);
+        }
+        self.store.append_message(&channel, &message).await?;
+        self.audience.broadcast(&packet, &channel, origin).await;
+        Ok(Reply::Done)
+    }
+
+    /// A closed connection's commands leave `slash_list` (everyone is told), and callers
+    /// still waiting for it get an error.
+    pub fn disconnect(&self, conn: ConnId) {
+        let (names, unanswered) = self.registry.drop_conn(conn);
+        if !names.is_empty() {
+            self.hub.send_all_authenticated(&Packet::SlashRemove(names));
+        }
+        for call in unanswered {
+            let error = Packet::Error { src: Some("slash_call".into()), error: SlashError::BotDisconnected.into() };
+            self.hub.send(call.invoker_conn, &error, None);
+        }
+    }
+}
