@@ -2,7 +2,7 @@
 //! fan-out. A broadcast is encoded once per distinct variant (the shared copy, and the
 //! sender's copy when it carries a `listener`) and the same bytes go to every recipient's
 //! bounded queue. A recipient whose queue is full is closed as a slow consumer; nobody
-//! waits for it (decisions.md §8, §33).
+//! waits for it (docs/design/transport.md#limits, docs/design/wire.md#encode-once).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

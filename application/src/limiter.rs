@@ -6,14 +6,14 @@ use std::sync::Mutex;
 use domain::rate_limit::{Bucket, BucketStatus, Denial, RateSettings};
 use domain::{UnixSeconds, UserId};
 
-/// Which budget an action draws on (typing has its own, decisions.md §17).
+/// Which budget an action draws on (typing has its own, docs/design/rate-limits.md#buckets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Purpose {
     /// `message_new`, `message_edit`.
     Messages,
     /// `typing`.
     Typing,
-    /// `voice_join`, `voice_mute`, `voice_unmute` (voice.md §8 Recommended).
+    /// `voice_join`, `voice_mute`, `voice_unmute` (docs/design/voice.md#rate-limit Recommended).
     Voice,
 }
 
@@ -53,7 +53,7 @@ impl Limiter {
     }
 
     /// Forgets a user's accepted messages, keeping a running burst cooldown (what a new
-    /// timeout does, rate-limits.md §4).
+    /// timeout does, docs/design/rate-limits.md#timeouts-and-the-limiter).
     pub fn clear_history(&self, user: &UserId) {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(b) = map.get_mut(&(user.clone(), Purpose::Messages)) {

@@ -9,7 +9,7 @@ use crate::slash::Registered;
 use crate::views::{ChannelView, MessageView, UserView};
 use crate::voice::Seat;
 
-/// The fields of the handshake (protocol.md §4).
+/// The fields of the handshake (docs/design/connections.md#handshake).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handshake {
     /// The config's `server` section (icon/banner rewritten), as JSON text.
@@ -394,7 +394,7 @@ pub enum Packet {
     RateLimit {
         /// Reason and wait.
         denial: Denial,
-        /// `typing` adds `wait_time` (decisions.md §17).
+        /// `typing` adds `wait_time` (docs/design/rate-limits.md#packet).
         typing: bool,
     },
 }

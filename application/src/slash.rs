@@ -1,4 +1,4 @@
-//! Slash commands (slash-and-plugins.md Part A): commands registered at run time by a
+//! Slash commands (docs/design/slash-commands.md): commands registered at run time by a
 //! connection (normally a bot), calls routed to it, and the calls it may still answer.
 //! Memory only: a bot's commands live as long as its connection.
 
@@ -10,7 +10,7 @@ use domain::{RawJson, UnixSeconds, UserId};
 use crate::ConnId;
 use crate::errors::SlashError;
 
-/// How long a call may be answered (decisions.md §24).
+/// How long a call may be answered (docs/design/slash-commands.md#calling).
 pub const PENDING_SECONDS: f64 = 15.0 * 60.0;
 /// Calls remembered per bot connection; the oldest go first.
 pub const MAX_PENDING_PER_BOT: usize = 1000;
@@ -314,7 +314,7 @@ pub fn roles_clause(roles: &[String]) -> String {
     roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(" or ")
 }
 
-/// Whether a caller holding `roles` may call `command` (decisions.md §24: the blacklist
+/// Whether a caller holding `roles` may call `command` (docs/design/slash-commands.md#calling: the blacklist
 /// wins; the whitelist needs any one listed role).
 pub fn check_roles(command: &SlashCommand, roles: &[String]) -> Result<(), SlashError> {
     let holds = |list: &Option<Vec<String>>| list.iter().flatten().any(|r| roles.contains(r));

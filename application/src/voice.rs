@@ -1,8 +1,8 @@
 //! Voice rooms: who sits in which voice channel, muted or not, with the opaque peer id of
-//! their WebRTC endpoint (voice.md §2). Memory only; media never passes through here.
+//! their WebRTC endpoint (docs/design/voice.md#roster-only). Memory only; media never passes through here.
 //!
 //! Seats are keyed by user: one user holds at most one seat in the whole server, and the
-//! seat remembers the connection that took it (decisions.md §25). A new join by the same
+//! seat remembers the connection that took it (docs/design/voice.md#seats). A new join by the same
 //! user moves the seat, whichever connection asks.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use domain::UserId;
 
 use crate::ConnId;
 
-/// Longest `peer_id` accepted (voice.md §1 Recommended).
+/// Longest `peer_id` accepted (docs/design/voice.md#peer-id Recommended).
 pub const MAX_PEER_ID_CHARS: usize = 256;
 
 /// One participant of a voice channel.

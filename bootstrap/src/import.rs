@@ -1,6 +1,6 @@
 //! `originchats import --from <folder> [--merge]`, and `storage.import_from` at start-up:
 //! the original server's files into the configured store (docs/import.md,
-//! decisions.md §21–22).
+//! docs/design/import.md).
 //!
 //! The folder is read completely before the database is opened, so a folder whose
 //! users.json, roles.json or channels.json cannot be parsed changes nothing at all.

@@ -1,6 +1,6 @@
 //! `originchats user …`: operator changes by username. With a server running they go
 //! through its admin socket so they take effect at once (a ban closes connections);
-//! otherwise they are written to the database directly (decisions.md §15, §35).
+//! otherwise they are written to the database directly (docs/design/operator-cli.md).
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The permission engine: one function answers "may this user do this here".
 //!
-//! Rules (data-model.md §5 with decisions.md §12–14):
+//! Rules (docs/design/permissions.md):
 //! - an unknown channel fails every check, for everyone;
 //! - a banned user may do nothing;
 //! - the owner passes every check on an existing channel, except editing someone else's

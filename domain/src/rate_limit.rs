@@ -1,4 +1,4 @@
-//! The rate limiter of rate-limits.md §2 as pure state: time is passed in, nothing is shared.
+//! The rate limiter of docs/design/rate-limits.md#algorithm as pure state: time is passed in, nothing is shared.
 //!
 //! One [`Bucket`] per user and purpose (messages, typing). Timeouts are moderation, not
 //! spam control, and are checked by [`timeout_denial`] before any bucket.
@@ -88,7 +88,7 @@ impl Bucket {
         self.accepted.iter().filter(|t| now - *t <= window).count()
     }
 
-    /// Tries to take one slot at `now`. First matching rule wins (rate-limits.md §2).
+    /// Tries to take one slot at `now`. First matching rule wins (docs/design/rate-limits.md#algorithm).
     pub fn try_take(&mut self, now: UnixSeconds, s: &RateSettings) -> Result<(), Denial> {
         self.expire(now);
         if let Some(lb) = self.last_burst

@@ -1,5 +1,5 @@
 //! What may be used as a reaction: exactly one Unicode emoji (custom server emoji come
-//! with the emoji feature, decisions.md §31).
+//! with the emoji feature, docs/design/README.md#decided-not-built-yet).
 
 /// Whether `s` is exactly one Unicode emoji (any qualification, skin tones included).
 pub fn is_single_emoji(s: &str) -> bool {

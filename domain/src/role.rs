@@ -2,7 +2,7 @@
 
 use crate::Extras;
 
-/// Who may mention a role with `@&name` (data-model.md §4.2).
+/// Who may mention a role with `@&name` (docs/design/permissions.md#role-mentions).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum MentionRule {
     /// Absent, `null`, `true` or any other type: everyone.

@@ -23,7 +23,7 @@ impl std::fmt::Display for UserId {
 pub const OWNER_ROLE: &str = "owner";
 /// Name of the marker role of banned users.
 pub const BANNED_ROLE: &str = "banned";
-/// Roles that can never be deleted (decisions.md §12).
+/// Roles that can never be deleted (docs/design/roles.md#protected-roles).
 pub const PROTECTED_ROLES: [&str; 4] = ["owner", "admin", "user", "banned"];
 
 /// A stored user record.
@@ -39,7 +39,7 @@ pub struct User {
     pub validator: Option<String>,
     /// Legacy keys of the record that pass through to `ready.user`.
     pub extra: Extras,
-    /// End of a moderation timeout (decisions.md §16), Unix seconds.
+    /// End of a moderation timeout (docs/design/moderation.md#timeouts), Unix seconds.
     pub timeout_until: Option<crate::UnixSeconds>,
 }
 

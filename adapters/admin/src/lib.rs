@@ -1,4 +1,4 @@
-//! The local admin socket (decisions.md §35): a Unix socket next to config.json, mode 0600,
+//! The local admin socket (docs/design/operator-cli.md#admin-socket): a Unix socket next to config.json, mode 0600,
 //! through which `originchats user …` changes a running server so that caches, pushes and
 //! connections update at once. One JSON request per line, one JSON answer per line:
 //!

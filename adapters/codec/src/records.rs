@@ -1,5 +1,5 @@
 //! Domain records ⇄ the JSON documents kept in the `data` columns. The same shapes as the
-//! original's files (data-model.md), so imported records round-trip unchanged.
+//! original's files (docs/design/import.md#original-layout), so imported records round-trip unchanged.
 
 use domain::message::Interaction;
 use domain::{Channel, ChannelKind, Extras, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, UserId};

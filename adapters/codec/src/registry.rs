@@ -70,4 +70,37 @@ mod tests {
         assert!(find("message_new").is_some());
         assert!(find("auth").is_none(), "auth is handled before the registry");
     }
+
+    /// The capabilities as docs/protocol.md shows them: a JSON block, wrapped.
+    fn documented_block() -> String {
+        let mut lines = vec![];
+        let mut line = String::from("[");
+        let names = capabilities();
+        for (i, name) in names.iter().enumerate() {
+            let item = format!("\"{name}\"{}", if i + 1 == names.len() { "]" } else { "," });
+            if line.len() + item.len() + 1 > 96 {
+                lines.push(line.trim_end().to_owned());
+                line = String::from(" ");
+            }
+            line.push_str(&item);
+            line.push(' ');
+        }
+        lines.push(line.trim_end().to_owned());
+        format!("```json\n{}\n```\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn the_protocol_doc_lists_exactly_the_registered_capabilities() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join("docs/protocol.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- capabilities:begin -->\n", "<!-- capabilities:end -->");
+        let start = doc.find(begin).expect("begin marker") + begin.len();
+        let stop = doc.find(end).expect("end marker");
+        let wanted = documented_block();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, format!("{}{wanted}{}", &doc[..start], &doc[stop..])).unwrap();
+            return;
+        }
+        assert_eq!(&doc[start..stop], wanted, "docs/protocol.md is out of date: run UPDATE_DOCS=1 cargo test -p codec");
+    }
 }

@@ -251,7 +251,7 @@ fn error_json(src: Option<&str>, error: &CommandError) -> Value {
     Value::Object(map)
 }
 
-/// Commands as `slash_add` and `slash_list` show them (slash-and-plugins.md A.3).
+/// Commands as `slash_add` and `slash_list` show them (docs/design/slash-commands.md#listing).
 fn slash_commands(list: &[Registered]) -> Vec<Value> {
     list.iter()
         .map(|r| {
@@ -286,7 +286,7 @@ fn plugin_info(p: &PluginInfo) -> Value {
     v
 }
 
-/// A voice participant as events and `voice_state` show it (voice.md §4.4, §5).
+/// A voice participant as events and `voice_state` show it (docs/design/voice.md#peer-ids-only-to-participants).
 fn voice_user(seat: &Seat, with_peer: bool) -> Value {
     let mut v = json!({"id": seat.user.as_str(), "username": seat.username, "muted": seat.muted});
     if with_peer {
@@ -323,7 +323,7 @@ fn messages_json(list: &[MessageView]) -> Vec<Value> {
     list.iter().map(message_json).collect()
 }
 
-/// A message as clients see it (data-model.md §2).
+/// A message as clients see it (docs/design/messages.md#wire-form).
 pub fn message_json(v: &MessageView) -> Value {
     let m = &v.message;
     let mut map = Map::new();

@@ -1,5 +1,5 @@
 //! Parsing `slash_register` commands against the original's schema
-//! (slash-and-plugins.md A.2), leniently where the original is: unknown keys are ignored,
+//! (docs/design/slash-commands.md#command-schema), leniently where the original is: unknown keys are ignored,
 //! `null` counts as absent, booleans accept the usual spellings. Errors name the field and
 //! the reason in the style bot authors know from the original.
 

@@ -1,5 +1,5 @@
 //! Custom emojis of the original: `db/serverEmojis.json` and the images in
-//! `db/serverEmojis/` (emojis-and-http.md §1.1).
+//! `db/serverEmojis/` (docs/design/import.md#emojis).
 //!
 //! Rules: entries need an all-digit key and an object value; the image is the base name of
 //! `fileName` and must exist in the source folder (the `<function …>` names that 873cfe1

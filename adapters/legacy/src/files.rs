@@ -1,5 +1,5 @@
 //! Putting the original's files into this server's layout, relative to the config file's
-//! folder (decisions.md §5): `vapid/`, `db/serverEmojis/`, `db/serverAssets/`.
+//! folder (docs/design/configuration.md#file-layout, docs/design/import.md#files): `vapid/`, `db/serverEmojis/`, `db/serverAssets/`.
 //!
 //! [`plan`] decides what to copy without writing; [`FilePlan::execute`] copies (each file
 //! through a temporary name and a rename) and returns what it created so that

@@ -1,5 +1,5 @@
 //! Reading an original (Python) OriginChats server's folder for `originchats import`
-//! (data-model.md §7, decisions.md §21–22).
+//! (docs/design/import.md#original-layout, docs/design/import.md).
 //!
 //! [`read_folder`] turns the folder into a plain [`Snapshot`] without writing anything;
 //! [`files`] plans and puts the files (VAPID keys, emoji images, server assets) into this

@@ -1,9 +1,9 @@
-//! Message files of the original: `db/channels/<name>.json` (data-model.md §2, §7).
+//! Message files of the original: `db/channels/<name>.json` (docs/design/import.md#original-layout).
 //!
 //! Current format: newline-delimited JSON, one message object per line, blank lines
 //! ignored. Legacy format: one JSON array of message objects. A bad line (or array entry)
 //! is skipped and reported with its number; a file in which nothing parses is reported and
-//! imported as empty, which is how the original shows it (decisions.md §22). Message ids
+//! imported as empty, which is how the original shows it (docs/design/import.md#what-is-skipped). Message ids
 //! are unique per channel, so a repeated id is skipped and reported too.
 
 use std::collections::HashMap;

@@ -1,9 +1,9 @@
 //! Web Push subscriptions of the original: `db/push_subscriptions.json`, an object of
-//! lower-cased username → list of `{endpoint, p256dh, auth, …}` (push.md §2.2).
+//! lower-cased username → list of `{endpoint, p256dh, auth, …}` (docs/design/import.md#push-subscriptions).
 //!
 //! The file is not part of the import's spine: when it cannot be parsed it is reported
 //! and no subscriptions are imported. Entries without an endpoint or keys are skipped.
-//! The usernames are mapped to user ids when the rows are written (decisions.md §21).
+//! The usernames are mapped to user ids when the rows are written (docs/design/import.md#push-subscriptions).
 
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
-//! users.json, roles.json and channels.json of the original (data-model.md §1, §3, §4, §7).
+//! users.json, roles.json and channels.json of the original (docs/design/import.md#original-layout).
 //!
 //! These three files are the spine of an import: one that is not JSON of the right shape
-//! aborts the whole import (decisions.md §22). Inside a file that parses, single records
+//! aborts the whole import (docs/design/import.md#what-aborts). Inside a file that parses, single records
 //! that cannot be used are skipped and reported.
 
 use std::collections::HashSet;

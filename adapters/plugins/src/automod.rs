@@ -1,12 +1,12 @@
 //! The built-in `automod` plugin: times out users whose message contains a blocked word
 //! (case-insensitive substring), and lets owners and admins manage it with `!automod …`
-//! messages (slash-and-plugins.md B.5; texts as the original's). Configured by
+//! messages (docs/design/plugins.md#automod; texts as the original's). Configured by
 //! `automod_config.json` in the plugins folder, which its commands rewrite.
 //!
 //! Unlike the original it screens a message before it is stored: with `delete_message` on,
 //! an offending message is never stored or shown, and its author's request is answered
 //! with the `rate_limit` packet. It works whether or not rate limiting is enabled, since
-//! timeouts are moderation (decisions.md §16).
+//! timeouts are moderation (docs/design/moderation.md#timeouts).
 
 use std::path::PathBuf;
 use std::sync::Mutex;

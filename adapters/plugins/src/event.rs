@@ -1,5 +1,5 @@
 //! The data plugins receive with each event: the original's field names
-//! (slash-and-plugins.md B.2), with user ids and usernames both present.
+//! (docs/design/plugins.md#events), with user ids and usernames both present.
 
 use application::ports::{Actor, PluginEvent};
 use application::views::NameBook;

@@ -1,4 +1,4 @@
-//! Script plugins: a `*.rhai` file in the plugins folder (decisions.md §23). A script
+//! Script plugins: a `*.rhai` file in the plugins folder (docs/design/plugins.md#scripts). A script
 //! handles an event by defining `fn on_<event>(event)`; it acts through host functions
 //! (`send_message`, `timeout_user`, …) whose requests are carried out once the handler
 //! returns. `this` inside a handler is the plugin's own state map, kept between events.

@@ -1,4 +1,4 @@
-//! Rotur validation over HTTPS (decisions.md §1): `GET <url>?key=<key>&v=<validator>`.
+//! Rotur validation over HTTPS (docs/design/authentication.md#rotur-validation): `GET <url>?key=<key>&v=<validator>`.
 
 use std::time::Duration;
 

@@ -159,7 +159,7 @@ pub mod meta {
 }
 
 /// Role grants, revocations and bans named by username before that user ever logged in
-/// (decisions.md §15); applied and deleted at the user's first login.
+/// (docs/design/authentication.md#pending-changes); applied and deleted at the user's first login.
 pub mod pending_user_changes {
     use sea_orm::entity::prelude::*;
 

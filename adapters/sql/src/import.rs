@@ -1,4 +1,4 @@
-//! Writing an imported snapshot of the original server (decisions.md §21–22).
+//! Writing an imported snapshot of the original server (docs/design/import.md).
 //!
 //! Everything happens in one transaction: the record check, the "only defaults?" check,
 //! every row. [`SqlStore::stage_import`] leaves the transaction open so the caller can put

@@ -6,7 +6,7 @@
 use sea_orm::Schema;
 use sea_orm_migration::prelude::*;
 
-/// Custom emojis (emojis-and-http.md §1.2); the id counter lives in `meta`
+/// Custom emojis (docs/design/import.md#emojis); the id counter lives in `meta`
 /// (`emoji_next_id`) so ids are never reused.
 pub mod emojis {
     use sea_orm::entity::prelude::*;
@@ -45,7 +45,7 @@ pub mod emojis {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Web Push subscriptions, keyed by user id (decisions.md §21).
+/// Web Push subscriptions, keyed by user id (docs/design/import.md#push-subscriptions).
 pub mod push_subscriptions {
     use sea_orm::entity::prelude::*;
 

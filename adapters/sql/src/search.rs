@@ -1,4 +1,4 @@
-//! Substring search over `messages.content_lower` (decisions.md §20): an exact LIKE with
+//! Substring search over `messages.content_lower` (docs/design/messages.md#search): an exact LIKE with
 //! `%`/`_`/`\` escaped gives the same answer on both backends; queries of three or more
 //! characters are narrowed first by the backend's substring index (SQLite FTS5 trigram;
 //! Postgres uses its pg_trgm index for the LIKE by itself).

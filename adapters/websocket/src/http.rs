@@ -53,7 +53,7 @@ fn server_asset(name: &str, assets: &[(String, std::path::PathBuf)], head: bool)
             let headers = r.headers_mut();
             headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=3600"));
             // Operator-provided SVG or HTML opened directly on this origin must not run
-            // (emojis-and-http.md §6.3 step 6, §6.4).
+            // (docs/design/transport.md#plain-http).
             headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,

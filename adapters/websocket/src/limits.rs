@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Transport limits (decisions.md §8).
+/// Transport limits (docs/design/transport.md#limits).
 #[derive(Debug, Clone)]
 pub struct TransportLimits {
     /// Largest accepted frame/message in bytes.

@@ -1,4 +1,4 @@
-//! The plugin port (slash-and-plugins.md Part B): the events the server tells plugins
+//! The plugin port (docs/design/plugins.md): the events the server tells plugins
 //! about, the actions a plugin may ask for, and the host that runs plugins.
 //!
 //! Events are emitted after the triggering change is committed and broadcast. A host never
@@ -30,7 +30,7 @@ impl Actor {
     }
 }
 
-/// Something that happened (slash-and-plugins.md B.2; the same names and data fields).
+/// Something that happened (docs/design/plugins.md#events; the same names and data fields).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginEvent {
     /// The server began listening.

@@ -86,7 +86,7 @@ pub trait UserRepository: Send + Sync {
     async fn clear_pending_changes(&self, username: &str) -> StoreResult<()>;
 }
 
-/// A change an operator made for a username never seen yet (decisions.md §15).
+/// A change an operator made for a username never seen yet (docs/design/authentication.md#pending-changes).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingChange {
     /// Grant a role.

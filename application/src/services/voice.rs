@@ -1,4 +1,4 @@
-//! Voice signalling (voice.md): a roster service for WebRTC peer-to-peer calls. The server
+//! Voice signalling (docs/design/voice.md): a roster service for WebRTC peer-to-peer calls. The server
 //! records who is in which voice channel with their opaque `peer_id` and tells the channel's
 //! viewers about changes; media never touches it.
 //!

@@ -1,6 +1,6 @@
 //! config.json: the original's schema plus this server's additions (docs/config.md).
 //!
-//! Rules (decisions.md §2–4): absent keys take the default (except that a missing
+//! Rules (docs/design/configuration.md): absent keys take the default (except that a missing
 //! `rate_limiting.enabled` means off); lenient values fall back with a warning; values
 //! that cannot be used stop start-up naming the key; unknown keys outside `server` and
 //! `limits` are ignored with one warning each.

@@ -214,7 +214,7 @@ fn plugin_settings(r: &mut Reader, base: &Path) -> PluginSettings {
 }
 
 /// `rate_limiting.enabled`: only `true` turns the limiter on. Absent or `null` means off
-/// (decisions.md §2); any other non-boolean means off with a warning.
+/// (docs/design/configuration.md#absent-keys); any other non-boolean means off with a warning.
 fn rate_enabled(r: &mut Reader) -> bool {
     let on = match r.raw("rate_limiting.enabled") {
         None => false,
@@ -312,7 +312,7 @@ fn public_base(url: Option<&str>, host: &str, port: u16, tls: bool) -> String {
 
 /// The handshake `server` object: the user's `server` merged over the defaults (extra
 /// keys kept); icon/banner file names that exist in `db/serverAssets/` become links under
-/// the public base URL (protocol.md §4). A configured file that is missing is sent as it
+/// the public base URL (docs/design/connections.md#handshake). A configured file that is missing is sent as it
 /// is, with a warning.
 fn server_info(r: &mut Reader, base: &Path, host: &str, port: u16, tls: bool) -> Value {
     let mut server = serde_json::json!({"name": "My OriginChats Server", "owner": {"name": "Admin"}});

@@ -1,5 +1,5 @@
 //! `originchats setup`: writes a complete config.json, asking what the original's setup.py
-//! asks (config.md §3) in the same order with the same defaults, or taking the answers
+//! asks (docs/design/configuration.md#setup) in the same order with the same defaults, or taking the answers
 //! from flags when stdin is not a terminal (or with `--defaults`).
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -97,7 +97,7 @@ fn int_or(s: &str, default: i64) -> i64 {
     s.trim().parse().unwrap_or(default)
 }
 
-/// The stored value of an icon/banner answer (config.md §3): a URL as it is; a file
+/// The stored value of an icon/banner answer (docs/design/configuration.md#setup): a URL as it is; a file
 /// already in db/serverAssets/ by its name; a path to an existing file is copied there and
 /// its name stored. Anything else is warned about and left unset.
 fn asset(value: &str, base: &Path, out: &mut Vec<String>) -> Option<String> {

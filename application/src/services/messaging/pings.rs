@@ -8,7 +8,7 @@ use crate::errors::MessageError;
 use crate::services::{Outcome, Reply};
 use crate::{Packet, Session};
 
-/// Whether `m` pings `user` (messages.md, Recommended): a whole-word `@name` (usernames
+/// Whether `m` pings `user` (docs/design/messages.md#pings-list, Recommended): a whole-word `@name` (usernames
 /// are case-insensitive, as in the `pings` object of new messages) or `@&role` of one of
 /// their roles, or a reply to them that is not silent.
 pub fn pings(m: &Message, user: &User) -> bool {
