@@ -1,4 +1,9 @@
-//! Channel management, live list updates and rate-limit commands over a real socket.
+//! Channels over a real socket (users-roles-channels.md "Channels"): `channels_get` (the
+//! defaults, `last_message`), `channel_create` / `channel_update` / `channel_move` /
+//! `channel_delete` with the live `channels_get` pushes, every bad-input text of update, move
+//! and delete in the listed order (after each refusal nothing changed, lists and history
+//! re-fetched, and no push went out), and rights that follow a role or channel change at
+//! once.
 
 use originchats_tests::expect::err;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
@@ -16,6 +21,67 @@ async fn start(b: Backend) -> TestServer {
 async fn act(boss: &mut Client, req: Value) -> (Value, Vec<Value>) {
     let reply = boss.request(req).await;
     (reply, boss.sync().await)
+}
+
+/// The owner `boss` and the user `bob`, with a channel `side` (visible to users) holding
+/// one message; both synced.
+async fn setup(b: Backend) -> (TestServer, Client, Client) {
+    let s = TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await;
+    let mut boss = s.login("boss").await;
+    let mut bob = s.login("bob").await;
+    boss.sync().await;
+    let side = json!({"cmd": "channel_create", "name": "side", "type": "text", "description": "Side",
+        "permissions": {"view": ["user"], "send": ["user"]}});
+    assert_eq!(boss.request(side).await["created"], true);
+    boss.sync().await;
+    bob.sync().await;
+    let m = bob.request(json!({"cmd": "message_new", "channel": "side", "content": "kept"})).await;
+    assert_eq!(m["cmd"], "message_new");
+    boss.sync().await;
+    (s, boss, bob)
+}
+
+async fn snapshot(boss: &mut Client, bob: &mut Client) -> Vec<Value> {
+    let mut out = vec![];
+    for c in [&mut *boss, &mut *bob] {
+        let list = c.request(json!({"cmd": "channels_get"})).await;
+        assert_eq!(list["cmd"], "channels_get", "{list}");
+        out.push(list);
+        let history = c.request(json!({"cmd": "messages_get", "channel": "side"})).await;
+        assert_eq!(history["cmd"], "messages_get", "{history}");
+        out.push(history);
+    }
+    out
+}
+
+/// Sends each `(request, expected)` as the owner, then checks no push reached anyone and
+/// the re-fetched state equals `before`.
+async fn refuse_all(boss: &mut Client, bob: &mut Client, cmd: &str, cases: Vec<(Value, Value)>) {
+    let before = snapshot(boss, bob).await;
+    for (req, expected) in cases {
+        let mut req = req;
+        req["cmd"] = json!(cmd);
+        assert_eq!(boss.request(req.clone()).await, expected, "{req}");
+    }
+    assert_eq!(boss.sync().await, Vec::<Value>::new(), "no push reached the owner after bad {cmd}");
+    assert_eq!(bob.sync().await, Vec::<Value>::new(), "no push reached bob after bad {cmd}");
+    assert_eq!(snapshot(boss, bob).await, before, "nothing changed after bad {cmd}");
+}
+
+async fn channels_get_lists_the_defaults_with_last_message(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    let general = json!({"type": "text", "name": "general",
+        "permissions": {"view": ["user"], "send": ["user"], "delete": ["admin", "moderator"]},
+        "description": "General chat channel for everyone"});
+    let mut expected = general.clone();
+    expected["last_message"] = Value::Null;
+    let reply = c.request(json!({"cmd": "channels_get", "listener": "c"})).await;
+    assert_eq!(reply, json!({"cmd": "channels_get", "val": [expected], "listener": "c"}));
+    let m = c.request(json!({"cmd": "message_new", "channel": "general", "content": "x"})).await;
+    let reply = c.request(json!({"cmd": "channels_get"})).await;
+    assert_eq!(reply["val"][0]["last_message"], m["message"]["timestamp"]);
 }
 
 async fn channel_lifecycle_with_pushes(b: Backend) {
@@ -124,6 +190,72 @@ async fn channel_lifecycle_with_pushes(b: Backend) {
     assert_eq!(fresh["messages"], json!([]), "a deleted channel's messages went with it");
 }
 
+async fn channel_update_rejects_bad_input_and_changes_nothing(b: Backend) {
+    let (_s, mut boss, mut bob) = setup(b).await;
+    let e = |t: &str| err("channel_update", t);
+    let cases = vec![
+        (json!({}), e("current_name is required")),
+        (json!({"updates": {"name": "y"}}), e("current_name is required")),
+        (json!({"current_name": "", "updates": {"name": "y"}}), e("current_name is required")),
+        (json!({"current_name": "side"}), e("updates object is required")),
+        (json!({"current_name": "side", "updates": {}}), e("updates object is required")),
+        (json!({"current_name": "side", "updates": null}), e("updates object is required")),
+        (json!({"current_name": "side", "updates": ["name"]}), e("updates object is required")),
+        (json!({"current_name": "side", "updates": "renamed"}), e("updates object is required")),
+        (json!({"current_name": "nope", "updates": {"name": "y"}}), e("Channel not found")),
+        (json!({"current_name": "SIDE", "updates": {"name": "y"}}), e("Channel not found")),
+        (json!({"current_name": "nope", "updates": {"type": "forum"}}), e("Channel not found")),
+        (json!({"current_name": "side", "updates": {"type": "forum"}}), e("Invalid channel type")),
+        (json!({"current_name": "side", "updates": {"type": "forum", "name": "renamed"}}), e("Invalid channel type")),
+        (
+            json!({"current_name": "side", "updates": {"name": "general", "description": "changed"}}),
+            e("Channel with new name already exists"),
+        ),
+        (json!({"current_name": "side", "updates": {"name": "a/b"}}), e("Invalid channel name")),
+        (
+            json!({"current_name": "side", "updates": {"name": "..", "description": "changed"}}),
+            e("Invalid channel name"),
+        ),
+        (json!({"current_name": "side", "updates": {"name": "bell\u{7}"}}), e("Invalid channel name")),
+    ];
+    refuse_all(&mut boss, &mut bob, "channel_update", cases).await;
+}
+
+async fn channel_move_rejects_bad_input_and_changes_nothing(b: Backend) {
+    let (_s, mut boss, mut bob) = setup(b).await;
+    let e = |t: &str| err("channel_move", t);
+    let cases = vec![
+        (json!({}), e("Channel name is required")),
+        (json!({"position": 0}), e("Channel name is required")),
+        (json!({"name": "", "position": 0}), e("Channel name is required")),
+        (json!({"name": "side"}), e("Position is required")),
+        (json!({"name": "side", "position": null}), e("Position is required")),
+        (json!({"name": "side", "position": -1}), e("Position must be a non-negative integer")),
+        (json!({"name": "side", "position": 0.5}), e("Position must be a non-negative integer")),
+        (json!({"name": "side", "position": "0"}), e("Position must be a non-negative integer")),
+        (json!({"name": "side", "position": [0]}), e("Position must be a non-negative integer")),
+        // An unknown channel is no error: a success-shaped reply saying nothing moved.
+        (
+            json!({"name": "nope", "position": 0}),
+            json!({"cmd": "channel_move", "name": "nope", "position": 0, "moved": false}),
+        ),
+    ];
+    refuse_all(&mut boss, &mut bob, "channel_move", cases).await;
+}
+
+async fn channel_delete_rejects_bad_input_and_changes_nothing(b: Backend) {
+    let (_s, mut boss, mut bob) = setup(b).await;
+    let e = |t: &str| err("channel_delete", t);
+    let cases = vec![
+        (json!({}), e("Channel name is required")),
+        (json!({"name": ""}), e("Channel name is required")),
+        (json!({"name": null}), e("Channel name is required")),
+        (json!({"name": "nope"}), e("Channel not found")),
+        (json!({"name": "sid"}), e("Channel not found")),
+    ];
+    refuse_all(&mut boss, &mut bob, "channel_delete", cases).await;
+}
+
 async fn no_stale_permission_after_a_role_or_channel_change(b: Backend) {
     let s = start(b).await;
     let mut boss = s.login("boss").await;
@@ -163,75 +295,11 @@ async fn no_stale_permission_after_a_role_or_channel_change(b: Backend) {
     assert!(bob.sync().await.is_empty(), "no broadcast reaches a user whose role was just removed");
 }
 
-async fn rate_limit_commands(b: Backend) {
-    let s = TestServer::start_with(
-        b,
-        json!({"auth": {"owners": ["boss"]}, "rate_limiting": {"enabled": true, "messages_per_minute": 5, "burst_limit": 2, "cooldown_seconds": 30}}),
-    )
-    .await;
-    let mut boss = s.login("boss").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    for _ in 0..2 {
-        bob.request(json!({"cmd": "message_new", "channel": "general", "content": "x"})).await;
-    }
-    let limited =
-        bob.request(json!({"cmd": "message_new", "channel": "general", "content": "x", "listener": "r"})).await;
-    assert_eq!(
-        limited,
-        json!({"cmd": "rate_limit", "reason": "Burst limit exceeded. You're in cooldown for 30 seconds", "length": 30000, "listener": "r"})
-    );
-    let status = bob.request(json!({"cmd": "rate_limit_status"})).await;
-    assert_eq!(status["user"], "bob");
-    assert_eq!(status["status"]["messages_this_minute"], 2);
-    assert_eq!(status["status"]["messages_per_minute_limit"], 5);
-    assert_eq!(status["status"]["recent_messages"], 2);
-    assert_eq!(status["status"]["burst_limit"], 2);
-    assert!(status["status"]["cooldown_remaining"].as_f64().unwrap() > 29.0);
-    assert_eq!(status["status"]["timeout_remaining"], 0);
-    assert_eq!(
-        bob.request(json!({"cmd": "rate_limit_status", "user": "boss"})).await,
-        err("rate_limit_status", "Access denied: can only check your own rate limit status")
-    );
-    boss.sync().await;
-    assert_eq!(
-        boss.request(json!({"cmd": "rate_limit_status", "user": "bob"})).await["status"]["messages_this_minute"],
-        2
-    );
-    assert_eq!(
-        bob.request(json!({"cmd": "rate_limit_reset", "user": "bob"})).await,
-        err("rate_limit_reset", "Access denied: 'owner' role required")
-    );
-    assert_eq!(
-        boss.request(json!({"cmd": "rate_limit_reset"})).await,
-        err("rate_limit_reset", "User parameter is required")
-    );
-    let reset = boss.request(json!({"cmd": "rate_limit_reset", "user": "BOB"})).await;
-    assert_eq!(reset, json!({"cmd": "rate_limit_reset", "user": "bob", "val": "Rate limit reset for user bob"}));
-    assert_eq!(
-        bob.request(json!({"cmd": "message_new", "channel": "general", "content": "again"})).await["cmd"],
-        "message_new"
-    );
-}
-
-async fn rate_limit_commands_when_disabled(b: Backend) {
-    let s = start(b).await;
-    let mut boss = s.login("boss").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    assert_eq!(
-        bob.request(json!({"cmd": "rate_limit_status"})).await,
-        err("rate_limit_status", "Rate limiter not available or disabled")
-    );
-    assert_eq!(
-        boss.request(json!({"cmd": "rate_limit_reset", "user": "bob"})).await,
-        err("rate_limit_reset", "Rate limiter not available or disabled")
-    );
-}
-
 backend_tests!(
+    channels_get_lists_the_defaults_with_last_message,
     channel_lifecycle_with_pushes,
+    channel_update_rejects_bad_input_and_changes_nothing,
+    channel_move_rejects_bad_input_and_changes_nothing,
+    channel_delete_rejects_bad_input_and_changes_nothing,
     no_stale_permission_after_a_role_or_channel_change,
-    rate_limit_commands,
-    rate_limit_commands_when_disabled,
 );

@@ -1,6 +1,6 @@
 //! Plugins over a real socket: the built-ins `welcome` and `automod`, rhai scripts (events,
-//! actions, limits, hot reload), and `plugins_list` / `plugins_reload`
-//! (slash-and-plugins.md Part B, decisions.md §23).
+//! actions, limits, hot reload), and `plugins_list` / `plugins_reload` (including the reload
+//! of an unknown plugin, which changes nothing) (slash-and-plugins.md Part B, decisions.md §23).
 
 use std::time::{Duration, Instant};
 
@@ -329,6 +329,78 @@ async fn a_script_that_sleeps_cannot_hold_up_the_server(b: Backend) {
     assert!(s.log().contains("sleep is not available to plugins"), "the refused sleep is logged");
 }
 
+async fn start(b: Backend) -> TestServer {
+    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
+}
+
+/// Sends an owner request, returns its reply and the pushes it caused on the sender.
+async fn act(c: &mut Client, req: Value) -> (Value, Vec<Value>) {
+    let reply = c.request(req).await;
+    (reply, c.sync().await)
+}
+
+/// The owner `boss`, the user `bob`, a banned `mallory`, a role `helper` and a channel
+/// `side`; every client synced.
+async fn setup(s: &TestServer) -> (Client, Client) {
+    let mut boss = s.login("boss").await;
+    let mallory = s.login("mallory").await;
+    mallory.close().await;
+    assert_eq!(boss.expect_cmd("user_disconnect").await["username"], "mallory");
+    let mut bob = s.login("bob").await;
+    boss.sync().await;
+    let create = json!({"cmd": "role_create", "name": "helper", "description": "Helps", "color": "#00AAFF",
+        "permissions": {"mention_roles": true}});
+    assert_eq!(act(&mut boss, create).await.0, json!({"cmd": "role_create", "name": "helper", "created": true}));
+    let side = json!({"cmd": "channel_create", "name": "side", "type": "text", "permissions": {"view": ["user"]}});
+    assert_eq!(act(&mut boss, side).await.0["created"], true);
+    assert_eq!(
+        act(&mut boss, json!({"cmd": "user_ban", "user": "mallory"})).await.0,
+        json!({"cmd": "user_ban", "user": "mallory", "banned": true})
+    );
+    bob.sync().await;
+    (boss, bob)
+}
+
+/// Everything the commands under test could change, as the owner and bob see it.
+async fn snapshot(boss: &mut Client, bob: &mut Client) -> Vec<Value> {
+    let mut out = vec![];
+    for req in [
+        json!({"cmd": "users_list"}),
+        json!({"cmd": "roles_list"}),
+        json!({"cmd": "channels_get"}),
+        json!({"cmd": "users_banned_list"}),
+        json!({"cmd": "user_roles_get", "user": "bob"}),
+        json!({"cmd": "user_roles_get", "user": "boss"}),
+        json!({"cmd": "role_permissions_get", "name": "helper"}),
+        json!({"cmd": "plugins_list"}),
+    ] {
+        let v = boss.request(req.clone()).await;
+        assert_eq!(v["cmd"], req["cmd"], "{v}");
+        out.push(v);
+    }
+    out.push(bob.request(json!({"cmd": "channels_get"})).await);
+    out.push(bob.request(json!({"cmd": "users_list"})).await);
+    out
+}
+
+/// Asserts that no push reached either client.
+async fn no_pushes(boss: &mut Client, bob: &mut Client, what: &str) {
+    assert_eq!(boss.sync().await, Vec::<Value>::new(), "no push reached the owner after {what}");
+    assert_eq!(bob.sync().await, Vec::<Value>::new(), "no push reached bob after {what}");
+}
+
+async fn plugins_reload_of_an_unknown_plugin_changes_nothing(b: Backend) {
+    let s = start(b).await;
+    let (mut boss, mut bob) = setup(&s).await;
+    let before = snapshot(&mut boss, &mut bob).await;
+    assert_eq!(
+        boss.request(json!({"cmd": "plugins_reload", "plugin": "nope"})).await,
+        err("plugins_reload", "Failed to reload plugin 'nope'")
+    );
+    no_pushes(&mut boss, &mut bob, "a failed reload").await;
+    assert_eq!(snapshot(&mut boss, &mut bob).await, before, "nothing changed");
+}
+
 backend_tests!(
     a_plugin_cannot_set_itself_off_in_a_loop,
     a_script_that_sleeps_cannot_hold_up_the_server,
@@ -338,4 +410,5 @@ backend_tests!(
     an_endless_plugin_cannot_stall_the_server,
     plugins_list_and_reload_follow_the_folder,
     the_shipped_example_plugin_works,
+    plugins_reload_of_an_unknown_plugin_changes_nothing,
 );

@@ -1,6 +1,6 @@
-//! The transport from outside: heartbeat, the auth deadline, connection admission, binary
-//! frames, banned logins, mock auth, rate limiting left off, and HTTP details
-//! (protocol.md §1, §6, §7; decisions.md §2, §8, §9, §10, §32).
+//! The transport from outside: heartbeat, the `ping` command, the auth deadline, connection
+//! admission, binary frames, banned logins, mock auth, rate limiting left off, and HTTP
+//! details (protocol.md §1, §6, §7; decisions.md §2, §8, §9, §10, §32).
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,17 @@ async fn unauthenticated_sockets_get_the_heartbeat_and_close_at_the_deadline(b: 
     }
     assert!(beats >= 3, "heartbeats keep coming ({beats})");
     assert_eq!(member.request(json!({"cmd": "ping"})).await, json!({"cmd": "pong", "val": "pong"}));
+}
+
+async fn ping_answers_pong(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.login("alice").await;
+    c.sync().await;
+    assert_eq!(c.request(json!({"cmd": "ping", "listener": 7})).await, json!({"cmd": "pong", "val": "pong"}));
+    assert_eq!(
+        c.request(json!({"cmd": "ping", "listener": "p"})).await,
+        json!({"cmd": "pong", "val": "pong", "listener": "p"})
+    );
 }
 
 async fn origins_and_connection_caps_gate_the_upgrade(b: Backend) {
@@ -145,6 +156,7 @@ async fn http_head_index_and_options_follow_the_rules(b: Backend) {
 
 backend_tests!(
     unauthenticated_sockets_get_the_heartbeat_and_close_at_the_deadline,
+    ping_answers_pong,
     origins_and_connection_caps_gate_the_upgrade,
     binary_frames_are_read_like_text,
     a_banned_login_is_refused_and_the_socket_stays_open,

@@ -1,6 +1,12 @@
-//! message_new, messages_get and channels_get over a real socket.
+//! Posting and history over a real socket (messages.md): `message_new` (what reaches whom:
+//! the sender's listener, viewers only; validation in the original order; replies with
+//! their author, `ping` and same-channel rule; the `pings` object of a mention) and
+//! `messages_get` (paging by offset or by message id, wrongly typed `start` / `limit`, and
+//! history across a restart). Wrongly typed `pings_get` paging rides along with the paging
+//! case; `pings_get` itself is in pings.rs.
 
-use originchats_tests::{Backend, TestServer, backend_tests};
+use originchats_tests::expect::err;
+use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 
 fn strip_volatile(mut m: Value) -> Value {
@@ -8,6 +14,39 @@ fn strip_volatile(mut m: Value) -> Value {
     assert!(obj.remove("id").unwrap().as_str().unwrap().len() == 36, "uuid id");
     assert!(obj.remove("timestamp").unwrap().as_f64().unwrap() > 1.7e9, "unix seconds");
     m
+}
+
+async fn start(b: Backend) -> TestServer {
+    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
+}
+
+/// The owner and two users, each past the others' logins.
+async fn cast(s: &TestServer) -> (Client, Client, Client) {
+    let mut boss = s.login("boss").await;
+    let mut alice = s.login("alice").await;
+    let mut bob = s.login("bob").await;
+    boss.sync().await;
+    alice.sync().await;
+    bob.sync().await;
+    (boss, alice, bob)
+}
+
+/// Posts `content` to `channel` and returns the broadcast message.
+async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
+    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
+    assert_eq!(v["cmd"], "message_new", "{v}");
+    v["message"].clone()
+}
+
+/// The owner creates a channel; every client then has its `channels_get` push read.
+async fn create_channel(boss: &mut Client, others: &mut [&mut Client], name: &str, permissions: Value) {
+    let reply =
+        boss.request(json!({"cmd": "channel_create", "name": name, "type": "text", "permissions": permissions})).await;
+    assert_eq!(reply["created"], true, "{reply}");
+    boss.sync().await;
+    for c in others.iter_mut() {
+        c.sync().await;
+    }
 }
 
 async fn a_message_reaches_every_viewer_and_the_sender_gets_its_listener(b: Backend) {
@@ -111,6 +150,26 @@ async fn replies_carry_the_author_and_ping(b: Backend) {
     assert_eq!(bob.recv().await["message"]["reply_to"]["user"], "bob");
 }
 
+async fn a_reply_must_target_the_same_channel(b: Backend) {
+    let s = start(b).await;
+    let (mut boss, mut alice, mut bob) = cast(&s).await;
+    create_channel(&mut boss, &mut [&mut alice, &mut bob], "other", json!({"view": ["user"], "send": ["user"]})).await;
+    let elsewhere = post_in(&mut alice, "other", "in other").await;
+    bob.sync().await;
+    boss.sync().await;
+    let reply = json!({"cmd": "message_new", "channel": "general", "content": "answer", "reply_to": elsewhere["id"]});
+    assert_eq!(bob.request(reply).await, err("message_new", "The message you're trying to reply to was not found"));
+    assert!(alice.sync().await.is_empty(), "nothing was broadcast");
+    assert!(boss.sync().await.is_empty(), "nothing was broadcast");
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"], json!([]), "nothing was stored");
+    // The same reply in the right channel works.
+    let ok = bob
+        .request(json!({"cmd": "message_new", "channel": "other", "content": "answer", "reply_to": elsewhere["id"]}))
+        .await;
+    assert_eq!(ok["message"]["reply_to"], json!({"id": elsewhere["id"], "user": "alice"}), "{ok}");
+}
+
 async fn history_pages_like_the_original(b: Backend) {
     let s = TestServer::start(b).await;
     let mut c = s.login("alice").await;
@@ -147,6 +206,47 @@ async fn history_pages_like_the_original(b: Backend) {
     assert_eq!(unknown, json!({"cmd": "error", "src": "messages_get", "val": "Access denied to this channel"}));
 }
 
+async fn paging_and_pings_reject_wrong_types(b: Backend) {
+    let s = start(b).await;
+    let mut alice = s.login("alice").await;
+    // 101 messages, pipelined, then their broadcasts read back.
+    for i in 0..101 {
+        alice.send(json!({"cmd": "message_new", "channel": "general", "content": format!("m{i}")})).await;
+    }
+    for i in 0..101 {
+        let v = alice.recv().await;
+        assert_eq!((v["cmd"].clone(), v["message"]["content"].clone()), (json!("message_new"), json!(format!("m{i}"))));
+    }
+    let zero = alice.request(json!({"cmd": "messages_get", "channel": "general", "limit": 0})).await;
+    let got: Vec<&str> = zero["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (1..101).map(|i| format!("m{i}")).collect();
+    assert_eq!(got, expected, "limit 0 means 100: the newest 100, oldest first");
+    assert_eq!(zero["range"], json!({"start": 0, "end": 0}), "range echoes the raw values");
+    let bad = err("messages_get", "Invalid start or limit");
+    for req in [
+        json!({"start": 1.5}),
+        json!({"start": 0.0}),
+        json!({"start": {"id": "x"}}),
+        json!({"start": [0]}),
+        json!({"limit": 2.5}),
+        json!({"limit": "5"}),
+        json!({"limit": {}}),
+    ] {
+        let mut req = req;
+        req["cmd"] = json!("messages_get");
+        req["channel"] = json!("general");
+        assert_eq!(alice.request(req.clone()).await, bad, "{req}");
+    }
+    let offset = err("pings_get", "Offset must be a non-negative number");
+    for o in [json!("0"), json!("x"), json!(1.5), json!([])] {
+        assert_eq!(alice.request(json!({"cmd": "pings_get", "offset": o})).await, offset, "offset {o}");
+    }
+    assert_eq!(
+        alice.request(json!({"cmd": "pings_get", "limit": 2.5})).await,
+        err("pings_get", "Limit must be a number between 1 and 100")
+    );
+}
+
 async fn history_survives_a_restart(b: Backend) {
     let mut s = TestServer::start(b).await;
     let mut c = s.login("alice").await;
@@ -163,40 +263,13 @@ async fn history_survives_a_restart(b: Backend) {
     assert_eq!(history["messages"], Value::Array(sent));
 }
 
-async fn channels_get_lists_the_defaults_with_last_message(b: Backend) {
-    let s = TestServer::start(b).await;
-    let mut c = s.login("alice").await;
-    c.sync().await;
-    let general = json!({"type": "text", "name": "general",
-        "permissions": {"view": ["user"], "send": ["user"], "delete": ["admin", "moderator"]},
-        "description": "General chat channel for everyone"});
-    let mut expected = general.clone();
-    expected["last_message"] = Value::Null;
-    let reply = c.request(json!({"cmd": "channels_get", "listener": "c"})).await;
-    assert_eq!(reply, json!({"cmd": "channels_get", "val": [expected], "listener": "c"}));
-    let m = c.request(json!({"cmd": "message_new", "channel": "general", "content": "x"})).await;
-    let reply = c.request(json!({"cmd": "channels_get"})).await;
-    assert_eq!(reply["val"][0]["last_message"], m["message"]["timestamp"]);
-}
-
-async fn ping_answers_pong(b: Backend) {
-    let s = TestServer::start(b).await;
-    let mut c = s.login("alice").await;
-    c.sync().await;
-    assert_eq!(c.request(json!({"cmd": "ping", "listener": 7})).await, json!({"cmd": "pong", "val": "pong"}));
-    assert_eq!(
-        c.request(json!({"cmd": "ping", "listener": "p"})).await,
-        json!({"cmd": "pong", "val": "pong", "listener": "p"})
-    );
-}
-
 backend_tests!(
     a_message_reaches_every_viewer_and_the_sender_gets_its_listener,
     users_who_cannot_view_receive_nothing,
     message_new_validates_in_the_original_order,
     replies_carry_the_author_and_ping,
+    a_reply_must_target_the_same_channel,
     history_pages_like_the_original,
+    paging_and_pings_reject_wrong_types,
     history_survives_a_restart,
-    channels_get_lists_the_defaults_with_last_message,
-    ping_answers_pong,
 );

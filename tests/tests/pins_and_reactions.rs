@@ -1,0 +1,230 @@
+//! Pins and reactions over a real socket (messages.md, decisions.md §16): `message_pin` /
+//! `message_unpin` (the pin right, every error text, `pinned: false`), `messages_pinned`,
+//! `message_react_add` / `message_react_remove` (repeats, unknown emoji, the last removal),
+//! and reactors shown by username in `message_get` and in the edit broadcast.
+
+use originchats_tests::expect::err;
+use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use serde_json::{Value, json};
+
+/// The owner `boss`, with messages capped at 20 characters and searches at 3 results.
+async fn start_with_small_limits(b: Backend) -> TestServer {
+    TestServer::start_with(
+        b,
+        json!({"auth": {"owners": ["boss"]}, "limits": {"post_content": 20, "search_results": 3}}),
+    )
+    .await
+}
+
+async fn start(b: Backend) -> TestServer {
+    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
+}
+
+/// The owner and two users, each past the others' logins.
+async fn cast(s: &TestServer) -> (Client, Client, Client) {
+    let mut boss = s.login("boss").await;
+    let mut alice = s.login("alice").await;
+    let mut bob = s.login("bob").await;
+    boss.sync().await;
+    alice.sync().await;
+    bob.sync().await;
+    (boss, alice, bob)
+}
+
+/// Posts `content` to `channel` and returns the broadcast message.
+async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
+    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
+    assert_eq!(v["cmd"], "message_new", "{v}");
+    v["message"].clone()
+}
+
+/// Posts `content` to general and returns the broadcast message.
+async fn post(c: &mut Client, content: &str) -> Value {
+    post_in(c, "general", content).await
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn get(c: &mut Client, channel: &str, id: &Value) -> Value {
+    let v = c.request(json!({"cmd": "message_get", "channel": channel, "id": id})).await;
+    assert_eq!(v["cmd"], "message_get", "{v}");
+    v["message"].clone()
+}
+
+/// Alice's message with 👍 from bob and then boss; every client synced.
+async fn reacted_message(s: &TestServer) -> (Client, Client, Client, Value) {
+    let (mut boss, mut alice, mut bob) = cast(s).await;
+    let m = post_in(&mut alice, "general", "react here").await;
+    let id = m["id"].clone();
+    boss.sync().await;
+    bob.sync().await;
+    let r = bob.request(json!({"cmd": "message_react_add", "channel": "general", "id": id, "emoji": "👍"})).await;
+    assert_eq!(r["from"], "bob");
+    boss.sync().await;
+    let r = boss.request(json!({"cmd": "message_react_add", "channel": "general", "id": id, "emoji": "👍"})).await;
+    assert_eq!(r["from"], "boss");
+    alice.sync().await;
+    bob.sync().await;
+    (boss, alice, bob, id)
+}
+
+async fn pins_need_the_pin_right_and_view(b: Backend) {
+    let s = start_with_small_limits(b).await;
+    let (mut boss, mut alice, _bob) = cast(&s).await;
+    let m1 = post(&mut alice, "m1").await;
+    let m2 = post(&mut alice, "m2").await;
+    boss.sync().await;
+    let pin = |id: &Value| json!({"cmd": "message_pin", "channel": "general", "id": id});
+    assert_eq!(
+        alice.request(pin(&m1["id"])).await,
+        err("message_pin", "You do not have permission to pin messages in this channel")
+    );
+    let pinned = boss.request(pin(&m1["id"])).await;
+    assert_eq!(
+        pinned,
+        json!({"cmd": "message_pin", "id": m1["id"], "channel": "general", "pinned": true, "global": true})
+    );
+    assert_eq!(alice.recv().await, pinned);
+    boss.request(pin(&m2["id"])).await;
+    alice.recv().await;
+    let list = alice.request(json!({"cmd": "messages_pinned", "channel": "general"})).await;
+    assert_eq!(ids(&list["messages"]), ["m2", "m1"]);
+    let unpin =
+        boss.request(json!({"cmd": "message_pin", "channel": "general", "id": m2["id"], "pinned": false})).await;
+    assert_eq!(
+        unpin,
+        json!({"cmd": "message_unpin", "id": m2["id"], "channel": "general", "pinned": false, "global": true})
+    );
+    alice.recv().await;
+    let unpin = boss.request(json!({"cmd": "message_unpin", "channel": "general", "id": m1["id"]})).await;
+    assert_eq!(unpin["pinned"], false);
+    alice.recv().await;
+    assert_eq!(
+        ids(&alice.request(json!({"cmd": "messages_pinned", "channel": "general"})).await["messages"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(boss.request(pin(&json!("nope"))).await, err("message_pin", "Message not found"));
+    assert_eq!(
+        boss.request(json!({"cmd": "message_pin", "channel": "general"})).await,
+        err("message_pin", "Message ID is required")
+    );
+    assert_eq!(
+        boss.request(json!({"cmd": "message_pin", "id": "x"})).await,
+        err("message_pin", "Channel name not provided")
+    );
+    assert!(alice.sync().await.is_empty(), "failed pins broadcast nothing");
+}
+
+async fn unpin_errors_and_pinned_list_without_channel(b: Backend) {
+    let s = start(b).await;
+    let (mut boss, mut alice, _bob) = cast(&s).await;
+    let m = post_in(&mut alice, "general", "pin me").await;
+    boss.sync().await;
+    let pinned = boss.request(json!({"cmd": "message_pin", "channel": "general", "id": m["id"]})).await;
+    assert_eq!(pinned["pinned"], true, "{pinned}");
+    alice.sync().await;
+    let unpin = |id: Value| json!({"cmd": "message_unpin", "channel": "general", "id": id});
+    assert_eq!(
+        alice.request(unpin(m["id"].clone())).await,
+        err("message_unpin", "You do not have permission to pin messages in this channel")
+    );
+    assert_eq!(
+        boss.request(json!({"cmd": "message_unpin", "channel": "general"})).await,
+        err("message_unpin", "Message ID is required")
+    );
+    assert_eq!(boss.request(unpin(json!("no-such-id"))).await, err("message_unpin", "Message not found"));
+    assert_eq!(
+        boss.request(json!({"cmd": "message_unpin", "id": m["id"]})).await,
+        err("message_unpin", "Channel name not provided")
+    );
+    assert!(alice.sync().await.is_empty(), "failed unpins broadcast nothing");
+    assert!(boss.sync().await.is_empty());
+    let list = alice.request(json!({"cmd": "messages_pinned", "channel": "general"})).await;
+    assert_eq!(list["messages"].as_array().unwrap().len(), 1, "still pinned: {list}");
+    assert_eq!(list["messages"][0]["id"], m["id"]);
+    assert_eq!(list["messages"][0]["pinned"], true);
+    assert_eq!(
+        alice.request(json!({"cmd": "messages_pinned"})).await,
+        err("messages_pinned", "Channel name not provided")
+    );
+    assert_eq!(
+        alice.request(json!({"cmd": "messages_pinned", "channel": ""})).await,
+        err("messages_pinned", "Channel name not provided")
+    );
+}
+
+async fn reactions_add_and_remove(b: Backend) {
+    let s = start_with_small_limits(b).await;
+    let (_boss, mut alice, mut bob) = cast(&s).await;
+    let m = post(&mut alice, "react to me").await;
+    bob.sync().await;
+    let react = |cmd: &str, emoji: &str| json!({"cmd": cmd, "channel": "general", "id": m["id"], "emoji": emoji});
+    let added = bob.request(react("message_react_add", "👍")).await;
+    assert_eq!(
+        added,
+        json!({"cmd": "message_react_add", "id": m["id"], "emoji": "👍", "channel": "general", "from": "bob", "global": true})
+    );
+    assert_eq!(alice.recv().await, added);
+    assert_eq!(alice.request(react("message_react_add", "👍")).await["from"], "alice");
+    bob.recv().await;
+    assert_eq!(
+        bob.request(react("message_react_add", "👍")).await["cmd"],
+        "message_react_add",
+        "a repeated add is a no-op that still answers"
+    );
+    alice.recv().await;
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"][0]["reactions"], json!({"👍": ["bob", "alice"]}));
+    assert_eq!(
+        bob.request(react("message_react_add", "nope")).await,
+        err("message_react_add", "Failed to add reaction")
+    );
+    assert_eq!(
+        bob.request(react("message_react_remove", "🎉")).await,
+        err("message_react_remove", "Failed to remove reaction")
+    );
+    assert_eq!(
+        bob.request(json!({"cmd": "message_react_add", "channel": "general", "id": m["id"]})).await,
+        err("message_react_add", "Emoji is required")
+    );
+    assert_eq!(
+        bob.request(json!({"cmd": "message_react_add", "channel": "general"})).await,
+        err("message_react_add", "Message ID is required")
+    );
+    bob.request(react("message_react_remove", "👍")).await;
+    alice.recv().await;
+    alice.request(react("message_react_remove", "👍")).await;
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert!(history["messages"][0].get("reactions").is_none(), "the last removal drops the map");
+}
+
+async fn message_get_shows_reactors_by_username(b: Backend) {
+    let s = start(b).await;
+    let (_boss, mut alice, _bob, id) = reacted_message(&s).await;
+    let got = get(&mut alice, "general", &id).await;
+    assert_eq!(got["reactions"], json!({"👍": ["bob", "boss"]}), "usernames, never ids: {got}");
+    assert!(!got.to_string().contains("USR:"), "{got}");
+}
+
+async fn the_edit_broadcast_shows_reactors_by_username(b: Backend) {
+    let s = start(b).await;
+    let (mut boss, mut alice, mut bob, id) = reacted_message(&s).await;
+    alice.send(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "edited"})).await;
+    let own = alice.recv().await;
+    let seen = bob.recv().await;
+    assert_eq!(own, seen);
+    assert_eq!(seen["cmd"], "message_edit");
+    assert_eq!(seen["message"]["reactions"], json!({"👍": ["bob", "boss"]}), "usernames, never ids: {seen}");
+    assert!(!seen.to_string().contains("USR:"), "{seen}");
+    assert_eq!(boss.recv().await, seen);
+}
+
+backend_tests!(
+    pins_need_the_pin_right_and_view,
+    unpin_errors_and_pinned_list_without_channel,
+    reactions_add_and_remove,
+    message_get_shows_reactors_by_username,
+    the_edit_broadcast_shows_reactors_by_username,
+);
