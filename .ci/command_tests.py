@@ -59,7 +59,7 @@ def named(body, known, funcs, seen):
     if "auth(" in body or ".login(" in body:
         found.add("auth")
     for helper, helper_body in funcs.items():
-        if helper not in seen and re.search(rf"\b{helper}\(", body):
+        if helper not in seen and re.search(rf"(?<![.\w]){helper}\(", body):
             seen.add(helper)
             found |= named(helper_body, known, funcs, seen)
     return found

@@ -15,7 +15,7 @@ pub use rotur::MockRotur;
 pub use server::{Backend, TestServer};
 
 /// Generates one `#[tokio::test]` per storage backend for an `async fn(Backend)` case.
-/// Postgres cases run when `ORIGINCHATS_TEST_POSTGRES_URL` is set (decisions.md §28).
+/// Postgres cases run when `ORIGINCHATS_TEST_POSTGRES_URL` is set (docs/design/testing.md#both-backends).
 #[macro_export]
 macro_rules! backend_tests {
     ($($case:ident),* $(,)?) => {

@@ -1,4 +1,4 @@
-//! Fresh Postgres databases for tests (decisions.md §29): a template migrated once per
+//! Fresh Postgres databases for tests (docs/design/testing.md#fresh-database-per-test): a template migrated once per
 //! schema version, cloned per test, dropped when the test ends.
 
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};

@@ -1,4 +1,4 @@
-//! Handshake, authentication and presence over a real socket (protocol.md §4–§6, §11–12).
+//! Handshake, authentication and presence over a real socket (docs/design/connections.md, docs/design/authentication.md).
 
 use originchats_tests::{Backend, TestServer, backend_tests};
 use serde_json::json;

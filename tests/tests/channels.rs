@@ -1,4 +1,4 @@
-//! Channels over a real socket (users-roles-channels.md "Channels"): `channels_get` (the
+//! Channels over a real socket (docs/design/channels.md "Channels"): `channels_get` (the
 //! defaults, `last_message`), `channel_create` / `channel_update` / `channel_move` /
 //! `channel_delete` with the live `channels_get` pushes, every bad-input text of update, move
 //! and delete in the listed order (after each refusal nothing changed, lists and history

@@ -1,6 +1,6 @@
 //! `originchats import --from <original folder> [--merge]` and `storage.import_from`, run
 //! on the real binary against fixture folders written the way the original writes them
-//! (data-model.md §7), then checked over WebSocket (decisions.md §21–22).
+//! (docs/design/import.md#original-layout), then checked over WebSocket (docs/design/import.md).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,12 +1,12 @@
-//! Editing and deleting messages over a real socket (messages.md, rate-limits.md,
-//! decisions.md §14, §16, §17): the `message_edit` broadcast (with `position`) and its error
+//! Editing and deleting messages over a real socket (docs/design/channels.md#channel-names, docs/design/rate-limits.md,
+//! docs/design/permissions.md#view-first, docs/design/moderation.md#timeouts, docs/design/rate-limits.md#buckets): the `message_edit` broadcast (with `position`) and its error
 //! texts, `message_delete` by the author or by someone with the delete right, a channel
 //! whose `edit_own` / `delete_own` / `react` lists leave the author out, a rate-limited edit
 //! (reason and length), edit and delete in an unknown channel, and wrongly typed fields of
 //! every message command.
 //!
 //! Reading for wrongly typed fields: a field of the wrong type counts as missing, as
-//! messages.md's Recommended rule 2 of message_new does for `content`; so each command
+//! docs/design/channels.md#channel-names's Recommended rule 2 of message_new does for `content`; so each command
 //! answers its "missing field" text and changes nothing.
 
 use originchats_tests::expect::err;

@@ -1,4 +1,4 @@
-//! Posting and history over a real socket (messages.md): `message_new` (what reaches whom:
+//! Posting and history over a real socket (docs/design/channels.md#channel-names): `message_new` (what reaches whom:
 //! the sender's listener, viewers only; validation in the original order; replies with
 //! their author, `ping` and same-channel rule; the `pings` object of a mention) and
 //! `messages_get` (paging by offset or by message id, wrongly typed `start` / `limit`, and

@@ -1,4 +1,4 @@
-//! Reading messages over a real socket (messages.md): `message_get` (with `position`),
+//! Reading messages over a real socket (docs/design/channels.md#channel-names): `message_get` (with `position`),
 //! `message_replies` (oldest first, clamped limit), `messages_search` (any case, `%` and `_`
 //! taken literally, capped by `limits.search_results`), and the view-first rule across every
 //! message command: a user who cannot view a channel learns nothing of it. `messages_pinned`

@@ -1,5 +1,5 @@
-//! Moderation over a real socket (users-roles-channels.md, rate-limits.md §4, decisions.md
-//! §12): `user_ban` / `user_unban` (every connection closed, the next login refused),
+//! Moderation over a real socket (docs/design/moderation.md#timeouts,
+//! docs/design/moderation.md#self-moderation): `user_ban` / `user_unban` (every connection closed, the next login refused),
 //! `user_timeout` (what it blocks: posts, typing, edits and reactions; across a restart,
 //! across `user_leave`, for a name never seen) and `rate_limit_status` / `rate_limit_reset`,
 //! with rate limiting on and off.

@@ -1,4 +1,4 @@
-//! `originchats user …` (decisions.md §15, §35): with the server running, through the admin
+//! `originchats user …` (docs/design/operator-cli.md): with the server running, through the admin
 //! socket beside the config (mode 0600; a change reaches connected clients at once, a ban
 //! closes connections); with the server stopped, straight into the database (grant-role,
 //! ban, unban, revoke-role); and pending changes for names never seen, applied at their

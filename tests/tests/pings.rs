@@ -1,4 +1,4 @@
-//! Pings over a real socket (messages.md): the `pings` object of `message_new` and
+//! Pings over a real socket (docs/design/messages.md#pings-list): the `pings` object of `message_new` and
 //! `pings_get`, i.e. which messages ping a user (a mention of the user or of a role they
 //! hold, a reply unless silent, a silent reply that still mentions), newest first, with
 //! paging and the offset / limit error texts.

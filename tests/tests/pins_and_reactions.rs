@@ -1,4 +1,4 @@
-//! Pins and reactions over a real socket (messages.md, decisions.md §16): `message_pin` /
+//! Pins and reactions over a real socket (docs/design/channels.md#channel-names, docs/design/moderation.md#timeouts): `message_pin` /
 //! `message_unpin` (the pin right, every error text, `pinned: false`), `messages_pinned`,
 //! `message_react_add` / `message_react_remove` (repeats, unknown emoji, the last removal),
 //! and reactors shown by username in `message_get` and in the edit broadcast.

@@ -1,6 +1,6 @@
 //! Plugins over a real socket: the built-ins `welcome` and `automod`, rhai scripts (events,
 //! actions, limits, hot reload), and `plugins_list` / `plugins_reload` (including the reload
-//! of an unknown plugin, which changes nothing) (slash-and-plugins.md Part B, decisions.md §23).
+//! of an unknown plugin, which changes nothing) (docs/design/plugins.md, docs/design/plugins.md).
 
 use std::time::{Duration, Instant};
 

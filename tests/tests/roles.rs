@@ -1,4 +1,4 @@
-//! Roles over a real socket (users-roles-channels.md, decisions.md §12, §16): `roles_list`,
+//! Roles over a real socket (docs/design/roles.md, docs/design/moderation.md#self-moderation, docs/design/moderation.md#timeouts): `roles_list`,
 //! `role_create` / `role_update` / `role_delete`, `role_permissions_get` / `_set`,
 //! `user_roles_add` (all or nothing; held roles that no longer exist are skipped) /
 //! `user_roles_remove` / `user_roles_get`, the owner gate of every owner-only command, and
@@ -221,7 +221,7 @@ async fn adding_roles_skips_held_roles_that_no_longer_exist(b: Backend) {
     act(&mut boss, json!({"cmd": "role_create", "name": "legacy"})).await;
     let (added, _) = act(&mut boss, json!({"cmd": "user_roles_add", "user": "bob", "roles": ["legacy"]})).await;
     assert_eq!(added["roles"], json!(["legacy", "user"]));
-    // A banned holder does not stop the role's deletion (users-roles-channels.md role_delete),
+    // A banned holder does not stop the role's deletion (docs/design/roles.md role_delete),
     // so bob keeps a role that no longer exists.
     act(&mut boss, json!({"cmd": "user_ban", "user": "bob"})).await;
     let (deleted, _) = act(&mut boss, json!({"cmd": "role_delete", "name": "legacy"})).await;

@@ -1,6 +1,6 @@
 //! Slash commands over a real socket, with one socket acting as a bot exactly the way the
 //! chats.py SDK does: register on `ready`, answer `slash_call` with `slash_response`
-//! (without `command`). slash-and-plugins.md Part A, decisions.md §14, §16, §24.
+//! (without `command`). docs/design/slash-commands.md, docs/design/permissions.md#view-first, docs/design/moderation.md#timeouts, docs/design/slash-commands.md.
 
 use originchats_tests::expect::{err, settle};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
@@ -238,7 +238,7 @@ async fn calls_are_checked_before_they_reach_the_bot(b: Backend) {
     assert_eq!(alice.request(call(json!({"command": "staff", "args": {}}))).await["cmd"], "slash_call_sent");
     assert_eq!(bot.recv().await["val"]["command"], "staff");
 
-    // A timeout blocks slash calls (decisions.md §16).
+    // A timeout blocks slash calls (docs/design/moderation.md#timeouts).
     boss.request(json!({"cmd": "user_timeout", "user": "alice", "timeout": 60})).await;
     boss.sync().await;
     assert_eq!(alice.recv().await["reason"], "User timeout set");

@@ -1,6 +1,6 @@
 //! The transport from outside: heartbeat, the `ping` command, the auth deadline, connection
 //! admission, binary frames, banned logins, mock auth, rate limiting left off, and HTTP
-//! details (protocol.md §1, §6, §7; decisions.md §2, §8, §9, §10, §32).
+//! details (docs/design/transport.md, docs/design/connections.md#before-login; docs/design/configuration.md#absent-keys, docs/design/transport.md#limits, docs/design/transport.md#liveness, docs/design/authentication.md#auth-mode, docs/design/transport.md#plain-http).
 
 use std::time::{Duration, Instant};
 

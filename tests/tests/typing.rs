@@ -1,4 +1,4 @@
-//! Typing indicators over a real socket (messages.md `typing`, rate-limits.md): the
+//! Typing indicators over a real socket (docs/design/channels.md#channel-names `typing`, docs/design/rate-limits.md): the
 //! broadcast to viewers and the sender, the error texts, typing's own rate-limit bucket, and
 //! silence where one may view but not send.
 

@@ -1,4 +1,4 @@
-//! Users over a real socket (users-roles-channels.md): `users_list`, `users_online` (each
+//! Users over a real socket (docs/design/moderation.md): `users_list`, `users_online` (each
 //! online user once, with roles and colour), the owner gate of `users_banned_list`, and
 //! `user_leave` (the record goes, the sockets close, a returning user is new again).
 

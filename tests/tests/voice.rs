@@ -1,4 +1,4 @@
-//! Voice signalling over a real socket (voice.md, decisions.md §25): the roster, who gets
+//! Voice signalling over a real socket (docs/design/voice.md, docs/design/voice.md#seats): the roster, who gets
 //! which packet (peer ids only to connections in the call), and every error text.
 
 use originchats_tests::expect::{err, settle};
