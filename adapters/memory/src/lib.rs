@@ -190,8 +190,17 @@ impl ChannelRepository for MemoryStore {
 #[async_trait]
 impl MessageRepository for MemoryStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
-        self.with(|s| s.messages.entry(channel.to_owned()).or_default().push(message.clone()));
-        Ok(())
+        self.with(|s| {
+            if !s.channels.iter().any(|c| c.name == channel) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Missing,
+                    format!("append_message channel={channel}"),
+                    format!("no channel {channel}"),
+                ));
+            }
+            s.messages.entry(channel.to_owned()).or_default().push(message.clone());
+            Ok(())
+        })
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
