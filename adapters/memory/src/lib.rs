@@ -198,7 +198,15 @@ impl MessageRepository for MemoryStore {
                     format!("no channel {channel}"),
                 ));
             }
-            s.messages.entry(channel.to_owned()).or_default().push(message.clone());
+            let all = s.messages.entry(channel.to_owned()).or_default();
+            if all.iter().any(|m| m.id == message.id) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Conflict,
+                    format!("append_message channel={channel}"),
+                    format!("message {} exists", message.id),
+                ));
+            }
+            all.push(message.clone());
             Ok(())
         })
     }

@@ -161,7 +161,9 @@ pub trait ChannelRepository: Send + Sync {
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
     /// Appends a message at the end of a channel; returns once committed. Fails with
-    /// [`StoreErrorKind::Missing`] when no channel has this exact name (nothing is stored).
+    /// [`StoreErrorKind::Missing`] when no channel has this exact name, and with
+    /// [`StoreErrorKind::Conflict`] when the channel already holds a message with this id
+    /// (ids are unique per channel); nothing is stored then.
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()>;
     /// Skips the `skip_newest` newest messages and returns up to `limit` before them, oldest first.
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>>;
