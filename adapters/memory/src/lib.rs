@@ -155,16 +155,23 @@ impl ChannelRepository for MemoryStore {
     }
 
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
-        Ok(self.with(|s| {
-            let Some(slot) = s.channels.iter_mut().find(|c| c.name == name) else { return false };
-            *slot = channel.clone();
+        self.with(|s| {
+            let Some(i) = s.channels.iter().position(|c| c.name == name) else { return Ok(false) };
+            if name != channel.name && s.channels.iter().any(|c| c.name == channel.name) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Conflict,
+                    format!("update_channel channel={name}"),
+                    format!("channel {} exists", channel.name),
+                ));
+            }
+            s.channels[i] = channel.clone();
             if name != channel.name
                 && let Some(msgs) = s.messages.remove(name)
             {
                 s.messages.insert(channel.name.clone(), msgs);
             }
-            true
-        }))
+            Ok(true)
+        })
     }
 
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {

@@ -148,8 +148,10 @@ pub trait ChannelRepository: Send + Sync {
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>>;
     /// Appends a channel at the end of the list; false when the name exists.
     async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool>;
-    /// Replaces the channel called `name` (it may be renamed; its messages follow);
-    /// false when it does not exist.
+    /// Replaces the channel called `name` in place (same position). It may be renamed:
+    /// its messages follow it and the old name is free again. False when no channel is
+    /// called `name`; fails with [`StoreErrorKind::Conflict`] (changing nothing) when it is
+    /// renamed to the name of another existing channel.
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool>;
     /// Moves a channel to `position` (past the end = last); false when it does not exist.
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool>;
