@@ -303,7 +303,10 @@ impl MessageRepository for MemoryStore {
     ) -> StoreResult<Vec<(String, Message)>> {
         Ok(self.with(|s| {
             let mut out = vec![];
-            for c in channels {
+            for (i, c) in channels.iter().enumerate() {
+                if channels[..i].contains(c) {
+                    continue;
+                }
                 for m in s.messages.get(c).map(Vec::as_slice).unwrap_or_default() {
                     let lower = m.content.to_lowercase();
                     let replied = m.reply_to.as_ref().is_some_and(|r| &r.author == reply_author);

@@ -189,7 +189,9 @@ pub trait MessageRepository: Send + Sync {
     async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>>;
     /// Messages of `channels` that may mention someone: replies to `reply_author`, or
     /// lowercased content containing any of `needles` (lowercased). A superset: callers
-    /// apply the exact rule. Returned with their channel, in no particular order.
+    /// apply the exact rule. Returned with their channel, in no particular order, each
+    /// message once even when `channels` names its channel twice; names of channels that
+    /// do not exist are ignored.
     async fn mention_candidates(
         &self,
         channels: &[String],
