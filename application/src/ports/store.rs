@@ -182,16 +182,18 @@ pub trait MessageRepository: Send + Sync {
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool>;
     /// The oldest `limit` messages replying to `parent_id`, oldest first.
     async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>>;
-    /// Messages whose lowercased content contains `needle` (already lowercased), newest
-    /// first, at most `limit`. `%` and `_` are literal.
+    /// Messages whose lowercased content contains the lowercased `needle` as a substring
+    /// (the store lowercases it, so the match ignores case whether or not the caller did),
+    /// newest first, at most `limit`. Every character is literal (`%`, `_`, `\`, …); an
+    /// empty needle matches every message.
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>>;
     /// Pinned messages, newest first.
     async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>>;
     /// Messages of `channels` that may mention someone: replies to `reply_author`, or
-    /// lowercased content containing any of `needles` (lowercased). A superset: callers
-    /// apply the exact rule. Returned with their channel, in no particular order, each
-    /// message once even when `channels` names its channel twice; names of channels that
-    /// do not exist are ignored.
+    /// lowercased content containing any of `needles` lowercased (literally, as in
+    /// [`search`](Self::search)). A superset: callers apply the exact rule. Returned with
+    /// their channel, in no particular order, each message once even when `channels`
+    /// names its channel twice; names of channels that do not exist are ignored.
     async fn mention_candidates(
         &self,
         channels: &[String],
