@@ -277,11 +277,12 @@ impl MessageRepository for MemoryStore {
     }
 
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let needle = needle.to_lowercase();
         Ok(self.with(|s| {
             let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
             all.iter()
                 .rev()
-                .filter(|m| m.content.to_lowercase().contains(needle))
+                .filter(|m| m.content.to_lowercase().contains(&needle))
                 .take(limit as usize)
                 .cloned()
                 .collect()
@@ -301,6 +302,7 @@ impl MessageRepository for MemoryStore {
         needles: &[String],
         reply_author: &UserId,
     ) -> StoreResult<Vec<(String, Message)>> {
+        let needles: Vec<String> = needles.iter().map(|n| n.to_lowercase()).collect();
         Ok(self.with(|s| {
             let mut out = vec![];
             for (i, c) in channels.iter().enumerate() {
