@@ -155,16 +155,23 @@ impl ChannelRepository for MemoryStore {
     }
 
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
-        Ok(self.with(|s| {
-            let Some(slot) = s.channels.iter_mut().find(|c| c.name == name) else { return false };
-            *slot = channel.clone();
+        self.with(|s| {
+            let Some(i) = s.channels.iter().position(|c| c.name == name) else { return Ok(false) };
+            if name != channel.name && s.channels.iter().any(|c| c.name == channel.name) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Conflict,
+                    format!("update_channel channel={name}"),
+                    format!("channel {} exists", channel.name),
+                ));
+            }
+            s.channels[i] = channel.clone();
             if name != channel.name
                 && let Some(msgs) = s.messages.remove(name)
             {
                 s.messages.insert(channel.name.clone(), msgs);
             }
-            true
-        }))
+            Ok(true)
+        })
     }
 
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
@@ -190,8 +197,25 @@ impl ChannelRepository for MemoryStore {
 #[async_trait]
 impl MessageRepository for MemoryStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
-        self.with(|s| s.messages.entry(channel.to_owned()).or_default().push(message.clone()));
-        Ok(())
+        self.with(|s| {
+            if !s.channels.iter().any(|c| c.name == channel) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Missing,
+                    format!("append_message channel={channel}"),
+                    format!("no channel {channel}"),
+                ));
+            }
+            let all = s.messages.entry(channel.to_owned()).or_default();
+            if all.iter().any(|m| m.id == message.id) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Conflict,
+                    format!("append_message channel={channel}"),
+                    format!("message {} exists", message.id),
+                ));
+            }
+            all.push(message.clone());
+            Ok(())
+        })
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
@@ -253,11 +277,12 @@ impl MessageRepository for MemoryStore {
     }
 
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let needle = needle.to_lowercase();
         Ok(self.with(|s| {
             let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
             all.iter()
                 .rev()
-                .filter(|m| m.content.to_lowercase().contains(needle))
+                .filter(|m| m.content.to_lowercase().contains(&needle))
                 .take(limit as usize)
                 .cloned()
                 .collect()
@@ -277,9 +302,13 @@ impl MessageRepository for MemoryStore {
         needles: &[String],
         reply_author: &UserId,
     ) -> StoreResult<Vec<(String, Message)>> {
+        let needles: Vec<String> = needles.iter().map(|n| n.to_lowercase()).collect();
         Ok(self.with(|s| {
             let mut out = vec![];
-            for c in channels {
+            for (i, c) in channels.iter().enumerate() {
+                if channels[..i].contains(c) {
+                    continue;
+                }
                 for m in s.messages.get(c).map(Vec::as_slice).unwrap_or_default() {
                     let lower = m.content.to_lowercase();
                     let replied = m.reply_to.as_ref().is_some_and(|r| &r.author == reply_author);

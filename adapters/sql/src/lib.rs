@@ -505,10 +505,12 @@ impl MessageRepository for SqlStore {
 
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let needle = needle.to_lowercase();
+        let backend = self.db.get_database_backend();
         let mut query = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::ContentLower.like(search::contains_pattern(needle)));
-        if let Some(prefilter) = search::index_prefilter(self.db.get_database_backend(), needle) {
+            .filter(search::content_contains(backend, &needle));
+        if let Some(prefilter) = search::index_prefilter(backend, &needle) {
             query = query.filter(prefilter);
         }
         let rows = query
@@ -549,7 +551,7 @@ impl MessageRepository for SqlStore {
         }
         let mut any = sea_orm::Condition::any().add(messages::Column::ReplyToUser.eq(reply_author.0.as_str()));
         for n in needles {
-            any = any.add(messages::Column::ContentLower.like(search::contains_pattern(n)));
+            any = any.add(search::content_contains(self.db.get_database_backend(), &n.to_lowercase()));
         }
         let rows = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.is_in(by_seq.keys().copied().collect::<Vec<_>>()))

@@ -1,13 +1,27 @@
-//! Substring search over `messages.content_lower` (docs/design/messages.md#search): an exact LIKE with
-//! `%`/`_`/`\` escaped gives the same answer on both backends; queries of three or more
-//! characters are narrowed first by the backend's substring index (SQLite FTS5 trigram;
-//! Postgres uses its pg_trgm index for the LIKE by itself).
+//! Substring search over `messages.content_lower` (docs/design/messages.md#search): an exact match of
+//! the (lowercased) needle, every character literal, with the same answer on both
+//! backends. Needles of three or more characters are narrowed first by the backend's
+//! substring index (SQLite FTS5 trigram; Postgres uses its pg_trgm index for the LIKE by
+//! itself).
+//!
+//! SQLite matches with `instr`, which compares the whole value byte for byte; its LIKE
+//! stops at the first U+0000 of the text or the pattern, and folds ASCII case.
 
-use sea_orm::DbBackend;
 use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
+use sea_orm::{ColumnTrait, DbBackend};
+
+use super::entities::messages;
+
+/// `content_lower` contains `needle` (lowercased already), every character literal.
+pub fn content_contains(backend: DbBackend, needle: &str) -> SimpleExpr {
+    match backend {
+        DbBackend::Sqlite => Expr::cust_with_values("instr(content_lower, ?) > 0", [needle]),
+        _ => messages::Column::ContentLower.like(contains_pattern(needle)),
+    }
+}
 
 /// `%needle%` with LIKE's special characters escaped by `\`.
-pub fn contains_pattern(needle: &str) -> LikeExpr {
+fn contains_pattern(needle: &str) -> LikeExpr {
     let mut escaped = String::with_capacity(needle.len() + 2);
     escaped.push('%');
     for ch in needle.chars() {
@@ -20,9 +34,10 @@ pub fn contains_pattern(needle: &str) -> LikeExpr {
     LikeExpr::new(escaped).escape('\\')
 }
 
-/// An index-backed pre-filter for long enough needles, where the backend needs one.
+/// An index-backed pre-filter for long enough needles, where the backend needs one. None
+/// for a needle with U+0000, which an FTS5 query cannot hold.
 pub fn index_prefilter(backend: DbBackend, needle: &str) -> Option<SimpleExpr> {
-    if backend != DbBackend::Sqlite || needle.chars().count() < 3 {
+    if backend != DbBackend::Sqlite || needle.chars().count() < 3 || needle.contains('\0') {
         return None;
     }
     let phrase = format!("\"{}\"", needle.replace('"', "\"\""));

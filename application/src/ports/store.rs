@@ -3,7 +3,12 @@
 //!
 //! Contracts common to all: a method that returns `Ok` has committed its change durably;
 //! orders are the stored orders (creation order for users and roles, display order for
-//! channels, creation order for messages within a channel).
+//! channels, creation order for messages within a channel), never timestamps; an update
+//! keeps a record's place. Names and ids are compared exactly (case-sensitive) unless a
+//! method says otherwise, and every text field reads back byte for byte (except U+0000
+//! on Postgres, which refuses it today: a known bug). Reading a channel that does not
+//! exist gives nothing (empty, `None`, false), never an error.
+//! `tests/tests/store_contract.rs` checks all of this on every store.
 
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
@@ -66,23 +71,30 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Users, keyed by Rotur id.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// The user with this id.
+    /// The user with this id; `None` when there is none.
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
-    /// The first user (creation order) whose username equals `name` case-insensitively.
+    /// The first user in creation order whose username equals `name` once both are
+    /// lowercased (`str::to_lowercase`); users without a username never match.
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>>;
-    /// All users in creation order.
+    /// All users in creation order (a user deleted and inserted again is the newest).
     async fn users(&self) -> StoreResult<Vec<User>>;
-    /// Creates a user; MUST fail if the id exists.
+    /// Creates a user, the newest in creation order. MUST fail with
+    /// [`StoreErrorKind::Conflict`] (storing nothing) when a user with this id exists:
+    /// first logins racing each other rely on it.
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
-    /// Replaces an existing user's record.
+    /// Replaces the record of the user with `user.id`, in place. Fails with
+    /// [`StoreErrorKind::Missing`] (creating nothing) when there is none.
     async fn update_user(&self, user: &User) -> StoreResult<()>;
-    /// Deletes a user's record; false when it did not exist.
+    /// Deletes the user with this id; false when there was none.
     async fn delete_user(&self, id: &UserId) -> StoreResult<bool>;
-    /// Changes recorded for a username that has not logged in yet, oldest first.
+    /// Changes recorded for a username that has not logged in yet, oldest first; the
+    /// username is compared lowercased, so `Bob` and `BOB` share their changes.
     async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>>;
-    /// Records a change for a username that has not logged in yet.
+    /// Records a change (after the earlier ones) for a username, compared lowercased, that
+    /// has not logged in yet.
     async fn add_pending_change(&self, username: &str, change: &PendingChange) -> StoreResult<()>;
-    /// Forgets the pending changes of a username (after applying them).
+    /// Forgets every pending change of a username, compared lowercased (after applying
+    /// them); nothing to forget is no error.
     async fn clear_pending_changes(&self, username: &str) -> StoreResult<()>;
 }
 
@@ -129,11 +141,12 @@ impl PendingChange {
 pub trait RoleRepository: Send + Sync {
     /// All roles in creation order.
     async fn roles(&self) -> StoreResult<Vec<Role>>;
-    /// One role.
+    /// The role with this exact name.
     async fn role(&self, name: &str) -> StoreResult<Option<Role>>;
-    /// Creates a role at the end; false when the name exists.
+    /// Creates a role at the end; false (changing nothing) when the name exists.
     async fn insert_role(&self, role: &Role) -> StoreResult<bool>;
-    /// Replaces a role's record (same name); false when it does not exist.
+    /// Replaces the record of the role with `role.name`, in place; false (creating
+    /// nothing) when it does not exist.
     async fn update_role(&self, role: &Role) -> StoreResult<bool>;
     /// Deletes a role; false when it did not exist.
     async fn delete_role(&self, name: &str) -> StoreResult<bool>;
@@ -144,47 +157,64 @@ pub trait RoleRepository: Send + Sync {
 pub trait ChannelRepository: Send + Sync {
     /// All channels in display order.
     async fn channels(&self) -> StoreResult<Vec<Channel>>;
-    /// One channel by exact name.
+    /// The channel with this exact name.
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>>;
-    /// Appends a channel at the end of the list; false when the name exists.
+    /// Appends a channel at the end of the display order; false (changing nothing) when
+    /// the name exists.
     async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool>;
-    /// Replaces the channel called `name` (it may be renamed; its messages follow);
-    /// false when it does not exist.
+    /// Replaces the channel called `name` in place (same position). It may be renamed:
+    /// its messages follow it and the old name is free again. False when no channel is
+    /// called `name`; fails with [`StoreErrorKind::Conflict`] (changing nothing) when it is
+    /// renamed to the name of another existing channel.
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool>;
-    /// Moves a channel to `position` (past the end = last); false when it does not exist.
+    /// Moves a channel to index `position` of the display order, the others keeping their
+    /// relative order (`position` at or past the end = last); false when it does not exist.
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool>;
-    /// Deletes a channel and all its messages; false when it did not exist.
+    /// Deletes a channel and all its messages (a channel created later under the same name
+    /// starts empty); false when it did not exist.
     async fn delete_channel(&self, name: &str) -> StoreResult<bool>;
 }
 
 /// Messages, per channel, in creation order.
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
-    /// Appends a message to a channel; returns once committed.
+    /// Appends a message at the end of a channel; returns once committed. Fails with
+    /// [`StoreErrorKind::Missing`] when no channel has this exact name, and with
+    /// [`StoreErrorKind::Conflict`] when the channel already holds a message with this id
+    /// (ids are unique per channel); nothing is stored then.
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()>;
-    /// Skips the `skip_newest` newest messages and returns up to `limit` before them, oldest first.
+    /// Skips the `skip_newest` newest messages and returns up to `limit` before them, oldest
+    /// first (empty once `skip_newest` reaches the channel's size).
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>>;
-    /// Up to `limit` messages strictly older than message `before_id`, oldest first
-    /// (empty when that id is unknown).
+    /// Up to `limit` messages created just before message `before_id`, oldest first
+    /// (empty when the channel holds no message with that id).
     async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>>;
-    /// One message and its 1-based position in the channel.
+    /// One message and its 1-based position among the messages the channel holds now
+    /// (a deletion moves the later ones up).
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>>;
-    /// Timestamp of the newest message of a channel.
+    /// Timestamp of the channel's newest message, i.e. the last appended one still there
+    /// (whatever the timestamps of the others); `None` when it has none.
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>>;
-    /// Replaces a stored message (same channel and id); false when it does not exist.
+    /// Replaces the message with `message.id` in `channel`, in place (same position);
+    /// false (creating nothing) when the channel holds no such message.
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool>;
-    /// Deletes a message; false when it did not exist.
+    /// Deletes message `id` of `channel`; false when the channel holds no such message.
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool>;
-    /// The oldest `limit` messages replying to `parent_id`, oldest first.
+    /// The oldest `limit` messages of `channel` replying to `parent_id` (whether or not
+    /// the parent is still there), oldest first.
     async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>>;
-    /// Messages whose lowercased content contains `needle` (already lowercased), newest
-    /// first, at most `limit`. `%` and `_` are literal.
+    /// Messages whose lowercased content contains the lowercased `needle` as a substring
+    /// (the store lowercases it, so the match ignores case whether or not the caller did),
+    /// newest first, at most `limit`. Every character is literal (`%`, `_`, `\`, …); an
+    /// empty needle matches every message.
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>>;
-    /// Pinned messages, newest first.
+    /// The channel's pinned messages, newest first.
     async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>>;
     /// Messages of `channels` that may mention someone: replies to `reply_author`, or
-    /// lowercased content containing any of `needles` (lowercased). A superset: callers
-    /// apply the exact rule. Returned with their channel, in no particular order.
+    /// lowercased content containing any of `needles` lowercased (literally, as in
+    /// [`search`](Self::search)). A superset: callers apply the exact rule. Returned with
+    /// their channel, in no particular order, each message once even when `channels`
+    /// names its channel twice; names of channels that do not exist are ignored.
     async fn mention_candidates(
         &self,
         channels: &[String],
@@ -196,7 +226,9 @@ pub trait MessageRepository: Send + Sync {
 /// Everything the server stores, behind one handle.
 #[async_trait]
 pub trait Store: UserRepository + RoleRepository + ChannelRepository + MessageRepository {
-    /// Writes the default roles and channels if this store has never been initialised.
-    /// Returns whether it did.
+    /// Writes `roles` and `channels`, in their order, if this store has never been
+    /// initialised (seeded or imported into), and returns true; otherwise writes nothing
+    /// and returns false, even when defaults were deleted since. Called at start-up, on a
+    /// store without roles or channels until its first seeding.
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool>;
 }
