@@ -20,3 +20,16 @@ pub async fn settle(clients: &mut [&mut Client]) {
         c.sync().await;
     }
 }
+
+/// Reads packets until one with `cmd`, returning it and asserting that nothing but list
+/// pushes and presence came before.
+pub async fn next_cmd(c: &mut Client, cmd: &str) -> Value {
+    loop {
+        let v = c.recv().await;
+        if v["cmd"] == cmd {
+            return v;
+        }
+        let allowed = ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
+        assert!(allowed.contains(&v["cmd"].as_str().unwrap_or("")), "unexpected packet before {cmd}: {v}");
+    }
+}

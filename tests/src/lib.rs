@@ -8,6 +8,10 @@ pub mod http;
 pub mod inproc;
 pub mod pg;
 pub mod rotur;
+/// Scenes shared by the black-box tests: a server whose owner is `boss`, the usual users
+/// logged in and synced, posting and reading back a message, and the owner's view of
+/// everything to prove that a refused command changed nothing.
+pub mod scenes;
 pub mod server;
 
 pub use client::Client;

@@ -42,7 +42,8 @@ pub struct TestServer {
     backend: Backend,
 }
 
-fn merge(into: &mut Value, over: &Value) {
+/// Merges `over` into `into`: objects key by key, anything else replaced.
+pub(crate) fn merge(into: &mut Value, over: &Value) {
     match (into, over) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in b {

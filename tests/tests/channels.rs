@@ -6,6 +6,7 @@
 //! once.
 
 use originchats_tests::expect::err;
+use originchats_tests::scenes::{act, start};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -13,20 +14,10 @@ fn names(list: &Value) -> Vec<String> {
     list["val"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
 }
 
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// Sends an owner request and returns its reply, then the pushes it caused on `boss`.
-async fn act(boss: &mut Client, req: Value) -> (Value, Vec<Value>) {
-    let reply = boss.request(req).await;
-    (reply, boss.sync().await)
-}
-
 /// The owner `boss` and the user `bob`, with a channel `side` (visible to users) holding
 /// one message; both synced.
 async fn setup(b: Backend) -> (TestServer, Client, Client) {
-    let s = TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await;
+    let s = start(b).await;
     let mut boss = s.login("boss").await;
     let mut bob = s.login("bob").await;
     boss.sync().await;

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
 use originchats_tests::client::TIMEOUT;
+use originchats_tests::scenes::{act, start};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -148,15 +149,8 @@ async fn acknowledged_messages_survive_sigkill_mid_stream(b: Backend) {
     }
 }
 
-/// An owner request: its reply, with the pushes it caused read and dropped.
-async fn act(c: &mut Client, req: Value) -> Value {
-    let reply = c.request(req).await;
-    c.sync().await;
-    reply
-}
-
 async fn acknowledged_changes_survive_sigkill(b: Backend) {
-    let mut s = TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await;
+    let mut s = start(b).await;
     let mut boss = s.login("boss").await;
     let mut alice = s.login("alice").await;
     let _mallory = s.login("mallory").await;
@@ -172,7 +166,7 @@ async fn acknowledged_changes_survive_sigkill(b: Backend) {
     let del = json!({"cmd": "message_delete", "channel": "general", "id": ids[1]});
     assert_eq!(alice.request(del).await["cmd"], "message_delete");
     boss.sync().await;
-    let add = act(&mut boss, json!({"cmd": "user_roles_add", "user": "alice", "roles": ["moderator"]})).await;
+    let add = act(&mut boss, json!({"cmd": "user_roles_add", "user": "alice", "roles": ["moderator"]})).await.0;
     assert_eq!(add["added"], true);
     // The ban's reply comes first; mallory's user_disconnect follows when her connection
     // has been closed, which may be after a ping round trip: wait for both.
@@ -188,11 +182,11 @@ async fn acknowledged_changes_survive_sigkill(b: Backend) {
     }
     assert_eq!(banned.unwrap()["banned"], true);
     boss.sync().await;
-    let t = act(&mut boss, json!({"cmd": "user_timeout", "user": "alice", "timeout": 600})).await;
+    let t = act(&mut boss, json!({"cmd": "user_timeout", "user": "alice", "timeout": 600})).await.0;
     assert_eq!(t["cmd"], "user_timeout");
-    let role = act(&mut boss, json!({"cmd": "role_create", "name": "helper", "color": "#123456"})).await;
+    let role = act(&mut boss, json!({"cmd": "role_create", "name": "helper", "color": "#123456"})).await.0;
     assert_eq!(role["created"], true);
-    let chan = act(&mut boss, json!({"cmd": "channel_create", "name": "news", "type": "text"})).await;
+    let chan = act(&mut boss, json!({"cmd": "channel_create", "name": "news", "type": "text"})).await.0;
     assert_eq!(chan["created"], true);
 
     s.kill();

@@ -10,61 +10,9 @@
 //! answers its "missing field" text and changes nothing.
 
 use originchats_tests::expect::err;
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use originchats_tests::scenes::{cast, create_channel, get_message, post, post_in, start, start_with_small_limits};
+use originchats_tests::{Backend, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-/// The owner `boss`, with messages capped at 20 characters and searches at 3 results.
-async fn start_with_small_limits(b: Backend) -> TestServer {
-    TestServer::start_with(
-        b,
-        json!({"auth": {"owners": ["boss"]}, "limits": {"post_content": 20, "search_results": 3}}),
-    )
-    .await
-}
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-/// Posts `content` to `channel` and returns the broadcast message.
-async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-/// Posts `content` to general and returns the broadcast message.
-async fn post(c: &mut Client, content: &str) -> Value {
-    post_in(c, "general", content).await
-}
-
-/// The owner creates a channel; every client then has its `channels_get` push read.
-async fn create_channel(boss: &mut Client, others: &mut [&mut Client], name: &str, permissions: Value) {
-    let reply =
-        boss.request(json!({"cmd": "channel_create", "name": name, "type": "text", "permissions": permissions})).await;
-    assert_eq!(reply["created"], true, "{reply}");
-    boss.sync().await;
-    for c in others.iter_mut() {
-        c.sync().await;
-    }
-}
-
-async fn get(c: &mut Client, channel: &str, id: &Value) -> Value {
-    let v = c.request(json!({"cmd": "message_get", "channel": channel, "id": id})).await;
-    assert_eq!(v["cmd"], "message_get", "{v}");
-    v["message"].clone()
-}
 
 async fn editing_own_messages_broadcasts_with_position(b: Backend) {
     let s = start_with_small_limits(b).await;
@@ -149,7 +97,7 @@ async fn own_rights_missing_deny_edit_delete_and_reactions(b: Backend) {
     boss.sync().await;
     bob.sync().await;
     let id = m["id"].clone();
-    let before = get(&mut alice, "strict", &id).await;
+    let before = get_message(&mut alice, "strict", &id).await;
     let react = |cmd: &str| json!({"cmd": cmd, "channel": "strict", "id": id, "emoji": "👍"});
     let cases = [
         (
@@ -179,7 +127,7 @@ async fn own_rights_missing_deny_edit_delete_and_reactions(b: Backend) {
     assert!(alice.sync().await.is_empty(), "refusals broadcast nothing to the author");
     assert!(bob.sync().await.is_empty(), "refusals broadcast nothing to viewers");
     assert!(boss.sync().await.is_empty(), "refusals broadcast nothing to the owner");
-    assert_eq!(get(&mut alice, "strict", &id).await, before, "the message is unchanged");
+    assert_eq!(get_message(&mut alice, "strict", &id).await, before, "the message is unchanged");
     // The same commands in general (no such restrictions) go through: the refusals came
     // from the channel's lists, not from something else.
     let g = post_in(&mut alice, "general", "free").await;
@@ -257,7 +205,7 @@ async fn wrongly_typed_fields_count_as_missing(b: Backend) {
     assert_eq!(boss.request(json!({"cmd": "message_pin", "channel": "general", "id": id})).await["pinned"], true);
     bob.sync().await;
     alice.sync().await;
-    let before = get(&mut alice, "general", &id).await;
+    let before = get_message(&mut alice, "general", &id).await;
     let cases = [
         ("message_edit", json!({"id": 5, "channel": "general", "content": "x"}), "Invalid message edit format"),
         ("message_edit", json!({"id": id, "channel": ["general"], "content": "x"}), "Invalid message edit format"),
@@ -304,7 +252,7 @@ async fn wrongly_typed_fields_count_as_missing(b: Backend) {
     assert!(alice.sync().await.is_empty(), "nothing was broadcast");
     assert!(bob.sync().await.is_empty(), "nothing was broadcast");
     assert!(boss.sync().await.is_empty(), "nothing was broadcast");
-    assert_eq!(get(&mut bob, "general", &id).await, before, "the message is unchanged (still pinned)");
+    assert_eq!(get_message(&mut bob, "general", &id).await, before, "the message is unchanged (still pinned)");
     let history = bob.request(json!({"cmd": "messages_get", "channel": "general"})).await;
     assert_eq!(history["messages"].as_array().unwrap().len(), 1, "nothing deleted: {history}");
 }

@@ -6,7 +6,8 @@
 //! case; `pings_get` itself is in pings.rs.
 
 use originchats_tests::expect::err;
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use originchats_tests::scenes::{cast, create_channel, post_in, start, start_with_guests};
+use originchats_tests::{Backend, TestServer, backend_tests};
 use serde_json::{Value, json};
 
 fn strip_volatile(mut m: Value) -> Value {
@@ -14,39 +15,6 @@ fn strip_volatile(mut m: Value) -> Value {
     assert!(obj.remove("id").unwrap().as_str().unwrap().len() == 36, "uuid id");
     assert!(obj.remove("timestamp").unwrap().as_f64().unwrap() > 1.7e9, "unix seconds");
     m
-}
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-/// Posts `content` to `channel` and returns the broadcast message.
-async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-/// The owner creates a channel; every client then has its `channels_get` push read.
-async fn create_channel(boss: &mut Client, others: &mut [&mut Client], name: &str, permissions: Value) {
-    let reply =
-        boss.request(json!({"cmd": "channel_create", "name": name, "type": "text", "permissions": permissions})).await;
-    assert_eq!(reply["created"], true, "{reply}");
-    boss.sync().await;
-    for c in others.iter_mut() {
-        c.sync().await;
-    }
 }
 
 async fn a_message_reaches_every_viewer_and_the_sender_gets_its_listener(b: Backend) {
@@ -77,11 +45,7 @@ async fn a_message_reaches_every_viewer_and_the_sender_gets_its_listener(b: Back
 }
 
 async fn users_who_cannot_view_receive_nothing(b: Backend) {
-    let s = TestServer::start_with(
-        b,
-        json!({"auth": {"owners": ["boss"]}, "DB": {"users": {"default": {"roles": ["guest"]}}}}),
-    )
-    .await;
+    let s = start_with_guests(b).await;
     let mut guest = s.login("guest").await;
     let mut boss = s.login("boss").await;
     guest.sync().await;

@@ -5,40 +5,12 @@
 //! is in pins_and_reactions.rs.
 
 use originchats_tests::expect::err;
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
-use serde_json::{Value, json};
-
-async fn post(c: &mut Client, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": "general", "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect()
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(
-        b,
-        json!({"auth": {"owners": ["boss"]}, "limits": {"post_content": 20, "search_results": 3}}),
-    )
-    .await
-}
+use originchats_tests::scenes::{cast, contents, post, start_with_guests, start_with_small_limits};
+use originchats_tests::{Backend, backend_tests};
+use serde_json::json;
 
 async fn message_get_and_replies(b: Backend) {
-    let s = start(b).await;
+    let s = start_with_small_limits(b).await;
     let (_boss, mut alice, mut bob) = cast(&s).await;
     let parent = post(&mut alice, "parent").await;
     let pid = parent["id"].as_str().unwrap().to_owned();
@@ -70,15 +42,15 @@ async fn message_get_and_replies(b: Backend) {
     let replies = alice.request(json!({"cmd": "message_replies", "channel": "general", "id": pid, "limit": 2})).await;
     assert_eq!(replies["cmd"], "message_replies");
     assert_eq!(replies["message_id"], pid.as_str());
-    assert_eq!(ids(&replies["replies"]), ["r0", "r1"], "the oldest replies");
+    assert_eq!(contents(&replies["replies"]), ["r0", "r1"], "the oldest replies");
     let zero = alice.request(json!({"cmd": "message_replies", "channel": "general", "id": pid, "limit": 0})).await;
-    assert_eq!(ids(&zero["replies"]), ["r0"], "limit is clamped to at least one");
+    assert_eq!(contents(&zero["replies"]), ["r0"], "limit is clamped to at least one");
     let bad = alice.request(json!({"cmd": "message_replies", "channel": "general", "id": pid, "limit": "x"})).await;
     assert_eq!(bad, err("message_replies", "Invalid limit"));
 }
 
 async fn search_is_case_insensitive_and_literal(b: Backend) {
-    let s = start(b).await;
+    let s = start_with_small_limits(b).await;
     let (_boss, mut alice, _bob) = cast(&s).await;
     for text in ["Deploy now", "deployed", "100% done", "a_b", "ÉCOLE", "x", "nothing"] {
         post(&mut alice, text).await;
@@ -86,11 +58,11 @@ async fn search_is_case_insensitive_and_literal(b: Backend) {
     let search = |q: &str| json!({"cmd": "messages_search", "channel": "general", "query": q});
     let r = alice.request(search("DEPLOY")).await;
     assert_eq!(r["query"], "DEPLOY");
-    assert_eq!(ids(&r["results"]), ["deployed", "Deploy now"], "newest first, any case");
-    assert_eq!(ids(&alice.request(search("%")).await["results"]), ["100% done"]);
-    assert_eq!(ids(&alice.request(search("_")).await["results"]), ["a_b"]);
-    assert_eq!(ids(&alice.request(search("école")).await["results"]), ["ÉCOLE"]);
-    assert_eq!(ids(&alice.request(search("o")).await["results"]).len(), 3, "capped by limits.search_results");
+    assert_eq!(contents(&r["results"]), ["deployed", "Deploy now"], "newest first, any case");
+    assert_eq!(contents(&alice.request(search("%")).await["results"]), ["100% done"]);
+    assert_eq!(contents(&alice.request(search("_")).await["results"]), ["a_b"]);
+    assert_eq!(contents(&alice.request(search("école")).await["results"]), ["ÉCOLE"]);
+    assert_eq!(contents(&alice.request(search("o")).await["results"]).len(), 3, "capped by limits.search_results");
     assert_eq!(
         alice.request(json!({"cmd": "messages_search", "channel": "general"})).await,
         err("messages_search", "Channel name and query are required")
@@ -98,11 +70,7 @@ async fn search_is_case_insensitive_and_literal(b: Backend) {
 }
 
 async fn a_user_who_cannot_view_learns_nothing(b: Backend) {
-    let s = TestServer::start_with(
-        b,
-        json!({"DB": {"users": {"default": {"roles": ["guest"]}}}, "auth": {"owners": ["boss"]}}),
-    )
-    .await;
+    let s = start_with_guests(b).await;
     let mut boss = s.login("boss").await;
     let mut guest = s.login("guest").await;
     boss.sync().await;

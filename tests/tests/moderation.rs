@@ -4,50 +4,10 @@
 //! across `user_leave`, for a name never seen) and `rate_limit_status` / `rate_limit_reset`,
 //! with rate limiting on and off.
 
-use originchats_tests::expect::{err, owner_only};
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use originchats_tests::expect::{err, next_cmd, owner_only};
+use originchats_tests::scenes::{cast, get_message, post_in, start, start_with};
+use originchats_tests::{Backend, Client, backend_tests};
 use serde_json::{Value, json};
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-/// Posts `content` to `channel` and returns the broadcast message.
-async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-async fn get(c: &mut Client, channel: &str, id: &Value) -> Value {
-    let v = c.request(json!({"cmd": "message_get", "channel": channel, "id": id})).await;
-    assert_eq!(v["cmd"], "message_get", "{v}");
-    v["message"].clone()
-}
-
-/// Reads packets until one with `cmd`, returning it and asserting nothing but list pushes
-/// and presence came before.
-async fn next_cmd(c: &mut Client, cmd: &str) -> Value {
-    loop {
-        let v = c.recv().await;
-        if v["cmd"] == cmd {
-            return v;
-        }
-        let allowed = ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
-        assert!(allowed.contains(&v["cmd"].as_str().unwrap_or("")), "unexpected packet before {cmd}: {v}");
-    }
-}
 
 /// Waits for a `users_list` push and `user_disconnect` of `who`, in either order (the
 /// disconnect follows the closing of the sockets); nothing else may arrive. Returns the list.
@@ -178,7 +138,7 @@ async fn a_timeout_blocks_edits_and_reactions(b: Backend) {
     assert_eq!(alice.request(react("message_react_add", "👍")).await["cmd"], "message_react_add");
     boss.sync().await;
     bob.sync().await;
-    let before = get(&mut bob, "general", &id).await;
+    let before = get_message(&mut bob, "general", &id).await;
     let t = boss.request(json!({"cmd": "user_timeout", "user": "alice", "timeout": 300})).await;
     assert_eq!(t, json!({"cmd": "user_timeout", "user": "alice", "timeout": 300}));
     assert_eq!(alice.recv().await, json!({"cmd": "rate_limit", "reason": "User timeout set", "length": 300000}));
@@ -189,9 +149,9 @@ async fn a_timeout_blocks_edits_and_reactions(b: Backend) {
     }
     assert!(bob.sync().await.is_empty(), "nothing was broadcast");
     assert!(boss.sync().await.is_empty(), "nothing was broadcast");
-    assert_eq!(get(&mut bob, "general", &id).await, before, "content and reactions unchanged");
+    assert_eq!(get_message(&mut bob, "general", &id).await, before, "content and reactions unchanged");
     // Reading still works while timed out.
-    assert_eq!(get(&mut alice, "general", &id).await, before);
+    assert_eq!(get_message(&mut alice, "general", &id).await, before);
 }
 
 async fn a_timeout_survives_leaving_and_coming_back(b: Backend) {
@@ -239,9 +199,9 @@ async fn a_timeout_for_a_name_never_seen_applies_at_first_login(b: Backend) {
 }
 
 async fn rate_limit_commands(b: Backend) {
-    let s = TestServer::start_with(
+    let s = start_with(
         b,
-        json!({"auth": {"owners": ["boss"]}, "rate_limiting": {"enabled": true, "messages_per_minute": 5, "burst_limit": 2, "cooldown_seconds": 30}}),
+        json!({"rate_limiting": {"enabled": true, "messages_per_minute": 5, "burst_limit": 2, "cooldown_seconds": 30}}),
     )
     .await;
     let mut boss = s.login("boss").await;

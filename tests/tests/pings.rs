@@ -4,42 +4,12 @@
 //! paging and the offset / limit error texts.
 
 use originchats_tests::expect::err;
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
-use serde_json::{Value, json};
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-/// Posts `content` to `channel` and returns the broadcast message.
-async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-/// Posts `content` to general and returns the broadcast message.
-async fn post(c: &mut Client, content: &str) -> Value {
-    post_in(c, "general", content).await
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect()
-}
+use originchats_tests::scenes::{cast, contents, post, post_in, start};
+use originchats_tests::{Backend, backend_tests};
+use serde_json::json;
 
 async fn mentions_produce_pings(b: Backend) {
-    let s = TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await;
+    let s = start(b).await;
     let (mut boss, mut alice, mut bob) = cast(&s).await;
     let m = post(&mut alice, "hi @bob @ghost @&user").await;
     assert_eq!(m["pings"], json!({"users": ["bob"], "roles": ["user"], "replies": []}));
@@ -65,13 +35,13 @@ async fn mentions_produce_pings(b: Backend) {
         (json!(0), json!(50), json!(3))
     );
     assert_eq!(
-        ids(&pings["messages"]),
+        contents(&pings["messages"]),
         ["@ALICE explicit", "q", "hi @bob @ghost @&user"],
         "newest first; role mention counts"
     );
     assert_eq!(pings["messages"][0]["channel"], "general");
     let page = alice.request(json!({"cmd": "pings_get", "limit": 1, "offset": 1})).await;
-    assert_eq!(ids(&page["messages"]), ["q"]);
+    assert_eq!(contents(&page["messages"]), ["q"]);
     assert_eq!(page["total"], 3);
     let p = |v: &str| err("pings_get", v);
     assert_eq!(

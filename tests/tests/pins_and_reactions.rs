@@ -4,54 +4,9 @@
 //! and reactors shown by username in `message_get` and in the edit broadcast.
 
 use originchats_tests::expect::err;
+use originchats_tests::scenes::{cast, contents, get_message, post, post_in, start, start_with_small_limits};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
-
-/// The owner `boss`, with messages capped at 20 characters and searches at 3 results.
-async fn start_with_small_limits(b: Backend) -> TestServer {
-    TestServer::start_with(
-        b,
-        json!({"auth": {"owners": ["boss"]}, "limits": {"post_content": 20, "search_results": 3}}),
-    )
-    .await
-}
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-/// Posts `content` to `channel` and returns the broadcast message.
-async fn post_in(c: &mut Client, channel: &str, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": channel, "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-/// Posts `content` to general and returns the broadcast message.
-async fn post(c: &mut Client, content: &str) -> Value {
-    post_in(c, "general", content).await
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect()
-}
-
-async fn get(c: &mut Client, channel: &str, id: &Value) -> Value {
-    let v = c.request(json!({"cmd": "message_get", "channel": channel, "id": id})).await;
-    assert_eq!(v["cmd"], "message_get", "{v}");
-    v["message"].clone()
-}
 
 /// Alice's message with 👍 from bob and then boss; every client synced.
 async fn reacted_message(s: &TestServer) -> (Client, Client, Client, Value) {
@@ -90,7 +45,7 @@ async fn pins_need_the_pin_right_and_view(b: Backend) {
     boss.request(pin(&m2["id"])).await;
     alice.recv().await;
     let list = alice.request(json!({"cmd": "messages_pinned", "channel": "general"})).await;
-    assert_eq!(ids(&list["messages"]), ["m2", "m1"]);
+    assert_eq!(contents(&list["messages"]), ["m2", "m1"]);
     let unpin =
         boss.request(json!({"cmd": "message_pin", "channel": "general", "id": m2["id"], "pinned": false})).await;
     assert_eq!(
@@ -102,7 +57,7 @@ async fn pins_need_the_pin_right_and_view(b: Backend) {
     assert_eq!(unpin["pinned"], false);
     alice.recv().await;
     assert_eq!(
-        ids(&alice.request(json!({"cmd": "messages_pinned", "channel": "general"})).await["messages"]),
+        contents(&alice.request(json!({"cmd": "messages_pinned", "channel": "general"})).await["messages"]),
         Vec::<String>::new()
     );
     assert_eq!(boss.request(pin(&json!("nope"))).await, err("message_pin", "Message not found"));
@@ -203,7 +158,7 @@ async fn reactions_add_and_remove(b: Backend) {
 async fn message_get_shows_reactors_by_username(b: Backend) {
     let s = start(b).await;
     let (_boss, mut alice, _bob, id) = reacted_message(&s).await;
-    let got = get(&mut alice, "general", &id).await;
+    let got = get_message(&mut alice, "general", &id).await;
     assert_eq!(got["reactions"], json!({"👍": ["bob", "boss"]}), "usernames, never ids: {got}");
     assert!(!got.to_string().contains("USR:"), "{got}");
 }

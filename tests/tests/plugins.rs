@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use originchats_tests::expect::{err, settle};
+use originchats_tests::scenes::{community, no_pushes, snapshot, start, start_with_files};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -61,12 +62,9 @@ async fn welcome_greets_a_new_user_once(b: Backend) {
 
 async fn automod_refuses_blocked_words_and_obeys_admins(b: Backend) {
     let config = r#"{"blocked_words": ["darn"], "timeout_duration": 120}"#;
-    let s = TestServer::start_with_files(
-        b,
-        json!({"plugins": {"enabled": ["automod"]}, "auth": {"owners": ["boss"]}}),
-        &[("plugins/automod_config.json", config)],
-    )
-    .await;
+    let s =
+        start_with_files(b, json!({"plugins": {"enabled": ["automod"]}}), &[("plugins/automod_config.json", config)])
+            .await;
     let mut boss = s.login("boss").await;
     let mut alice = s.login("alice").await;
     settle(&mut [&mut boss]).await;
@@ -123,8 +121,7 @@ fn on_new_message(e) {
 "#;
 
 async fn scripts_see_events_and_act(b: Backend) {
-    let s =
-        TestServer::start_with_files(b, json!({"auth": {"owners": ["boss"]}}), &[("plugins/probe.rhai", PROBE)]).await;
+    let s = start_with_files(b, json!({}), &[("plugins/probe.rhai", PROBE)]).await;
     let mut boss = s.connect().await;
     boss.auth("good:USR:boss:boss").await;
     assert_eq!(next_message_by(&mut boss, "probe").await, r#"user_connect boss USR:boss ["owner", "user"]"#);
@@ -172,9 +169,9 @@ async fn scripts_see_events_and_act(b: Backend) {
 
 async fn an_endless_plugin_cannot_stall_the_server(b: Backend) {
     let spin = "fn on_new_message(e) { let s = \"\"; loop { s += \"x\"; if s.len() > 1000 { s = \"\"; } } }";
-    let s = TestServer::start_with_files(
+    let s = start_with_files(
         b,
-        json!({"auth": {"owners": ["boss"]}, "plugins": {"limits": {"time_budget_ms": 200, "max_operations": 100000000}}}),
+        json!({"plugins": {"limits": {"time_budget_ms": 200, "max_operations": 100000000}}}),
         &[("plugins/spin.rhai", spin), ("plugins/echo.rhai", ECHO)],
     )
     .await;
@@ -203,9 +200,9 @@ async fn an_endless_plugin_cannot_stall_the_server(b: Backend) {
 }
 
 async fn plugins_list_and_reload_follow_the_folder(b: Backend) {
-    let s = TestServer::start_with_files(
+    let s = start_with_files(
         b,
-        json!({"auth": {"owners": ["boss"]}, "plugins": {"enabled": ["welcome", "automod", "cli"]}}),
+        json!({"plugins": {"enabled": ["welcome", "automod", "cli"]}}),
         // Welcome is loaded but quiet, so that logins stay predictable.
         &[("plugins/echo.rhai", ECHO), ("plugins/welcome_config.json", r#"{"enabled": false}"#)],
     )
@@ -279,8 +276,7 @@ fn on_new_message(e) { if e.content.starts_with("!mark") { send_message(e.channe
 "#;
 
 async fn a_plugin_cannot_set_itself_off_in_a_loop(b: Backend) {
-    let s =
-        TestServer::start_with_files(b, json!({"auth": {"owners": ["boss"]}}), &[("plugins/loop.rhai", LOOP)]).await;
+    let s = start_with_files(b, json!({}), &[("plugins/loop.rhai", LOOP)]).await;
     let mut boss = s.login("boss").await;
     let mut bob = s.login("bob").await;
     let _carol = s.login("carol").await;
@@ -309,9 +305,9 @@ async fn a_plugin_cannot_set_itself_off_in_a_loop(b: Backend) {
 }
 
 async fn a_script_that_sleeps_cannot_hold_up_the_server(b: Backend) {
-    let s = TestServer::start_with_files(
+    let s = start_with_files(
         b,
-        json!({"auth": {"owners": ["boss"]}}),
+        json!({}),
         &[("plugins/nap.rhai", "sleep(3600);"), ("plugins/doze.rhai", "fn on_new_message(e) { sleep(3600); }")],
     )
     .await;
@@ -329,69 +325,9 @@ async fn a_script_that_sleeps_cannot_hold_up_the_server(b: Backend) {
     assert!(s.log().contains("sleep is not available to plugins"), "the refused sleep is logged");
 }
 
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// Sends an owner request, returns its reply and the pushes it caused on the sender.
-async fn act(c: &mut Client, req: Value) -> (Value, Vec<Value>) {
-    let reply = c.request(req).await;
-    (reply, c.sync().await)
-}
-
-/// The owner `boss`, the user `bob`, a banned `mallory`, a role `helper` and a channel
-/// `side`; every client synced.
-async fn setup(s: &TestServer) -> (Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mallory = s.login("mallory").await;
-    mallory.close().await;
-    assert_eq!(boss.expect_cmd("user_disconnect").await["username"], "mallory");
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    let create = json!({"cmd": "role_create", "name": "helper", "description": "Helps", "color": "#00AAFF",
-        "permissions": {"mention_roles": true}});
-    assert_eq!(act(&mut boss, create).await.0, json!({"cmd": "role_create", "name": "helper", "created": true}));
-    let side = json!({"cmd": "channel_create", "name": "side", "type": "text", "permissions": {"view": ["user"]}});
-    assert_eq!(act(&mut boss, side).await.0["created"], true);
-    assert_eq!(
-        act(&mut boss, json!({"cmd": "user_ban", "user": "mallory"})).await.0,
-        json!({"cmd": "user_ban", "user": "mallory", "banned": true})
-    );
-    bob.sync().await;
-    (boss, bob)
-}
-
-/// Everything the commands under test could change, as the owner and bob see it.
-async fn snapshot(boss: &mut Client, bob: &mut Client) -> Vec<Value> {
-    let mut out = vec![];
-    for req in [
-        json!({"cmd": "users_list"}),
-        json!({"cmd": "roles_list"}),
-        json!({"cmd": "channels_get"}),
-        json!({"cmd": "users_banned_list"}),
-        json!({"cmd": "user_roles_get", "user": "bob"}),
-        json!({"cmd": "user_roles_get", "user": "boss"}),
-        json!({"cmd": "role_permissions_get", "name": "helper"}),
-        json!({"cmd": "plugins_list"}),
-    ] {
-        let v = boss.request(req.clone()).await;
-        assert_eq!(v["cmd"], req["cmd"], "{v}");
-        out.push(v);
-    }
-    out.push(bob.request(json!({"cmd": "channels_get"})).await);
-    out.push(bob.request(json!({"cmd": "users_list"})).await);
-    out
-}
-
-/// Asserts that no push reached either client.
-async fn no_pushes(boss: &mut Client, bob: &mut Client, what: &str) {
-    assert_eq!(boss.sync().await, Vec::<Value>::new(), "no push reached the owner after {what}");
-    assert_eq!(bob.sync().await, Vec::<Value>::new(), "no push reached bob after {what}");
-}
-
 async fn plugins_reload_of_an_unknown_plugin_changes_nothing(b: Backend) {
     let s = start(b).await;
-    let (mut boss, mut bob) = setup(&s).await;
+    let (mut boss, mut bob) = community(&s).await;
     let before = snapshot(&mut boss, &mut bob).await;
     assert_eq!(
         boss.request(json!({"cmd": "plugins_reload", "plugin": "nope"})).await,

@@ -5,82 +5,10 @@
 //! every bad-input text of the user and role commands, each time checking that nothing
 //! changed and no push went out.
 
-use originchats_tests::expect::{err, owner_only};
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use originchats_tests::expect::{err, next_cmd, owner_only};
+use originchats_tests::scenes::{act, community, no_pushes, snapshot, start};
+use originchats_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// Reads packets until one with `cmd`, returning it and asserting nothing but list pushes
-/// and presence came before.
-async fn next_cmd(c: &mut Client, cmd: &str) -> Value {
-    loop {
-        let v = c.recv().await;
-        if v["cmd"] == cmd {
-            return v;
-        }
-        let allowed = ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
-        assert!(allowed.contains(&v["cmd"].as_str().unwrap_or("")), "unexpected packet before {cmd}: {v}");
-    }
-}
-
-/// Sends an owner request, returns its reply and the pushes it caused on the sender.
-async fn act(c: &mut Client, req: Value) -> (Value, Vec<Value>) {
-    let reply = c.request(req).await;
-    (reply, c.sync().await)
-}
-
-/// The owner `boss`, the user `bob`, a banned `mallory`, a role `helper` and a channel
-/// `side`; every client synced.
-async fn setup(s: &TestServer) -> (Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mallory = s.login("mallory").await;
-    mallory.close().await;
-    assert_eq!(boss.expect_cmd("user_disconnect").await["username"], "mallory");
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    let create = json!({"cmd": "role_create", "name": "helper", "description": "Helps", "color": "#00AAFF",
-        "permissions": {"mention_roles": true}});
-    assert_eq!(act(&mut boss, create).await.0, json!({"cmd": "role_create", "name": "helper", "created": true}));
-    let side = json!({"cmd": "channel_create", "name": "side", "type": "text", "permissions": {"view": ["user"]}});
-    assert_eq!(act(&mut boss, side).await.0["created"], true);
-    assert_eq!(
-        act(&mut boss, json!({"cmd": "user_ban", "user": "mallory"})).await.0,
-        json!({"cmd": "user_ban", "user": "mallory", "banned": true})
-    );
-    bob.sync().await;
-    (boss, bob)
-}
-
-/// Everything the commands under test could change, as the owner and bob see it.
-async fn snapshot(boss: &mut Client, bob: &mut Client) -> Vec<Value> {
-    let mut out = vec![];
-    for req in [
-        json!({"cmd": "users_list"}),
-        json!({"cmd": "roles_list"}),
-        json!({"cmd": "channels_get"}),
-        json!({"cmd": "users_banned_list"}),
-        json!({"cmd": "user_roles_get", "user": "bob"}),
-        json!({"cmd": "user_roles_get", "user": "boss"}),
-        json!({"cmd": "role_permissions_get", "name": "helper"}),
-        json!({"cmd": "plugins_list"}),
-    ] {
-        let v = boss.request(req.clone()).await;
-        assert_eq!(v["cmd"], req["cmd"], "{v}");
-        out.push(v);
-    }
-    out.push(bob.request(json!({"cmd": "channels_get"})).await);
-    out.push(bob.request(json!({"cmd": "users_list"})).await);
-    out
-}
-
-/// Asserts that no push reached either client.
-async fn no_pushes(boss: &mut Client, bob: &mut Client, what: &str) {
-    assert_eq!(boss.sync().await, Vec::<Value>::new(), "no push reached the owner after {what}");
-    assert_eq!(bob.sync().await, Vec::<Value>::new(), "no push reached bob after {what}");
-}
 
 async fn role_lifecycle(b: Backend) {
     let s = start(b).await;
@@ -248,7 +176,7 @@ async fn adding_roles_skips_held_roles_that_no_longer_exist(b: Backend) {
 
 async fn owner_commands_refuse_a_normal_user_and_change_nothing(b: Backend) {
     let s = start(b).await;
-    let (mut boss, mut bob) = setup(&s).await;
+    let (mut boss, mut bob) = community(&s).await;
     let before = snapshot(&mut boss, &mut bob).await;
     let cases = [
         ("user_unban", json!({"user": "mallory"})),
@@ -288,7 +216,7 @@ async fn owner_commands_refuse_a_normal_user_and_change_nothing(b: Backend) {
 
 async fn user_commands_reject_bad_input_and_change_nothing(b: Backend) {
     let s = start(b).await;
-    let (mut boss, mut bob) = setup(&s).await;
+    let (mut boss, mut bob) = community(&s).await;
     let before = snapshot(&mut boss, &mut bob).await;
     let cases = [
         ("user_unban", json!({}), "User parameter is required"),
@@ -336,7 +264,7 @@ async fn user_commands_reject_bad_input_and_change_nothing(b: Backend) {
 
 async fn role_commands_reject_bad_input_and_change_nothing(b: Backend) {
     let s = start(b).await;
-    let (mut boss, mut bob) = setup(&s).await;
+    let (mut boss, mut bob) = community(&s).await;
     let before = snapshot(&mut boss, &mut bob).await;
     let cases = [
         ("role_update", json!({"color": "#000000"}), "Role name is required"),

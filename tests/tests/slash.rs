@@ -3,6 +3,7 @@
 //! (without `command`). docs/design/slash-commands.md, docs/design/permissions.md#view-first, docs/design/moderation.md#timeouts, docs/design/slash-commands.md.
 
 use originchats_tests::expect::{err, settle};
+use originchats_tests::scenes::start;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -25,10 +26,6 @@ fn listed(command: &Value, by: &str) -> Value {
     let mut v = command.clone();
     v["registeredBy"] = json!(by);
     v
-}
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
 }
 
 /// Logs a bot in and registers `commands` on `ready`, as chats.py does.

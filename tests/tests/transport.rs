@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use originchats_tests::http::{http, http_with};
+use originchats_tests::scenes::start;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::json;
 
@@ -86,7 +87,7 @@ async fn binary_frames_are_read_like_text(b: Backend) {
 }
 
 async fn a_banned_login_is_refused_and_the_socket_stays_open(b: Backend) {
-    let s = TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await;
+    let s = start(b).await;
     let mallory = s.login("mallory").await;
     let mut boss = s.login("boss").await;
     assert_eq!(boss.request(json!({"cmd": "user_ban", "user": "mallory"})).await["banned"], true);

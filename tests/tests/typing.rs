@@ -3,47 +3,12 @@
 //! silence where one may view but not send.
 
 use originchats_tests::expect::err;
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
-use serde_json::{Value, json};
-
-async fn post(c: &mut Client, content: &str) -> Value {
-    let v = c.request(json!({"cmd": "message_new", "channel": "general", "content": content})).await;
-    assert_eq!(v["cmd"], "message_new", "{v}");
-    v["message"].clone()
-}
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// The owner and two users, each past the others' logins.
-async fn cast(s: &TestServer) -> (Client, Client, Client) {
-    let mut boss = s.login("boss").await;
-    let mut alice = s.login("alice").await;
-    let mut bob = s.login("bob").await;
-    boss.sync().await;
-    alice.sync().await;
-    bob.sync().await;
-    (boss, alice, bob)
-}
-
-/// The owner creates a channel; every client then has its `channels_get` push read.
-async fn create_channel(boss: &mut Client, others: &mut [&mut Client], name: &str, permissions: Value) {
-    let reply =
-        boss.request(json!({"cmd": "channel_create", "name": name, "type": "text", "permissions": permissions})).await;
-    assert_eq!(reply["created"], true, "{reply}");
-    boss.sync().await;
-    for c in others.iter_mut() {
-        c.sync().await;
-    }
-}
+use originchats_tests::scenes::{cast, create_channel, post, start, start_with_guests};
+use originchats_tests::{Backend, TestServer, backend_tests};
+use serde_json::json;
 
 async fn typing_reaches_viewers_and_the_sender(b: Backend) {
-    let s = TestServer::start_with(
-        b,
-        json!({"DB": {"users": {"default": {"roles": ["guest"]}}}, "auth": {"owners": ["boss"]}}),
-    )
-    .await;
+    let s = start_with_guests(b).await;
     let mut boss = s.login("boss").await;
     let mut guest = s.login("guest").await;
     boss.sync().await;

@@ -2,32 +2,10 @@
 //! online user once, with roles and colour), the owner gate of `users_banned_list`, and
 //! `user_leave` (the record goes, the sockets close, a returning user is new again).
 
-use originchats_tests::expect::owner_only;
-use originchats_tests::{Backend, Client, TestServer, backend_tests};
+use originchats_tests::expect::{next_cmd, owner_only};
+use originchats_tests::scenes::{act, start};
+use originchats_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
-
-async fn start(b: Backend) -> TestServer {
-    TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await
-}
-
-/// Sends an owner request, returns its reply and the pushes it caused on the sender.
-async fn act(c: &mut Client, req: Value) -> (Value, Vec<Value>) {
-    let reply = c.request(req).await;
-    (reply, c.sync().await)
-}
-
-/// Reads packets until one with `cmd`, returning it and asserting nothing but list pushes
-/// and presence came before.
-async fn next_cmd(c: &mut Client, cmd: &str) -> Value {
-    loop {
-        let v = c.recv().await;
-        if v["cmd"] == cmd {
-            return v;
-        }
-        let allowed = ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
-        assert!(allowed.contains(&v["cmd"].as_str().unwrap_or("")), "unexpected packet before {cmd}: {v}");
-    }
-}
 
 fn sorted_users(v: &Value) -> Vec<Value> {
     let mut users = v["users"].as_array().unwrap_or_else(|| panic!("no users: {v}")).clone();

@@ -2,6 +2,7 @@
 //! which packet (peer ids only to connections in the call), and every error text.
 
 use originchats_tests::expect::{err, settle};
+use originchats_tests::scenes;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -15,7 +16,7 @@ fn who(name: &str, muted: bool, peer: Option<&str>) -> Value {
 
 /// A server with the owner `boss` and voice channels `lounge` (users) and `vip` (admins).
 async fn start(b: Backend) -> (TestServer, Client) {
-    let s = TestServer::start_with(b, json!({"auth": {"owners": ["boss"]}})).await;
+    let s = scenes::start(b).await;
     let mut boss = s.login("boss").await;
     for (name, view) in [("lounge", "user"), ("vip", "admin")] {
         let create = json!({"cmd": "channel_create", "name": name, "type": "voice", "permissions": {"view": [view]}});
