@@ -110,7 +110,7 @@ impl App {
             gate,
             audience,
             hub: hub.clone(),
-            clock,
+            clock: clock.clone(),
             ids: ids.clone(),
             settings: settings.clone(),
         }));
@@ -125,6 +125,7 @@ impl App {
             lists: lists.clone(),
             host,
             settings: settings.clone(),
+            clock,
         }));
         Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists }
     }

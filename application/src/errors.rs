@@ -579,6 +579,9 @@ pub enum AuthErrorText {
     /// A command other than `auth` before authentication.
     #[error("Authentication required")]
     Required,
+    /// The address failed to log in too often in the last minute (new).
+    #[error("Too many failed authentication attempts, try again later")]
+    Throttled,
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@
 //! - [`packets`]: every packet the server sends, as typed values; the wire adapter renders them.
 //! - [`errors`]: the one table of the original's error texts, one type per command family.
 //! - [`hub`]: who is connected and authenticated; fan-out that encodes each variant once.
+//! - [`connection`]: a connection's life, the same for every transport.
 //! - [`services`]: the use cases, one service per context, wired together in [`App`].
 //! - [`import`]: the snapshot of another server's data and the port that takes it in.
 //! - [`voice`]: who sits in which voice channel (memory only).
 //! - [`slash`]: slash commands registered by bots and the calls routed to them.
 
 pub mod app;
+pub mod connection;
 pub mod errors;
 pub mod hub;
 pub mod import;

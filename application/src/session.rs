@@ -23,6 +23,17 @@ pub struct Session {
     pub validator_key: String,
     /// Set once `auth` succeeded.
     pub user: Option<SessionUser>,
+    /// The client's address (after trusted proxies), when the transport knows it.
+    pub address: Option<std::net::IpAddr>,
+    /// `auth` attempts refused on this connection.
+    pub failed_auths: u32,
+}
+
+impl Session {
+    /// A fresh, anonymous session.
+    pub fn new(conn: ConnId, validator_key: String) -> Self {
+        Self { conn, validator_key, user: None, address: None, failed_auths: 0 }
+    }
 }
 
 /// Where a request came from, so the sender's copy of a broadcast can carry its `listener`.

@@ -26,6 +26,14 @@ pub struct Settings {
     pub capabilities: Vec<String>,
     /// `slash.register_requires_role`: who may register slash commands (`None`: anyone).
     pub slash_register_roles: Option<Vec<String>>,
+    /// `auth.max_failures_per_address`: failed logins per address and minute before its
+    /// logins are refused without asking Rotur.
+    pub auth_failures_per_address: u32,
+    /// `auth.max_concurrent_checks`: Rotur calls in flight at once, server-wide.
+    pub auth_concurrent_checks: usize,
+    /// `auth.timeout_seconds`: how long a login waits for a free Rotur slot (the validator
+    /// has the same timeout for its own call).
+    pub auth_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -41,6 +49,9 @@ impl Default for Settings {
             rate_limit: None,
             capabilities: vec![],
             slash_register_roles: None,
+            auth_failures_per_address: 20,
+            auth_concurrent_checks: 64,
+            auth_timeout: std::time::Duration::from_secs(5),
         }
     }
 }

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use application::App;
 use application::app::Ports;
+use application::connection::ShutdownSignal;
 use application::ports::{AuthValidator, PluginHost, Store};
 use cache::CachedStore;
 use codec::JsonEncoder;
+use codec::JsonFrames;
 use plugins::PluginSet;
 use rotur::{MockAuth, RoturAuth};
 use sql::{SqlStore, connect};
@@ -63,19 +65,25 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let auth = auth_adapter(&cfg)?;
     let (action_tx, action_rx) = tokio::sync::mpsc::unbounded_channel();
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
-    let app = build_app(&cfg, db, auth, plugins).await?;
+    let app = build_app(&cfg, db, auth, plugins.clone()).await?;
     tokio::spawn(app.plugins.clone().run_actions(action_rx));
+    let (signal, shutdown) = ShutdownSignal::new();
     let admin_path = admin::socket_path(&cfg.base_dir);
-    match admin::bind(&admin_path).await {
+    let admin_bound = match admin::bind(&admin_path).await {
         Ok(Some(listener)) => {
             tracing::info!(path = %admin_path.display(), "admin socket ready");
-            tokio::spawn(admin::serve(listener, app.clone()));
+            tokio::spawn(admin::serve(listener, app.clone(), shutdown.clone()));
+            true
         }
         Ok(None) => {
-            tracing::warn!(path = %admin_path.display(), "another server answers on the admin socket; not binding it")
+            tracing::warn!(path = %admin_path.display(), "another server answers on the admin socket; not binding it");
+            false
         }
-        Err(e) => tracing::warn!(error = %e, path = %admin_path.display(), "admin socket unavailable"),
-    }
+        Err(e) => {
+            tracing::warn!(error = %e, path = %admin_path.display(), "admin socket unavailable");
+            false
+        }
+    };
     let tcp = tokio::net::TcpListener::bind((cfg.host.as_str(), cfg.port))
         .await
         .with_context(|| format!("binding websocket.host/websocket.port {}:{}", cfg.host, cfg.port))?;
@@ -86,8 +94,21 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     println!("originchats listening on {scheme}://{addr}");
     app.plugins.emit(application::ports::PluginEvent::ServerStart);
     let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls: cfg.tls.clone() };
-    serve(listener, app, shutdown_signal()).await;
-    let _ = std::fs::remove_file(&admin_path);
+    let handler = Arc::new(JsonFrames { max_depth: cfg.transport.max_json_depth });
+    let server = tokio::spawn(serve(listener, app, handler, shutdown));
+    stop_requested().await;
+    // Stop accepting, let every connection finish its command, flush and close (1001),
+    // within the grace period.
+    tracing::info!(grace = ?cfg.shutdown_grace, "shutting down");
+    signal.begin();
+    let _ = server.await;
+    if !signal.wait_idle(cfg.shutdown_grace).await {
+        tracing::warn!(open = signal.open_connections(), "connections still open at the end of the grace period");
+    }
+    plugins.stop();
+    if admin_bound {
+        let _ = std::fs::remove_file(&admin_path);
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -127,7 +148,8 @@ pub(crate) async fn build_app(
     Ok(Arc::new(App::new(ports, cfg.app.clone())))
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+async fn stop_requested() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

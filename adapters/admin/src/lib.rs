@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use application::App;
+use application::connection::Shutdown;
 use application::services::AdminAction;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -110,14 +111,21 @@ fn tempfile_dir(parent: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Accepts admin clients forever.
-pub async fn serve(listener: UnixListener, app: Arc<App>) {
+/// Accepts admin clients until the shutdown begins.
+pub async fn serve(listener: UnixListener, app: Arc<App>, mut shutdown: Shutdown) {
     loop {
-        match listener.accept().await {
+        let accepted = tokio::select! {
+            _ = shutdown.requested() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
             Ok((stream, _)) => {
                 tokio::spawn(serve_client(app.clone(), stream));
             }
-            Err(e) => tracing::warn!(error = %e, "admin socket accept failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "admin socket accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! From a text frame to its answer: parse, gate on auth, look up the command, run it, and
 //! hand the outcome to the session, which replies.
 
+use application::connection::FrameHandler;
 use application::errors::RequestError;
 use application::{App, AuthErrorText, Packet, Session};
+use async_trait::async_trait;
 use serde_json::Value;
 
 use super::registry;
@@ -46,4 +48,18 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     let request = Request { cmd, fields, listener };
     let outcome = (command.run)(app, session, &request).await;
     app.sessions.answer(session, &request.cmd, request.listener.as_deref(), outcome).await;
+}
+
+/// The JSON wire format as a connection's frame handler, for every transport.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonFrames {
+    /// Deepest JSON nesting accepted.
+    pub max_depth: usize,
+}
+
+#[async_trait]
+impl FrameHandler for JsonFrames {
+    async fn handle(&self, app: &App, session: &mut Session, text: &str) {
+        handle_frame(app, session, text, self.max_depth).await;
+    }
 }

@@ -18,6 +18,6 @@ pub mod render;
 pub mod request;
 pub mod slash_schema;
 
-pub use dispatch::handle_frame;
+pub use dispatch::{JsonFrames, handle_frame};
 pub use registry::capabilities;
 pub use render::JsonEncoder;

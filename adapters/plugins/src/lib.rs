@@ -374,6 +374,13 @@ const RELOAD_WAIT: Duration = Duration::from_secs(30);
 
 #[async_trait]
 impl PluginHost for PluginSet {
+    fn stop(&self) {
+        // No more reloads; dropping the workers ends their threads after their current run.
+        self.watcher.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.control.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.slots.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     fn screen_message(&self, draft: &Draft) -> Screening {
         let mut screening = Screening::default();
         for plugin in self.builtins() {

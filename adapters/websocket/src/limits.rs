@@ -1,20 +1,23 @@
-//! Transport settings and connection admission (global and per-IP caps).
+//! Transport settings and admission: connections are counted per client address (IPv6 by
+//! its /64) and in total from the moment they are accepted, before any byte is read
+//! (docs/design/transport.md#limits).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Transport limits (docs/design/transport.md#limits).
+use application::connection::ConnectionLimits;
+use application::services::throttle::address_key;
+
+/// Transport limits.
 #[derive(Debug, Clone)]
 pub struct TransportLimits {
     /// Largest accepted frame/message in bytes.
     pub max_frame_bytes: usize,
-    /// Close sockets that have not authenticated in this time.
-    pub auth_deadline: Duration,
-    /// Cap on open WebSockets.
+    /// Cap on open TCP connections.
     pub max_connections: usize,
-    /// Cap on open WebSockets per client address.
+    /// Cap on open connections per client address.
     pub max_connections_per_ip: usize,
     /// Proxies allowed to name the client address (IP or CIDR).
     pub trusted_proxies: Vec<String>,
@@ -22,14 +25,11 @@ pub struct TransportLimits {
     pub allowed_origins: Option<Vec<String>>,
     /// Deepest JSON nesting accepted.
     pub max_json_depth: usize,
-    /// WebSocket Ping interval.
-    pub ws_ping_interval: Duration,
-    /// Close when nothing was heard for this long.
-    pub ws_ping_timeout: Duration,
-    /// Outbound queue length, in packets.
-    pub outbound_queue: usize,
-    /// Application `{"cmd":"ping"}` interval.
-    pub heartbeat_interval: Duration,
+    /// A connection whose HTTP request head is not complete this long after it was
+    /// accepted (or after its previous response, on a kept-alive connection) is closed.
+    pub request_head_timeout: Duration,
+    /// The lifecycle of each WebSocket.
+    pub connection: Arc<ConnectionLimits>,
     /// Server assets served at `/server-assets/<name>` (`icon`, `banner`) → file.
     pub server_assets: Vec<(String, std::path::PathBuf)>,
 }
@@ -38,16 +38,13 @@ impl Default for TransportLimits {
     fn default() -> Self {
         Self {
             max_frame_bytes: 1_048_576,
-            auth_deadline: Duration::from_secs(60),
             max_connections: 20_000,
             max_connections_per_ip: 100,
             trusted_proxies: vec![],
             allowed_origins: None,
             max_json_depth: 32,
-            ws_ping_interval: Duration::from_secs(30),
-            ws_ping_timeout: Duration::from_secs(90),
-            outbound_queue: 1024,
-            heartbeat_interval: Duration::from_secs(30),
+            request_head_timeout: Duration::from_secs(10),
+            connection: Arc::new(ConnectionLimits::default()),
             server_assets: vec![],
         }
     }
@@ -57,6 +54,26 @@ impl TransportLimits {
     /// Whether `peer` is a trusted proxy.
     pub fn trusts(&self, peer: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|entry| cidr_contains(entry, peer))
+    }
+
+    /// The client behind `peer`: for a trusted proxy, the rightmost `X-Forwarded-For` hop
+    /// that is not itself a trusted proxy (or `CF-Connecting-IP`); `peer` otherwise.
+    pub fn client_address(&self, peer: IpAddr, cf_connecting_ip: Option<&str>, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        if let Some(ip) = cf_connecting_ip.and_then(|v| v.trim().parse().ok()) {
+            return ip;
+        }
+        let hops = forwarded_for.unwrap_or_default().split(',').rev().map(str::trim);
+        for hop in hops {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if self.trusts(ip) => continue,
+                Ok(ip) => return ip,
+                Err(_) => break,
+            }
+        }
+        peer
     }
 }
 
@@ -81,39 +98,88 @@ fn cidr_contains(entry: &str, ip: IpAddr) -> bool {
     }
 }
 
-/// Counts open WebSockets, globally and per address.
+#[derive(Debug, Default)]
+struct Counts {
+    total: usize,
+    per_address: HashMap<IpAddr, usize>,
+}
+
+/// Counts open connections, in total and per client address.
 #[derive(Debug, Default)]
 pub struct Admission {
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    counts: Mutex<Counts>,
 }
 
 /// Holds one admitted connection; releases it when dropped.
+#[derive(Debug)]
 pub struct Ticket {
     admission: Arc<Admission>,
-    ip: IpAddr,
+    address: Option<IpAddr>,
+    counts_in_total: bool,
 }
 
 impl Admission {
-    /// Admits a connection from `ip` if both caps allow it.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr, limits: &TransportLimits) -> Option<Ticket> {
-        let mut map = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        let total: usize = map.values().sum();
-        let mine = map.get(&ip).copied().unwrap_or(0);
-        if total >= limits.max_connections || mine >= limits.max_connections_per_ip {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Admits a connection just accepted from `peer`: it counts in the total and, unless
+    /// `peer` is a trusted proxy (whose clients are counted at the upgrade, by the address
+    /// the proxy names), against its address.
+    pub fn admit_accepted(self: &Arc<Self>, peer: IpAddr, limits: &TransportLimits) -> Option<Ticket> {
+        let address = (!limits.trusts(peer)).then(|| address_key(peer));
+        let mut counts = self.lock();
+        if counts.total >= limits.max_connections {
             return None;
         }
-        *map.entry(ip).or_insert(0) += 1;
-        Some(Ticket { admission: self.clone(), ip })
+        if let Some(a) = address {
+            let mine = counts.per_address.entry(a).or_insert(0);
+            if *mine >= limits.max_connections_per_ip {
+                if *mine == 0 {
+                    counts.per_address.remove(&a);
+                }
+                return None;
+            }
+            *mine += 1;
+        }
+        counts.total += 1;
+        Some(Ticket { admission: self.clone(), address, counts_in_total: true })
+    }
+
+    /// Admits a WebSocket of `client`, named by a trusted proxy: it counts against that
+    /// client's address (the proxy's connection already counts in the total).
+    pub fn admit_forwarded(self: &Arc<Self>, client: IpAddr, limits: &TransportLimits) -> Option<Ticket> {
+        let address = address_key(client);
+        let mut counts = self.lock();
+        let mine = counts.per_address.entry(address).or_insert(0);
+        if *mine >= limits.max_connections_per_ip {
+            if *mine == 0 {
+                counts.per_address.remove(&address);
+            }
+            return None;
+        }
+        *mine += 1;
+        Some(Ticket { admission: self.clone(), address: Some(address), counts_in_total: false })
+    }
+
+    /// Open connections in total.
+    pub fn total(&self) -> usize {
+        self.lock().total
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut map = self.admission.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
+        let mut counts = self.admission.lock();
+        if self.counts_in_total {
+            counts.total -= 1;
+        }
+        if let Some(a) = self.address
+            && let Some(n) = counts.per_address.get_mut(&a)
+        {
             *n -= 1;
             if *n == 0 {
-                map.remove(&self.ip);
+                counts.per_address.remove(&a);
             }
         }
     }
@@ -123,9 +189,12 @@ impl Drop for Ticket {
 mod tests {
     use super::*;
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn cidrs() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert!(cidr_contains("10.0.0.0/8", ip("10.1.2.3")));
         assert!(!cidr_contains("10.0.0.0/8", ip("11.1.2.3")));
         assert!(cidr_contains("127.0.0.1", ip("127.0.0.1")));
@@ -134,13 +203,58 @@ mod tests {
     }
 
     #[test]
-    fn admission_caps_per_ip_and_releases() {
-        let limits = TransportLimits { max_connections_per_ip: 1, ..Default::default() };
+    fn admission_caps_per_address_and_in_total_and_releases() {
+        let limits = TransportLimits { max_connections_per_ip: 1, max_connections: 2, ..Default::default() };
         let a = Arc::new(Admission::default());
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        let t = a.admit(ip, &limits).unwrap();
-        assert!(a.admit(ip, &limits).is_none());
+        let t = a.admit_accepted(ip("127.0.0.1"), &limits).unwrap();
+        assert!(a.admit_accepted(ip("127.0.0.1"), &limits).is_none());
+        let other = a.admit_accepted(ip("127.0.0.2"), &limits).unwrap();
+        assert!(a.admit_accepted(ip("127.0.0.3"), &limits).is_none(), "two in total");
         drop(t);
-        assert!(a.admit(ip, &limits).is_some());
+        assert!(a.admit_accepted(ip("127.0.0.1"), &limits).is_some());
+        drop(other);
+        assert_eq!(a.total(), 0);
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let limits = TransportLimits { max_connections_per_ip: 2, ..Default::default() };
+        let a = Arc::new(Admission::default());
+        let _one = a.admit_accepted(ip("2001:db8::1"), &limits).unwrap();
+        let _two = a.admit_accepted(ip("2001:db8::ffff:2"), &limits).unwrap();
+        assert!(a.admit_accepted(ip("2001:db8::3"), &limits).is_none(), "same /64");
+        assert!(a.admit_accepted(ip("2001:db8:0:1::3"), &limits).is_some(), "another /64");
+    }
+
+    #[test]
+    fn trusted_proxies_count_their_clients_not_themselves() {
+        let limits = TransportLimits {
+            max_connections_per_ip: 1,
+            trusted_proxies: vec!["10.0.0.1".into()],
+            ..Default::default()
+        };
+        let a = Arc::new(Admission::default());
+        let proxy = ip("10.0.0.1");
+        let _p1 = a.admit_accepted(proxy, &limits).unwrap();
+        let _p2 = a.admit_accepted(proxy, &limits).unwrap();
+        let _c = a.admit_forwarded(ip("203.0.113.9"), &limits).unwrap();
+        assert!(a.admit_forwarded(ip("203.0.113.9"), &limits).is_none());
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_untrusted_hop() {
+        let limits =
+            TransportLimits { trusted_proxies: vec!["10.0.0.0/8".into(), "192.168.1.1".into()], ..Default::default() };
+        let proxy = ip("10.0.0.1");
+        let forwarded = Some("1.1.1.1, 203.0.113.9, 192.168.1.1, 10.2.3.4");
+        assert_eq!(limits.client_address(proxy, None, forwarded), ip("203.0.113.9"), "a client cannot name itself");
+        assert_eq!(limits.client_address(proxy, Some("198.51.100.7"), forwarded), ip("198.51.100.7"));
+        assert_eq!(
+            limits.client_address(ip("8.8.8.8"), None, forwarded),
+            ip("8.8.8.8"),
+            "untrusted peers are themselves"
+        );
+        assert_eq!(limits.client_address(proxy, None, Some("garbage")), proxy);
+        assert_eq!(limits.client_address(proxy, None, Some("10.9.9.9")), proxy, "only proxies");
     }
 }

@@ -397,6 +397,9 @@ pub trait PluginHost: Send + Sync {
     fn notify(&self, event: &PluginEvent);
     /// The loaded plugins, in load order.
     fn list(&self) -> Vec<PluginInfo>;
+    /// Stops every plugin for good (at shutdown): no plugin code runs after it returns,
+    /// except a run already under way, which may finish.
+    fn stop(&self) {}
     /// Reloads one plugin (re-reads its file or config) or, with `None`, all of them
     /// (new files are picked up, deleted ones dropped). MUST return `Err(name)` for an
     /// unknown plugin or one that failed to load (it is then unloaded).

@@ -22,6 +22,7 @@ pub mod messaging;
 pub mod plugins;
 pub mod sessions;
 pub mod slash;
+pub mod throttle;
 pub mod voice;
 
 pub use audience::Audience;

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use domain::{User, UserId};
 
+use tokio::sync::Semaphore;
+
+use super::throttle::AuthThrottle;
 use super::{Directory, Lists, Pushes, Reply, Slash, Voice};
 use crate::errors::{AuthErrorText, CommandError};
 use crate::hub::Hub;
 use crate::packets::Handshake;
-use crate::ports::{AuthFailure, AuthValidator, IdSource, Outbox, PluginEvent, PluginHost, Store, StoreError};
+use crate::ports::{AuthFailure, AuthValidator, Clock, IdSource, Outbox, PluginEvent, PluginHost, Store, StoreError};
 use crate::settings::Settings;
 use crate::views::UserView;
 use crate::{ConnId, Packet, Session, SessionUser};
@@ -31,6 +34,9 @@ pub struct Sessions {
     lists: Arc<Lists>,
     host: Arc<dyn PluginHost>,
     settings: Arc<Settings>,
+    throttle: AuthThrottle,
+    checks: Semaphore,
+    clock: Arc<dyn Clock>,
 }
 
 /// The parts a [`Sessions`] service is built from.
@@ -55,12 +61,17 @@ pub struct SessionsParts {
     pub host: Arc<dyn PluginHost>,
     /// Configuration.
     pub settings: Arc<Settings>,
+    /// Time (failed logins per minute).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Sessions {
     /// The sessions service.
     pub fn new(p: SessionsParts) -> Self {
         Self {
+            throttle: AuthThrottle::new(p.settings.auth_failures_per_address),
+            checks: Semaphore::new(p.settings.auth_concurrent_checks.max(1)),
+            clock: p.clock,
             auth: p.auth,
             ids: p.ids,
             store: p.store,
@@ -81,7 +92,7 @@ impl Sessions {
     /// Registers a new connection and sends it the handshake.
     pub fn open(&self, conn: ConnId, outbox: Arc<dyn Outbox>) -> Session {
         self.hub.register(conn, outbox);
-        let session = Session { conn, validator_key: self.ids.validator_key(), user: None };
+        let session = Session::new(conn, self.ids.validator_key());
         let handshake = Handshake {
             server: self.settings.server_info.clone(),
             limits: self.settings.limits_info.clone(),
@@ -126,14 +137,32 @@ impl Sessions {
         }
     }
 
-    /// Handles `auth` on an unauthenticated connection. Every outcome sends a packet.
+    /// Handles `auth` on an unauthenticated connection. Every outcome sends a packet; a
+    /// refusal counts against the connection and its address.
     pub async fn login(&self, session: &mut Session, validator: Option<&str>) {
         let conn = session.conn;
-        let refuse = |text| self.hub.send(conn, &Packet::AuthError(text), None);
-        let identity = match self.auth.validate(&session.validator_key, validator.map(str::to_owned)).await {
-            Ok(id) => id,
-            Err(AuthFailure::Invalid) => return refuse(AuthErrorText::Invalid),
-            Err(AuthFailure::Unavailable) => return refuse(AuthErrorText::Unavailable),
+        let refuse = |session: &mut Session, text| {
+            if text != AuthErrorText::Unavailable {
+                session.failed_auths += 1;
+                if let Some(ip) = session.address {
+                    self.throttle.failed(ip, self.clock.now());
+                }
+            }
+            self.hub.send(conn, &Packet::AuthError(text), None);
+        };
+        if session.address.is_some_and(|ip| self.throttle.blocked(ip, self.clock.now())) {
+            return refuse(session, AuthErrorText::Throttled);
+        }
+        let identity = {
+            // A bounded number of Rotur calls at once, server-wide.
+            let Ok(Ok(_slot)) = tokio::time::timeout(self.settings.auth_timeout, self.checks.acquire()).await else {
+                return refuse(session, AuthErrorText::Unavailable);
+            };
+            match self.auth.validate(&session.validator_key, validator.map(str::to_owned)).await {
+                Ok(id) => id,
+                Err(AuthFailure::Invalid) => return refuse(session, AuthErrorText::Invalid),
+                Err(AuthFailure::Unavailable) => return refuse(session, AuthErrorText::Unavailable),
+            }
         };
         // The user's lock is held until the connection is registered, so that a ban or a
         // role change either happens before (and is seen here) or after (and sees this
@@ -142,10 +171,10 @@ impl Sessions {
         let lock = self.directory.locks().user(&id).await;
         let (user, created, changed) = match self.admit(id, &identity.username).await {
             Ok(Some(found)) => found,
-            Ok(None) => return refuse(AuthErrorText::Banned),
+            Ok(None) => return refuse(session, AuthErrorText::Banned),
             Err(e) => {
                 tracing::error!(error = %e, "auth: storage failure");
-                return refuse(AuthErrorText::Unavailable);
+                return refuse(session, AuthErrorText::Unavailable);
             }
         };
         self.hub.send(conn, &Packet::AuthSuccess, None);

@@ -41,13 +41,18 @@ pub fn default_config() -> Value {
             "max_json_depth": 32,
             "ws_ping_interval_seconds": 30,
             "ws_ping_timeout_seconds": 90,
-            "outbound_queue": 1024
+            "outbound_queue": 1024,
+            "outbound_queue_bytes": 8388608,
+            "request_head_timeout_seconds": 10
         },
         "auth": {
             "mode": "rotur",
             "owners": [],
             "rotur_validate_url": "https://api.rotur.dev/validate",
-            "timeout_seconds": 5
+            "timeout_seconds": 5,
+            "max_failures_per_socket": 5,
+            "max_failures_per_address": 20,
+            "max_concurrent_checks": 64
         },
         "push": {
             "enabled": true,
@@ -75,6 +80,7 @@ pub fn default_config() -> Value {
             }
         },
         "heartbeat": {"interval_seconds": 30},
+        "shutdown": {"grace_seconds": 5},
         "logging": {"level": "info"}
     })
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use application::connection::ConnectionLimits;
 use domain::RawJson;
 use domain::rate_limit::RateSettings;
 use plugins::{Limits, PluginSettings};
@@ -46,6 +47,8 @@ pub struct Config {
     pub auth_timeout: Duration,
     /// Transport limits.
     pub transport: TransportLimits,
+    /// `shutdown.grace_seconds`: how long a shutdown waits for connections to close.
+    pub shutdown_grace: Duration,
     /// In-process TLS (`transport.tls.*`), loaded and checked.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Use-case settings.
@@ -131,20 +134,32 @@ impl Config {
                 server_assets.push((k.to_owned(), base.join("db/serverAssets").join(name)));
             }
         }
-        let transport = TransportLimits {
-            max_frame_bytes: r.int("transport.max_frame_bytes", 1024) as usize,
+        let max_frame_bytes = r.int("transport.max_frame_bytes", 1024) as usize;
+        let queue_bytes = r.int("transport.outbound_queue_bytes", 65_536) as usize;
+        let connection = ConnectionLimits {
             auth_deadline: secs(r.number("transport.auth_deadline_seconds")),
+            heartbeat_interval: secs(r.number("heartbeat.interval_seconds").max(0.05)),
+            ping_interval: secs(r.number("transport.ws_ping_interval_seconds").max(0.05)),
+            ping_timeout: secs(r.number("transport.ws_ping_timeout_seconds")),
+            queue_frames: r.int("transport.outbound_queue", 1) as usize,
+            // A reply never waits behind more than an eighth of the budget.
+            high_water_bytes: (queue_bytes / 8).max(max_frame_bytes.min(queue_bytes / 2)),
+            queue_bytes,
+            max_failed_auths: r.int("auth.max_failures_per_socket", 1).min(i64::from(u32::MAX)) as u32,
+            ..ConnectionLimits::default()
+        };
+        let transport = TransportLimits {
+            max_frame_bytes,
             max_connections: r.int("transport.max_connections", 1) as usize,
             max_connections_per_ip: r.int("transport.max_connections_per_ip", 1) as usize,
             trusted_proxies: r.strings("transport.trusted_proxies"),
             allowed_origins: r.opt_strings("transport.allowed_origins"),
             max_json_depth: r.int("transport.max_json_depth", 1) as usize,
-            ws_ping_interval: secs(r.number("transport.ws_ping_interval_seconds").max(0.05)),
-            ws_ping_timeout: secs(r.number("transport.ws_ping_timeout_seconds")),
-            outbound_queue: r.int("transport.outbound_queue", 1) as usize,
-            heartbeat_interval: secs(r.number("heartbeat.interval_seconds").max(0.05)),
+            request_head_timeout: secs(r.number("transport.request_head_timeout_seconds").max(0.05)),
+            connection: Arc::new(connection),
             server_assets,
         };
+        let shutdown_grace = secs(r.number("shutdown.grace_seconds").max(0.0));
         let post_content = r.int("limits.post_content", 1) as usize;
         let search_results = r.int("limits.search_results", i64::MIN).max(1) as usize;
         let mut limits_info =
@@ -171,6 +186,9 @@ impl Config {
             rate_limit,
             capabilities: codec::capabilities(),
             slash_register_roles: r.opt_strings("slash.register_requires_role"),
+            auth_failures_per_address: r.int("auth.max_failures_per_address", 1).min(i64::from(u32::MAX)) as u32,
+            auth_concurrent_checks: r.int("auth.max_concurrent_checks", 1) as usize,
+            auth_timeout,
         };
         let plugins = plugin_settings(&mut r, base);
         let mut effective = r.effective();
@@ -185,6 +203,7 @@ impl Config {
             rotur_validate_url,
             auth_timeout,
             transport,
+            shutdown_grace,
             tls,
             app,
             plugins,

@@ -1,0 +1,264 @@
+//! A connection's life, the same for every transport (docs/design/connections.md): the
+//! handshake, the deadline to authenticate, the application heartbeat, liveness, the
+//! byte-bounded outbound queue and its writer, back-pressure, too many failed logins, and
+//! closing, gracefully at shutdown. A transport adapter only moves packets: it gives a
+//! [`PeerReader`] and a [`PeerWriter`] and the [`FrameHandler`] of its wire format.
+
+mod outbound;
+mod shutdown;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::{Instant, interval_at, sleep};
+
+pub use outbound::{Batch, CloseRequest, OutboundQueue};
+pub use shutdown::{Shutdown, ShutdownSignal};
+
+use crate::ports::{Frame, Outbox};
+use crate::{App, Packet, Session};
+
+/// Close codes the lifecycle uses (WebSocket numbering; other transports map them).
+pub mod close {
+    /// Normal closure.
+    pub const NORMAL: u16 = 1000;
+    /// The server is going away, or the peer stopped answering pings.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A text frame that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
+    /// A policy was broken (no login in time, too many failed logins, slow consumer, ban).
+    pub const POLICY: u16 = 1008;
+    /// A frame over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+}
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// Limits of one connection (docs/design/transport.md#limits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Close connections that have not authenticated in this time.
+    pub auth_deadline: Duration,
+    /// Application `{"cmd":"ping"}` interval.
+    pub heartbeat_interval: Duration,
+    /// Transport-level ping interval.
+    pub ping_interval: Duration,
+    /// Close when no answer to a ping was heard for this long.
+    pub ping_timeout: Duration,
+    /// Outbound queue length, in packets.
+    pub queue_frames: usize,
+    /// Outbound queue size, in bytes.
+    pub queue_bytes: usize,
+    /// Requests are not read while this many bytes wait to be written to this connection.
+    pub high_water_bytes: usize,
+    /// Failed `auth` attempts after which the socket is closed.
+    pub max_failed_auths: u32,
+    /// Largest batch the writer hands the transport at once, in bytes.
+    pub write_batch_bytes: usize,
+    /// How long a close may wait for queued packets to be written.
+    pub flush_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            auth_deadline: Duration::from_secs(60),
+            heartbeat_interval: Duration::from_secs(30),
+            ping_interval: Duration::from_secs(30),
+            ping_timeout: Duration::from_secs(90),
+            queue_frames: 1024,
+            queue_bytes: 8 * 1024 * 1024,
+            high_water_bytes: 1024 * 1024,
+            max_failed_auths: 5,
+            write_batch_bytes: 256 * 1024,
+            flush_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a transport read from its peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// A text packet (binary packets are passed as their UTF-8 text, or as text that is
+    /// not JSON when they are not UTF-8).
+    Text(String),
+    /// An answer to a transport-level ping: the peer is alive and reading.
+    Pong,
+    /// Something the lifecycle ignores (a ping from the peer, say).
+    Nothing,
+    /// The peer closed, or the stream ended.
+    Closed,
+    /// A packet over the size limit.
+    TooBig,
+    /// A text packet that is not UTF-8.
+    NotUtf8,
+    /// The transport failed.
+    Failed,
+}
+
+/// The reading half of a transport.
+#[async_trait]
+pub trait PeerReader: Send {
+    /// The next thing the peer sent.
+    async fn next(&mut self) -> Inbound;
+}
+
+/// The writing half of a transport.
+#[async_trait]
+pub trait PeerWriter: Send + 'static {
+    /// Writes `frames` in order and flushes once.
+    async fn send(&mut self, frames: &[Frame]) -> std::io::Result<()>;
+    /// Sends a transport-level ping (a no-op where the transport has its own liveness).
+    async fn ping(&mut self) -> std::io::Result<()>;
+    /// Closes with a code and reason.
+    async fn close(&mut self, code: u16, reason: &str);
+}
+
+/// Turns a text packet into a request and answers it (the wire format's dispatcher).
+#[async_trait]
+pub trait FrameHandler: Send + Sync {
+    /// Handles one packet completely; answers go out through the hub.
+    async fn handle(&self, app: &App, session: &mut Session, text: &str);
+}
+
+/// Everything one connection runs with.
+pub struct Peer<R, W> {
+    /// The reading half.
+    pub reader: R,
+    /// The writing half.
+    pub writer: W,
+    /// The client's address (after trusted proxies).
+    pub address: Option<IpAddr>,
+}
+
+/// Runs a connection to its end; its cleanup happens exactly once, here.
+pub async fn run<R: PeerReader, W: PeerWriter>(
+    app: Arc<App>,
+    handler: Arc<dyn FrameHandler>,
+    peer: Peer<R, W>,
+    limits: Arc<ConnectionLimits>,
+    mut shutdown: Shutdown,
+) {
+    let _alive = shutdown.hold();
+    let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
+    let Peer { mut reader, writer, address } = peer;
+    let queue = Arc::new(OutboundQueue::new(limits.queue_frames, limits.queue_bytes));
+    let mut writer_task = tokio::spawn(write_loop(queue.clone(), writer, limits.clone()));
+    tracing::debug!(conn, ?address, "connection open");
+
+    let mut session = app.sessions.open(conn, queue.clone());
+    session.address = address;
+    let start = Instant::now();
+    let mut heartbeat = interval_at(start + limits.heartbeat_interval, limits.heartbeat_interval);
+    let mut liveness = interval_at(start + limits.ping_interval, limits.ping_interval);
+    let auth_deadline = sleep(limits.auth_deadline);
+    tokio::pin!(auth_deadline);
+    let mut last_pong = start;
+    let mut backlog = interval_at(start, Duration::from_millis(20));
+    loop {
+        let reading = queue.pending_bytes() < limits.high_water_bytes;
+        tokio::select! {
+            biased;
+            _ = shutdown.requested() => {
+                queue.close(close::GOING_AWAY, "server shutting down");
+                break;
+            }
+            _ = heartbeat.tick() => app.sessions.send(conn, &Packet::Ping, None),
+            _ = &mut auth_deadline, if session.user.is_none() => {
+                queue.close(close::POLICY, "authentication timeout");
+                break;
+            }
+            _ = liveness.tick() => {
+                if last_pong.elapsed() > limits.ping_timeout {
+                    queue.close(close::GOING_AWAY, "ping timeout");
+                    break;
+                }
+            }
+            // While this connection's own packets pile up unread, its requests wait.
+            _ = backlog.tick(), if !reading => {}
+            incoming = reader.next(), if reading => match incoming {
+                Inbound::Text(text) => {
+                    handler.handle(&app, &mut session, &text).await;
+                    if session.failed_auths >= limits.max_failed_auths {
+                        queue.close(close::POLICY, "too many failed authentication attempts");
+                        break;
+                    }
+                }
+                Inbound::Pong => last_pong = Instant::now(),
+                Inbound::Nothing => {}
+                Inbound::Closed | Inbound::Failed => break,
+                Inbound::TooBig => {
+                    queue.close(close::TOO_BIG, "message too big");
+                    break;
+                }
+                Inbound::NotUtf8 => {
+                    queue.close(close::INVALID_DATA, "invalid UTF-8");
+                    break;
+                }
+            },
+            _ = &mut writer_task => break,
+            _ = queue.closed() => break,
+        }
+    }
+    app.sessions.close(&session).await;
+    queue.close(close::NORMAL, "");
+    if tokio::time::timeout(limits.flush_timeout * 2, &mut writer_task).await.is_err() {
+        writer_task.abort();
+    }
+    tracing::debug!(conn, "connection closed");
+}
+
+/// Drains the queue to the transport in batches (one flush per batch) and pings the peer.
+/// Once a close is asked for, what is still queued gets `flush_timeout` to be written (a
+/// peer that stopped reading gets no more), then the transport is closed.
+async fn write_loop<W: PeerWriter>(queue: Arc<OutboundQueue>, mut writer: W, limits: Arc<ConnectionLimits>) {
+    let mut ping = interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    let max_frames = limits.queue_frames;
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let batch = tokio::select! {
+            batch = queue.next_batch(max_frames, limits.write_batch_bytes) => batch,
+            _ = ping.tick(), if deadline.is_none() => {
+                if writer.ping().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        match batch {
+            Batch::Frames(frames) => {
+                let write = writer.send(&frames);
+                tokio::pin!(write);
+                let written = match deadline {
+                    Some(at) => tokio::time::timeout_at(at, write).await.unwrap_or(Err(timed_out())),
+                    None => tokio::select! {
+                        written = &mut write => written,
+                        _ = queue.closed() => {
+                            let at = Instant::now() + limits.flush_timeout;
+                            deadline = Some(at);
+                            tokio::time::timeout_at(at, write).await.unwrap_or(Err(timed_out()))
+                        }
+                    },
+                };
+                if written.is_err() {
+                    return;
+                }
+            }
+            Batch::Close(CloseRequest { code, reason }) => {
+                let at = deadline.unwrap_or_else(|| Instant::now() + limits.flush_timeout);
+                let _ = tokio::time::timeout_at(at, writer.close(code, &reason)).await;
+                return;
+            }
+        }
+        if deadline.is_none() && queue.close_requested().is_some() {
+            deadline = Some(Instant::now() + limits.flush_timeout);
+        }
+    }
+}
+
+fn timed_out() -> std::io::Error {
+    std::io::ErrorKind::TimedOut.into()
+}
