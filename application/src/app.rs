@@ -113,6 +113,8 @@ impl App {
             clock: clock.clone(),
             ids: ids.clone(),
             settings: settings.clone(),
+            host: host.clone(),
+            plugins: plugins.clone(),
         }));
         let sessions = Arc::new(Sessions::new(SessionsParts {
             auth,

@@ -140,6 +140,12 @@ pub enum MessageError {
     /// Unknown message, not an emoji, or no such reaction of the caller.
     #[error("Failed to remove reaction")]
     ReactRemoveFailed,
+    /// A new emoji on a message that has the most different ones allowed (new).
+    #[error("This message has too many different reactions")]
+    TooManyReactions,
+    /// One more reaction of a user who has the most allowed on this message (new).
+    #[error("You have too many reactions on this message")]
+    TooManyOwnReactions,
     /// pings_get `limit` out of range.
     #[error("Limit must be a number between 1 and 100")]
     PingsLimit,
@@ -460,6 +466,12 @@ pub enum RequestError {
     /// JSON that is not an object (sent without `src`).
     #[error("Invalid message format: expected a dictionary, got {0}")]
     NotAnObject(&'static str),
+    /// A `listener` longer than the server echoes (new; the listener is not echoed).
+    #[error("Listener too long")]
+    ListenerTooLong,
+    /// An identifier field longer than any name or id can be (new).
+    #[error("Field '{0}' is too long")]
+    FieldTooLong(&'static str),
 }
 
 /// Any command's failure, as the wire adapter sends it.

@@ -13,8 +13,13 @@ pub enum Purpose {
     Messages,
     /// `typing`.
     Typing,
-    /// `voice_join`, `voice_mute`, `voice_unmute` (docs/design/voice.md#rate-limit Recommended).
+    /// `voice_join`, `voice_mute`, `voice_unmute` (docs/design/voice.md#rate-limit).
     Voice,
+    /// `message_react_add`, `message_react_remove`.
+    Reactions,
+    /// A bot's `slash_response`s: a bucket of their own, so answering calls neither starves
+    /// nor is starved by the bot's own messages.
+    SlashResponses,
 }
 
 /// The limiter of all users; inert when rate limiting is disabled.

@@ -12,6 +12,8 @@ use crate::errors::SlashError;
 
 /// How long a call may be answered (docs/design/slash-commands.md#calling).
 pub const PENDING_SECONDS: f64 = 15.0 * 60.0;
+/// How many times a bot may answer one call (its answers are stored messages).
+pub const MAX_ANSWERS_PER_CALL: u32 = 10;
 /// Calls remembered per bot connection; the oldest go first.
 pub const MAX_PENDING_PER_BOT: usize = 1000;
 
@@ -194,8 +196,8 @@ pub struct PendingCall {
     pub ephemeral: bool,
     /// When it was called.
     pub at: UnixSeconds,
-    /// Whether the bot answered it at least once.
-    pub answered: bool,
+    /// How many times the bot answered it.
+    pub answers: u32,
 }
 
 #[derive(Debug, Default)]
@@ -261,7 +263,7 @@ impl SlashRegistry {
         st.registered.retain(|r| r.conn != conn);
         let (gone, kept): (Vec<PendingCall>, Vec<PendingCall>) = st.pending.drain(..).partition(|p| p.bot == conn);
         st.pending = kept.into();
-        (names, gone.into_iter().filter(|p| !p.answered).collect())
+        (names, gone.into_iter().filter(|p| p.answers == 0).collect())
     }
 
     /// Remembers a call sent to a bot; false (and nothing remembered) when that bot's
@@ -284,7 +286,9 @@ impl SlashRegistry {
     }
 
     /// The call a response from `bot` answers: same channel and caller (and command, when
-    /// given), not expired; the oldest unanswered first, else the latest answered one.
+    /// given), not expired, answered fewer than [`MAX_ANSWERS_PER_CALL`] times; the oldest
+    /// unanswered first, else the latest answered one. A call answered that many times is
+    /// forgotten.
     pub fn answer(
         &self,
         bot: ConnId,
@@ -301,11 +305,15 @@ impl SlashRegistry {
         let index = st
             .pending
             .iter()
-            .position(|p| matches(p) && !p.answered)
+            .position(|p| matches(p) && p.answers == 0)
             .or_else(|| st.pending.iter().rposition(matches))?;
         let call = &mut st.pending[index];
-        call.answered = true;
-        Some(call.clone())
+        call.answers += 1;
+        let answered = call.clone();
+        if answered.answers >= MAX_ANSWERS_PER_CALL {
+            st.pending.remove(index);
+        }
+        Some(answered)
     }
 }
 

@@ -34,3 +34,31 @@ async fn reads_are_served_from_memory() {
     inner.update_user(&changed).await.unwrap();
     assert_eq!(cached.user(&u.id).await.unwrap().unwrap().roles, Vec::<String>::new(), "served from cache");
 }
+
+#[tokio::test]
+async fn lookups_of_users_that_do_not_exist_keep_nothing() {
+    let cached = CachedStore::new(Arc::new(MemoryStore::new()));
+    for i in 0..200 {
+        let name = format!("{i}{}", "x".repeat(10_000));
+        assert_eq!(cached.user(&UserId(name)).await.unwrap(), None);
+    }
+    assert_eq!(cached.cached_users().await, 0, "a miss is never cached");
+    let u = User::new(UserId("1".into()), "a".into(), vec![], vec![]);
+    cached.insert_user(&u).await.unwrap();
+    assert!(cached.user(&u.id).await.unwrap().is_some());
+    assert_eq!(cached.cached_users().await, 1, "a hit is");
+}
+
+#[tokio::test]
+async fn the_users_cache_is_bounded_in_bytes() {
+    let inner = Arc::new(MemoryStore::new());
+    let cached = CachedStore::new(inner.clone());
+    // 400 users with 200 KB ids: 80 MB if kept, over the cache's 32 MiB.
+    for i in 0..400 {
+        let u = User::new(UserId(format!("{i}{}", "y".repeat(200_000))), format!("u{i}"), vec![], vec![]);
+        inner.insert_user(&u).await.unwrap();
+        assert!(cached.user(&u.id).await.unwrap().is_some());
+    }
+    let kept = cached.cached_users().await;
+    assert!(kept < 200, "{kept} users of 200 KB kept");
+}

@@ -22,6 +22,19 @@ use moka::future::Cache;
 /// Entries live at most this long even without writes (bounds drift from out-of-band edits).
 const TTL: Duration = Duration::from_secs(300);
 
+/// The most the users-by-id cache holds, in (estimated) bytes.
+const USERS_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The estimated size of a cached user, in bytes.
+fn user_weight(id: &UserId, user: &User) -> u32 {
+    let text = id.0.len()
+        + user.username.as_ref().map_or(0, String::len)
+        + user.validator.as_ref().map_or(0, String::len)
+        + user.roles.iter().map(|r| r.len() + 24).sum::<usize>()
+        + user.extra.iter().map(|(k, v)| k.len() + v.0.len() + 48).sum::<usize>();
+    u32::try_from(text + 160).unwrap_or(u32::MAX)
+}
+
 struct Slot<K, V> {
     cache: Cache<K, V>,
     generation: AtomicU64,
@@ -36,8 +49,12 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn new(capacity: u64) -> Self {
+        Self::with_cache(Cache::builder().max_capacity(capacity).time_to_live(TTL).build())
+    }
+
+    fn with_cache(cache: Cache<K, V>) -> Self {
         Self {
-            cache: Cache::builder().max_capacity(capacity).time_to_live(TTL).build(),
+            cache,
             generation: AtomicU64::new(0),
             #[cfg(test)]
             pause_before_insert: Default::default(),
@@ -49,14 +66,26 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = StoreResult<V>>,
     {
+        let found = self.get_or_load_some(key, || async { load().await.map(Some) }).await?;
+        Ok(found.unwrap_or_else(|| unreachable!("the loader always finds a value")))
+    }
+
+    /// Like [`Slot::get_or_load`] for a lookup that may find nothing: a miss is answered but
+    /// never kept, so lookups of names that do not exist (a client's arbitrary strings)
+    /// never fill the cache.
+    async fn get_or_load_some<F, Fut>(&self, key: K, load: F) -> StoreResult<Option<V>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = StoreResult<Option<V>>>,
+    {
         if let Some(v) = self.cache.get(&key).await {
-            return Ok(v);
+            return Ok(Some(v));
         }
         let before = self.generation.load(Ordering::Acquire);
-        let value = load().await?;
+        let Some(value) = load().await? else { return Ok(None) };
         if self.generation.load(Ordering::Acquire) != before {
             // A write raced the load: the value may be stale; answer with it, keep nothing.
-            return Ok(value);
+            return Ok(Some(value));
         }
         #[cfg(test)]
         {
@@ -73,7 +102,7 @@ where
         if self.generation.load(Ordering::Acquire) != before {
             self.cache.invalidate(&key).await;
         }
-        Ok(value)
+        Ok(Some(value))
     }
 
     /// Called by writers after the store changed.
@@ -91,7 +120,7 @@ where
 /// A [`Store`] with hot reads cached.
 pub struct CachedStore {
     inner: Arc<dyn Store>,
-    users: Slot<UserId, Option<User>>,
+    users: Slot<UserId, User>,
     user_list: Slot<(), Arc<Vec<User>>>,
     roles: Slot<(), Arc<Vec<Role>>>,
     channels: Slot<(), Arc<Vec<Channel>>>,
@@ -100,12 +129,29 @@ pub struct CachedStore {
 impl CachedStore {
     /// Wraps a store.
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self { inner, users: Slot::new(100_000), user_list: Slot::new(1), roles: Slot::new(1), channels: Slot::new(1) }
+        let users = Cache::builder()
+            .weigher(|id: &UserId, user: &User| user_weight(id, user))
+            .max_capacity(USERS_CACHE_BYTES)
+            .time_to_live(TTL)
+            .build();
+        Self {
+            inner,
+            users: Slot::with_cache(users),
+            user_list: Slot::new(1),
+            roles: Slot::new(1),
+            channels: Slot::new(1),
+        }
     }
 
     async fn forget_user(&self, id: &UserId) {
         self.users.invalidate(id).await;
         self.user_list.invalidate(&()).await;
+    }
+
+    /// Users held by the users-by-id cache (after pending evictions ran).
+    pub async fn cached_users(&self) -> u64 {
+        self.users.cache.run_pending_tasks().await;
+        self.users.cache.entry_count()
     }
 
     /// Drops every cached entry (after out-of-band changes such as an import).
@@ -128,7 +174,7 @@ impl CachedStore {
 #[async_trait]
 impl UserRepository for CachedStore {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
-        self.users.get_or_load(id.clone(), || self.inner.user(id)).await
+        self.users.get_or_load_some(id.clone(), || self.inner.user(id)).await
     }
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {

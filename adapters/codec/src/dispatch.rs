@@ -10,6 +10,58 @@ use serde_json::Value;
 use super::registry;
 use super::request::{Request, depth, python_repr, python_type_name};
 
+/// Longest `listener` echoed back; a longer one is refused (docs/design/wire.md#listener-echo).
+pub const MAX_LISTENER_BYTES: usize = 1024;
+
+/// Longest identifier a request may carry (a user, channel, message or role name, an id);
+/// a longer one is refused before anything looks it up, caches it or echoes it.
+pub const MAX_IDENTIFIER_BYTES: usize = 1024;
+
+/// Most entries of a list of identifiers (`roles`).
+pub const MAX_IDENTIFIER_LIST: usize = 256;
+
+/// Longest command name echoed in `Unknown command: …`.
+const MAX_ECHOED_COMMAND: usize = 64;
+
+/// Fields that name something the server looks up.
+const IDENTIFIERS: [&str; 15] = [
+    "user",
+    "channel",
+    "id",
+    "name",
+    "current_name",
+    "emoji",
+    "plugin",
+    "command",
+    "role",
+    "peer_id",
+    "invoker",
+    "start",
+    "reply_to",
+    "query",
+    "roles",
+];
+
+/// The first identifier field that is too long, if any.
+fn oversized_identifier(fields: &serde_json::Map<String, Value>) -> Option<&'static str> {
+    IDENTIFIERS.into_iter().find(|key| match fields.get(*key) {
+        Some(Value::String(s)) => s.len() > MAX_IDENTIFIER_BYTES,
+        Some(Value::Array(items)) if *key == "roles" => {
+            items.len() > MAX_IDENTIFIER_LIST
+                || items.iter().any(|v| v.as_str().is_some_and(|s| s.len() > MAX_IDENTIFIER_BYTES))
+        }
+        _ => false,
+    })
+}
+
+/// A command name as the error texts echo it: cut to a sane length.
+fn echoed(cmd: &str) -> String {
+    match cmd.char_indices().nth(MAX_ECHOED_COMMAND) {
+        Some((at, _)) => format!("{}…", &cmd[..at]),
+        None => cmd.to_owned(),
+    }
+}
+
 /// Handles one incoming text frame completely; every reply goes out through the hub.
 pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_depth: usize) {
     let conn = session.conn;
@@ -29,7 +81,7 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     };
     let cmd = match fields.get("cmd") {
         Some(Value::String(c)) => Ok(c.clone()),
-        other => Err(python_repr(other.unwrap_or(&Value::Null))),
+        other => Err(echoed(&python_repr(other.unwrap_or(&Value::Null)))),
     };
     if session.user.is_none() {
         if cmd.as_deref() == Ok("auth") {
@@ -38,13 +90,20 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
         }
         return app.sessions.send(conn, &Packet::AuthError(AuthErrorText::Required), None);
     }
+    let src = cmd.as_ref().ok().map(|c| echoed(c));
+    if listener.as_ref().is_some_and(|l| l.len() > MAX_LISTENER_BYTES) {
+        return error(RequestError::ListenerTooLong, src, None);
+    }
     let cmd = match cmd {
         Ok(c) => c,
         Err(repr) => return error(RequestError::UnknownCommand(repr), None, listener.as_deref()),
     };
     let Some(command) = registry::find(&cmd) else {
-        return error(RequestError::UnknownCommand(cmd.clone()), Some(cmd), listener.as_deref());
+        return error(RequestError::UnknownCommand(echoed(&cmd)), src, listener.as_deref());
     };
+    if let Some(field) = oversized_identifier(&fields) {
+        return error(RequestError::FieldTooLong(field), src, listener.as_deref());
+    }
     let request = Request { cmd, fields, listener };
     let outcome = (command.run)(app, session, &request).await;
     app.sessions.answer(session, &request.cmd, request.listener.as_deref(), outcome).await;

@@ -40,8 +40,9 @@ impl AuthValidator for RoturAuth {
         if let Some(v) = validator.as_deref() {
             query.push(("v", v));
         }
+        // Errors are logged without their URL: its query carries the user's validator.
         let response = self.client.get(&self.url).query(&query).send().await.map_err(|e| {
-            tracing::warn!(error = %e, "rotur unreachable");
+            tracing::warn!(error = %e.without_url(), "rotur unreachable");
             AuthFailure::Unavailable
         })?;
         let status = response.status();
@@ -53,12 +54,18 @@ impl AuthValidator for RoturAuth {
             return Err(AuthFailure::Invalid);
         }
         let body: Value = response.json().await.map_err(|e| {
-            tracing::warn!(error = %e, "rotur answered with a body that is not JSON");
+            tracing::warn!(error = %e.without_url(), "rotur answered with a body that is not JSON");
             AuthFailure::Unavailable
         })?;
         if status.as_u16() != 200 || body.get("valid") != Some(&Value::Bool(true)) {
             return Err(AuthFailure::Invalid);
         }
-        Ok(RoturIdentity { id: text_field(&body, "id"), username: text_field(&body, "username") })
+        let identity = RoturIdentity { id: text_field(&body, "id"), username: text_field(&body, "username") };
+        if identity.id.is_empty() {
+            // Every such login would share the empty id.
+            tracing::warn!("rotur said valid but named no user id");
+            return Err(AuthFailure::Unavailable);
+        }
+        Ok(identity)
     }
 }

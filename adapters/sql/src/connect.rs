@@ -130,6 +130,20 @@ async fn ensure_postgres_database(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the database file, readable by its owner only, when it does not exist yet
+/// (SQLite gives its `-wal` and `-shm` files the same permissions).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Connects, applies every pending migration and returns the connection.
 /// A missing Postgres database is created first when the user may.
 pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
@@ -138,6 +152,7 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
+            create_private(path)?;
             // The path is set as a path, never pasted into the URL, so a folder name with
             // `%`, `?` or `#` in it cannot change its meaning. The URL only selects SQLite.
             let mut o = ConnectOptions::new("sqlite://originchats.db?mode=rwc");

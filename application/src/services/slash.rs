@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use domain::message::Interaction;
-use domain::{Action, Message, UserId, may};
+use domain::{Action, ContentError, Message, MessageContent, UserId, may};
 
-use super::{Audience, Directory, Gate, Outcome, Reply};
-use crate::errors::SlashError;
+use super::{Audience, Directory, Gate, Outcome, Plugins, Reply};
+use crate::errors::{Limited, SlashError};
 use crate::hub::Hub;
-use crate::ports::{Clock, IdSource, Store};
+use crate::limiter::Purpose;
+use crate::ports::{Actor, Clock, Draft, IdSource, PluginHost, Store};
 use crate::settings::Settings;
 use crate::slash::{PendingCall, SlashArgs, SlashCommand, SlashRegistry, check_args, check_roles, roles_clause};
 use crate::views::NameBook;
@@ -64,6 +65,8 @@ pub struct Slash {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: Arc<Settings>,
+    host: Arc<dyn PluginHost>,
+    plugins: Arc<Plugins>,
 }
 
 /// The parts a [`Slash`] service is built from.
@@ -84,6 +87,10 @@ pub struct SlashParts {
     pub ids: Arc<dyn IdSource>,
     /// Configuration.
     pub settings: Arc<Settings>,
+    /// Plugins that screen answers.
+    pub host: Arc<dyn PluginHost>,
+    /// Carries out what screening plugins ask for.
+    pub plugins: Arc<Plugins>,
 }
 
 impl Slash {
@@ -99,6 +106,8 @@ impl Slash {
             clock: p.clock,
             ids: p.ids,
             settings: p.settings,
+            host: p.host,
+            plugins: p.plugins,
         }
     }
 
@@ -158,7 +167,7 @@ impl Slash {
             command: name.clone(),
             ephemeral: registered.command.ephemeral,
             at: self.clock.now(),
-            answered: false,
+            answers: 0,
         });
         if !recorded {
             return Err(SlashError::HandlerOffline(name.clone()));
@@ -175,19 +184,20 @@ impl Slash {
         Ok(Reply::Packet(Packet::SlashCallSent(name)))
     }
 
-    /// `slash_response`: the bot answers a pending call; the answer is stored and sent
-    /// like a message (or, ephemeral, only to the caller). Exempt from the rate limiter.
+    /// `slash_response`: the bot answers a pending call (at most
+    /// [`crate::slash::MAX_ANSWERS_PER_CALL`] times); the answer is screened and stored and
+    /// sent like a message (or, ephemeral, only to the caller). It draws on the bot's own
+    /// bucket, not its message bucket, and a bot in timeout cannot answer.
     pub async fn respond(&self, session: &Session, req: SlashAnswer, origin: &Origin) -> Outcome<SlashError> {
         let bot = self.directory.caller_with_roles(session).await?;
         let channel = req.channel?;
-        let response = req.response?.trim().to_owned();
-        if response.is_empty() {
+        let content = MessageContent::parse(&req.response?, self.settings.post_content);
+        if content == Err(ContentError::Empty) {
             return Err(SlashError::ResponseEmpty);
         }
         let command = req.command?;
-        if response.chars().count() > self.settings.post_content {
-            return Err(SlashError::ResponseTooLong(self.settings.post_content));
-        }
+        let response = content.map_err(|_| SlashError::ResponseTooLong(self.settings.post_content))?.into_string();
+        self.gate.admit(session, Purpose::SlashResponses).await?;
         let invoker = req.invoker.map(UserId).unwrap_or_else(|| bot.id.clone());
         let now = self.clock.now();
         let call = self
@@ -197,21 +207,35 @@ impl Slash {
         if !self.store.channel(&channel).await?.is_some_and(|c| c.is_text()) {
             return Err(SlashError::SendDenied);
         }
+        let id = self.ids.message_id();
+        let draft = Draft {
+            channel: channel.clone(),
+            id: id.clone(),
+            content: response.clone(),
+            by: Actor::of(&bot),
+            roles: bot.roles.clone(),
+        };
+        let screening = self.host.screen_message(&draft);
+        if let Some(denial) = screening.block {
+            self.plugins.perform_all(screening.actions).await;
+            return Err(Limited { denial, typing: false }.into());
+        }
         let invoker_name = match self.store.user(&invoker).await? {
             Some(u) => u.display_name().to_owned(),
             None => call.invoker_username.clone(),
         };
-        let mut message = Message::new(self.ids.message_id(), bot.id.clone(), response, now);
+        let mut message = Message::new(id, bot.id.clone(), response, now);
         message.interaction = Some(Interaction { command: call.command.clone(), username: invoker_name });
         let view = NameBook::from_users([&bot]).view(message.clone());
         let packet = Packet::MessageNew { channel: channel.clone(), message: Box::new(view) };
         if req.ephemeral.unwrap_or(call.ephemeral) {
             let conns = self.hub.connections_of(&invoker);
             self.hub.fan_out(&packet, &conns, &Origin::default());
-            return Ok(Reply::Done);
+        } else {
+            self.store.append_message(&channel, &message).await?;
+            self.audience.broadcast(&packet, &channel, origin).await;
         }
-        self.store.append_message(&channel, &message).await?;
-        self.audience.broadcast(&packet, &channel, origin).await;
+        self.plugins.perform_all(screening.actions).await;
         Ok(Reply::Done)
     }
 

@@ -93,7 +93,7 @@ fn call(bot: ConnId, invoker: &str, command: &str, at: f64) -> PendingCall {
         command: command.into(),
         ephemeral: false,
         at,
-        answered: false,
+        answers: 0,
     }
 }
 
@@ -128,6 +128,17 @@ fn a_response_must_answer_a_live_call_of_that_bot() {
     // Follow-ups to an answered call are allowed while it lives, then it expires.
     assert!(reg.answer(1, "general", &uid("alice"), Some("remind"), 103.0).is_some());
     assert!(reg.answer(1, "general", &uid("alice"), None, 100.0 + PENDING_SECONDS + 2.0).is_none());
+}
+
+#[test]
+fn a_call_takes_at_most_ten_answers() {
+    let reg = with_commands(&["roll"]);
+    reg.record(call(1, "alice", "roll", 100.0));
+    for n in 1..=MAX_ANSWERS_PER_CALL {
+        let answered = reg.answer(1, "general", &uid("alice"), None, 101.0);
+        assert_eq!(answered.map(|c| c.answers), Some(n));
+    }
+    assert!(reg.answer(1, "general", &uid("alice"), None, 101.0).is_none(), "the eleventh is refused");
 }
 
 #[test]

@@ -102,7 +102,12 @@ pub fn write(path: &Path, value: &serde_json::Value) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, out)
+    // A new config may come to hold a database password: readable by its owner only.
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    std::io::Write::write_all(&mut file.open(path)?, &out)
 }
 
 #[cfg(test)]

@@ -10,6 +10,11 @@ impl Community {
     /// `rate_limit_status`: one's own, or anyone's for the owner.
     pub async fn rate_limit_status(&self, session: &Session, target: Option<String>) -> Outcome<UserError> {
         let me = self.directory.caller_found(session).await?;
+        // Rights first: a non-owner may only name themselves, which needs no lookup.
+        let names_me = |t: &str| t == me.id.as_str() || t.to_lowercase() == me.display_name().to_lowercase();
+        if !me.is_owner() && target.as_deref().is_some_and(|t| !names_me(t)) {
+            return Err(UserError::OwnRateLimitOnly);
+        }
         let user = match target {
             Some(t) => self.directory.resolve_user(&t).await?,
             None => Some(me.clone()),

@@ -137,6 +137,19 @@ impl Messaging {
             return Err(if own { MessageError::EditOwnDenied } else { MessageError::EditOthersDenied });
         }
         let content = content?.into_string();
+        // Screened like a new message: an edit cannot carry what a post may not.
+        let draft = Draft {
+            channel: channel.clone(),
+            id: id.clone(),
+            content: content.clone(),
+            by: Actor::of(&user),
+            roles: user.roles.clone(),
+        };
+        let screening = self.host.screen_message(&draft);
+        if let Some(denial) = screening.block {
+            self.plugins.perform_all(screening.actions).await;
+            return Err(Limited { denial, typing: false }.into());
+        }
         let rewrite = |m: &mut Message| {
             m.content = content;
             m.edited = true;
@@ -150,6 +163,7 @@ impl Messaging {
         view.position = Some(position);
         let packet = Packet::MessageEdit { channel: channel.clone(), message: Box::new(view) };
         self.audience.broadcast(&packet, &channel, origin).await;
+        self.plugins.perform_all(screening.actions).await;
         self.emit(PluginEvent::MessageEdit { channel, id, content, by: Actor::of(&user) });
         Ok(Reply::Done)
     }

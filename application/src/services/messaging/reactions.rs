@@ -5,9 +5,31 @@ use domain::{Action, Message, may};
 
 use super::{Messaging, ReactRequest};
 use crate::errors::{AccessError, MessageError};
+use crate::limiter::Purpose;
 use crate::ports::{Actor, PluginEvent};
 use crate::services::{Outcome, Reply};
 use crate::{Origin, Packet, Session};
+
+/// Most different emoji one message may carry (docs/design/messages.md#reactions).
+pub const MAX_REACTIONS_PER_MESSAGE: usize = 20;
+
+/// Most emoji one user may react with on one message.
+pub const MAX_REACTIONS_PER_USER: usize = 10;
+
+/// Whether `user` may add `emoji` to `m` under the caps (a reaction already there is fine).
+fn check_reaction_caps(m: &Message, emoji: &str, user: &domain::UserId) -> Result<(), MessageError> {
+    let existing = m.reactions.iter().find(|(e, _)| e == emoji);
+    if existing.is_some_and(|(_, users)| users.contains(user)) {
+        return Ok(());
+    }
+    if existing.is_none() && m.reactions.len() >= MAX_REACTIONS_PER_MESSAGE {
+        return Err(MessageError::TooManyReactions);
+    }
+    if m.reactions.iter().filter(|(_, users)| users.contains(user)).count() >= MAX_REACTIONS_PER_USER {
+        return Err(MessageError::TooManyOwnReactions);
+    }
+    Ok(())
+}
 
 impl Messaging {
     /// `message_pin` (`pinned = true`) and `message_unpin` (`pinned = false`). Each field's
@@ -58,12 +80,15 @@ impl Messaging {
         let channel = req.channel.unwrap_or_default();
         let id = req.id?;
         let emoji = req.emoji?;
-        self.gate.not_in_timeout(session).await?;
+        self.gate.admit(session, Purpose::Reactions).await?;
         let failed = if add { MessageError::ReactAddFailed } else { MessageError::ReactRemoveFailed };
         if !is_single_emoji(&emoji) {
             return Err(failed);
         }
         let toggle = |m: &mut Message| {
+            if add {
+                check_reaction_caps(m, &emoji, &user.id)?;
+            }
             let changed = if add { m.add_reaction(&emoji, &user.id) } else { m.remove_reaction(&emoji, &user.id) };
             if add || changed { Ok(()) } else { Err(failed.clone()) }
         };
