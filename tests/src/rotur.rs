@@ -1,8 +1,9 @@
 //! A mock Rotur validation endpoint on loopback.
 //!
 //! Validators: `good:<id>:<username>` → valid; `invalid` → `{"valid": false}`;
-//! `status:<code>` → that status with `{}`; `notjson` → 200 with HTML; `slow` → waits 30 s.
-//! Every request's query is recorded.
+//! `status:<code>` → that status with `{}`; `notjson` → 200 with HTML; `slow` → waits 30 s;
+//! `wait:<ms>:<id>:<username>` → valid after that many milliseconds. Every request's query
+//! is recorded, and the most requests in flight at once is kept.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ pub type Query = Vec<(String, String)>;
 pub struct MockRotur {
     addr: SocketAddr,
     calls: Arc<Mutex<Vec<Query>>>,
+    in_flight: Arc<Mutex<(usize, usize)>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -74,6 +76,12 @@ async fn answer(q: &[(String, String)]) -> Response<Full<Bytes>> {
         let (id, name) = rest.rsplit_once(':').unwrap_or((rest, rest));
         return json(200, serde_json::json!({"valid": true, "id": id, "username": name}).to_string());
     }
+    if let Some(rest) = v.strip_prefix("wait:") {
+        let (ms, who) = rest.split_once(':').unwrap_or((rest, "USR:late:late"));
+        tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
+        let (id, name) = who.rsplit_once(':').unwrap_or((who, who));
+        return json(200, serde_json::json!({"valid": true, "id": id, "username": name}).to_string());
+    }
     if let Some(code) = v.strip_prefix("status:") {
         return json(code.parse().unwrap_or(500), "{}".into());
     }
@@ -93,18 +101,26 @@ impl MockRotur {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let calls: Arc<Mutex<Vec<Query>>> = Arc::default();
-        let recorded = calls.clone();
+        let in_flight: Arc<Mutex<(usize, usize)>> = Arc::default();
+        let (recorded, flight) = (calls.clone(), in_flight.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
-                let recorded = recorded.clone();
+                let (recorded, flight) = (recorded.clone(), flight.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
-                        let recorded = recorded.clone();
+                        let (recorded, flight) = (recorded.clone(), flight.clone());
                         async move {
                             let q = query(&req);
                             recorded.lock().unwrap().push(q.clone());
-                            Ok::<_, Infallible>(answer(&q).await)
+                            {
+                                let mut f = flight.lock().unwrap();
+                                f.0 += 1;
+                                f.1 = f.1.max(f.0);
+                            }
+                            let answer = answer(&q).await;
+                            flight.lock().unwrap().0 -= 1;
+                            Ok::<_, Infallible>(answer)
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -113,7 +129,7 @@ impl MockRotur {
                 });
             }
         });
-        Self { addr, calls, task }
+        Self { addr, calls, in_flight, task }
     }
 
     /// The validate URL to put in `auth.rotur_validate_url`.
@@ -124,6 +140,11 @@ impl MockRotur {
     /// Query parameters of every request so far.
     pub fn calls(&self) -> Vec<Query> {
         self.calls.lock().unwrap().clone()
+    }
+
+    /// The most requests that were in flight at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap().1
     }
 }
 

@@ -40,6 +40,8 @@ pub struct TestServer {
     child: Option<Child>,
     storage_url: String,
     backend: Backend,
+    /// Open files the process may hold (`RLIMIT_NOFILE`), when limited.
+    descriptor_limit: Option<u32>,
 }
 
 /// Merges `over` into `into`: objects key by key, anything else replaced.
@@ -140,14 +142,33 @@ impl TestServer {
             child: None,
             storage_url,
             backend,
+            descriptor_limit: None,
         };
+        server.spawn();
+        server
+    }
+
+    /// Starts a server with `overrides` that may hold at most `descriptors` open files.
+    pub async fn start_with_descriptor_limit(backend: Backend, overrides: Value, descriptors: u32) -> Self {
+        let mut server = Self::start_with(backend, overrides).await;
+        server.kill();
+        server.descriptor_limit = Some(descriptors);
         server.spawn();
         server
     }
 
     fn spawn(&mut self) {
         let log = std::fs::File::create(self.log_path()).unwrap();
-        let mut child = Command::new(server_binary())
+        let mut command = match self.descriptor_limit {
+            // The shell lowers its limit, then becomes the server.
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.arg("-c").arg(format!("ulimit -n {n} && exec \"$0\" \"$@\"")).arg(server_binary());
+                c
+            }
+            None => Command::new(server_binary()),
+        };
+        let mut child = command
             .arg("--config")
             .arg(self.dir.path().join("config.json"))
             .current_dir(self.dir.path())
@@ -196,6 +217,52 @@ impl TestServer {
     /// `ws://host:port`, or `wss://host:port` when the server runs TLS.
     pub fn ws_url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server runs").id()
+    }
+
+    /// Resident memory of the server process, in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        let statm = std::fs::read_to_string(format!("/proc/{}/statm", self.pid())).expect("statm");
+        let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("resident pages");
+        pages * 4096
+    }
+
+    /// CPU time the server process used so far (user and system).
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).expect("stat");
+        // Fields after the parenthesised command name; utime and stime are the 14th and
+        // 15th fields of the line, in clock ticks (100 per second on Linux).
+        let after = &stat[stat.rfind(')').expect("comm") + 2..];
+        let fields: Vec<u64> = after.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
+        Duration::from_millis((fields[11] + fields[12]) * 10)
+    }
+
+    /// Open file descriptors of the server process.
+    pub fn open_descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map(|d| d.count()).unwrap_or(0)
+    }
+
+    /// Sends SIGTERM and waits (at most `within`) for the process to exit; returns its exit
+    /// code (`None` when it did not exit in time or was killed by a signal).
+    pub fn terminate(&mut self, within: Duration) -> Option<i32> {
+        let mut child = self.child.take().expect("the server runs");
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.code();
+            }
+            if started.elapsed() > within {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Kills the process with SIGKILL (no clean shutdown).
