@@ -51,6 +51,39 @@ impl Client {
         self.ws.send(Message::Text(v.to_string().into())).await.expect("send");
     }
 
+    /// Sends a JSON packet; false when the connection is gone.
+    pub async fn try_send(&mut self, v: Value) -> bool {
+        self.ws.send(Message::Text(v.to_string().into())).await.is_ok()
+    }
+
+    /// Sends any WebSocket message as it is; false when the connection is gone.
+    pub async fn try_message(&mut self, message: Message) -> bool {
+        self.ws.send(message).await.is_ok()
+    }
+
+    /// Sends any WebSocket message as it is (a hand-made frame, say).
+    pub async fn send_message(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send");
+    }
+
+    /// The next packet (heartbeats included), or the close frame (code and reason) when
+    /// the connection ended instead (`Err(None)`: it ended without one).
+    pub async fn next_or_close(&mut self) -> Result<Value, Option<(u16, String)>> {
+        loop {
+            let msg = tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("timed out waiting for a packet");
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return Ok(serde_json::from_str(t.as_str()).expect("server sent invalid JSON"));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(frame.map(|f| (f.code.into(), f.reason.to_string())));
+                }
+                None | Some(Err(_)) => return Err(None),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
     /// Sends a raw text frame.
     pub async fn send_text(&mut self, text: &str) {
         self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");

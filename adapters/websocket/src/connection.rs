@@ -48,7 +48,7 @@ impl PeerReader for WsReader {
             Some(Ok(Message::Binary(bytes))) => {
                 Inbound::Text(String::from_utf8(bytes.to_vec()).unwrap_or_else(|_| "\u{0}".to_owned()))
             }
-            Some(Ok(Message::Pong(_))) => Inbound::Pong,
+            Some(Ok(Message::Pong(payload))) => Inbound::Pong(payload.to_vec()),
             Some(Ok(Message::Ping(_) | Message::Frame(_))) => Inbound::Nothing,
             Some(Ok(Message::Close(_))) | None => Inbound::Closed,
             Some(Err(WsError::Capacity(_))) => Inbound::TooBig,
@@ -70,8 +70,8 @@ impl PeerWriter for WsWriter {
         self.0.flush().await.map_err(std::io::Error::other)
     }
 
-    async fn ping(&mut self) -> std::io::Result<()> {
-        self.0.send(Message::Ping(Default::default())).await.map_err(std::io::Error::other)
+    async fn ping(&mut self, payload: &[u8]) -> std::io::Result<()> {
+        self.0.send(Message::Ping(payload.to_vec().into())).await.map_err(std::io::Error::other)
     }
 
     async fn close(&mut self, code: u16, reason: &str) {

@@ -85,8 +85,9 @@ pub enum Inbound {
     /// A text packet (binary packets are passed as their UTF-8 text, or as text that is
     /// not JSON when they are not UTF-8).
     Text(String),
-    /// An answer to a transport-level ping: the peer is alive and reading.
-    Pong,
+    /// An answer to a transport-level ping, with the ping's payload: the peer is alive and
+    /// reading (a pong that answers no recent ping proves nothing).
+    Pong(Vec<u8>),
     /// Something the lifecycle ignores (a ping from the peer, say).
     Nothing,
     /// The peer closed, or the stream ended.
@@ -111,8 +112,9 @@ pub trait PeerReader: Send {
 pub trait PeerWriter: Send + 'static {
     /// Writes `frames` in order and flushes once.
     async fn send(&mut self, frames: &[Frame]) -> std::io::Result<()>;
-    /// Sends a transport-level ping (a no-op where the transport has its own liveness).
-    async fn ping(&mut self) -> std::io::Result<()>;
+    /// Sends a transport-level ping carrying `payload` (a no-op where the transport has its
+    /// own liveness).
+    async fn ping(&mut self, payload: &[u8]) -> std::io::Result<()>;
     /// Closes with a code and reason.
     async fn close(&mut self, code: u16, reason: &str);
 }
@@ -146,7 +148,8 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     let conn = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let Peer { mut reader, writer, address } = peer;
     let queue = Arc::new(OutboundQueue::new(limits.queue_frames, limits.queue_bytes));
-    let mut writer_task = tokio::spawn(write_loop(queue.clone(), writer, limits.clone()));
+    let pings = Arc::new(AtomicU64::new(0));
+    let mut writer_task = tokio::spawn(write_loop(queue.clone(), writer, limits.clone(), pings.clone()));
     tracing::debug!(conn, ?address, "connection open");
 
     let mut session = app.sessions.open(conn, queue.clone());
@@ -187,7 +190,11 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
                         break;
                     }
                 }
-                Inbound::Pong => last_pong = Instant::now(),
+                Inbound::Pong(payload) => {
+                    if answers_a_ping(&payload, pings.load(Ordering::Acquire)) {
+                        last_pong = Instant::now();
+                    }
+                }
                 Inbound::Nothing => {}
                 Inbound::Closed | Inbound::Failed => break,
                 Inbound::TooBig => {
@@ -203,6 +210,9 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
             _ = queue.closed() => break,
         }
     }
+    if let Some(CloseRequest { code, reason }) = queue.close_requested() {
+        tracing::info!(conn, code, reason, user = ?session.user.as_ref().map(|u| &u.username), "closing connection");
+    }
     app.sessions.close(&session).await;
     queue.close(close::NORMAL, "");
     if tokio::time::timeout(limits.flush_timeout * 2, &mut writer_task).await.is_err() {
@@ -211,10 +221,26 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     tracing::debug!(conn, "connection closed");
 }
 
+/// The payload of the `n`th ping of a connection.
+fn ping_payload(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+/// Whether a pong's payload answers the latest ping or the one before (a pong may cross the
+/// next ping on the wire).
+fn answers_a_ping(payload: &[u8], sent: u64) -> bool {
+    sent > 0 && (payload == ping_payload(sent) || (sent > 1 && payload == ping_payload(sent - 1)))
+}
+
 /// Drains the queue to the transport in batches (one flush per batch) and pings the peer.
 /// Once a close is asked for, what is still queued gets `flush_timeout` to be written (a
 /// peer that stopped reading gets no more), then the transport is closed.
-async fn write_loop<W: PeerWriter>(queue: Arc<OutboundQueue>, mut writer: W, limits: Arc<ConnectionLimits>) {
+async fn write_loop<W: PeerWriter>(
+    queue: Arc<OutboundQueue>,
+    mut writer: W,
+    limits: Arc<ConnectionLimits>,
+    pings: Arc<AtomicU64>,
+) {
     let mut ping = interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
     let max_frames = limits.queue_frames;
     let mut deadline: Option<Instant> = None;
@@ -222,7 +248,8 @@ async fn write_loop<W: PeerWriter>(queue: Arc<OutboundQueue>, mut writer: W, lim
         let batch = tokio::select! {
             batch = queue.next_batch(max_frames, limits.write_batch_bytes) => batch,
             _ = ping.tick(), if deadline.is_none() => {
-                if writer.ping().await.is_err() {
+                let n = pings.fetch_add(1, Ordering::AcqRel) + 1;
+                if writer.ping(&ping_payload(n)).await.is_err() {
                     return;
                 }
                 continue;
@@ -261,4 +288,19 @@ async fn write_loop<W: PeerWriter>(queue: Arc<OutboundQueue>, mut writer: W, lim
 
 fn timed_out() -> std::io::Error {
     std::io::ErrorKind::TimedOut.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_pong_to_a_recent_ping_counts() {
+        assert!(!answers_a_ping(&ping_payload(0), 0), "no ping was sent");
+        assert!(answers_a_ping(&ping_payload(3), 3));
+        assert!(answers_a_ping(&ping_payload(2), 3), "crossed the next ping");
+        assert!(!answers_a_ping(&ping_payload(1), 3), "too old");
+        assert!(!answers_a_ping(b"unasked", 3));
+        assert!(!answers_a_ping(b"", 3));
+    }
 }

@@ -84,9 +84,12 @@ impl Shutdown {
         *self.rx.borrow()
     }
 
-    /// Resolves once the shutdown has begun (at once if it already has).
+    /// Resolves once the shutdown has begun (at once if it already has); never, when the
+    /// signal was dropped without beginning one.
     pub async fn requested(&mut self) {
-        let _ = self.rx.wait_for(|begun| *begun).await;
+        if self.rx.wait_for(|begun| *begun).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     /// Counts the caller as an open connection until the holder is dropped.
