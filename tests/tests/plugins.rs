@@ -1,5 +1,5 @@
 //! Plugins over a real socket: the built-ins `welcome` and `automod`, rhai scripts (events,
-//! actions, limits, hot reload), and `plugins_list` / `plugins_reload` (including the reload
+//! actions, limits, memory budget, hot reload), and `plugins_list` / `plugins_reload` (including the reload
 //! of an unknown plugin, which changes nothing) (docs/design/plugins.md, docs/design/plugins.md).
 
 use std::time::{Duration, Instant};
@@ -249,14 +249,16 @@ async fn plugins_list_and_reload_follow_the_folder(b: Backend) {
     assert_eq!(boss.request(reload(json!("nope"))).await, err("plugins_reload", "Failed to reload plugin 'nope'"));
     std::fs::write(dir.join("echo.rhai"), "fn on_new_message(e) {").unwrap();
     assert_eq!(boss.request(reload(json!("echo"))).await, err("plugins_reload", "Failed to reload plugin 'echo'"));
-    plugins_until(&mut boss, |p| p.get("echo").is_none()).await;
+    // A script that no longer loads stays listed, with the reason.
+    let list = plugins_until(&mut boss, |p| p["echo"]["stopped"].is_string()).await;
+    assert!(list["plugins"]["echo"]["stopped"].as_str().unwrap().starts_with("not loaded: echo.rhai: "), "{list}");
     std::fs::write(dir.join("echo.rhai"), ECHO).unwrap();
     boss.sync().await;
     assert_eq!(
         boss.request(json!({"cmd": "plugins_reload", "listener": "all"})).await,
         json!({"cmd": "plugins_reload", "val": "All plugins reloaded successfully", "listener": "all"})
     );
-    plugins_until(&mut boss, |p| p.get("echo").is_some()).await;
+    plugins_until(&mut boss, |p| p["echo"]["name"] == "Echo" && p["echo"].get("stopped").is_none()).await;
 }
 
 async fn the_shipped_example_plugin_works(b: Backend) {
@@ -313,7 +315,8 @@ async fn a_script_that_sleeps_cannot_hold_up_the_server(b: Backend) {
     .await;
     let mut boss = s.login("boss").await;
     let list = boss.request(json!({"cmd": "plugins_list"})).await;
-    assert!(list["plugins"].get("nap").is_none(), "a script that sleeps at load does not load");
+    let why = list["plugins"]["nap"]["stopped"].as_str().unwrap_or_default();
+    assert!(why.starts_with("not loaded: nap.rhai") && why.contains("sleep is not available"), "{list}");
     assert_eq!(
         boss.request(json!({"cmd": "plugins_reload", "plugin": "nap"})).await,
         err("plugins_reload", "Failed to reload plugin 'nap'")
@@ -323,6 +326,63 @@ async fn a_script_that_sleeps_cannot_hold_up_the_server(b: Backend) {
         assert_eq!(sent["cmd"], "message_new");
     }
     assert!(s.log().contains("sleep is not available to plugins"), "the refused sleep is logged");
+}
+
+const CURRY: &str =
+    r#"fn on_new_message(e) { let s = "x"; s.pad(60000, 'y'); this.f = Fn("g").curry(s); } fn g(a) { a }"#;
+
+/// Keeps about 480 KB more in its state at every message.
+const HOARD: &str = r#"
+fn on_new_message(e) {
+    let big = "x"; big.pad(60000, 'y');
+    let n = this.n ?? 0;
+    for i in 0..8 { n += 1; this[`k${n}`] = big + n; }
+    this["n"] = n;
+}"#;
+
+async fn plugins_over_their_memory_budget_are_listed_with_the_reason_and_the_server_keeps_serving(b: Backend) {
+    let s = TestServer::start_with_files(
+        b,
+        json!({"auth": {"owners": ["boss"]}, "plugins": {"limits": {"max_memory_bytes": 1048576}}}),
+        &[("plugins/curry.rhai", CURRY), ("plugins/hoard.rhai", HOARD), ("plugins/echo.rhai", ECHO)],
+    )
+    .await;
+    let mut boss = s.login("boss").await;
+    let mut alice = s.login("alice").await;
+    settle(&mut [&mut boss, &mut alice]).await;
+    let list = boss.request(json!({"cmd": "plugins_list"})).await;
+    assert_eq!(
+        list["plugins"]["curry"],
+        json!({"name": "curry", "description": "", "handles": [],
+            "stopped": "not loaded: curry.rhai: curry is not available to plugins"}),
+        "a script refused at load is listed with the reason"
+    );
+    assert!(list["plugins"]["hoard"].get("stopped").is_none(), "{list}");
+    // 480 KB, 960 KB, then over 1 MiB at the third message.
+    for i in 0..5 {
+        let tag = format!("m{i}");
+        let sent = alice
+            .request(json!({"cmd": "message_new", "channel": "general", "content": "!ping", "listener": tag}))
+            .await;
+        assert_eq!(sent["listener"], tag, "messages go through");
+        assert_eq!(next_message_by(&mut alice, "echo").await, "pong", "other plugins keep working");
+    }
+    let list = plugins_until(&mut boss, |p| p["hoard"]["stopped"].is_string()).await;
+    let why = list["plugins"]["hoard"]["stopped"].as_str().unwrap();
+    assert!(why.starts_with("stopped: Memory (about") && why.contains("budget 1.0 MiB"), "{why}");
+    assert!(list["plugins"]["echo"].get("stopped").is_none());
+    assert!(s.log().contains("stopped: Memory (about"), "the stop is logged");
+    alice.sync().await;
+    let sent = alice.request(json!({"cmd": "message_new", "channel": "general", "content": "!ping"})).await;
+    assert_eq!(sent["cmd"], "message_new");
+    assert_eq!(next_message_by(&mut alice, "echo").await, "pong");
+    // A reload runs it afresh, with an empty state.
+    boss.sync().await;
+    assert_eq!(
+        boss.request(json!({"cmd": "plugins_reload", "plugin": "hoard"})).await,
+        json!({"cmd": "plugins_reload", "val": "Plugin 'hoard' reloaded successfully"})
+    );
+    assert!(boss.request(json!({"cmd": "plugins_list"})).await["plugins"]["hoard"].get("stopped").is_none());
 }
 
 async fn plugins_reload_of_an_unknown_plugin_changes_nothing(b: Backend) {
@@ -347,4 +407,5 @@ backend_tests!(
     plugins_list_and_reload_follow_the_folder,
     the_shipped_example_plugin_works,
     plugins_reload_of_an_unknown_plugin_changes_nothing,
+    plugins_over_their_memory_budget_are_listed_with_the_reason_and_the_server_keeps_serving,
 );

@@ -48,13 +48,31 @@ enum Kind {
     Script { source: u64 },
 }
 
+/// Whether a plugin runs.
+enum Run {
+    /// On its thread.
+    Worker(Worker),
+    /// A script that did not load, and why: it stays listed, handling nothing, until its
+    /// file changes or it is reloaded.
+    Refused(String),
+}
+
 struct Slot {
     key: String,
     name: String,
     description: String,
     handles: Vec<String>,
-    worker: Worker,
+    run: Run,
     kind: Kind,
+}
+
+impl Slot {
+    fn stopped(&self) -> Option<String> {
+        match &self.run {
+            Run::Worker(worker) => worker.stopped(),
+            Run::Refused(why) => Some(why.clone()),
+        }
+    }
 }
 
 struct BuiltinHandler(Arc<dyn Builtin>);
@@ -98,13 +116,11 @@ impl PluginSet {
         });
         let mut slots: Vec<Slot> = set.settings.enabled.iter().filter_map(|name| set.builtin(name)).collect();
         for (key, path) in set.scripts_on_disk() {
-            if let Some(slot) = set.script_slot(&key, &path) {
-                slots.push(slot);
-            }
+            slots.push(set.script_slot(&key, &path));
         }
         *set.slots.write().unwrap_or_else(|p| p.into_inner()) = slots;
         set.watch(requests);
-        for info in set.list() {
+        for info in set.list().into_iter().filter(|p| p.stopped.is_none()) {
             tracing::info!(plugin = %info.key, handles = ?info.handles, "plugin loaded");
         }
         set
@@ -145,7 +161,7 @@ impl PluginSet {
             name: plugin.name().into(),
             description: plugin.description().into(),
             handles: plugin.handles().iter().map(|h| h.to_string()).collect(),
-            worker,
+            run: Run::Worker(worker),
             kind: Kind::Builtin { plugin, files },
         })
     }
@@ -154,21 +170,40 @@ impl PluginSet {
         plugin.config_files().iter().map(|f| self.settings.dir.join(f)).collect()
     }
 
-    fn script_slot(&self, key: &str, path: &Path) -> Option<Slot> {
+    /// The plugin of a script file: running, or refused with the reason.
+    fn script_slot(&self, key: &str, path: &Path) -> Slot {
         let source = fingerprint([path.to_path_buf()]);
+        let refused = |why: String| Slot {
+            key: key.into(),
+            name: key.into(),
+            description: String::new(),
+            handles: vec![],
+            run: Run::Refused(format!("not loaded: {why}")),
+            kind: Kind::Script { source },
+        };
         let script = match Script::load(path, &self.settings.limits) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(plugin = key, error = %e, "script plugin not loaded");
-                return None;
+                return refused(e);
             }
         };
         let (name, description, handles) = (script.name.clone(), script.description.clone(), script.handles.clone());
         let limits = &self.settings.limits;
-        let worker = Worker::spawn(key, Box::new(script), self.actions.clone(), limits.queue, limits.pending_actions)
-            .map_err(|e| tracing::error!(plugin = key, error = %e, "cannot start plugin thread"))
-            .ok()?;
-        Some(Slot { key: key.into(), name, description, handles, worker, kind: Kind::Script { source } })
+        match Worker::spawn(key, Box::new(script), self.actions.clone(), limits.queue, limits.pending_actions) {
+            Ok(worker) => Slot {
+                key: key.into(),
+                name,
+                description,
+                handles,
+                run: Run::Worker(worker),
+                kind: Kind::Script { source },
+            },
+            Err(e) => {
+                tracing::error!(plugin = key, error = %e, "cannot start plugin thread");
+                refused(format!("cannot start its thread: {e}"))
+            }
+        }
     }
 
     /// `*.rhai` files of the folder, by key (file stem), sorted.
@@ -207,11 +242,12 @@ impl PluginSet {
         }
     }
 
-    /// Reloads one script from disk; false when it is gone or does not load.
+    /// Reloads one script from disk; false when it is gone (it is then unloaded) or does
+    /// not load (it then stays listed with the reason).
     fn reload_script(&self, key: &str) -> bool {
         let path = self.settings.dir.join(format!("{key}.rhai"));
-        let slot = if path.is_file() { self.script_slot(key, &path) } else { None };
-        let loaded = slot.is_some();
+        let slot = path.is_file().then(|| self.script_slot(key, &path));
+        let loaded = slot.as_ref().is_some_and(|s| matches!(s.run, Run::Worker(_)));
         self.replace(key, slot);
         if loaded {
             tracing::info!(plugin = key, "script plugin reloaded");
@@ -400,8 +436,9 @@ impl PluginHost for PluginSet {
         let slots = self.slots();
         let mut shared: Option<Arc<PluginEvent>> = None;
         for slot in slots.iter().filter(|s| s.handles.iter().any(|h| h == name)) {
-            let event = shared.get_or_insert_with(|| Arc::new(event.clone())).clone();
-            slot.worker.offer(event);
+            if let Run::Worker(worker) = &slot.run {
+                worker.offer(shared.get_or_insert_with(|| Arc::new(event.clone())).clone());
+            }
         }
     }
 
@@ -413,7 +450,7 @@ impl PluginHost for PluginSet {
                 name: s.name.clone(),
                 description: s.description.clone(),
                 handles: s.handles.clone(),
-                stopped: s.worker.stopped(),
+                stopped: s.stopped(),
             })
             .collect()
     }

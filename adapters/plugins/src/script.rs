@@ -4,7 +4,10 @@
 //! returns. `this` inside a handler is the plugin's own state map, kept between events.
 //!
 //! Every run is bounded: operations, string/array/map sizes, call depth, a wall-clock
-//! budget and a number of actions. A script cannot read files, load modules or `eval`.
+//! budget, a number of actions and the memory the script holds ([`memory`]). A script
+//! cannot read files, load modules, `eval`, `curry` or capture variables in a closure.
+
+pub mod memory;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -13,11 +16,13 @@ use std::time::{Duration, Instant};
 
 use application::ports::{PluginAction, PluginEvent};
 use domain::RawJson;
-use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope};
+use rhai::debugger::DebuggerCommand;
+use rhai::{AST, ASTNode, CallFnOptions, Dynamic, Engine, EvalAltResult, Expr, Map, Position, Scope, Stmt};
 
 use super::builtin::{read_object, write_json};
 use super::event::event_data;
 use super::worker::{Fault, Handler};
+use memory::Meter;
 
 /// The bounds of one script run (`plugins.limits.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +47,23 @@ pub struct Limits {
     pub pending_actions: usize,
     /// Log lines one run may write; more are dropped.
     pub log_lines: usize,
+    /// Bytes a script may hold: its variables and its state, as [`memory`] estimates them.
+    pub max_memory_bytes: usize,
+}
+
+impl Limits {
+    /// The longest string a script may build: `max_string_bytes`, but at most a sixteenth
+    /// of the memory budget.
+    pub fn string_cap(&self) -> usize {
+        self.max_string_bytes.min(self.max_memory_bytes / 16).max(1)
+    }
+
+    /// Variables alive at once in one function call (the handler's include the top-level
+    /// ones): as many strings of the longest length as fit in the memory budget, between 16
+    /// and 10,000. The meter counts every call level together.
+    pub fn variables_cap(&self) -> usize {
+        (self.max_memory_bytes / self.string_cap()).clamp(16, 10_000)
+    }
 }
 
 impl Default for Limits {
@@ -57,6 +79,7 @@ impl Default for Limits {
             queue: 256,
             pending_actions: 256,
             log_lines: 100,
+            max_memory_bytes: 8 << 20,
         }
     }
 }
@@ -139,6 +162,7 @@ pub struct Script {
     requests: Shared<Requests>,
     deadline: Arc<Deadline>,
     budget: Duration,
+    meter: Arc<Meter>,
 }
 
 fn limit_error(what: &str) -> Box<EvalAltResult> {
@@ -258,19 +282,54 @@ fn register_host(
     });
 }
 
-fn engine(key: &str, limits: &Limits, deadline: &Arc<Deadline>) -> Engine {
+/// What a script may not use because the values it keeps escape every size check and the
+/// meter (docs/design/plugins.md#memory): `curry`, and closures that capture variables,
+/// which rhai shares and curries into the closure. `None` when it uses neither.
+fn forbidden(ast: &AST) -> Option<&'static str> {
+    let (mut shares, mut curries) = (false, false);
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Stmt(Stmt::Share(..))) => shares = true,
+            Some(ASTNode::Expr(Expr::FnCall(call, _) | Expr::MethodCall(call, _)))
+            | Some(ASTNode::Stmt(Stmt::FnCall(call, _))) => curries |= call.name == "curry",
+            _ => {}
+        }
+        true
+    });
+    if shares {
+        Some("closures that capture variables are not available to plugins")
+    } else if curries {
+        Some("curry is not available to plugins")
+    } else {
+        None
+    }
+}
+
+fn engine(key: &str, limits: &Limits, deadline: &Arc<Deadline>, meter: &Arc<Meter>) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(limits.max_operations)
-        .set_max_string_size(limits.max_string_bytes)
+        .set_max_string_size(limits.string_cap())
         .set_max_array_size(limits.max_array_len)
         .set_max_map_size(limits.max_map_len)
         .set_max_call_levels(limits.max_call_depth)
         .set_max_expr_depths(64, 32)
-        .set_max_variables(10_000)
+        .set_max_variables(limits.variables_cap())
+        .set_max_strings_interned(256)
         .set_max_modules(0)
         .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     engine.disable_symbol("eval");
+    // rhai's debugger hook sees every evaluation step with the variables and `this`: the
+    // meter measures them there. rhai marks this interface volatile, not deprecated.
+    let m = meter.clone();
+    #[allow(deprecated)]
+    engine.register_debugger(
+        |_, debugger| debugger,
+        move |ctx, _, node, _, _| {
+            m.step(&ctx, &node)?;
+            Ok(DebuggerCommand::StepInto)
+        },
+    );
     let d = deadline.clone();
     engine.on_progress(move |ops| (ops & 0x3ff == 0 && d.passed()).then(|| Dynamic::from("time budget exceeded")));
     let (k, d) = (key.to_owned(), deadline.clone());
@@ -286,11 +345,16 @@ impl Script {
         let key = path.file_stem().map(|s| s.to_string_lossy().into_owned()).ok_or("no file name")?;
         let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let deadline = Arc::new(Deadline::new(limits.log_lines));
-        let mut engine = engine(&key, limits, &deadline);
+        let meter = Arc::new(Meter::new(limits.max_memory_bytes, limits.string_cap()));
+        let mut engine = engine(&key, limits, &deadline, &meter);
         let requests: Shared<Requests> = Arc::new(Mutex::new(Requests { actions: vec![], max: limits.max_actions }));
         let config_path = path.with_file_name(format!("{key}_config.json"));
         register_host(&mut engine, &requests, &key, config_path, &deadline);
         let ast = engine.compile(&source).map_err(|e| format!("{key}.rhai: {e}"))?;
+        if let Some(why) = forbidden(&ast) {
+            return Err(format!("{key}.rhai: {why}"));
+        }
+        meter.set_functions(ast.iter_functions().map(|f| f.name.to_owned()));
         let handles: Vec<String> = ast
             .iter_functions()
             .filter(|f| f.params.len() == 1)
@@ -311,8 +375,10 @@ impl Script {
             requests,
             deadline,
             budget: limits.time_budget,
+            meter,
         };
         script.deadline.start(script.budget);
+        script.meter.start(&script.state);
         let ran = script.engine.run_ast_with_scope(&mut script.scope, &script.ast);
         script.deadline.clear();
         ran.map_err(|e| format!("{}.rhai: {e}", script.key))?;
@@ -327,11 +393,29 @@ impl Script {
                 script.description = d;
             }
         }
+        script.held().map_err(|why| format!("{}.rhai: {why}", script.key))?;
         Ok(script)
+    }
+
+    /// Checks what the script keeps between runs (its top-level variables and `this`)
+    /// against its memory budget; `Err` says why it is over.
+    fn held(&self) -> Result<usize, String> {
+        let budget = self.meter.budget();
+        match memory::held(&self.scope, &self.state) {
+            Ok(n) if n <= budget => Ok(n),
+            Ok(n) => Err(memory::Over::Budget(n).describe(budget)),
+            Err(over) => Err(over.describe(budget)),
+        }
+    }
+
+    /// The largest memory total measured during the last run, in estimated bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.meter.peak()
     }
 
     fn call(&mut self, name: &str, args: impl rhai::FuncArgs) -> Result<Dynamic, Box<EvalAltResult>> {
         self.deadline.start(self.budget);
+        self.meter.start(&self.state);
         let options = CallFnOptions::new().eval_ast(false).bind_this_ptr(&mut self.state);
         let out = self.engine.call_fn_with_options::<Dynamic>(options, &mut self.scope, &self.ast, name, args);
         self.deadline.clear();
@@ -348,6 +432,12 @@ impl Handler for Script {
         locked(&self.requests).actions.clear();
         let outcome = self.call(&format!("on_{}", event.name()), (data,));
         let actions = std::mem::take(&mut locked(&self.requests).actions);
+        // Memory over the budget stops the plugin, whether the meter ended the run or what
+        // the script keeps between runs is too much: a state over it would stay over it.
+        if let Some(why) = self.meter.tripped() {
+            return Err(Fault::Stop(why));
+        }
+        self.held().map_err(Fault::Stop)?;
         outcome.map(|_| actions).map_err(|e| fault(&e))
     }
 }

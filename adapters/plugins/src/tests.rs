@@ -41,7 +41,10 @@ async fn builtins_and_scripts_are_listed_and_receive_their_events() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let set = PluginSet::start(settings(dir.path(), &["welcome", "automod", "cli", "nope"]), tx);
     let keys: Vec<String> = set.list().into_iter().map(|p| p.key).collect();
-    assert_eq!(keys, vec!["welcome", "automod", "echo"], "cli and unknown names are ignored; broken scripts skipped");
+    assert_eq!(keys, vec!["welcome", "automod", "broken", "echo"], "cli and unknown names are ignored");
+    let broken = set.list().into_iter().find(|p| p.key == "broken").unwrap();
+    assert!(broken.handles.is_empty());
+    assert!(broken.stopped.unwrap().starts_with("not loaded: broken.rhai: "), "a script that does not load says why");
     set.notify(&message("!ping"));
     let got = next(&mut rx);
     assert_eq!(got.plugin, "echo");
@@ -79,6 +82,57 @@ async fn an_endless_script_is_stopped_without_stalling_the_others() {
     // A reload runs it again.
     set.reload(Some("spin".into())).await.unwrap();
     assert!(set.list().iter().find(|p| p.key == "spin").unwrap().stopped.is_none());
+}
+
+/// Waits until the plugin `key` is listed as stopped, and returns why.
+fn stopped(set: &PluginSet, key: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(why) = set.list().into_iter().find(|p| p.key == key).and_then(|p| p.stopped) {
+            return why;
+        }
+        assert!(std::time::Instant::now() < deadline, "{key} was never stopped");
+        std::thread::yield_now();
+    }
+}
+
+const CURRY: &str =
+    r#"fn on_new_message(e) { let s = "x"; s.pad(60000, 'y'); this.f = Fn("g").curry(s); } fn g(a) { a }"#;
+const HOARD: &str = r#"
+fn on_new_message(e) {
+    let big = "x"; big.pad(60000, 'y');
+    let n = this.n ?? 0;
+    for i in 0..8 { n += 1; this[`k${n}`] = big + n; }
+    this["n"] = n;
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_refused_or_stopped_for_memory_stay_listed_and_the_others_keep_working() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("curry.rhai"), CURRY).unwrap();
+    std::fs::write(dir.path().join("hoard.rhai"), HOARD).unwrap();
+    std::fs::write(dir.path().join("echo.rhai"), ECHO).unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut settings = settings(dir.path(), &[]);
+    settings.limits.max_memory_bytes = 1 << 20;
+    let set = PluginSet::start(settings, tx);
+    let curry = stopped(&set, "curry");
+    assert!(curry.starts_with("not loaded: curry.rhai: curry is not available"), "{curry}");
+    // Each message adds about 480 KB to hoard's state: the third crosses 1 MiB.
+    for _ in 0..3 {
+        set.notify(&message("!ping"));
+        assert_eq!(next(&mut rx).plugin, "echo");
+    }
+    let hoard = stopped(&set, "hoard");
+    assert!(hoard.starts_with("stopped: Memory (about") && hoard.contains("budget 1.0 MiB"), "{hoard}");
+    set.notify(&message("!ping"));
+    assert_eq!(next(&mut rx).plugin, "echo", "the others keep working");
+    assert!(set.list().iter().find(|p| p.key == "echo").unwrap().stopped.is_none());
+    // A reload runs hoard afresh; curry is still refused, and reloading it says so.
+    set.reload(Some("hoard".into())).await.unwrap();
+    assert!(set.list().iter().find(|p| p.key == "hoard").unwrap().stopped.is_none());
+    assert_eq!(set.reload(Some("curry".into())).await, Err("curry".into()));
+    assert!(stopped(&set, "curry").starts_with("not loaded: "));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

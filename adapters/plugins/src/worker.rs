@@ -1,7 +1,8 @@
 //! One thread per plugin: events queue up (bounded), the plugin handles them one at a time
 //! off the async workers, and the actions it asks for go to the application. A plugin that
 //! panics, errs or breaks its limits loses that event; one that breaks its limits several
-//! times in a row is stopped until it is reloaded. Sending actions never blocks: a plugin
+//! times in a row, or holds more memory than its budget once, is stopped until it is
+//! reloaded. Sending actions never blocks: a plugin
 //! with too many actions still waiting to be carried out loses the new ones, which counts
 //! as breaking a limit, so one flooding plugin cannot hold up the others.
 
@@ -20,8 +21,10 @@ pub const STRIKES: u32 = 3;
 pub enum Fault {
     /// A runtime error of the plugin's own making.
     Error(String),
-    /// A limit was reached: operations, sizes, call depth or time.
+    /// A limit was reached: operations, sizes, memory, call depth or time.
     Limit(String),
+    /// The plugin cannot go on (it held more memory than its budget): it stops at once.
+    Stop(String),
 }
 
 /// Something that handles events.
@@ -123,6 +126,12 @@ fn run(
                 strikes = 0;
                 tracing::warn!(plugin = key, event = event.name(), error = %why, "plugin failed on an event");
             }
+            Err(Fault::Stop(why)) => {
+                let reason = format!("stopped: {why}");
+                tracing::error!(plugin = key, event = event.name(), "{reason}; it runs again after a reload");
+                *stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+                return;
+            }
             Err(Fault::Limit(why)) => {
                 strikes += 1;
                 tracing::error!(plugin = key, event = event.name(), limit = %why, strikes, "plugin stopped on a limit");
@@ -181,6 +190,19 @@ mod tests {
         // The thread ends after the third strike in a row: the channel closes, "late" never comes.
         assert!(rx.blocking_recv().is_none());
         assert!(w.stopped().unwrap().contains("3 limit faults"));
+    }
+
+    #[test]
+    fn a_fatal_fault_stops_the_plugin_at_once() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let answers = vec![Ok(vec![send("ok")]), Err(Fault::Stop("too big".into())), Ok(vec![send("late")])];
+        let w = Worker::spawn("t", Box::new(Scripted(answers)), tx, 8, 8).unwrap();
+        for _ in 0..3 {
+            w.offer(Arc::new(PluginEvent::ServerStart));
+        }
+        assert_eq!(rx.blocking_recv().unwrap().requested.action, send("ok"));
+        assert!(rx.blocking_recv().is_none(), "the thread ended: \"late\" never comes");
+        assert_eq!(w.stopped().as_deref(), Some("stopped: too big"));
     }
 
     #[test]

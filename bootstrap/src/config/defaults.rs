@@ -76,7 +76,8 @@ pub fn default_config() -> Value {
                 "max_actions": 50,
                 "queue": 256,
                 "pending_actions": 256,
-                "log_lines": 100
+                "log_lines": 100,
+                "max_memory_bytes": 8388608
             }
         },
         "heartbeat": {"interval_seconds": 30},

@@ -228,6 +228,7 @@ fn plugin_settings(r: &mut Reader, base: &Path) -> PluginSettings {
         queue: count("queue"),
         pending_actions: count("pending_actions"),
         log_lines: count("log_lines"),
+        max_memory_bytes: count("max_memory_bytes"),
     };
     PluginSettings { enabled: r.strings("plugins.enabled"), dir: base.join(r.string("plugins.dir")), limits }
 }
