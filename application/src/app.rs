@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
+use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
 use crate::services::messaging::MessagingParts;
 use crate::services::plugins::PluginsParts;
@@ -35,6 +36,8 @@ pub struct App {
     pub plugins: Arc<Plugins>,
     /// Live list pushes (what follows a change of users, roles or channels).
     pub lists: Arc<Lists>,
+    /// Who may view each channel, kept current (docs/design/audiences.md).
+    pub audience: Arc<Audience>,
 }
 
 /// The ports an [`App`] is built from.
@@ -59,11 +62,15 @@ impl App {
         let Ports { store, auth, clock, ids, encoder, plugins: host } = ports;
         let settings = Arc::new(settings);
         let hub = Arc::new(Hub::new(encoder));
+        // Every write goes through the observer, which keeps the audience index current.
+        let observed = Arc::new(Observed::new(store));
+        let store: Arc<dyn Store> = observed.clone();
         let limiter = Arc::new(Limiter::new(settings.rate_limit));
         let rooms = Arc::new(VoiceRooms::default());
         let directory = Arc::new(Directory::new(store.clone()));
         let gate = Arc::new(Gate::new(store.clone(), limiter.clone(), clock.clone()));
         let audience = Arc::new(Audience::new(store.clone(), hub.clone()));
+        observed.watch(audience.clone());
         let voice = Arc::new(Voice::new(
             rooms.clone(),
             store.clone(),
@@ -108,7 +115,7 @@ impl App {
             store: store.clone(),
             directory: directory.clone(),
             gate,
-            audience,
+            audience: audience.clone(),
             hub: hub.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
@@ -125,10 +132,11 @@ impl App {
             voice: voice.clone(),
             slash: slash.clone(),
             lists: lists.clone(),
+            audience: audience.clone(),
             host,
             settings: settings.clone(),
             clock,
         }));
-        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists }
+        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience }
     }
 }

@@ -118,12 +118,15 @@ async fn world(user_roles: Vec<Vec<String>>, perms: Vec<Vec<(String, Vec<String>
     let mut sessions = vec![];
     let mut outboxes = vec![];
     for (i, r) in user_roles.iter().enumerate() {
+        // The users exist with their roles before they log in (the app keeps its audience
+        // index from what it sees, so the store is not edited behind its back).
+        store
+            .insert_user(&domain::User::new(domain::UserId(format!("U{i}")), format!("user{i}"), r.clone(), vec![]))
+            .await
+            .unwrap();
         let outbox = Arc::new(Recorder::default());
         let mut session = app.sessions.open(i as u64, outbox.clone());
         app.sessions.login(&mut session, Some(&format!("mock:U{i}:user{i}"))).await;
-        let mut user = store.user(&domain::UserId(format!("U{i}"))).await.unwrap().unwrap();
-        user.roles = r.clone();
-        store.update_user(&user).await.unwrap();
         outbox.0.lock().unwrap().clear();
         sessions.push(session);
         outboxes.push(outbox);
@@ -135,12 +138,11 @@ impl World {
     /// Logs in an owner (`boss`), who changes roles in [`Step`] runs.
     async fn add_owner(&mut self) {
         let i = self.sessions.len();
+        let boss = domain::User::new(domain::UserId(format!("U{i}")), "boss".into(), vec!["owner".into()], vec![]);
+        self.store.insert_user(&boss).await.unwrap();
         let outbox = Arc::new(Recorder::default());
         let mut session = self.app.sessions.open(i as u64, outbox.clone());
         self.app.sessions.login(&mut session, Some(&format!("mock:U{i}:boss"))).await;
-        let mut user = self.store.user(&domain::UserId(format!("U{i}"))).await.unwrap().unwrap();
-        user.roles = vec!["owner".into()];
-        self.store.update_user(&user).await.unwrap();
         self.sessions.push(session);
         self.outboxes.push(outbox);
         self.owner = Some(i);

@@ -10,7 +10,7 @@ use domain::{User, UserId};
 use tokio::sync::Semaphore;
 
 use super::throttle::AuthThrottle;
-use super::{Directory, Lists, Pushes, Reply, Slash, Voice};
+use super::{Audience, Directory, Lists, Pushes, Reply, Slash, Voice};
 use crate::errors::{AuthErrorText, CommandError};
 use crate::hub::Hub;
 use crate::packets::Handshake;
@@ -32,6 +32,7 @@ pub struct Sessions {
     voice: Arc<Voice>,
     slash: Arc<Slash>,
     lists: Arc<Lists>,
+    audience: Arc<Audience>,
     host: Arc<dyn PluginHost>,
     settings: Arc<Settings>,
     throttle: AuthThrottle,
@@ -57,6 +58,8 @@ pub struct SessionsParts {
     pub slash: Arc<Slash>,
     /// Live list pushes.
     pub lists: Arc<Lists>,
+    /// Channel audiences (who may view what).
+    pub audience: Arc<Audience>,
     /// Plugins that hear events.
     pub host: Arc<dyn PluginHost>,
     /// Configuration.
@@ -80,6 +83,7 @@ impl Sessions {
             voice: p.voice,
             slash: p.slash,
             lists: p.lists,
+            audience: p.audience,
             host: p.host,
             settings: p.settings,
         }
@@ -183,6 +187,7 @@ impl Sessions {
         self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
         session.user = Some(me.clone());
         let first = self.hub.authenticate(conn, me);
+        self.audience.joined(conn, &user).await;
         drop(lock);
         tracing::info!(conn, user = %identity.username, created, "authenticated");
         let roles = self.store.roles().await.unwrap_or_default();
@@ -260,6 +265,9 @@ impl Sessions {
     /// slash commands go, and when it was its user's last connection, everyone is told.
     pub async fn close(&self, session: &Session) {
         let departure = self.hub.unregister(session.conn);
+        if let Some(d) = &departure {
+            self.audience.left(session.conn, &d.user.id);
+        }
         self.voice.disconnect(session.conn).await;
         self.slash.disconnect(session.conn);
         if let Some(departure) = departure {

@@ -63,7 +63,7 @@ impl Voice {
         let in_call: Vec<ConnId> =
             self.rooms.seats(channel).iter().map(|s| s.conn).chain(also.iter().copied()).collect();
         let (callers, watchers): (Vec<ConnId>, Vec<ConnId>) =
-            self.audience.viewers(channel).await.into_iter().partition(|c| in_call.contains(c));
+            self.audience.viewers(channel).await.iter().partition(|c| in_call.contains(c));
         let mut targets: Vec<ConnId> = also.iter().copied().filter(|c| !callers.contains(c)).collect();
         targets.extend(callers);
         let (with_peer, without) = (event(true), event(false));
