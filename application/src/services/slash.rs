@@ -214,6 +214,7 @@ impl Slash {
             content: response.clone(),
             by: Actor::of(&bot),
             roles: bot.roles.clone(),
+            commands: false,
         };
         let screening = self.host.screen_message(&draft);
         if let Some(denial) = screening.block {
