@@ -285,10 +285,23 @@ impl SlashRegistry {
         true
     }
 
-    /// The call a response from `bot` answers: same channel and caller (and command, when
-    /// given), not expired, answered fewer than [`MAX_ANSWERS_PER_CALL`] times; the oldest
-    /// unanswered first, else the latest answered one. A call answered that many times is
-    /// forgotten.
+    /// The call a response from `bot` would answer: same channel and caller (and command,
+    /// when given), not expired, answered fewer than [`MAX_ANSWERS_PER_CALL`] times; the
+    /// oldest unanswered first, else the latest answered one. Nothing changes.
+    pub fn answerable(
+        &self,
+        bot: ConnId,
+        channel: &str,
+        invoker: &UserId,
+        command: Option<&str>,
+        now: UnixSeconds,
+    ) -> Option<PendingCall> {
+        let st = self.lock();
+        Self::pick(&st, bot, channel, invoker, command, now).map(|i| st.pending[i].clone())
+    }
+
+    /// Answers the call [`SlashRegistry::answerable`] names (counting the answer); a call
+    /// answered [`MAX_ANSWERS_PER_CALL`] times is forgotten.
     pub fn answer(
         &self,
         bot: ConnId,
@@ -299,14 +312,7 @@ impl SlashRegistry {
     ) -> Option<PendingCall> {
         let mut st = self.lock();
         st.pending.retain(|p| now - p.at < PENDING_SECONDS);
-        let matches = |p: &PendingCall| {
-            p.bot == bot && p.channel == channel && &p.invoker == invoker && command.is_none_or(|c| c == p.command)
-        };
-        let index = st
-            .pending
-            .iter()
-            .position(|p| matches(p) && p.answers == 0)
-            .or_else(|| st.pending.iter().rposition(matches))?;
+        let index = Self::pick(&st, bot, channel, invoker, command, now)?;
         let call = &mut st.pending[index];
         call.answers += 1;
         let answered = call.clone();
@@ -314,6 +320,24 @@ impl SlashRegistry {
             st.pending.remove(index);
         }
         Some(answered)
+    }
+
+    fn pick(
+        st: &State,
+        bot: ConnId,
+        channel: &str,
+        invoker: &UserId,
+        command: Option<&str>,
+        now: UnixSeconds,
+    ) -> Option<usize> {
+        let matches = |p: &PendingCall| {
+            now - p.at < PENDING_SECONDS
+                && p.bot == bot
+                && p.channel == channel
+                && &p.invoker == invoker
+                && command.is_none_or(|c| c == p.command)
+        };
+        st.pending.iter().position(|p| matches(p) && p.answers == 0).or_else(|| st.pending.iter().rposition(matches))
     }
 }
 

@@ -15,15 +15,16 @@ pub enum ContentError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageContent(String);
 
-/// Invisible format characters that make no text on their own: zero-width space, joiners
-/// and non-joiner, word joiner, the byte-order mark, soft hyphen, directional marks and
-/// invisible operators. Inside text (a joined emoji, say) they are kept.
+/// Characters that make no visible text on their own: zero-width space, joiners and
+/// non-joiner, word joiner, the byte-order mark, soft hyphen, directional marks, invisible
+/// operators, variation selectors, the Hangul fillers and the blank Braille pattern. Inside
+/// text (a joined emoji, say) they are kept.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
             | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
-            | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
             | '\u{E0000}'..='\u{E007F}'
     )
 }

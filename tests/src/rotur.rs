@@ -2,8 +2,9 @@
 //!
 //! Validators: `good:<id>:<username>` → valid; `invalid` → `{"valid": false}`;
 //! `status:<code>` → that status with `{}`; `notjson` → 200 with HTML; `slow` → waits 30 s;
-//! `wait:<ms>:<id>:<username>` → valid after that many milliseconds. Every request's query
-//! is recorded, and the most requests in flight at once is kept.
+//! `wait:<ms>:<id>:<username>` → valid after that many milliseconds; `noid:<username>` →
+//! `{"valid": true, "username": …}` without an `id` (an answer the server must refuse).
+//! Every request's query is recorded, and the most requests in flight at once is kept.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -81,6 +82,9 @@ async fn answer(q: &[(String, String)]) -> Response<Full<Bytes>> {
         tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
         let (id, name) = who.rsplit_once(':').unwrap_or((who, who));
         return json(200, serde_json::json!({"valid": true, "id": id, "username": name}).to_string());
+    }
+    if let Some(name) = v.strip_prefix("noid:") {
+        return json(200, serde_json::json!({"valid": true, "username": name}).to_string());
     }
     if let Some(code) = v.strip_prefix("status:") {
         return json(code.parse().unwrap_or(500), "{}".into());

@@ -1,6 +1,10 @@
-//! Handshake, authentication and presence over a real socket (docs/design/connections.md, docs/design/authentication.md).
+//! Handshake, authentication and presence over a real socket (docs/design/connections.md, docs/design/authentication.md),
+//! and the defences of `auth` (docs/design/authentication.md#failed-logins): a socket closed after
+//! five refusals, failed logins limited per address (IPv6 by /64) without asking Rotur, Rotur
+//! calls bounded server-wide, Rotur errors logged without the validator, and an answer
+//! without a user id refused.
 
-use originchats_tests::{Backend, TestServer, backend_tests};
+use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::json;
 
 async fn handshake_matches_the_spec(b: Backend) {
@@ -216,6 +220,131 @@ async fn new_users_take_the_configured_template(b: Backend) {
     assert_eq!(ready["user"], json!({"roles": ["member", "user"], "username": "alice", "bio": ""}));
 }
 
+const INVALID: &str = "Invalid authentication";
+const UNAVAILABLE: &str = "Authentication service unavailable";
+const THROTTLED: &str = "Too many failed authentication attempts, try again later";
+
+fn auth_error(val: &str) -> serde_json::Value {
+    json!({"cmd": "auth_error", "val": val})
+}
+
+fn auth(validator: &str) -> serde_json::Value {
+    json!({"cmd": "auth", "validator": validator})
+}
+
+async fn a_socket_is_closed_after_five_refused_logins(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.connect().await;
+    for _ in 0..4 {
+        assert_eq!(c.request(auth("invalid")).await, auth_error(INVALID));
+    }
+    // Refusals because Rotur is unavailable are not the client's fault: they do not count.
+    for v in ["status:503", "notjson", "status:500"] {
+        assert_eq!(c.request(auth(v)).await, auth_error(UNAVAILABLE), "for {v}");
+    }
+    assert_eq!(c.request(json!({"cmd": "ping"})).await, auth_error("Authentication required"), "still open");
+    assert_eq!(c.request(auth("invalid")).await, auth_error(INVALID), "the fifth refusal is answered first");
+    assert_eq!(c.close_frame().await, Some((1008, "too many failed authentication attempts".to_owned())));
+    // The address is not blocked by five failures (its limit is 20 a minute).
+    s.login("alice").await;
+}
+
+async fn failed_logins_are_limited_per_address_without_asking_rotur(b: Backend) {
+    let s = TestServer::start_with(b, json!({"auth": {"max_failures_per_address": 3}})).await;
+    let mut first = s.connect().await;
+    for _ in 0..3 {
+        assert_eq!(first.request(auth("invalid")).await, auth_error(INVALID));
+    }
+    let asked = s.rotur.calls().len();
+    assert_eq!(asked, 3);
+    assert_eq!(first.request(auth("good:USR:alice:alice")).await, auth_error(THROTTLED), "the same socket");
+    let mut second = s.connect().await;
+    assert_eq!(second.request(auth("good:USR:alice:alice")).await, auth_error(THROTTLED), "any socket");
+    assert_eq!(second.request(auth("invalid")).await, auth_error(THROTTLED));
+    assert_eq!(s.rotur.calls().len(), asked, "Rotur was not asked for a blocked address");
+    assert_eq!(second.request(json!({"cmd": "ping"})).await, auth_error("Authentication required"));
+}
+
+async fn ipv6_addresses_are_limited_by_their_64(b: Backend) {
+    let config = json!({"auth": {"max_failures_per_address": 3}, "transport": {"trusted_proxies": ["127.0.0.1"]}});
+    let s = TestServer::start_with(b, config).await;
+    let from = |ip: &'static str| {
+        let url = s.ws_url();
+        async move { Client::connect_with(&url, &[("X-Forwarded-For", ip)]).await.expect("upgrade") }
+    };
+    let mut a = from("2001:db8:0:0::1").await;
+    for _ in 0..3 {
+        assert_eq!(a.request(auth("invalid")).await, auth_error(INVALID));
+    }
+    let asked = s.rotur.calls().len();
+    let mut neighbour = from("2001:db8::ffff:1").await;
+    assert_eq!(neighbour.request(auth("good:USR:bob:bob")).await, auth_error(THROTTLED), "the same /64");
+    assert_eq!(s.rotur.calls().len(), asked, "Rotur was not asked for a blocked /64");
+    let mut other_net = from("2001:db8:0:1::1").await;
+    other_net.auth("good:USR:bob:bob").await;
+    let mut v4 = from("192.0.2.7").await;
+    v4.auth("good:USR:carol:carol").await;
+}
+
+async fn rotur_calls_in_flight_are_bounded_server_wide(b: Backend) {
+    // A generous timeout: six answers of 300 ms through two slots take about 900 ms.
+    let config = json!({"auth": {"max_concurrent_checks": 2, "timeout_seconds": 10}});
+    let s = TestServer::start_with(b, config).await;
+    let mut clients = vec![];
+    for _ in 0..6 {
+        clients.push(s.connect().await);
+    }
+    for (n, c) in clients.iter_mut().enumerate() {
+        c.send(auth(&format!("wait:300:USR:u{n}:u{n}"))).await;
+    }
+    for (n, c) in clients.iter_mut().enumerate() {
+        assert_eq!(c.recv().await, json!({"cmd": "auth_success", "val": "Authentication successful"}), "u{n}");
+        let ready = c.recv().await;
+        assert_eq!((&ready["cmd"], &ready["user"]["username"]), (&json!("ready"), &json!(format!("u{n}"))));
+    }
+    assert_eq!(s.rotur.calls().len(), 6);
+    let most = s.rotur.most_in_flight();
+    assert!(most <= 2, "{most} Rotur calls were in flight at once");
+}
+
+async fn rotur_errors_are_logged_without_the_validator(b: Backend) {
+    // Nothing listens on the discard port: the request fails to connect.
+    let config = json!({"auth": {"rotur_validate_url": "http://127.0.0.1:9/validate"}});
+    let s = TestServer::start_with(b, config).await;
+    let mut c = s.connect().await;
+    let key = c.handshake["val"]["validator_key"].as_str().unwrap().to_owned();
+    assert_eq!(c.request(auth("secret-token-31337")).await, auth_error(UNAVAILABLE));
+    let log = s.log();
+    assert!(log.contains("rotur unreachable"), "the failure is logged: {log}");
+    assert!(!log.contains("secret-token-31337"), "the validator is not: {log}");
+    assert!(!log.contains(&key), "nor the request's query: {log}");
+}
+
+async fn a_rotur_body_that_is_not_json_is_logged_without_the_url(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.connect().await;
+    let key = c.handshake["val"]["validator_key"].as_str().unwrap().to_owned();
+    assert_eq!(c.request(auth("notjson")).await, auth_error(UNAVAILABLE));
+    let log = s.log();
+    assert!(log.contains("rotur answered with a body that is not JSON"), "the failure is logged: {log}");
+    assert!(!log.contains(&key), "the request's query is not: {log}");
+    assert!(!log.contains("v=notjson"), "{log}");
+}
+
+async fn a_rotur_answer_without_a_user_id_is_refused(b: Backend) {
+    let s = TestServer::start(b).await;
+    let mut c = s.connect().await;
+    // `{"valid": true, "username": "alice"}`, then `{"valid": true, "id": "", …}`.
+    for v in ["noid:alice", "good::alice"] {
+        assert_eq!(c.request(auth(v)).await, auth_error(UNAVAILABLE), "for {v}");
+    }
+    let ready = c.auth("good:USR:alice:alice").await;
+    assert_eq!(ready["user"]["username"], "alice");
+    c.sync().await;
+    let users = c.request(json!({"cmd": "users_list"})).await;
+    assert_eq!(users["users"].as_array().map(Vec::len), Some(1), "no user without an id was created: {users}");
+}
+
 backend_tests!(
     handshake_matches_the_spec,
     auth_success_sends_ready_and_uses_the_connection_key,
@@ -228,4 +357,11 @@ backend_tests!(
     usernames_follow_rotur,
     configured_owners_get_the_owner_role_at_login,
     new_users_take_the_configured_template,
+    a_socket_is_closed_after_five_refused_logins,
+    failed_logins_are_limited_per_address_without_asking_rotur,
+    ipv6_addresses_are_limited_by_their_64,
+    rotur_calls_in_flight_are_bounded_server_wide,
+    rotur_errors_are_logged_without_the_validator,
+    a_rotur_body_that_is_not_json_is_logged_without_the_url,
+    a_rotur_answer_without_a_user_id_is_refused,
 );

@@ -3,7 +3,7 @@
 //! texts, `message_delete` by the author or by someone with the delete right, a channel
 //! whose `edit_own` / `delete_own` / `react` lists leave the author out, a rate-limited edit
 //! (reason and length), edit and delete in an unknown channel, and wrongly typed fields of
-//! every message command.
+//! every message command; an edit to invisible text is refused as empty.
 //!
 //! Reading for wrongly typed fields: a field of the wrong type counts as missing, as
 //! docs/design/channels.md#channel-names's Recommended rule 2 of message_new does for `content`; so each command
@@ -257,6 +257,38 @@ async fn wrongly_typed_fields_count_as_missing(b: Backend) {
     assert_eq!(history["messages"].as_array().unwrap().len(), 1, "nothing deleted: {history}");
 }
 
+async fn an_edit_to_invisible_text_is_refused(b: Backend) {
+    let s = start(b).await;
+    let (_boss, mut alice, mut bob) = cast(&s).await;
+    let m = post_in(&mut alice, "general", "visible").await;
+    bob.sync().await;
+    let id = m["id"].clone();
+    let before = get_message(&mut alice, "general", &id).await;
+    for content in [
+        "\u{200B}",
+        "\u{200D}",
+        "\u{2060}",
+        "\u{FEFF}",
+        "\u{200B}\u{200D}\u{2060}\u{FEFF}",
+        " \u{200B} \u{FEFF} ",
+        "\t\u{2060}\n\u{200D} ",
+    ] {
+        assert_eq!(
+            alice.request(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": content})).await,
+            err("message_edit", "Message content cannot be empty"),
+            "{content:?}"
+        );
+    }
+    assert!(bob.sync().await.is_empty(), "nothing was broadcast");
+    assert_eq!(get_message(&mut bob, "general", &id).await, before, "the message is unchanged");
+    // A joined emoji (it contains U+200D) is content.
+    let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+    let edited = alice.request(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": family})).await;
+    assert_eq!((&edited["cmd"], &edited["content"]), (&json!("message_edit"), &json!(family)), "{edited}");
+    assert_eq!(bob.recv().await, edited);
+    assert_eq!(get_message(&mut bob, "general", &id).await["content"], family);
+}
+
 backend_tests!(
     editing_own_messages_broadcasts_with_position,
     deleting_follows_own_and_others_rights,
@@ -264,4 +296,5 @@ backend_tests!(
     a_rate_limited_edit_gets_reason_and_length,
     edit_and_delete_in_an_unknown_channel,
     wrongly_typed_fields_count_as_missing,
+    an_edit_to_invisible_text_is_refused,
 );

@@ -3,7 +3,8 @@
 //! their author, `ping` and same-channel rule; the `pings` object of a mention) and
 //! `messages_get` (paging by offset or by message id, wrongly typed `start` / `limit`, and
 //! history across a restart). Wrongly typed `pings_get` paging rides along with the paging
-//! case; `pings_get` itself is in pings.rs.
+//! case; `pings_get` itself is in pings.rs. Text made only of whitespace and invisible
+//! format characters is empty, while a joined emoji is content.
 
 use originchats_tests::expect::err;
 use originchats_tests::scenes::{cast, create_channel, post_in, start, start_with_guests};
@@ -227,6 +228,42 @@ async fn history_survives_a_restart(b: Backend) {
     assert_eq!(history["messages"], Value::Array(sent));
 }
 
+/// Texts made only of whitespace and invisible format characters (zero-width space,
+/// zero-width joiner, word joiner, byte-order mark).
+const INVISIBLE: [&str; 7] = [
+    "\u{200B}",
+    "\u{200D}",
+    "\u{2060}",
+    "\u{FEFF}",
+    "\u{200B}\u{200D}\u{2060}\u{FEFF}",
+    " \u{200B} \u{FEFF} ",
+    "\t\u{2060}\n\u{200D} ",
+];
+
+/// A family: three emoji joined by U+200D.
+const FAMILY: &str = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+
+async fn invisible_text_is_empty_and_a_joined_emoji_is_content(b: Backend) {
+    let s = start(b).await;
+    let (_boss, mut alice, mut bob) = cast(&s).await;
+    for content in INVISIBLE {
+        assert_eq!(
+            alice.request(json!({"cmd": "message_new", "channel": "general", "content": content})).await,
+            err("message_new", "Message content cannot be empty"),
+            "{content:?}"
+        );
+    }
+    assert!(bob.sync().await.is_empty(), "nothing was broadcast");
+    let history = bob.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"], json!([]), "nothing was stored");
+    let family = post_in(&mut alice, "general", FAMILY).await;
+    assert_eq!(family["content"], FAMILY);
+    let inside = post_in(&mut alice, "general", "a\u{200B}b").await;
+    assert_eq!(inside["content"], "a\u{200B}b", "invisible characters inside text are kept");
+    assert_eq!(bob.recv().await["message"], family);
+    assert_eq!(bob.recv().await["message"], inside);
+}
+
 backend_tests!(
     a_message_reaches_every_viewer_and_the_sender_gets_its_listener,
     users_who_cannot_view_receive_nothing,
@@ -236,4 +273,5 @@ backend_tests!(
     history_pages_like_the_original,
     paging_and_pings_reject_wrong_types,
     history_survives_a_restart,
+    invisible_text_is_empty_and_a_joined_emoji_is_content,
 );

@@ -1,6 +1,7 @@
 //! Plugins over a real socket: the built-ins `welcome` and `automod`, rhai scripts (events,
 //! actions, limits, memory budget, hot reload), and `plugins_list` / `plugins_reload` (including the reload
 //! of an unknown plugin, which changes nothing) (docs/design/plugins.md, docs/design/plugins.md).
+//! Edits are screened by automod like new messages, but run no `!automod` command.
 
 use std::time::{Duration, Instant};
 
@@ -397,11 +398,70 @@ async fn plugins_reload_of_an_unknown_plugin_changes_nothing(b: Backend) {
     assert_eq!(snapshot(&mut boss, &mut bob).await, before, "nothing changed");
 }
 
+async fn automod_screens_edits_like_new_messages(b: Backend) {
+    let config = r#"{"blocked_words": ["darn"], "timeout_duration": 120}"#;
+    let s =
+        start_with_files(b, json!({"plugins": {"enabled": ["automod"]}}), &[("plugins/automod_config.json", config)])
+            .await;
+    let mut boss = s.login("boss").await;
+    let mut alice = s.login("alice").await;
+    settle(&mut [&mut boss]).await;
+    let m = alice.request(json!({"cmd": "message_new", "channel": "general", "content": "hello"})).await;
+    assert_eq!(m["message"]["content"], "hello");
+    let id = m["message"]["id"].clone();
+    boss.sync().await;
+    let get = json!({"cmd": "message_get", "channel": "general", "id": id});
+    let before = boss.request(get.clone()).await;
+    assert_eq!(before["message"]["content"], "hello");
+    alice
+        .send(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "oh DARN", "listener": "e"}))
+        .await;
+    let mod_note = "alice was automatically timed out for violating chat rules.";
+    let note = alice.recv().await;
+    assert_eq!((&note["message"]["user"], &note["message"]["content"]), (&json!("AutoMod"), &json!(mod_note)));
+    assert_eq!(
+        alice.recv().await,
+        json!({"cmd": "rate_limit", "reason": "Automoderation: Message contains blocked words", "length": 120000, "listener": "e"}),
+        "refused like message_new"
+    );
+    assert_eq!(boss.recv().await, note, "the owner sees the notice");
+    assert!(boss.sync().await.is_empty(), "and no edit");
+    assert_eq!(boss.request(get).await, before, "the stored message keeps its content");
+    let again = alice.request(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "fine"})).await;
+    assert_eq!(again["cmd"], "rate_limit", "alice is in timeout: {again}");
+}
+
+async fn an_edit_runs_no_automod_command(b: Backend) {
+    let config = r#"{"blocked_words": ["darn"], "timeout_duration": 120}"#;
+    let s =
+        start_with_files(b, json!({"plugins": {"enabled": ["automod"]}}), &[("plugins/automod_config.json", config)])
+            .await;
+    let mut boss = s.login("boss").await;
+    let mut bob = s.login("bob").await;
+    settle(&mut [&mut boss]).await;
+    let m = boss.request(json!({"cmd": "message_new", "channel": "general", "content": "hello"})).await;
+    let id = m["message"]["id"].clone();
+    bob.sync().await;
+    // Commands are obeyed when posted (automod handles new messages), not when edited in.
+    let edit = json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "!automod clear"});
+    let edited = boss.request(edit).await;
+    assert_eq!((&edited["cmd"], &edited["content"]), (&json!("message_edit"), &json!("!automod clear")), "{edited}");
+    boss.sync().await;
+    assert_eq!(bob.sync().await, [edited], "the edit and no AutoMod answer");
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(s.path().join("plugins/automod_config.json")).unwrap()).unwrap();
+    assert_eq!(saved["blocked_words"], json!(["darn"]), "the list was not cleared");
+    bob.send(json!({"cmd": "message_new", "channel": "general", "content": "darn"})).await;
+    assert_eq!(bob.expect_cmd("rate_limit").await["reason"], "Automoderation: Message contains blocked words");
+}
+
 backend_tests!(
     a_plugin_cannot_set_itself_off_in_a_loop,
     a_script_that_sleeps_cannot_hold_up_the_server,
     welcome_greets_a_new_user_once,
     automod_refuses_blocked_words_and_obeys_admins,
+    automod_screens_edits_like_new_messages,
+    an_edit_runs_no_automod_command,
     scripts_see_events_and_act,
     an_endless_plugin_cannot_stall_the_server,
     plugins_list_and_reload_follow_the_folder,

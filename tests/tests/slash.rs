@@ -1,9 +1,12 @@
 //! Slash commands over a real socket, with one socket acting as a bot exactly the way the
 //! chats.py SDK does: register on `ready`, answer `slash_call` with `slash_response`
 //! (without `command`). docs/design/slash-commands.md, docs/design/permissions.md#view-first, docs/design/moderation.md#timeouts, docs/design/slash-commands.md.
+//! The defences of responses: at most ten answers per call, none from a bot in timeout, a
+//! rate-limit bucket of their own, automod screening (and no automod command run through
+//! a bot's answer).
 
 use originchats_tests::expect::{err, settle};
-use originchats_tests::scenes::start;
+use originchats_tests::scenes::{start, start_with, start_with_files};
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -287,10 +290,165 @@ async fn responses_are_checked_and_ephemeral_ones_reach_only_the_caller(b: Backe
     assert!(bob.sync().await.is_empty());
 }
 
+/// A `slash_response` of `bot` to alice's call in general.
+fn answer(response: &str) -> Value {
+    json!({"cmd": "slash_response", "response": response, "invoker": "USR:alice", "channel": "general"})
+}
+
+/// Alice calls /roll in general and `bot` receives the call.
+async fn call_roll(alice: &mut Client, bot: &mut Client) {
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll", "args": {}});
+    assert_eq!(alice.request(call).await, json!({"cmd": "slash_call_sent", "val": "Command /roll invoked"}));
+    assert_eq!(bot.recv().await["val"]["command"], "roll");
+}
+
+async fn a_call_takes_at_most_ten_answers(b: Backend) {
+    let s = start(b).await;
+    let mut alice = s.login("alice").await;
+    let mut bot = bot(&s, "dicebot", json!([roll()])).await;
+    settle(&mut [&mut alice]).await;
+    call_roll(&mut alice, &mut bot).await;
+    for n in 1..=10 {
+        let text = format!("answer {n}");
+        assert_eq!(bot.request(answer(&text)).await["message"]["content"], text);
+        assert_eq!(alice.recv().await["message"]["content"], text);
+    }
+    assert_eq!(
+        bot.request(answer("answer 11")).await,
+        err("slash_response", "No pending slash command call to respond to")
+    );
+    assert!(alice.sync().await.is_empty(), "the eleventh answer went nowhere");
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 10, "ten answers stored");
+    // A new call may be answered again.
+    call_roll(&mut alice, &mut bot).await;
+    assert_eq!(bot.request(answer("fresh")).await["message"]["content"], "fresh");
+}
+
+async fn a_bot_in_timeout_cannot_answer(b: Backend) {
+    let s = start(b).await;
+    let mut boss = s.login("boss").await;
+    let mut alice = s.login("alice").await;
+    let mut bot = bot(&s, "dicebot", json!([roll()])).await;
+    settle(&mut [&mut boss, &mut alice]).await;
+    call_roll(&mut alice, &mut bot).await;
+    let timeout = boss.request(json!({"cmd": "user_timeout", "user": "dicebot", "timeout": 60})).await;
+    assert_eq!(timeout, json!({"cmd": "user_timeout", "user": "dicebot", "timeout": 60}));
+    assert_eq!(bot.recv().await, json!({"cmd": "rate_limit", "reason": "User timeout set", "length": 60000}));
+    settle(&mut [&mut boss, &mut alice]).await;
+    let mut late = answer("too late");
+    late["listener"] = json!("t");
+    let blocked = bot.request(late).await;
+    let mut keys: Vec<&str> = blocked.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["cmd", "length", "listener", "reason"], "{blocked}");
+    assert_eq!((&blocked["cmd"], &blocked["listener"]), (&json!("rate_limit"), &json!("t")));
+    assert!(blocked["reason"].as_str().unwrap().starts_with("You are in timeout for "), "{blocked}");
+    assert!(alice.sync().await.is_empty(), "nothing was broadcast");
+    assert!(boss.sync().await.is_empty(), "nothing was broadcast");
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(history["messages"], json!([]), "nothing was stored");
+}
+
+async fn slash_responses_draw_on_a_bucket_of_their_own(b: Backend) {
+    let limits = json!({"rate_limiting": {"enabled": true, "messages_per_minute": 1000, "burst_limit": 3,
+        "burst_window_seconds": 10, "cooldown_seconds": 5}});
+    let s = start_with(b, limits).await;
+    let mut alice = s.login("alice").await;
+    let mut bot = bot(&s, "dicebot", json!([roll()])).await;
+    settle(&mut [&mut alice]).await;
+    call_roll(&mut alice, &mut bot).await;
+    for n in 1..=3 {
+        let text = format!("answer {n}");
+        assert_eq!(bot.request(answer(&text)).await["message"]["content"], text);
+        assert_eq!(alice.recv().await["message"]["content"], text);
+    }
+    assert_eq!(
+        bot.request(answer("answer 4")).await,
+        json!({"cmd": "rate_limit", "reason": "Burst limit exceeded. You're in cooldown for 5 seconds", "length": 5000})
+    );
+    assert!(alice.sync().await.is_empty(), "the limited answer went nowhere");
+    // The bot's own messages draw on another bucket.
+    let own = bot.request(json!({"cmd": "message_new", "channel": "general", "content": "my own"})).await;
+    assert_eq!((&own["cmd"], &own["message"]["content"]), (&json!("message_new"), &json!("my own")), "{own}");
+    alice.sync().await;
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    let contents: Vec<&Value> = history["messages"].as_array().unwrap().iter().map(|m| &m["content"]).collect();
+    assert_eq!(contents, ["answer 1", "answer 2", "answer 3", "my own"]);
+}
+
+async fn automod_screens_slash_responses(b: Backend) {
+    let config = r#"{"blocked_words": ["darn"], "timeout_duration": 120}"#;
+    let s =
+        start_with_files(b, json!({"plugins": {"enabled": ["automod"]}}), &[("plugins/automod_config.json", config)])
+            .await;
+    let mut alice = s.login("alice").await;
+    let mut bot = bot(&s, "dicebot", json!([roll()])).await;
+    settle(&mut [&mut alice]).await;
+    call_roll(&mut alice, &mut bot).await;
+    let mut bad = answer("oh DARN");
+    bad["listener"] = json!("r");
+    bot.send(bad).await;
+    let notice = "dicebot was automatically timed out for violating chat rules.";
+    let seen = bot.recv().await;
+    assert_eq!((&seen["message"]["user"], &seen["message"]["content"]), (&json!("AutoMod"), &json!(notice)), "{seen}");
+    assert_eq!(
+        bot.recv().await,
+        json!({"cmd": "rate_limit", "reason": "Automoderation: Message contains blocked words", "length": 120000, "listener": "r"})
+    );
+    assert_eq!(alice.recv().await, seen, "alice sees the notice");
+    assert!(alice.sync().await.is_empty(), "and not the answer");
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    let stored: Vec<(&Value, &Value)> =
+        history["messages"].as_array().unwrap().iter().map(|m| (&m["user"], &m["content"])).collect();
+    assert_eq!(stored, [(&json!("AutoMod"), &json!(notice))], "only the notice was stored");
+}
+
+async fn an_admin_bot_cannot_be_made_to_run_automod_commands(b: Backend) {
+    let config = r#"{"blocked_words": ["darn"], "timeout_duration": 120}"#;
+    let s =
+        start_with_files(b, json!({"plugins": {"enabled": ["automod"]}}), &[("plugins/automod_config.json", config)])
+            .await;
+    let mut boss = s.login("boss").await;
+    let mut alice = s.login("alice").await;
+    let say = chats_py_command(
+        "say",
+        json!([{"name": "text", "type": "str", "description": "", "required": true, "choices": []}]),
+    );
+    let mut bot = bot(&s, "echobot", json!([say])).await;
+    settle(&mut [&mut boss]).await;
+    let grant = boss.request(json!({"cmd": "user_roles_add", "user": "echobot", "roles": ["admin"]})).await;
+    assert_eq!(grant["cmd"], "user_roles_add", "{grant}");
+    settle(&mut [&mut boss, &mut alice, &mut bot]).await;
+    // Alice, no admin, has the admin bot repeat an automod command, as an echo bot would.
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "say", "args": {"text": "!automod clear"}});
+    assert_eq!(alice.request(call).await["cmd"], "slash_call_sent");
+    let routed = bot.recv().await;
+    let text = routed["val"]["args"]["text"].as_str().unwrap();
+    let echoed = bot
+        .request(json!({"cmd": "slash_response", "response": text, "invoker": "USR:alice", "channel": "general"}))
+        .await;
+    assert_eq!(echoed["message"]["content"], "!automod clear", "{echoed}");
+    bot.sync().await;
+    let seen = alice.sync().await;
+    let authors: Vec<&Value> = seen.iter().map(|p| &p["message"]["user"]).collect();
+    assert_eq!(authors, [&json!("echobot")], "automod did not answer a command: {seen:?}");
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(s.path().join("plugins/automod_config.json")).unwrap()).unwrap();
+    assert_eq!(saved["blocked_words"], json!(["darn"]), "the list was not cleared");
+    alice.send(json!({"cmd": "message_new", "channel": "general", "content": "darn"})).await;
+    assert_eq!(alice.expect_cmd("rate_limit").await["reason"], "Automoderation: Message contains blocked words");
+}
+
 backend_tests!(
     a_bot_registers_is_called_and_answers_like_chats_py,
     a_bot_that_leaves_takes_its_commands_and_tells_waiting_callers,
     registration_is_validated_and_all_or_nothing,
     calls_are_checked_before_they_reach_the_bot,
     responses_are_checked_and_ephemeral_ones_reach_only_the_caller,
+    a_call_takes_at_most_ten_answers,
+    a_bot_in_timeout_cannot_answer,
+    slash_responses_draw_on_a_bucket_of_their_own,
+    automod_screens_slash_responses,
+    an_admin_bot_cannot_be_made_to_run_automod_commands,
 );

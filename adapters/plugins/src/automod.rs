@@ -244,7 +244,10 @@ impl Builtin for Automod {
             content,
             author: AUTHOR.into(),
         };
-        if let Some(rest) = draft.content.strip_prefix("!automod") {
+        // Commands come only in new messages; an edit or a slash response is only screened.
+        if draft.commands
+            && let Some(rest) = draft.content.strip_prefix("!automod")
+        {
             if !draft.roles.iter().any(|r| r == "owner" || r == "admin") {
                 return (None, vec![]);
             }
@@ -296,6 +299,7 @@ mod tests {
             content: content.into(),
             by: Actor { id: UserId("USR:a".into()), username: "alice".into() },
             roles: roles.iter().map(|r| r.to_string()).collect(),
+            commands: true,
         }
     }
 
@@ -368,5 +372,15 @@ mod tests {
         // Commands are not screened, and users who are not admins are ignored.
         assert_eq!(say("!automod remove heck"), vec!["✅ Removed 'heck' from blocked words"]);
         assert_eq!(a.screen(&draft("!automod add x", &["user"])), (None, vec![]));
+    }
+
+    #[test]
+    fn edits_and_slash_responses_are_screened_but_never_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = plugin(dir.path(), r#"{"blocked_words": ["darn"]}"#);
+        let screened = |text: &str| a.screen(&Draft { commands: false, ..draft(text, &["owner", "admin"]) });
+        assert_eq!(screened("!automod clear"), (None, vec![]), "no command ran");
+        assert_eq!(a.config.lock().unwrap().words, vec!["darn".to_owned()]);
+        assert_eq!(screened("!automod remove darn").0.unwrap().reason, REASON, "a blocked word is refused");
     }
 }

@@ -180,6 +180,7 @@ async fn automod_screens_inline() {
         content: content.into(),
         by: Actor { id: UserId("USR:1".into()), username: "alice".into() },
         roles: vec!["user".into()],
+        commands: true,
     };
     let s = set.screen_message(&draft("darn it"));
     assert_eq!(s.block.unwrap().reason, automod::REASON);

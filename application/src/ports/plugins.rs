@@ -360,6 +360,11 @@ pub struct Draft {
     pub by: Actor,
     /// Author's roles.
     pub roles: Vec<String>,
+    /// Whether the text may be a command to a plugin (`!automod …`): true for a new message
+    /// its author posts; false for an edit or a bot's slash response, which are only
+    /// screened, so that a bot repeating a user's words never runs a command with the bot's
+    /// roles.
+    pub commands: bool,
 }
 
 /// The verdict on a draft.

@@ -145,10 +145,12 @@ impl Sessions {
     /// refusal counts against the connection and its address.
     pub async fn login(&self, session: &mut Session, validator: Option<&str>) {
         let conn = session.conn;
+        // "Unavailable" is not the client's doing; a banned user is not guessing, so it
+        // counts against the socket but never shuts out the whole address.
         let refuse = |session: &mut Session, text| {
             if text != AuthErrorText::Unavailable {
                 session.failed_auths += 1;
-                if let Some(ip) = session.address {
+                if let (Some(ip), false) = (session.address, text == AuthErrorText::Banned) {
                     self.throttle.failed(ip, self.clock.now());
                 }
             }

@@ -202,7 +202,7 @@ impl Slash {
         let now = self.clock.now();
         let call = self
             .registry
-            .answer(session.conn, &channel, &invoker, command.as_deref(), now)
+            .answerable(session.conn, &channel, &invoker, command.as_deref(), now)
             .ok_or(SlashError::NoPendingCall)?;
         if !self.store.channel(&channel).await?.is_some_and(|c| c.is_text()) {
             return Err(SlashError::SendDenied);
@@ -214,12 +214,17 @@ impl Slash {
             content: response.clone(),
             by: Actor::of(&bot),
             roles: bot.roles.clone(),
+            commands: false,
         };
         let screening = self.host.screen_message(&draft);
         if let Some(denial) = screening.block {
             self.plugins.perform_all(screening.actions).await;
             return Err(Limited { denial, typing: false }.into());
         }
+        // Only an answer that goes out counts against the call.
+        self.registry
+            .answer(session.conn, &channel, &invoker, command.as_deref(), now)
+            .ok_or(SlashError::NoPendingCall)?;
         let invoker_name = match self.store.user(&invoker).await? {
             Some(u) => u.display_name().to_owned(),
             None => call.invoker_username.clone(),

@@ -48,6 +48,7 @@ impl Messaging {
             content: message.content.clone(),
             by: by.clone(),
             roles: user.roles.clone(),
+            commands: true,
         };
         let screening = self.host.screen_message(&draft);
         if let Some(denial) = screening.block {
@@ -144,6 +145,7 @@ impl Messaging {
             content: content.clone(),
             by: Actor::of(&user),
             roles: user.roles.clone(),
+            commands: false,
         };
         let screening = self.host.screen_message(&draft);
         if let Some(denial) = screening.block {
