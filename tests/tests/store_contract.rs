@@ -882,6 +882,11 @@ async fn round_trip(s: &dyn Store, text: &str) {
     assert_eq!(s.role(&r.name).await.unwrap(), Some(r.clone()));
     assert_eq!(s.roles().await.unwrap(), vec![r.clone()]);
     assert!(!s.insert_role(&r).await.unwrap());
+    let recoloured =
+        Role { color: Some(t("new colour")), extra: vec![(t("other key"), json_string(&t("x")))], ..r.clone() };
+    assert!(s.update_role(&recoloured).await.unwrap());
+    assert_eq!(s.role(&r.name).await.unwrap(), Some(recoloured.clone()));
+    assert_eq!(s.roles().await.unwrap(), vec![recoloured]);
 
     let c = Channel {
         name: t("channel"),
@@ -914,6 +919,8 @@ async fn round_trip(s: &dyn Store, text: &str) {
     assert_eq!(s.replies(&c.name, &parent.id, 10).await.unwrap(), vec![m.clone()]);
     assert_eq!(s.pinned(&c.name).await.unwrap(), vec![m.clone()]);
     assert_eq!(s.search(&c.name, &t("content").to_lowercase(), 10).await.unwrap(), vec![m.clone()]);
+    assert_eq!(s.search(&c.name, &t("content").to_uppercase(), 10).await.unwrap(), vec![m.clone()], "any case");
+    assert_eq!(s.search(&c.name, text, 10).await.unwrap(), vec![m.clone(), parent.clone()], "the text alone");
     let found = s
         .mention_candidates(std::slice::from_ref(&c.name), &[t("parent content").to_lowercase()], &UserId(t("author")))
         .await
@@ -923,13 +930,18 @@ async fn round_trip(s: &dyn Store, text: &str) {
     assert!(s.update_message(&c.name, &edited).await.unwrap());
     assert_eq!(s.message(&c.name, &m.id).await.unwrap(), Some((edited.clone(), 2)));
     assert_eq!(s.search(&c.name, "edited", 10).await.unwrap(), vec![edited.clone()], "a needle after the text");
+    assert_eq!(s.search(&c.name, &t("edited"), 10).await.unwrap(), vec![edited.clone()]);
 
     let renamed = Channel { name: t("renamed channel"), ..c.clone() };
     assert!(s.update_channel(&c.name, &renamed).await.unwrap());
     assert_eq!(s.channel(&renamed.name).await.unwrap(), Some(renamed.clone()));
-    assert_eq!(s.messages_page(&renamed.name, 0, 10).await.unwrap(), vec![parent.clone(), edited]);
+    assert_eq!(s.channel(&c.name).await.unwrap(), None);
+    assert_eq!(s.channels().await.unwrap(), vec![renamed.clone()]);
+    assert_eq!(s.messages_page(&renamed.name, 0, 10).await.unwrap(), vec![parent.clone(), edited.clone()]);
     assert!(s.move_channel(&renamed.name, 0).await.unwrap());
     assert!(s.delete_message(&renamed.name, &parent.id).await.unwrap());
+    assert_eq!(s.message(&renamed.name, &parent.id).await.unwrap(), None);
+    assert_eq!(s.replies(&renamed.name, &parent.id, 10).await.unwrap(), vec![edited.clone()], "outlives its parent");
     assert!(s.delete_channel(&renamed.name).await.unwrap());
     assert!(s.delete_role(&r.name).await.unwrap());
     assert!(s.delete_user(&u.id).await.unwrap());
@@ -941,8 +953,50 @@ async fn text_round_trips_exactly(s: &dyn Store) {
     round_trip(s, TRICKY).await;
 }
 
+/// U+0000 anywhere, and the characters a store might use to escape it: U+E000 (the
+/// escape of the SQL store on Postgres) alone, before `0` and `e`, and next to U+0000.
+const NUL_AND_ESCAPES: &str =
+    "nul \u{0} inside \u{0}\u{0} | esc \u{E000} \u{E000}0 \u{E000}e \u{E000}\u{0}\u{E000} 0e |";
+
 async fn text_with_nul_round_trips_exactly(s: &dyn Store) {
-    round_trip(s, &format!("nul \u{0} inside \u{0}\u{0} | {TRICKY} \u{0}")).await;
+    round_trip(s, &format!("{NUL_AND_ESCAPES} {TRICKY} \u{0}")).await;
+    round_trip(s, "\u{0}").await;
+    round_trip(s, "\u{E000}").await;
+}
+
+/// Searches for needles holding U+0000 or U+E000, or starting with what could follow an
+/// escape character, match exactly the messages whose text holds them.
+async fn search_with_nul_is_exact(s: &dyn Store) {
+    channel_with(
+        s,
+        "room",
+        &[
+            "a\u{0}b",      // 1
+            "a0b",          // 2
+            "x\u{E000}e y", // 3
+            "\u{E000}",     // 4
+            "E and 0",      // 5
+            "\u{0}\u{0}",   // 6
+            "\u{E000}0",    // 7
+            "\u{0}E",       // 8
+            "plain",        // 9
+        ],
+    )
+    .await;
+    let found = |needle: &'static str| async move { s.search("room", needle, 20).await.unwrap() };
+    assert_eq!(ids(&found("\u{0}").await), ["room-8", "room-6", "room-1"]);
+    assert_eq!(ids(&found("\u{0}b").await), ["room-1"]);
+    assert_eq!(ids(&found("0b").await), ["room-2"], "not a\\0b");
+    assert_eq!(ids(&found("0").await), ["room-7", "room-5", "room-2"]);
+    assert_eq!(ids(&found("e").await), ["room-8", "room-5", "room-3"]);
+    assert_eq!(ids(&found("\u{E000}").await), ["room-7", "room-4", "room-3"]);
+    assert_eq!(ids(&found("\u{E000}e").await), ["room-3"]);
+    assert_eq!(ids(&found("\u{E000}0").await), ["room-7"]);
+    assert_eq!(ids(&found("\u{0}\u{0}").await), ["room-6"]);
+    assert_eq!(ids(&found("\u{0}e").await), ["room-8"], "matched lowercased");
+    assert_eq!(ids(&s.search("room", "0", 2).await.unwrap()), ["room-7", "room-5"], "the limit counts exact matches");
+    assert_eq!(ids(&s.search("room", "e", 1).await.unwrap()), ["room-8"]);
+    assert_eq!(ids(&s.search("room", "b", 1).await.unwrap()), ["room-2"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1024,6 +1078,6 @@ contract! {
     mention_candidates_are_a_superset,
     seed_defaults_once,
     text_round_trips_exactly,
-    #[ignore_on_postgres = "known bug: PostgreSQL text columns cannot store U+0000 (NUL); tracked by its own issue"]
     text_with_nul_round_trips_exactly,
+    search_with_nul_is_exact,
 }

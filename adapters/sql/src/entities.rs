@@ -184,3 +184,12 @@ pub mod pending_user_changes {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+use crate::text::text_columns;
+
+text_columns!(users; text: [id, roles, extra]; optional: [username, username_lower, validator]);
+text_columns!(roles; text: [name, data]; optional: []);
+text_columns!(channels; text: [name, data]; optional: []);
+text_columns!(messages; text: [id, user_id, content, content_lower, data]; optional: [reply_to_id, reply_to_user]);
+text_columns!(meta; text: [key, value]; optional: []);
+text_columns!(pending_user_changes; text: [username_lower, action]; optional: [role]);

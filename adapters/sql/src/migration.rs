@@ -8,7 +8,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables)]
+        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables), Box::new(EscapeText)]
     }
 }
 
@@ -141,6 +141,58 @@ impl MigrationTrait for Initial {
             DbBackend::Sqlite => db.execute_unprepared(SQLITE_SEARCH_INDEX).await?,
             _ => db.execute_unprepared(POSTGRES_SEARCH_INDEX).await?,
         };
+        Ok(())
+    }
+}
+
+/// Postgres: escapes the escape character in every text column (`ESC` → `ESC e`, see
+/// text.rs), so that text stored before escaping existed reads back as it was. Nothing
+/// before this migration could hold U+0000, so only the escape character itself needs it.
+/// SQLite stores text as it is: nothing to do.
+struct EscapeText;
+
+impl MigrationName for EscapeText {
+    fn name(&self) -> &str {
+        "m0003_escape_text_on_postgres"
+    }
+}
+
+/// Every text column of every table, as of this migration.
+const TEXT_COLUMNS: &[(&str, &[&str])] = &[
+    ("users", &["id", "username", "username_lower", "roles", "validator", "extra"]),
+    ("roles", &["name", "data"]),
+    ("channels", &["name", "data"]),
+    ("messages", &["id", "user_id", "content", "content_lower", "reply_to_id", "reply_to_user", "data"]),
+    ("meta", &["key", "value"]),
+    ("pending_user_changes", &["username_lower", "action", "role"]),
+    ("emojis", &["name", "name_lower", "file_name", "content_type", "created_by", "extra"]),
+    ("push_subscriptions", &["user_id", "endpoint", "p256dh", "auth", "extra"]),
+];
+
+/// One `UPDATE` per table rewriting the rows that hold U+E000 (the escape character).
+fn escape_statements() -> Vec<String> {
+    const ESC: &str = "chr(57344)";
+    TEXT_COLUMNS
+        .iter()
+        .map(|(table, columns)| {
+            let set: Vec<String> =
+                columns.iter().map(|c| format!("\"{c}\" = replace(\"{c}\", {ESC}, {ESC} || 'e')")).collect();
+            let any: Vec<String> = columns.iter().map(|c| format!("strpos(\"{c}\", {ESC}) > 0")).collect();
+            format!("UPDATE \"{table}\" SET {} WHERE {}", set.join(", "), any.join(" OR "))
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for EscapeText {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        for statement in escape_statements() {
+            db.execute_unprepared(&statement).await?;
+        }
         Ok(())
     }
 }

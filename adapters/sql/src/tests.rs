@@ -28,7 +28,7 @@ async fn a_message_for_a_channel_deleted_meanwhile_is_refused_not_orphaned() {
     // The sender looked the channel up, then the channel went away before the batch ran.
     let seq = store.channel_seq("doomed").await.unwrap().unwrap();
     assert!(store.delete_channel("doomed").await.unwrap());
-    let late = store.writer.append(seq, SqlStore::message_row(seq, &message("m1"))).await;
+    let late = store.writer.append(seq, SqlStore::message_row(store.text, seq, &message("m1"))).await;
     assert!(late.is_err(), "the append is refused");
     let orphans = messages::Entity::find().filter(messages::Column::ChannelSeq.eq(seq)).count(&store.db).await.unwrap();
     assert_eq!(orphans, 0, "no row without a channel is left");

@@ -5,9 +5,9 @@
 //! orders are the stored orders (creation order for users and roles, display order for
 //! channels, creation order for messages within a channel), never timestamps; an update
 //! keeps a record's place. Names and ids are compared exactly (case-sensitive) unless a
-//! method says otherwise, and every text field reads back byte for byte (except U+0000
-//! on Postgres, which refuses it today: a known bug). Reading a channel that does not
-//! exist gives nothing (empty, `None`, false), never an error.
+//! method says otherwise, and every text field reads back byte for byte, U+0000 included,
+//! on every backend. Reading a channel that does not exist gives nothing (empty, `None`,
+//! false), never an error.
 //! `tests/tests/store_contract.rs` checks all of this on every store.
 
 use async_trait::async_trait;
