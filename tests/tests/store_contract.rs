@@ -543,6 +543,44 @@ async fn append_existing_id_conflicts(s: &dyn Store) {
     assert_eq!(s.messages_page("other", 0, 10).await.unwrap(), vec![twin], "ids are unique per channel only");
 }
 
+/// Many appends at once (so that a group-committing store writes them in shared batches),
+/// one of which reuses an id of its channel: that one fails with a conflict and stores
+/// nothing; every other one is acknowledged and stored.
+async fn one_bad_append_among_concurrent_ones_fails_alone(s: &dyn Store) {
+    let a = channel_with(s, "a", &["first"]).await;
+    let b = channel_with(s, "b", &["first"]).await;
+    const MANY: usize = 200;
+    const BAD: usize = MANY / 2;
+    let appends: Vec<(&str, Message)> = (0..MANY)
+        .map(|i| match i {
+            BAD => ("a", Message { content: "an impostor".into(), ..a[0].clone() }),
+            i if i % 3 == 0 => ("b", message(&format!("b-new-{i}"), &format!("text {i}"), 2_000.0 + i as f64)),
+            i => ("a", message(&format!("a-new-{i}"), &format!("text {i}"), 2_000.0 + i as f64)),
+        })
+        .collect();
+    let results = futures_util::future::join_all(appends.iter().map(|(channel, m)| s.append_message(channel, m))).await;
+    for (i, result) in results.into_iter().enumerate() {
+        if i == BAD {
+            assert_eq!(failure(result), StoreErrorKind::Conflict, "the duplicate id fails");
+        } else {
+            result.unwrap_or_else(|e| panic!("append {i} failed with its bad neighbour: {e}"));
+        }
+    }
+    for (name, first) in [("a", &a[0]), ("b", &b[0])] {
+        let stored = s.messages_page(name, 0, 1_000).await.unwrap();
+        assert_eq!(stored[0], *first, "{name}: the existing message is untouched");
+        let mut expected: Vec<&Message> =
+            appends.iter().enumerate().filter(|(i, (c, _))| *i != BAD && *c == name).map(|(_, (_, m))| m).collect();
+        expected.insert(0, first);
+        let mut got: Vec<&Message> = stored.iter().collect();
+        let key = |m: &&Message| m.id.clone();
+        expected.sort_by_key(key);
+        got.sort_by_key(key);
+        assert_eq!(got, expected, "{name}: every good append is stored once, the bad one not at all");
+    }
+    assert_eq!(s.message("a", &a[0].id).await.unwrap(), Some((a[0].clone(), 1)));
+}
+
 async fn messages_page_skips_newest(s: &dyn Store) {
     let mut m = channel_with(s, "room", &["one", "two"]).await;
     // Creation order, not timestamp order.
@@ -1065,6 +1103,7 @@ contract! {
     channels_delete_removes_their_messages,
     append_needs_an_existing_channel,
     append_existing_id_conflicts,
+    one_bad_append_among_concurrent_ones_fails_alone,
     messages_page_skips_newest,
     messages_before_an_id,
     message_gives_its_one_based_position,

@@ -181,7 +181,8 @@ pub trait MessageRepository: Send + Sync {
     /// Appends a message at the end of a channel; returns once committed. Fails with
     /// [`StoreErrorKind::Missing`] when no channel has this exact name, and with
     /// [`StoreErrorKind::Conflict`] when the channel already holds a message with this id
-    /// (ids are unique per channel); nothing is stored then.
+    /// (ids are unique per channel); nothing is stored then. An append that fails never
+    /// fails appends made at the same time (which a store may write together).
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()>;
     /// Skips the `skip_newest` newest messages and returns up to `limit` before them, oldest
     /// first (empty once `skip_newest` reaches the channel's size).
