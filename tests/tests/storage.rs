@@ -165,4 +165,77 @@ async fn postgres_text_written_before_escaping_reads_back_unchanged() {
     originchats_tests::pg::drop_database(&admin, &url);
 }
 
-originchats_tests::backend_tests!(no_message_outlives_its_channel);
+/// A database written before the `mentions` table existed gets it filled from the stored
+/// messages at start-up (docs/design/messages.md#pings-list).
+async fn pings_of_messages_stored_before_the_mentions_table_are_found(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &b {
+        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
+        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
+    };
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    let template = domain::channel::default_channels().remove(0);
+    let odd = "\u{0}\u{E000}e";
+    let (room, other) = (format!("room{odd}"), "other".to_owned());
+    for name in [&room, &other] {
+        assert!(store.insert_channel(&Channel { name: name.clone(), ..template.clone() }).await.unwrap());
+    }
+    let alice = User {
+        id: UserId(format!("u-alice{odd}")),
+        username: Some("Alice".into()),
+        roles: vec!["staff".into()],
+        validator: None,
+        extra: vec![],
+        timeout_until: None,
+    };
+    let asked = Message::new("q".into(), alice.id.clone(), "question".into(), 1.0);
+    let answer = |id: &str, ping: Option<bool>, t: f64| Message {
+        reply_to: Some(domain::ReplyRef { id: "q".into(), author: alice.id.clone() }),
+        ping,
+        ..Message::new(id.into(), UserId("u-bob".into()), format!("answer {odd}"), t)
+    };
+    let stored = [
+        (&room, asked.clone()),
+        (&room, Message::new(format!("m1{odd}"), UserId("u-bob".into()), "hi @ALICE".into(), 2.0)),
+        (&room, answer("m2", None, 3.0)),
+        (&room, answer("m3", Some(false), 4.0)),
+        (&other, Message::new("m4".into(), UserId("u-bob".into()), "@&staff meeting".into(), 5.0)),
+        (&other, Message::new("m5".into(), UserId("u-bob".into()), "@alicex".into(), 6.0)),
+    ];
+    for (channel, m) in &stored {
+        store.append_message(channel, m).await.unwrap();
+    }
+    let channels = vec![room.clone(), other.clone()];
+    let targets = domain::mentions::user_targets(&alice);
+    let expected = (
+        vec![
+            (other.clone(), stored[4].1.clone()),
+            (room.clone(), stored[2].1.clone()),
+            (room.clone(), stored[1].1.clone()),
+        ],
+        3,
+    );
+    assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap(), expected);
+    // The database as the version before the table wrote it.
+    let backend = db.get_database_backend();
+    for sql in ["DROP TABLE mentions", "DELETE FROM seaql_migrations WHERE version = 'm0004_mentions'"] {
+        db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    }
+    db.close().await.unwrap();
+
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap(), expected, "backfilled");
+    assert!(store.delete_message(&room, &stored[2].1.id).await.unwrap());
+    assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap().1, 2, "and kept from then on");
+    db.close().await.unwrap();
+    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
+        originchats_tests::pg::drop_database(admin, u);
+    }
+}
+
+originchats_tests::backend_tests!(
+    no_message_outlives_its_channel,
+    pings_of_messages_stored_before_the_mentions_table_are_found
+);

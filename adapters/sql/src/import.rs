@@ -23,8 +23,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::entities::{channels, messages, meta, roles, users};
+use super::entities::{channels, mentions, messages, meta, roles, users};
 use super::import_tables::{emojis, push_subscriptions};
+use super::mention_index::{self, Inserted};
 use super::text::TextCodec;
 use super::{SEEDED_KEY, SqlStore};
 use application::import::{
@@ -45,7 +46,7 @@ pub const BATCH_BYTES: usize = 12 * 1024;
 
 /// Splits `items` into runs of at most [`BATCH_ROWS`] items and, unless a single item is
 /// larger, at most [`BATCH_BYTES`] bytes as measured by `size`.
-fn batches<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+pub fn batches<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut out = vec![];
     let (mut start, mut bytes) = (0, 0);
     for (i, item) in items.iter().enumerate() {
@@ -230,6 +231,7 @@ impl SqlStore {
         }
         let mut w = Writer { tx: &tx, text, options, counts: ImportCounts::default(), issues: vec![] };
         if existing.is_none() {
+            mentions::Entity::delete_many().exec(&tx).await?;
             messages::Entity::delete_many().exec(&tx).await?;
             let gone = channels::Entity::delete_many().exec(&tx).await?.rows_affected
                 + roles::Entity::delete_many().exec(&tx).await?.rows_affected;
@@ -356,6 +358,19 @@ impl Writer<'_> {
                 messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(self.text, seq, m)))
                     .exec_without_returning(self.tx)
                     .await?;
+                let keys: Vec<(String, Vec<String>)> =
+                    fresh.iter().map(|m| (self.text.put(&m.id), domain::mentions::message_targets(m))).collect();
+                let inserted: Vec<Inserted> = fresh
+                    .iter()
+                    .zip(&keys)
+                    .map(|(m, (stored_id, targets))| Inserted {
+                        channel_seq: seq,
+                        stored_id,
+                        timestamp: m.timestamp,
+                        targets,
+                    })
+                    .collect();
+                mention_index::index_inserted(self.tx, self.text, &inserted).await?;
                 handled += batch.len() as u64;
                 progress(handled);
             }

@@ -10,16 +10,20 @@ mod connect;
 mod entities;
 mod import;
 pub mod import_tables;
+mod mention_index;
 mod migration;
 mod search;
 pub mod text;
 mod writer;
+
+use std::collections::HashMap;
 
 use application::ports::{
     ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
     StoreResult, UserRepository,
 };
 use async_trait::async_trait;
+use domain::mentions::message_targets;
 use domain::{Channel, Message, Role, User, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
@@ -28,7 +32,7 @@ use sea_orm::{
 
 use codec::records::*;
 pub use connect::{StorageUrl, connect, schema_version};
-use entities::{channels, messages, meta, pending_user_changes, roles, users};
+use entities::{channels, mentions, messages, meta, pending_user_changes, roles, users};
 use text::TextCodec;
 
 /// A store over a sea-orm connection.
@@ -37,6 +41,15 @@ pub struct SqlStore {
     db: DatabaseConnection,
     writer: writer::MessageWriter,
     text: TextCodec,
+}
+
+/// The message of a stored row.
+fn message_from_model(text: TextCodec, r: messages::Model) -> Message {
+    let r = text.load(r);
+    let mut m = Message::new(r.id, UserId(r.user_id), r.content, r.timestamp);
+    m.pinned = r.pinned;
+    apply_message_document(&mut m, &r.data);
+    m
 }
 
 /// The kind of a database error.
@@ -114,11 +127,7 @@ impl SqlStore {
     }
 
     fn message_from_row(&self, r: messages::Model) -> Message {
-        let r = self.text.load(r);
-        let mut m = Message::new(r.id, UserId(r.user_id), r.content, r.timestamp);
-        m.pinned = r.pinned;
-        apply_message_document(&mut m, &r.data);
-        m
+        message_from_model(self.text, r)
     }
 
     /// The row of a message, escaped for `text`.
@@ -404,6 +413,7 @@ impl ChannelRepository for SqlStore {
             .exec(&tx)
             .await
             .map_err(err("delete_channel"))?;
+        mention_index::forget_channel(&tx, row.seq).await.map_err(err("delete_channel"))?;
         tx.commit().await.map_err(err("delete_channel"))?;
         Ok(true)
     }
@@ -415,7 +425,7 @@ impl MessageRepository for SqlStore {
         let seq = self.channel_seq(channel).await?.ok_or_else(|| {
             StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
         })?;
-        self.writer.append(seq, Self::message_row(self.text, seq, message)).await
+        self.writer.append(seq, Self::message_row(self.text, seq, message), message_targets(message)).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
@@ -488,27 +498,59 @@ impl MessageRepository for SqlStore {
 
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
+        let e = err_in("update_message", channel);
         let mut row = Self::message_row(self.text, seq, message);
         row.channel_seq = NotSet;
         row.id = NotSet;
+        let stored_id = self.text.put(&message.id);
+        let tx = connect::begin_write(&self.db).await.map_err(&e)?;
+        // The row first: on Postgres its lock makes a concurrent deletion of the message
+        // (or its channel) wait, then remove the mention rows written below too.
         let done = messages::Entity::update_many()
             .set(row)
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::Id.eq(self.text.put(&message.id)))
-            .exec(&self.db)
+            .filter(messages::Column::Id.eq(stored_id.as_str()))
+            .exec(&tx)
             .await
-            .map_err(err_in("update_message", channel))?;
-        Ok(done.rows_affected > 0)
+            .map_err(&e)?;
+        if done.rows_affected == 0 {
+            return Ok(false);
+        }
+        let message_seq = mention_index::message_seqs(&tx, &[(seq, stored_id.clone())])
+            .await
+            .map_err(&e)?
+            .get(&(seq, stored_id))
+            .copied()
+            .ok_or_else(|| StoreError::new(StoreErrorKind::Missing, "update_message", "the message vanished"))?;
+        mention_index::forget_message(&tx, message_seq).await.map_err(&e)?;
+        let targets = message_targets(message);
+        let rows = mention_index::rows(self.text, message_seq, seq, message.timestamp, &targets).collect();
+        mention_index::insert(&tx, rows).await.map_err(&e)?;
+        tx.commit().await.map_err(&e)?;
+        Ok(true)
     }
 
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
-        let done = messages::Entity::delete_many()
+        let e = err_in("delete_message", channel);
+        let tx = connect::begin_write(&self.db).await.map_err(&e)?;
+        let Some(row) = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Seq)
             .filter(messages::Column::ChannelSeq.eq(seq))
             .filter(messages::Column::Id.eq(self.text.put(id)))
-            .exec(&self.db)
+            .into_tuple::<i64>()
+            .one(&tx)
             .await
-            .map_err(err_in("delete_message", channel))?;
+            .map_err(&e)?
+        else {
+            return Ok(false);
+        };
+        // The message first, then its mention rows: a concurrent update holding the row
+        // commits its new mention rows before this deletion goes on (Postgres).
+        let done = messages::Entity::delete_many().filter(messages::Column::Seq.eq(row)).exec(&tx).await.map_err(&e)?;
+        mention_index::forget_message(&tx, row).await.map_err(&e)?;
+        tx.commit().await.map_err(&e)?;
         Ok(done.rows_affected > 0)
     }
 
@@ -565,48 +607,86 @@ impl MessageRepository for SqlStore {
         Ok(found)
     }
 
-    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+    async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
         let rows = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.eq(seq))
             .filter(messages::Column::Pinned.eq(true))
             .order_by_desc(messages::Column::Seq)
+            .limit(limit)
             .all(&self.db)
             .await
             .map_err(err_in("pinned", channel))?;
         Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
     }
 
-    async fn mention_candidates(
+    async fn mentions_page(
         &self,
         channel_names: &[String],
-        needles: &[String],
-        reply_author: &UserId,
-    ) -> StoreResult<Vec<(String, Message)>> {
-        let mut by_seq = std::collections::HashMap::new();
-        for name in channel_names {
-            if let Some(seq) = self.channel_seq(name).await? {
-                by_seq.insert(seq, name.clone());
-            }
+        targets: &[String],
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(Vec<(String, Message)>, u64)> {
+        let e = err("mentions_page");
+        if channel_names.is_empty() || targets.is_empty() {
+            return Ok((vec![], 0));
         }
-        if by_seq.is_empty() {
-            return Ok(vec![]);
-        }
-        let mut any =
-            sea_orm::Condition::any().add(messages::Column::ReplyToUser.eq(self.text.put(reply_author.as_str())));
-        for n in needles {
-            any = any.add(search::content_contains(self.db.get_database_backend(), &self.text.put(&n.to_lowercase())));
-        }
-        let rows = messages::Entity::find()
-            .filter(messages::Column::ChannelSeq.is_in(by_seq.keys().copied().collect::<Vec<_>>()))
-            .filter(any)
+        let names: Vec<String> = channel_names.iter().map(|n| self.text.put(n)).collect();
+        let by_seq: HashMap<i64, String> = channels::Entity::find()
+            .select_only()
+            .column(channels::Column::Seq)
+            .column(channels::Column::Name)
+            .filter(channels::Column::Name.is_in(names))
+            .into_tuple::<(i64, String)>()
             .all(&self.db)
             .await
-            .map_err(err("mention_candidates"))?;
-        Ok(rows
+            .map_err(&e)?
             .into_iter()
+            .map(|(seq, name)| (seq, self.text.get(name)))
+            .collect();
+        if by_seq.is_empty() {
+            return Ok((vec![], 0));
+        }
+        let matching = sea_orm::Condition::all()
+            .add(mentions::Column::ChannelSeq.is_in(by_seq.keys().copied()))
+            .add(mentions::Column::Target.is_in(targets.iter().map(|t| self.text.put(t))));
+        let total = mentions::Entity::find()
+            .select_only()
+            .column_as(sea_orm::sea_query::Expr::cust("COUNT(DISTINCT message_seq)"), "total")
+            .filter(matching.clone())
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
+            .map_err(&e)?
+            .unwrap_or(0);
+        let page: Vec<(i64, f64)> = mentions::Entity::find()
+            .select_only()
+            .column(mentions::Column::MessageSeq)
+            .column(mentions::Column::Timestamp)
+            .distinct()
+            .filter(matching)
+            .order_by_desc(mentions::Column::Timestamp)
+            .order_by_desc(mentions::Column::MessageSeq)
+            .offset(offset)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(&e)?;
+        let mut rows: HashMap<i64, messages::Model> = messages::Entity::find()
+            .filter(messages::Column::Seq.is_in(page.iter().map(|(seq, _)| *seq)))
+            .all(&self.db)
+            .await
+            .map_err(&e)?
+            .into_iter()
+            .map(|r| (r.seq, r))
+            .collect();
+        let found = page
+            .into_iter()
+            .filter_map(|(seq, _)| rows.remove(&seq))
             .filter_map(|r| by_seq.get(&r.channel_seq).cloned().map(|c| (c, self.message_from_row(r))))
-            .collect())
+            .collect();
+        Ok((found, u64::try_from(total).unwrap_or(0)))
     }
 }
 

@@ -1,14 +1,19 @@
 //! Schema migrations, applied at start-up on both backends.
 
-use sea_orm::DbBackend;
+use domain::mentions::message_targets;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sea_orm_migration::prelude::*;
+
+use super::entities::messages;
+use super::mention_index;
+use super::text::TextCodec;
 
 /// All migrations in order.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables), Box::new(EscapeText)]
+        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables), Box::new(EscapeText), Box::new(Mentions)]
     }
 }
 
@@ -194,5 +199,79 @@ impl MigrationTrait for EscapeText {
             db.execute_unprepared(&statement).await?;
         }
         Ok(())
+    }
+}
+
+/// The `mentions` table (mention_index.rs): one row per mention target of a message, and
+/// the rows of every message stored before it existed. The targets are computed by the
+/// current rules (`domain::mentions::message_targets`); a change to those rules needs a new
+/// migration that rebuilds the table.
+struct Mentions;
+
+impl MigrationName for Mentions {
+    fn name(&self) -> &str {
+        "m0004_mentions"
+    }
+}
+
+/// Messages read per step of the backfill.
+const BACKFILL_STEP: u64 = 1000;
+
+/// Looking up a target: a B-tree on SQLite; a hash index on Postgres, whose B-tree entries
+/// cannot exceed about 2.7 kB (a target is as long as a name in the text or a user id).
+const SQLITE_MENTIONS_TARGET_INDEX: &str = "CREATE INDEX ix_mentions_target ON mentions (target, channel_seq)";
+const POSTGRES_MENTIONS_TARGET_INDEX: &str = "CREATE INDEX ix_mentions_target ON mentions USING hash (target)";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Mentions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Alias::new("mentions"))
+                    .col(pk("seq"))
+                    .col(col("message_seq").big_integer().not_null())
+                    .col(col("channel_seq").big_integer().not_null())
+                    .col(col("target").text().not_null())
+                    .col(col("timestamp").double().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        for i in [
+            index("mentions", "ix_mentions_message", &["message_seq"], false),
+            index("mentions", "ix_mentions_channel", &["channel_seq"], false),
+        ] {
+            manager.create_index(i).await?;
+        }
+        let db = manager.get_connection();
+        let backend = manager.get_database_backend();
+        db.execute_unprepared(match backend {
+            DbBackend::Sqlite => SQLITE_MENTIONS_TARGET_INDEX,
+            _ => POSTGRES_MENTIONS_TARGET_INDEX,
+        })
+        .await?;
+        backfill_mentions(db, TextCodec::of(backend)).await
+    }
+}
+
+/// Writes the mention rows of every stored message, in steps of [`BACKFILL_STEP`].
+async fn backfill_mentions(db: &impl ConnectionTrait, text: TextCodec) -> Result<(), DbErr> {
+    let mut after = i64::MIN;
+    loop {
+        let rows = messages::Entity::find()
+            .filter(messages::Column::Seq.gt(after))
+            .order_by_asc(messages::Column::Seq)
+            .limit(BACKFILL_STEP)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.seq;
+        let mut all = vec![];
+        for row in rows {
+            let (seq, channel_seq) = (row.seq, row.channel_seq);
+            let m = super::message_from_model(text, row);
+            all.extend(mention_index::rows(text, seq, channel_seq, m.timestamp, &message_targets(&m)));
+        }
+        mention_index::insert(db, all).await?;
     }
 }
