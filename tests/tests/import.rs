@@ -387,7 +387,61 @@ async fn import_from_in_the_config_runs_on_first_start_only(b: Backend) {
     assert!(s.log().contains("already holds data"), "{}", s.log());
 }
 
+/// U+0000 and U+E000 (the escape character of the SQL store on Postgres) in imported ids,
+/// names and text are stored exactly, and a merge recognises the records whose ids and
+/// names hold them (docs/design/storage.md#text-on-postgresql).
+async fn text_with_nul_is_imported_exactly(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    let db = src.path().join("db");
+    let odd = "\u{0}\u{E000}0\u{E000}e\u{0}";
+    let (odd_id, odd_name) = (format!("USR:{odd}"), format!("Nul{odd}"));
+    let mut users = serde_json::Map::new();
+    users.insert("USR:alice".into(), json!({"roles": ["owner", "user"], "username": "alice"}));
+    users.insert(odd_id.clone(), json!({"roles": ["user"], "username": odd_name}));
+    std::fs::write(db.join("users.json"), pretty(&Value::Object(users))).unwrap();
+    let mut push = serde_json::Map::new();
+    push.insert(
+        odd_name.to_lowercase(),
+        json!([{"endpoint": format!("https://push.example/{odd}"), "p256dh": "K", "auth": "A"}]),
+    );
+    std::fs::write(db.join("push_subscriptions.json"), pretty(&Value::Object(push))).unwrap();
+    let first = line(&format!("g{odd}"), &odd_id, &format!("hi {odd}"), 1.0, json!({"reactions": {"👍": [odd_id]}}));
+    std::fs::write(db.join("channels/general.json"), &first).unwrap();
+
+    let out = succeeded(&import(s.path(), src.path(), false).await);
+    for expected in ["users               2", "messages            2", "push subscriptions  1"] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    s.restart();
+    let mut alice = s.login("alice").await;
+    let general = history(&mut alice, "general").await;
+    assert_eq!(ids(&general), [format!("g{odd}")]);
+    assert_eq!(general[0]["content"], format!("hi {odd}"));
+    assert_eq!(general[0]["user"], odd_name.as_str());
+    assert_eq!(general[0]["reactions"], json!({"👍": [odd_name]}));
+    alice.close().await;
+
+    s.kill();
+    let second = line("g2", "USR:alice", "later", 2.0, json!({}));
+    std::fs::write(db.join("channels/general.json"), format!("{first}\n{second}")).unwrap();
+    let merged = succeeded(&import(s.path(), src.path(), true).await);
+    for expected in [
+        "users               0 (2 already there, kept)",
+        "messages            1 (0 pinned, 0 replies, 0 reactions) (2 already there, kept)",
+        "push subscriptions  0 (1 already there)",
+    ] {
+        assert!(merged.contains(expected), "missing {expected:?} in:\n{merged}");
+    }
+    s.restart();
+    let mut alice = s.login("alice").await;
+    assert_eq!(ids(&history(&mut alice, "general").await), [format!("g{odd}"), "g2".to_owned()]);
+}
+
 backend_tests!(
+    text_with_nul_is_imported_exactly,
     a_complete_original_is_imported_and_served,
     a_database_with_real_data_is_refused_unless_merged,
     an_unparsable_users_file_aborts_with_nothing_written,

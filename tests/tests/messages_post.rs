@@ -7,7 +7,7 @@
 //! format characters is empty, while a joined emoji is content.
 
 use originchats_tests::expect::err;
-use originchats_tests::scenes::{cast, create_channel, post_in, start, start_with_guests};
+use originchats_tests::scenes::{cast, contents, create_channel, get_message, post, post_in, start, start_with_guests};
 use originchats_tests::{Backend, TestServer, backend_tests};
 use serde_json::{Value, json};
 
@@ -264,7 +264,54 @@ async fn invisible_text_is_empty_and_a_joined_emoji_is_content(b: Backend) {
     assert_eq!(bob.recv().await["message"], inside);
 }
 
+/// U+0000 and U+E000 (the escape character the SQL store uses on Postgres, see
+/// docs/design/storage.md#text-on-postgresql) come back exactly from every command that
+/// stores or reads text.
+async fn text_with_nul_and_the_escape_character_round_trips(b: Backend) {
+    let s = start(b).await;
+    let (_boss, mut alice, mut bob) = cast(&s).await;
+    let tricky = "a\u{0}b \u{E000} \u{E000}0 \u{E000}e \u{0}\u{0} end";
+    let m = post(&mut alice, tricky).await;
+    assert_eq!(m["content"], tricky);
+    let id = m["id"].clone();
+    let other = post(&mut alice, "a0b").await;
+    bob.sync().await;
+    let edited_text = "edited \u{0}\u{E000}e \u{E000}\u{0} 0b";
+    let edited =
+        alice.request(json!({"cmd": "message_edit", "id": id, "channel": "general", "content": edited_text})).await;
+    assert_eq!(edited["content"], edited_text, "{edited}");
+    assert_eq!(edited["message"]["content"], edited_text);
+    let seen = bob.expect_cmd("message_edit").await;
+    assert_eq!(seen["content"], edited_text);
+    let reply =
+        bob.request(json!({"cmd": "message_new", "channel": "general", "content": "\u{0} re", "reply_to": id})).await;
+    assert_eq!(reply["message"]["content"], "\u{0} re");
+    assert_eq!(reply["message"]["reply_to"], json!({"id": id, "user": "alice"}));
+    alice.sync().await;
+
+    let got = get_message(&mut alice, "general", &id).await;
+    assert_eq!((got["content"].clone(), got["edited"].clone()), (json!(edited_text), json!(true)));
+    let history = alice.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert_eq!(contents(&history["messages"]), [edited_text, "a0b", "\u{0} re"]);
+    let search = |q: &str| json!({"cmd": "messages_search", "channel": "general", "query": q});
+    for (query, expected) in [
+        ("\u{0}", vec!["\u{0} re", edited_text]),
+        ("\u{E000}e", vec![edited_text]),
+        ("\u{E000}\u{0}", vec![edited_text]),
+        ("EDITED \u{0}", vec![edited_text]),
+        ("0b", vec!["a0b", edited_text]),
+        ("\u{E000}0", vec![]),
+        ("b \u{E000}", vec![]),
+    ] {
+        let r = alice.request(search(query)).await;
+        assert_eq!(r["query"], query);
+        assert_eq!(contents(&r["results"]), expected, "search {query:?}");
+    }
+    assert_eq!(other["content"], "a0b");
+}
+
 backend_tests!(
+    text_with_nul_and_the_escape_character_round_trips,
     a_message_reaches_every_viewer_and_the_sender_gets_its_listener,
     users_who_cannot_view_receive_nothing,
     message_new_validates_in_the_original_order,

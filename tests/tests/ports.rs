@@ -1,6 +1,7 @@
 //! Use cases against mocked ports (mockall), where the interaction with a port is what is
 //! under test: what the auth validator is asked, and what plugins are told and when.
-//! Also: nothing is broadcast that was not stored (persist before broadcast).
+//! Also: nothing is broadcast that was not stored (persist before broadcast), and how much
+//! `messages_pinned` asks the store for.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -112,6 +113,28 @@ async fn plugins_hear_of_a_message_once_it_is_stored_and_broadcast() {
     assert_eq!(outbox.frames().last().unwrap()["message"]["id"], message.id.as_str(), "broadcast before the event");
 }
 
+/// `messages_pinned` asks the store for at most `MAX_PINNED` (200) messages and answers
+/// with the newest ones (docs/design/messages.md#pins).
+#[tokio::test]
+async fn messages_pinned_answers_the_newest_two_hundred() {
+    let store = seeded_store().await;
+    for i in 0..205 {
+        let m = Message { pinned: i != 3, ..Message::new(format!("p{i}"), UserId("u".into()), "x".into(), i as f64) };
+        store.append_message("general", &m).await.unwrap();
+    }
+    let app = app(store.clone(), Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default());
+    let (session, _) = logged_in(&app, "alice").await;
+    let Ok(application::services::Reply::Packet(application::Packet::MessagesPinned { messages, .. })) =
+        app.messaging.pinned(&session, "general".into()).await
+    else {
+        panic!("messages_pinned failed")
+    };
+    let ids: Vec<&str> = messages.iter().map(|v| v.message.id.as_str()).collect();
+    let expected: Vec<String> = (5..205).rev().map(|i| format!("p{i}")).collect();
+    assert_eq!(ids, expected, "the 200 newest pinned, newest first");
+    assert_eq!(application::services::messaging::MAX_PINNED, 200);
+}
+
 /// A store whose message appends fail: everything else is the in-memory store.
 struct FailingAppends(Arc<dyn Store>);
 
@@ -216,16 +239,17 @@ impl MessageRepository for FailingAppends {
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
         self.0.search(channel, needle, limit).await
     }
-    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
-        self.0.pinned(channel).await
+    async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.0.pinned(channel, limit).await
     }
-    async fn mention_candidates(
+    async fn mentions_page(
         &self,
         channels: &[String],
-        needles: &[String],
-        reply_author: &UserId,
-    ) -> StoreResult<Vec<(String, Message)>> {
-        self.0.mention_candidates(channels, needles, reply_author).await
+        targets: &[String],
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(Vec<(String, Message)>, u64)> {
+        self.0.mentions_page(channels, targets, offset, limit).await
     }
 }
 

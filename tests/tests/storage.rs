@@ -1,8 +1,9 @@
 //! The SQL store under conditions the black-box suite cannot set up: database defaults
-//! that differ from ours, and writes racing a channel deletion.
+//! that differ from ours, writes racing a channel deletion, and databases written by an
+//! earlier version.
 
-use application::ports::{ChannelRepository, MessageRepository};
-use domain::{Channel, Message, UserId};
+use application::ports::{ChannelRepository, MessageRepository, UserRepository};
+use domain::{Channel, Message, User, UserId};
 use originchats_tests::Backend;
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -90,4 +91,151 @@ async fn no_message_outlives_its_channel(b: Backend) {
     }
 }
 
-originchats_tests::backend_tests!(no_message_outlives_its_channel);
+/// Runs `sql` with `values` on `db`.
+async fn execute(db: &sea_orm::DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) {
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// A Postgres database written before text was escaped holds U+E000 (now the escape
+/// character) as it is; the upgrade at start-up escapes it, so it reads back unchanged
+/// (docs/design/storage.md#text-on-postgresql).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_text_written_before_escaping_reads_back_unchanged() {
+    let Some(Backend::Postgres(admin)) = Backend::postgres() else {
+        eprintln!("SKIPPED (ORIGINCHATS_TEST_POSTGRES_URL not set): postgres escape migration");
+        return;
+    };
+    let url = originchats_tests::pg::fresh_database(&admin).await;
+    let storage = StorageUrl::Postgres(url.clone());
+    let db = connect(&storage).await.unwrap();
+    // What the earlier version wrote: text as it is, U+E000 included.
+    let e = '\u{E000}';
+    let (room, author, name) = (format!("room {e}0 {e}e {e}"), format!("u{e}1"), format!("Old{e}0Name"));
+    let content = format!("x{e}0y {e}e {e}");
+    let channel = Channel { name: room.clone(), ..domain::channel::default_channels().remove(0) };
+    execute(
+        &db,
+        "INSERT INTO channels (name, position, data) VALUES ($1, 0, $2)",
+        vec![room.clone().into(), codec::records::channel_document(&channel).into()],
+    )
+    .await;
+    execute(
+        &db,
+        "INSERT INTO users (id, username, username_lower, roles, validator, extra) VALUES ($1, $2, $3, $4, NULL, '{}')",
+        vec![author.clone().into(), name.clone().into(), name.to_lowercase().into(), format!("[\"user{e}\"]").into()],
+    )
+    .await;
+    execute(
+        &db,
+        "INSERT INTO messages (channel_seq, id, user_id, content, content_lower, timestamp, pinned, data) \
+         SELECT seq, $1, $2, $3, $4, 1.5, false, '{}' FROM channels WHERE name = $5",
+        vec![
+            format!("m{e}0").into(),
+            author.clone().into(),
+            content.clone().into(),
+            content.to_lowercase().into(),
+            room.clone().into(),
+        ],
+    )
+    .await;
+    execute(&db, "DELETE FROM seaql_migrations WHERE version = 'm0003_escape_text_on_postgres'", vec![]).await;
+    db.close().await.unwrap();
+
+    let db = connect(&storage).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    assert_eq!(store.channel(&room).await.unwrap(), Some(channel));
+    let message = Message::new(format!("m{e}0"), UserId(author.clone()), content.clone(), 1.5);
+    assert_eq!(store.messages_page(&room, 0, 10).await.unwrap(), vec![message.clone()]);
+    assert_eq!(store.message(&room, &message.id).await.unwrap(), Some((message.clone(), 1)));
+    assert_eq!(store.search(&room, &format!("{e}0y"), 10).await.unwrap(), vec![message.clone()]);
+    assert_eq!(store.search(&room, &format!("{e}e"), 10).await.unwrap(), vec![message]);
+    let user = User {
+        id: UserId(author.clone()),
+        username: Some(name.clone()),
+        roles: vec![format!("user{e}")],
+        validator: None,
+        extra: vec![],
+        timeout_until: None,
+    };
+    assert_eq!(store.user(&user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(store.user_by_name(&name).await.unwrap(), Some(user));
+    db.close().await.unwrap();
+    originchats_tests::pg::drop_database(&admin, &url);
+}
+
+/// A database written before the `mentions` table existed gets it filled from the stored
+/// messages at start-up (docs/design/messages.md#pings-list).
+async fn pings_of_messages_stored_before_the_mentions_table_are_found(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &b {
+        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
+        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
+    };
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    let template = domain::channel::default_channels().remove(0);
+    let odd = "\u{0}\u{E000}e";
+    let (room, other) = (format!("room{odd}"), "other".to_owned());
+    for name in [&room, &other] {
+        assert!(store.insert_channel(&Channel { name: name.clone(), ..template.clone() }).await.unwrap());
+    }
+    let alice = User {
+        id: UserId(format!("u-alice{odd}")),
+        username: Some("Alice".into()),
+        roles: vec!["staff".into()],
+        validator: None,
+        extra: vec![],
+        timeout_until: None,
+    };
+    let asked = Message::new("q".into(), alice.id.clone(), "question".into(), 1.0);
+    let answer = |id: &str, ping: Option<bool>, t: f64| Message {
+        reply_to: Some(domain::ReplyRef { id: "q".into(), author: alice.id.clone() }),
+        ping,
+        ..Message::new(id.into(), UserId("u-bob".into()), format!("answer {odd}"), t)
+    };
+    let stored = [
+        (&room, asked.clone()),
+        (&room, Message::new(format!("m1{odd}"), UserId("u-bob".into()), "hi @ALICE".into(), 2.0)),
+        (&room, answer("m2", None, 3.0)),
+        (&room, answer("m3", Some(false), 4.0)),
+        (&other, Message::new("m4".into(), UserId("u-bob".into()), "@&staff meeting".into(), 5.0)),
+        (&other, Message::new("m5".into(), UserId("u-bob".into()), "@alicex".into(), 6.0)),
+    ];
+    for (channel, m) in &stored {
+        store.append_message(channel, m).await.unwrap();
+    }
+    let channels = vec![room.clone(), other.clone()];
+    let targets = domain::mentions::user_targets(&alice);
+    let expected = (
+        vec![
+            (other.clone(), stored[4].1.clone()),
+            (room.clone(), stored[2].1.clone()),
+            (room.clone(), stored[1].1.clone()),
+        ],
+        3,
+    );
+    assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap(), expected);
+    // The database as the version before the table wrote it.
+    let backend = db.get_database_backend();
+    for sql in ["DROP TABLE mentions", "DELETE FROM seaql_migrations WHERE version = 'm0004_mentions'"] {
+        db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    }
+    db.close().await.unwrap();
+
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap(), expected, "backfilled");
+    assert!(store.delete_message(&room, &stored[2].1.id).await.unwrap());
+    assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap().1, 2, "and kept from then on");
+    db.close().await.unwrap();
+    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
+        originchats_tests::pg::drop_database(admin, u);
+    }
+}
+
+originchats_tests::backend_tests!(
+    no_message_outlives_its_channel,
+    pings_of_messages_stored_before_the_mentions_table_are_found
+);

@@ -319,17 +319,18 @@ impl MessageRepository for CachedStore {
         self.inner.search(channel, needle, limit).await
     }
 
-    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
-        self.inner.pinned(channel).await
+    async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.pinned(channel, limit).await
     }
 
-    async fn mention_candidates(
+    async fn mentions_page(
         &self,
         channels: &[String],
-        needles: &[String],
-        reply_author: &UserId,
-    ) -> StoreResult<Vec<(String, Message)>> {
-        self.inner.mention_candidates(channels, needles, reply_author).await
+        targets: &[String],
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(Vec<(String, Message)>, u64)> {
+        self.inner.mentions_page(channels, targets, offset, limit).await
     }
 }
 

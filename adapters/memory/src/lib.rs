@@ -9,6 +9,7 @@ use application::ports::{
     StoreResult, UserRepository,
 };
 use async_trait::async_trait;
+use domain::mentions::message_targets;
 use domain::{Channel, Message, Role, User, UserId};
 
 #[derive(Default)]
@@ -16,9 +17,31 @@ struct State {
     users: Vec<User>,
     roles: Vec<Role>,
     channels: Vec<Channel>,
-    messages: HashMap<String, Vec<Message>>,
+    /// Each channel's messages in creation order.
+    messages: HashMap<String, Vec<Stored>>,
+    /// The creation number of the next message, across channels.
+    next: u64,
     pending: Vec<(String, PendingChange)>,
     seeded: bool,
+}
+
+/// A message and its creation number (which orders messages across channels).
+#[derive(Clone)]
+struct Stored {
+    created: u64,
+    message: Message,
+}
+
+impl State {
+    /// The messages of `channel`, in creation order.
+    fn channel_messages(&self, channel: &str) -> impl DoubleEndedIterator<Item = &Message> {
+        self.messages.get(channel).map(Vec::as_slice).unwrap_or_default().iter().map(|s| &s.message)
+    }
+}
+
+/// The messages of a run of stored ones, cloned.
+fn copied(all: &[Stored]) -> Vec<Message> {
+    all.iter().map(|s| s.message.clone()).collect()
 }
 
 /// A store held in memory.
@@ -205,15 +228,17 @@ impl MessageRepository for MemoryStore {
                     format!("no channel {channel}"),
                 ));
             }
+            let created = s.next;
             let all = s.messages.entry(channel.to_owned()).or_default();
-            if all.iter().any(|m| m.id == message.id) {
+            if all.iter().any(|m| m.message.id == message.id) {
                 return Err(StoreError::new(
                     StoreErrorKind::Conflict,
                     format!("append_message channel={channel}"),
                     format!("message {} exists", message.id),
                 ));
             }
-            all.push(message.clone());
+            all.push(Stored { created, message: message.clone() });
+            s.next += 1;
             Ok(())
         })
     }
@@ -223,15 +248,15 @@ impl MessageRepository for MemoryStore {
             let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
             let end = all.len().saturating_sub(skip_newest as usize);
             let begin = end.saturating_sub(limit as usize);
-            all[begin..end].to_vec()
+            copied(&all[begin..end])
         }))
     }
 
     async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
         Ok(self.with(|s| {
             let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
-            match all.iter().position(|m| m.id == before_id) {
-                Some(end) => all[end.saturating_sub(limit as usize)..end].to_vec(),
+            match all.iter().position(|m| m.message.id == before_id) {
+                Some(end) => copied(&all[end.saturating_sub(limit as usize)..end]),
                 None => vec![],
             }
         }))
@@ -240,19 +265,19 @@ impl MessageRepository for MemoryStore {
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
         Ok(self.with(|s| {
             let all = s.messages.get(channel)?;
-            let pos = all.iter().position(|m| m.id == id)?;
-            Some((all[pos].clone(), pos as u64 + 1))
+            let pos = all.iter().position(|m| m.message.id == id)?;
+            Some((all[pos].message.clone(), pos as u64 + 1))
         }))
     }
 
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
-        Ok(self.with(|s| s.messages.get(channel).and_then(|m| m.last()).map(|m| m.timestamp)))
+        Ok(self.with(|s| s.channel_messages(channel).next_back().map(|m| m.timestamp)))
     }
 
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
         Ok(self.with(|s| {
-            let slot = s.messages.get_mut(channel).and_then(|all| all.iter_mut().find(|m| m.id == message.id));
-            slot.map(|m| *m = message.clone()).is_some()
+            let slot = s.messages.get_mut(channel).and_then(|all| all.iter_mut().find(|m| m.message.id == message.id));
+            slot.map(|m| m.message = message.clone()).is_some()
         }))
     }
 
@@ -260,15 +285,14 @@ impl MessageRepository for MemoryStore {
         Ok(self.with(|s| {
             let Some(all) = s.messages.get_mut(channel) else { return false };
             let before = all.len();
-            all.retain(|m| m.id != id);
+            all.retain(|m| m.message.id != id);
             before != all.len()
         }))
     }
 
     async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
         Ok(self.with(|s| {
-            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
-            all.iter()
+            s.channel_messages(channel)
                 .filter(|m| m.reply_to.as_ref().is_some_and(|r| r.id == parent_id))
                 .take(limit as usize)
                 .cloned()
@@ -279,8 +303,7 @@ impl MessageRepository for MemoryStore {
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
         let needle = needle.to_lowercase();
         Ok(self.with(|s| {
-            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
-            all.iter()
+            s.channel_messages(channel)
                 .rev()
                 .filter(|m| m.content.to_lowercase().contains(&needle))
                 .take(limit as usize)
@@ -289,35 +312,41 @@ impl MessageRepository for MemoryStore {
         }))
     }
 
-    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
-        Ok(self.with(|s| {
-            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
-            all.iter().rev().filter(|m| m.pinned).cloned().collect()
-        }))
+    async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        Ok(self
+            .with(|s| s.channel_messages(channel).rev().filter(|m| m.pinned).take(limit as usize).cloned().collect()))
     }
 
-    async fn mention_candidates(
+    async fn mentions_page(
         &self,
         channels: &[String],
-        needles: &[String],
-        reply_author: &UserId,
-    ) -> StoreResult<Vec<(String, Message)>> {
-        let needles: Vec<String> = needles.iter().map(|n| n.to_lowercase()).collect();
+        targets: &[String],
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(Vec<(String, Message)>, u64)> {
         Ok(self.with(|s| {
-            let mut out = vec![];
+            let mut found: Vec<(&String, &Stored)> = vec![];
             for (i, c) in channels.iter().enumerate() {
-                if channels[..i].contains(c) {
+                if channels[..i].contains(c) || !s.channels.iter().any(|ch| &ch.name == c) {
                     continue;
                 }
-                for m in s.messages.get(c).map(Vec::as_slice).unwrap_or_default() {
-                    let lower = m.content.to_lowercase();
-                    let replied = m.reply_to.as_ref().is_some_and(|r| &r.author == reply_author);
-                    if replied || needles.iter().any(|n| lower.contains(n.as_str())) {
-                        out.push((c.clone(), m.clone()));
+                for stored in s.messages.get(c).map(Vec::as_slice).unwrap_or_default() {
+                    if message_targets(&stored.message).iter().any(|t| targets.contains(t)) {
+                        found.push((c, stored));
                     }
                 }
             }
-            out
+            found.sort_by(|(_, a), (_, b)| {
+                b.message.timestamp.total_cmp(&a.message.timestamp).then(b.created.cmp(&a.created))
+            });
+            let total = found.len() as u64;
+            let page = found
+                .into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(|(c, stored)| (c.clone(), stored.message.clone()))
+                .collect();
+            (page, total)
         }))
     }
 }

@@ -184,3 +184,44 @@ pub mod pending_user_changes {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Who each message pings (docs/design/messages.md#pings-list): one row per mention target of
+/// a message (`domain::mentions::message_targets`), written, rewritten and deleted with the
+/// message, so that `pings_get` pages in SQL.
+pub mod mentions {
+    use sea_orm::entity::prelude::*;
+
+    /// A target of a message.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mentions")]
+    pub struct Model {
+        /// Row id.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// The message's `seq`.
+        pub message_seq: i64,
+        /// The message's channel (`channels.seq`).
+        pub channel_seq: i64,
+        /// `@name`, `@&role` or `reply:<user id>`.
+        #[sea_orm(column_type = "Text")]
+        pub target: String,
+        /// The message's timestamp, for ordering.
+        pub timestamp: f64,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use crate::text::text_columns;
+
+text_columns!(users; text: [id, roles, extra]; optional: [username, username_lower, validator]);
+text_columns!(roles; text: [name, data]; optional: []);
+text_columns!(channels; text: [name, data]; optional: []);
+text_columns!(messages; text: [id, user_id, content, content_lower, data]; optional: [reply_to_id, reply_to_user]);
+text_columns!(meta; text: [key, value]; optional: []);
+text_columns!(pending_user_changes; text: [username_lower, action]; optional: [role]);
+text_columns!(mentions; text: [target]; optional: []);

@@ -23,8 +23,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::entities::{channels, messages, meta, roles, users};
+use super::entities::{channels, mentions, messages, meta, roles, users};
 use super::import_tables::{emojis, push_subscriptions};
+use super::mention_index::{self, Inserted};
+use super::text::TextCodec;
 use super::{SEEDED_KEY, SqlStore};
 use application::import::{
     ImportCounts, ImportError, ImportOptions, ImportTarget, Issue, PendingImport, Snapshot, Staged,
@@ -44,7 +46,7 @@ pub const BATCH_BYTES: usize = 12 * 1024;
 
 /// Splits `items` into runs of at most [`BATCH_ROWS`] items and, unless a single item is
 /// larger, at most [`BATCH_BYTES`] bytes as measured by `size`.
-fn batches<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+pub fn batches<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut out = vec![];
     let (mut start, mut bytes) = (0, 0);
     for (i, item) in items.iter().enumerate() {
@@ -84,7 +86,7 @@ fn user_bytes(u: &User) -> usize {
 pub const EMOJI_NEXT_ID_KEY: &str = "emoji_next_id";
 
 /// What, besides the defaults, the database holds; `None` when it holds only them.
-async fn real_data(c: &impl ConnectionTrait) -> Result<Option<String>, sea_orm::DbErr> {
+async fn real_data(c: &impl ConnectionTrait, text: TextCodec) -> Result<Option<String>, sea_orm::DbErr> {
     let mut found = vec![];
     for (n, what) in [
         (users::Entity::find().count(c).await?, "users"),
@@ -97,7 +99,8 @@ async fn real_data(c: &impl ConnectionTrait) -> Result<Option<String>, sea_orm::
         }
     }
     let role_rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(c).await?;
-    let stored_roles: Vec<_> = role_rows.iter().map(|r| role_from_document(&r.name, &r.data)).collect();
+    let stored_roles: Vec<_> =
+        role_rows.into_iter().map(|r| text.load(r)).map(|r| role_from_document(&r.name, &r.data)).collect();
     if !stored_roles.is_empty() && stored_roles != domain::role::default_roles() {
         found.push("roles other than the defaults".into());
     }
@@ -106,16 +109,17 @@ async fn real_data(c: &impl ConnectionTrait) -> Result<Option<String>, sea_orm::
         .order_by_asc(channels::Column::Seq)
         .all(c)
         .await?;
-    let stored_channels: Vec<_> = channel_rows.iter().map(|r| channel_from_document(&r.name, &r.data)).collect();
+    let stored_channels: Vec<_> =
+        channel_rows.into_iter().map(|r| text.load(r)).map(|r| channel_from_document(&r.name, &r.data)).collect();
     if !stored_channels.is_empty() && stored_channels != domain::channel::default_channels() {
         found.push("channels other than the defaults".into());
     }
     Ok(if found.is_empty() { None } else { Some(found.join(", ")) })
 }
 
-async fn set_meta(c: &impl ConnectionTrait, key: &str, value: String) -> Result<(), sea_orm::DbErr> {
-    let row = meta::ActiveModel { key: Set(key.to_owned()), value: Set(value) };
-    if meta::Entity::find_by_id(key.to_owned()).one(c).await?.is_some() {
+async fn set_meta(c: &impl ConnectionTrait, text: TextCodec, key: &str, value: String) -> Result<(), sea_orm::DbErr> {
+    let row = text.store(meta::ActiveModel { key: Set(key.to_owned()), value: Set(value) });
+    if meta::Entity::find_by_id(text.put(key)).one(c).await?.is_some() {
         row.update(c).await?;
     } else {
         row.insert(c).await?;
@@ -193,7 +197,7 @@ impl From<Fail> for ImportError {
 #[async_trait]
 impl ImportTarget for SqlStore {
     async fn holds_only_defaults(&self) -> Result<bool, ImportError> {
-        Ok(real_data(&self.db).await.map_err(db)?.is_none())
+        Ok(real_data(&self.db, self.text).await.map_err(db)?.is_none())
     }
 
     async fn stage_import(
@@ -214,18 +218,20 @@ impl SqlStore {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Staged, Fail> {
         let tx = super::connect::begin_write(&self.db).await?;
+        let text = self.text;
         let key = snapshot.record_key.clone();
-        if let Some(row) = meta::Entity::find_by_id(key.clone()).one(&tx).await? {
-            return Ok(Staged::AlreadyImported { record: row.value });
+        if let Some(row) = meta::Entity::find_by_id(text.put(&key)).one(&tx).await? {
+            return Ok(Staged::AlreadyImported { record: text.get(row.value) });
         }
-        let existing = real_data(&tx).await?;
+        let existing = real_data(&tx, text).await?;
         if let Some(what) = &existing
             && !options.merge
         {
             return Err(Fail::NotEmpty(what.clone()));
         }
-        let mut w = Writer { tx: &tx, options, counts: ImportCounts::default(), issues: vec![] };
+        let mut w = Writer { tx: &tx, text, options, counts: ImportCounts::default(), issues: vec![] };
         if existing.is_none() {
+            mentions::Entity::delete_many().exec(&tx).await?;
             messages::Entity::delete_many().exec(&tx).await?;
             let gone = channels::Entity::delete_many().exec(&tx).await?.rows_affected
                 + roles::Entity::delete_many().exec(&tx).await?.rows_affected;
@@ -236,7 +242,7 @@ impl SqlStore {
         w.channels_and_messages(snapshot, progress).await?;
         let emoji_ids = w.emojis(snapshot).await?;
         w.push(snapshot).await?;
-        set_meta(&tx, SEEDED_KEY, "1".into()).await?;
+        set_meta(&tx, text, SEEDED_KEY, "1".into()).await?;
         let record = json!({
             "source": snapshot.source.display().to_string(),
             "fingerprint": snapshot.fingerprint,
@@ -244,7 +250,7 @@ impl SqlStore {
             "merge": options.merge,
             "counts": counts_json(&w.counts),
         });
-        set_meta(&tx, &key, record.to_string()).await?;
+        set_meta(&tx, text, &key, record.to_string()).await?;
         let (counts, issues) = (w.counts, w.issues);
         Ok(Staged::Ready(Box::new(SqlPendingImport { tx, counts, issues, emoji_ids })))
     }
@@ -252,6 +258,7 @@ impl SqlStore {
 
 struct Writer<'a> {
     tx: &'a DatabaseTransaction,
+    text: TextCodec,
     options: ImportOptions,
     counts: ImportCounts,
     issues: Vec<Issue>,
@@ -266,11 +273,12 @@ impl Writer<'_> {
             .all(self.tx)
             .await?
             .into_iter()
+            .map(|id| self.text.get(id))
             .collect();
         let fresh: Vec<_> = snap.users.iter().filter(|u| !existing.contains(&u.id.0)).collect();
         self.counts.users_existing = (snap.users.len() - fresh.len()) as u64;
         for batch in batches(&fresh, |u| user_bytes(u)) {
-            users::Entity::insert_many(batch.iter().map(|u| SqlStore::user_row(u)))
+            users::Entity::insert_many(batch.iter().map(|u| SqlStore::user_row(self.text, u)))
                 .exec_without_returning(self.tx)
                 .await?;
             self.counts.users += batch.len() as u64;
@@ -286,15 +294,15 @@ impl Writer<'_> {
             .all(self.tx)
             .await?
             .into_iter()
+            .map(|name| self.text.get(name))
             .collect();
         for r in &snap.roles {
             if existing.contains(&r.name) {
                 self.counts.roles_existing += 1;
                 continue;
             }
-            roles::ActiveModel { seq: NotSet, name: Set(r.name.clone()), data: Set(role_document(r)) }
-                .insert(self.tx)
-                .await?;
+            let row = roles::ActiveModel { seq: NotSet, name: Set(r.name.clone()), data: Set(role_document(r)) };
+            self.text.store(row).insert(self.tx).await?;
             self.counts.roles += 1;
         }
         Ok(())
@@ -307,7 +315,7 @@ impl Writer<'_> {
     ) -> Result<(), Fail> {
         let rows = channels::Entity::find().all(self.tx).await?;
         let mut position = rows.iter().map(|r| r.position + 1).max().unwrap_or(0);
-        let seqs: HashMap<String, i64> = rows.into_iter().map(|r| (r.name, r.seq)).collect();
+        let seqs: HashMap<String, i64> = rows.into_iter().map(|r| (self.text.get(r.name), r.seq)).collect();
         let mut handled = 0u64;
         for lc in &snap.channels {
             let (seq, known_ids) = match seqs.get(&lc.channel.name) {
@@ -321,6 +329,7 @@ impl Writer<'_> {
                         .all(self.tx)
                         .await?
                         .into_iter()
+                        .map(|id| self.text.get(id))
                         .collect();
                     (seq, ids)
                 }
@@ -330,9 +339,8 @@ impl Writer<'_> {
                         name: Set(lc.channel.name.clone()),
                         position: Set(position),
                         data: Set(channel_document(&lc.channel)),
-                    }
-                    .insert(self.tx)
-                    .await?;
+                    };
+                    let row = self.text.store(row).insert(self.tx).await?;
                     position += 1;
                     self.counts.channels += 1;
                     (row.seq, HashSet::new())
@@ -347,9 +355,22 @@ impl Writer<'_> {
                     self.counts.reactions += m.reactions.iter().map(|(_, us)| us.len() as u64).sum::<u64>();
                 }
                 self.counts.messages += fresh.len() as u64;
-                messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(seq, m)))
+                messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(self.text, seq, m)))
                     .exec_without_returning(self.tx)
                     .await?;
+                let keys: Vec<(String, Vec<String>)> =
+                    fresh.iter().map(|m| (self.text.put(&m.id), domain::mentions::message_targets(m))).collect();
+                let inserted: Vec<Inserted> = fresh
+                    .iter()
+                    .zip(&keys)
+                    .map(|(m, (stored_id, targets))| Inserted {
+                        channel_seq: seq,
+                        stored_id,
+                        timestamp: m.timestamp,
+                        targets,
+                    })
+                    .collect();
+                mention_index::index_inserted(self.tx, self.text, &inserted).await?;
                 handled += batch.len() as u64;
                 progress(handled);
             }
@@ -358,12 +379,12 @@ impl Writer<'_> {
     }
 
     async fn emojis(&mut self, snap: &Snapshot) -> Result<Vec<i64>, Fail> {
-        let rows = emojis::Entity::find().all(self.tx).await?;
+        let rows: Vec<_> = emojis::Entity::find().all(self.tx).await?.into_iter().map(|r| self.text.load(r)).collect();
         let ids: HashSet<i64> = rows.iter().map(|r| r.id).collect();
         let mut names: HashSet<String> = rows.iter().map(|r| r.name_lower.clone()).collect();
         let mut next = rows.iter().map(|r| r.id + 1).max().unwrap_or(0);
-        if let Some(row) = meta::Entity::find_by_id(EMOJI_NEXT_ID_KEY.to_owned()).one(self.tx).await? {
-            next = next.max(row.value.parse().unwrap_or(0));
+        if let Some(row) = meta::Entity::find_by_id(self.text.put(EMOJI_NEXT_ID_KEY)).one(self.tx).await? {
+            next = next.max(self.text.get(row.value).parse().unwrap_or(0));
         }
         let mut written = vec![];
         let mut models = vec![];
@@ -385,7 +406,7 @@ impl Writer<'_> {
             names.insert(name.to_lowercase());
             next = next.max(e.id + 1);
             written.push(e.id);
-            models.push(emojis::ActiveModel {
+            models.push(self.text.store(emojis::ActiveModel {
                 id: Set(e.id),
                 name_lower: Set(name.to_lowercase()),
                 name: Set(name),
@@ -395,14 +416,14 @@ impl Writer<'_> {
                 created_by: Set(None),
                 created_at: Set(self.options.now),
                 extra: Set(extras_document(&e.extra)),
-            });
+            }));
         }
         self.counts.emojis = models.len() as u64;
         for batch in models.chunks(BATCH_ROWS) {
             emojis::Entity::insert_many(batch.to_vec()).exec_without_returning(self.tx).await?;
         }
         if !snap.emojis.is_empty() || next > 0 {
-            set_meta(self.tx, EMOJI_NEXT_ID_KEY, next.to_string()).await?;
+            set_meta(self.tx, self.text, EMOJI_NEXT_ID_KEY, next.to_string()).await?;
         }
         Ok(written)
     }
@@ -416,9 +437,12 @@ impl Writer<'_> {
             .column(users::Column::Id)
             .column(users::Column::UsernameLower)
             .order_by_asc(users::Column::Seq)
-            .into_tuple()
+            .into_tuple::<(String, Option<String>)>()
             .all(self.tx)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|(id, lower)| (self.text.get(id), lower.map(|l| self.text.get(l))))
+            .collect();
         let mut by_name: HashMap<String, String> = HashMap::new();
         for (id, lower) in &people {
             if let Some(l) = lower {
@@ -433,10 +457,11 @@ impl Writer<'_> {
             .select_only()
             .column(push_subscriptions::Column::UserId)
             .column(push_subscriptions::Column::Endpoint)
-            .into_tuple()
+            .into_tuple::<(String, String)>()
             .all(self.tx)
             .await?
             .into_iter()
+            .map(|(user, endpoint)| (self.text.get(user), self.text.get(endpoint)))
             .collect();
         let mut models = vec![];
         for p in &snap.push {
@@ -450,7 +475,7 @@ impl Writer<'_> {
                 self.counts.push_existing += 1;
                 continue;
             }
-            models.push(push_subscriptions::ActiveModel {
+            models.push(self.text.store(push_subscriptions::ActiveModel {
                 seq: NotSet,
                 user_id: Set(user_id.clone()),
                 endpoint: Set(p.endpoint.clone()),
@@ -458,7 +483,7 @@ impl Writer<'_> {
                 auth: Set(p.auth.clone()),
                 created_at: Set(self.options.now),
                 extra: Set(extras_document(&p.extra)),
-            });
+            }));
         }
         self.counts.push = models.len() as u64;
         for batch in models.chunks(BATCH_ROWS) {

@@ -111,3 +111,6 @@ impl MigrationTrait for ImportTables {
             .await
     }
 }
+
+crate::text::text_columns!(emojis; text: [name, name_lower, file_name, content_type, extra]; optional: [created_by]);
+crate::text::text_columns!(push_subscriptions; text: [user_id, endpoint, p256dh, auth, extra]; optional: []);

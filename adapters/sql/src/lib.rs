@@ -2,21 +2,28 @@
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so a committed write survives a crash
 //! or power loss; every Postgres connection sets `synchronous_commit=on`. Transactions that
-//! read before they write begin IMMEDIATE on SQLite ([`connect::begin_write`]).
+//! read before they write begin IMMEDIATE on SQLite ([`connect::begin_write`]). On Postgres,
+//! every text value is escaped on its way in and unescaped on its way out ([`text`]), so
+//! that U+0000 can be stored.
 
 mod connect;
 mod entities;
 mod import;
 pub mod import_tables;
+mod mention_index;
 mod migration;
 mod search;
+pub mod text;
 mod writer;
+
+use std::collections::HashMap;
 
 use application::ports::{
     ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
     StoreResult, UserRepository,
 };
 use async_trait::async_trait;
+use domain::mentions::message_targets;
 use domain::{Channel, Message, Role, User, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
@@ -25,13 +32,24 @@ use sea_orm::{
 
 use codec::records::*;
 pub use connect::{StorageUrl, connect, schema_version};
-use entities::{channels, messages, meta, pending_user_changes, roles, users};
+use entities::{channels, mentions, messages, meta, pending_user_changes, roles, users};
+use text::TextCodec;
 
 /// A store over a sea-orm connection.
 #[derive(Clone)]
 pub struct SqlStore {
     db: DatabaseConnection,
     writer: writer::MessageWriter,
+    text: TextCodec,
+}
+
+/// The message of a stored row.
+fn message_from_model(text: TextCodec, r: messages::Model) -> Message {
+    let r = text.load(r);
+    let mut m = Message::new(r.id, UserId(r.user_id), r.content, r.timestamp);
+    m.pinned = r.pinned;
+    apply_message_document(&mut m, &r.data);
+    m
 }
 
 /// The kind of a database error.
@@ -64,7 +82,8 @@ fn err_in(operation: &'static str, channel: &str) -> impl Fn(DbErr) -> StoreErro
 impl SqlStore {
     /// Wraps a migrated connection and starts its group-commit writer (needs a runtime).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { writer: writer::MessageWriter::spawn(db.clone()), db }
+        let text = TextCodec::of(db.get_database_backend());
+        Self { writer: writer::MessageWriter::spawn(db.clone()), db, text }
     }
 
     /// The underlying connection.
@@ -74,14 +93,15 @@ impl SqlStore {
 
     async fn channel_seq(&self, name: &str) -> StoreResult<Option<i64>> {
         let row = channels::Entity::find()
-            .filter(channels::Column::Name.eq(name))
+            .filter(channels::Column::Name.eq(self.text.put(name)))
             .one(&self.db)
             .await
             .map_err(err("channel_seq"))?;
         Ok(row.map(|r| r.seq))
     }
 
-    fn user_from_row(r: users::Model) -> User {
+    fn user_from_row(&self, r: users::Model) -> User {
+        let r = self.text.load(r);
         User {
             id: UserId(r.id),
             username: r.username,
@@ -92,8 +112,9 @@ impl SqlStore {
         }
     }
 
-    fn user_row(u: &User) -> users::ActiveModel {
-        users::ActiveModel {
+    /// The row of a user, escaped for `text`.
+    fn user_row(text: TextCodec, u: &User) -> users::ActiveModel {
+        text.store(users::ActiveModel {
             seq: NotSet,
             id: Set(u.id.0.clone()),
             username: Set(u.username.clone()),
@@ -102,18 +123,16 @@ impl SqlStore {
             validator: Set(u.validator.clone()),
             extra: Set(extras_document(&u.extra)),
             timeout_until: Set(u.timeout_until),
-        }
+        })
     }
 
-    fn message_from_row(r: messages::Model) -> Message {
-        let mut m = Message::new(r.id, UserId(r.user_id), r.content, r.timestamp);
-        m.pinned = r.pinned;
-        apply_message_document(&mut m, &r.data);
-        m
+    fn message_from_row(&self, r: messages::Model) -> Message {
+        message_from_model(self.text, r)
     }
 
-    fn message_row(channel_seq: i64, m: &Message) -> messages::ActiveModel {
-        messages::ActiveModel {
+    /// The row of a message, escaped for `text`.
+    fn message_row(text: TextCodec, channel_seq: i64, m: &Message) -> messages::ActiveModel {
+        text.store(messages::ActiveModel {
             seq: NotSet,
             channel_seq: Set(channel_seq),
             id: Set(m.id.clone()),
@@ -125,7 +144,17 @@ impl SqlStore {
             reply_to_id: Set(m.reply_to.as_ref().map(|r| r.id.clone())),
             reply_to_user: Set(m.reply_to.as_ref().map(|r| r.author.0.clone())),
             data: Set(message_document(m)),
-        }
+        })
+    }
+
+    fn role_from_row(&self, r: roles::Model) -> Role {
+        let r = self.text.load(r);
+        role_from_document(&r.name, &r.data)
+    }
+
+    fn channel_from_row(&self, r: channels::Model) -> Channel {
+        let r = self.text.load(r);
+        channel_from_document(&r.name, &r.data)
     }
 }
 
@@ -133,39 +162,39 @@ impl SqlStore {
 impl UserRepository for SqlStore {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
         let row = users::Entity::find()
-            .filter(users::Column::Id.eq(id.0.as_str()))
+            .filter(users::Column::Id.eq(self.text.put(id.as_str())))
             .one(&self.db)
             .await
             .map_err(err("user"))?;
-        Ok(row.map(Self::user_from_row))
+        Ok(row.map(|r| self.user_from_row(r)))
     }
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
         let row = users::Entity::find()
-            .filter(users::Column::UsernameLower.eq(name.to_lowercase()))
+            .filter(users::Column::UsernameLower.eq(self.text.put(&name.to_lowercase())))
             .order_by_asc(users::Column::Seq)
             .one(&self.db)
             .await
             .map_err(err("user_by_name"))?;
-        Ok(row.map(Self::user_from_row))
+        Ok(row.map(|r| self.user_from_row(r)))
     }
 
     async fn users(&self) -> StoreResult<Vec<User>> {
         let rows = users::Entity::find().order_by_asc(users::Column::Seq).all(&self.db).await.map_err(err("users"))?;
-        Ok(rows.into_iter().map(Self::user_from_row).collect())
+        Ok(rows.into_iter().map(|r| self.user_from_row(r)).collect())
     }
 
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        Self::user_row(user).insert(&self.db).await.map_err(err("insert_user"))?;
+        Self::user_row(self.text, user).insert(&self.db).await.map_err(err("insert_user"))?;
         Ok(())
     }
 
     async fn update_user(&self, user: &User) -> StoreResult<()> {
-        let mut row = Self::user_row(user);
+        let mut row = Self::user_row(self.text, user);
         row.id = NotSet;
         let done = users::Entity::update_many()
             .set(row)
-            .filter(users::Column::Id.eq(user.id.0.as_str()))
+            .filter(users::Column::Id.eq(self.text.put(user.id.as_str())))
             .exec(&self.db)
             .await
             .map_err(err("update_user"))?;
@@ -177,7 +206,7 @@ impl UserRepository for SqlStore {
 
     async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
         let done = users::Entity::delete_many()
-            .filter(users::Column::Id.eq(id.0.as_str()))
+            .filter(users::Column::Id.eq(self.text.put(id.as_str())))
             .exec(&self.db)
             .await
             .map_err(err("delete_user"))?;
@@ -186,13 +215,14 @@ impl UserRepository for SqlStore {
 
     async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>> {
         let rows = pending_user_changes::Entity::find()
-            .filter(pending_user_changes::Column::UsernameLower.eq(username.to_lowercase()))
+            .filter(pending_user_changes::Column::UsernameLower.eq(self.text.put(&username.to_lowercase())))
             .order_by_asc(pending_user_changes::Column::Seq)
             .all(&self.db)
             .await
             .map_err(err("pending_changes"))?;
         Ok(rows
             .into_iter()
+            .map(|r| self.text.load(r))
             .filter_map(|r| match (r.action.as_str(), r.role) {
                 ("grant", Some(role)) => Some(PendingChange::Grant(role)),
                 ("revoke", Some(role)) => Some(PendingChange::Revoke(role)),
@@ -212,21 +242,19 @@ impl UserRepository for SqlStore {
             PendingChange::Unban => ("unban", None),
             PendingChange::Timeout(until) => ("timeout", Some(until.to_string())),
         };
-        pending_user_changes::ActiveModel {
+        let row = pending_user_changes::ActiveModel {
             seq: NotSet,
             username_lower: Set(username.to_lowercase()),
             action: Set(action.into()),
             role: Set(role),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(err("add_pending_change"))?;
+        };
+        self.text.store(row).insert(&self.db).await.map_err(err("add_pending_change"))?;
         Ok(())
     }
 
     async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
         pending_user_changes::Entity::delete_many()
-            .filter(pending_user_changes::Column::UsernameLower.eq(username.to_lowercase()))
+            .filter(pending_user_changes::Column::UsernameLower.eq(self.text.put(&username.to_lowercase())))
             .exec(&self.db)
             .await
             .map_err(err("clear_pending_changes"))?;
@@ -238,30 +266,31 @@ impl UserRepository for SqlStore {
 impl RoleRepository for SqlStore {
     async fn roles(&self) -> StoreResult<Vec<Role>> {
         let rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(&self.db).await.map_err(err("roles"))?;
-        Ok(rows.iter().map(|r| role_from_document(&r.name, &r.data)).collect())
+        Ok(rows.into_iter().map(|r| self.role_from_row(r)).collect())
     }
 
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
-        let row =
-            roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(err("role"))?;
-        Ok(row.map(|r| role_from_document(&r.name, &r.data)))
+        let row = roles::Entity::find()
+            .filter(roles::Column::Name.eq(self.text.put(name)))
+            .one(&self.db)
+            .await
+            .map_err(err("role"))?;
+        Ok(row.map(|r| self.role_from_row(r)))
     }
 
     async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
         if self.role(&role.name).await?.is_some() {
             return Ok(false);
         }
-        roles::ActiveModel { seq: NotSet, name: Set(role.name.clone()), data: Set(role_document(role)) }
-            .insert(&self.db)
-            .await
-            .map_err(err("insert_role"))?;
+        let row = roles::ActiveModel { seq: NotSet, name: Set(role.name.clone()), data: Set(role_document(role)) };
+        self.text.store(row).insert(&self.db).await.map_err(err("insert_role"))?;
         Ok(true)
     }
 
     async fn update_role(&self, role: &Role) -> StoreResult<bool> {
         let done = roles::Entity::update_many()
-            .col_expr(roles::Column::Data, sea_orm::sea_query::Expr::value(role_document(role)))
-            .filter(roles::Column::Name.eq(role.name.as_str()))
+            .col_expr(roles::Column::Data, sea_orm::sea_query::Expr::value(self.text.put(&role_document(role))))
+            .filter(roles::Column::Name.eq(self.text.put(&role.name)))
             .exec(&self.db)
             .await
             .map_err(err("update_role"))?;
@@ -270,7 +299,7 @@ impl RoleRepository for SqlStore {
 
     async fn delete_role(&self, name: &str) -> StoreResult<bool> {
         let done = roles::Entity::delete_many()
-            .filter(roles::Column::Name.eq(name))
+            .filter(roles::Column::Name.eq(self.text.put(name)))
             .exec(&self.db)
             .await
             .map_err(err("delete_role"))?;
@@ -287,16 +316,16 @@ impl ChannelRepository for SqlStore {
             .all(&self.db)
             .await
             .map_err(err("channels"))?;
-        Ok(rows.iter().map(|r| channel_from_document(&r.name, &r.data)).collect())
+        Ok(rows.into_iter().map(|r| self.channel_from_row(r)).collect())
     }
 
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
         let row = channels::Entity::find()
-            .filter(channels::Column::Name.eq(name))
+            .filter(channels::Column::Name.eq(self.text.put(name)))
             .one(&self.db)
             .await
             .map_err(err("channel"))?;
-        Ok(row.map(|r| channel_from_document(&r.name, &r.data)))
+        Ok(row.map(|r| self.channel_from_row(r)))
     }
 
     async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
@@ -310,23 +339,24 @@ impl ChannelRepository for SqlStore {
             .map_err(err("insert_channel"))?
             .map(|c| c.position + 1)
             .unwrap_or(0);
-        channels::ActiveModel {
+        let row = channels::ActiveModel {
             seq: NotSet,
             name: Set(channel.name.clone()),
             position: Set(last),
             data: Set(channel_document(channel)),
-        }
-        .insert(&self.db)
-        .await
-        .map_err(err("insert_channel"))?;
+        };
+        self.text.store(row).insert(&self.db).await.map_err(err("insert_channel"))?;
         Ok(true)
     }
 
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
         let done = channels::Entity::update_many()
-            .col_expr(channels::Column::Name, sea_orm::sea_query::Expr::value(channel.name.clone()))
-            .col_expr(channels::Column::Data, sea_orm::sea_query::Expr::value(channel_document(channel)))
-            .filter(channels::Column::Name.eq(name))
+            .col_expr(channels::Column::Name, sea_orm::sea_query::Expr::value(self.text.put(&channel.name)))
+            .col_expr(
+                channels::Column::Data,
+                sea_orm::sea_query::Expr::value(self.text.put(&channel_document(channel))),
+            )
+            .filter(channels::Column::Name.eq(self.text.put(name)))
             .exec(&self.db)
             .await
             .map_err(err("update_channel"))?;
@@ -341,7 +371,8 @@ impl ChannelRepository for SqlStore {
             .all(&tx)
             .await
             .map_err(err("move_channel"))?;
-        let Some(i) = rows.iter().position(|c| c.name == name) else { return Ok(false) };
+        let stored_name = self.text.put(name);
+        let Some(i) = rows.iter().position(|c| c.name == stored_name) else { return Ok(false) };
         let moved = rows.remove(i);
         let at = position.min(rows.len());
         rows.insert(at, moved);
@@ -362,7 +393,7 @@ impl ChannelRepository for SqlStore {
     async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
         let tx = connect::begin_write(&self.db).await.map_err(err("delete_channel"))?;
         let Some(row) = channels::Entity::find()
-            .filter(channels::Column::Name.eq(name))
+            .filter(channels::Column::Name.eq(self.text.put(name)))
             .one(&tx)
             .await
             .map_err(err("delete_channel"))?
@@ -382,6 +413,7 @@ impl ChannelRepository for SqlStore {
             .exec(&tx)
             .await
             .map_err(err("delete_channel"))?;
+        mention_index::forget_channel(&tx, row.seq).await.map_err(err("delete_channel"))?;
         tx.commit().await.map_err(err("delete_channel"))?;
         Ok(true)
     }
@@ -393,7 +425,7 @@ impl MessageRepository for SqlStore {
         let seq = self.channel_seq(channel).await?.ok_or_else(|| {
             StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
         })?;
-        self.writer.append(seq, Self::message_row(seq, message)).await
+        self.writer.append(seq, Self::message_row(self.text, seq, message), message_targets(message)).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
@@ -407,14 +439,14 @@ impl MessageRepository for SqlStore {
             .await
             .map_err(err_in("messages_page", channel))?;
         rows.reverse();
-        Ok(rows.into_iter().map(Self::message_from_row).collect())
+        Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
     }
 
     async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
         let Some(anchor) = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::Id.eq(before_id))
+            .filter(messages::Column::Id.eq(self.text.put(before_id)))
             .one(&self.db)
             .await
             .map_err(err_in("messages_before", channel))?
@@ -430,14 +462,14 @@ impl MessageRepository for SqlStore {
             .await
             .map_err(err_in("messages_before", channel))?;
         rows.reverse();
-        Ok(rows.into_iter().map(Self::message_from_row).collect())
+        Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
     }
 
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(None) };
         let Some(row) = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::Id.eq(id))
+            .filter(messages::Column::Id.eq(self.text.put(id)))
             .one(&self.db)
             .await
             .map_err(err_in("message", channel))?
@@ -450,7 +482,7 @@ impl MessageRepository for SqlStore {
             .count(&self.db)
             .await
             .map_err(err_in("message", channel))?;
-        Ok(Some((Self::message_from_row(row), position)))
+        Ok(Some((self.message_from_row(row), position)))
     }
 
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
@@ -466,27 +498,59 @@ impl MessageRepository for SqlStore {
 
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
-        let mut row = Self::message_row(seq, message);
+        let e = err_in("update_message", channel);
+        let mut row = Self::message_row(self.text, seq, message);
         row.channel_seq = NotSet;
         row.id = NotSet;
+        let stored_id = self.text.put(&message.id);
+        let tx = connect::begin_write(&self.db).await.map_err(&e)?;
+        // The row first: on Postgres its lock makes a concurrent deletion of the message
+        // (or its channel) wait, then remove the mention rows written below too.
         let done = messages::Entity::update_many()
             .set(row)
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::Id.eq(message.id.as_str()))
-            .exec(&self.db)
+            .filter(messages::Column::Id.eq(stored_id.as_str()))
+            .exec(&tx)
             .await
-            .map_err(err_in("update_message", channel))?;
-        Ok(done.rows_affected > 0)
+            .map_err(&e)?;
+        if done.rows_affected == 0 {
+            return Ok(false);
+        }
+        let message_seq = mention_index::message_seqs(&tx, &[(seq, stored_id.clone())])
+            .await
+            .map_err(&e)?
+            .get(&(seq, stored_id))
+            .copied()
+            .ok_or_else(|| StoreError::new(StoreErrorKind::Missing, "update_message", "the message vanished"))?;
+        mention_index::forget_message(&tx, message_seq).await.map_err(&e)?;
+        let targets = message_targets(message);
+        let rows = mention_index::rows(self.text, message_seq, seq, message.timestamp, &targets).collect();
+        mention_index::insert(&tx, rows).await.map_err(&e)?;
+        tx.commit().await.map_err(&e)?;
+        Ok(true)
     }
 
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(false) };
-        let done = messages::Entity::delete_many()
+        let e = err_in("delete_message", channel);
+        let tx = connect::begin_write(&self.db).await.map_err(&e)?;
+        let Some(row) = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Seq)
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::Id.eq(id))
-            .exec(&self.db)
+            .filter(messages::Column::Id.eq(self.text.put(id)))
+            .into_tuple::<i64>()
+            .one(&tx)
             .await
-            .map_err(err_in("delete_message", channel))?;
+            .map_err(&e)?
+        else {
+            return Ok(false);
+        };
+        // The message first, then its mention rows: a concurrent update holding the row
+        // commits its new mention rows before this deletion goes on (Postgres).
+        let done = messages::Entity::delete_many().filter(messages::Column::Seq.eq(row)).exec(&tx).await.map_err(&e)?;
+        mention_index::forget_message(&tx, row).await.map_err(&e)?;
+        tx.commit().await.map_err(&e)?;
         Ok(done.rows_affected > 0)
     }
 
@@ -494,75 +558,135 @@ impl MessageRepository for SqlStore {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
         let rows = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(messages::Column::ReplyToId.eq(parent_id))
+            .filter(messages::Column::ReplyToId.eq(self.text.put(parent_id)))
             .order_by_asc(messages::Column::Seq)
             .limit(limit)
             .all(&self.db)
             .await
             .map_err(err_in("replies", channel))?;
-        Ok(rows.into_iter().map(Self::message_from_row).collect())
+        Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
     }
 
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
         let needle = needle.to_lowercase();
+        let stored_needle = self.text.put(&needle);
         let backend = self.db.get_database_backend();
-        let mut query = messages::Entity::find()
-            .filter(messages::Column::ChannelSeq.eq(seq))
-            .filter(search::content_contains(backend, &needle));
-        if let Some(prefilter) = search::index_prefilter(backend, &needle) {
-            query = query.filter(prefilter);
+        let mut found = vec![];
+        let mut before: Option<i64> = None;
+        // On escaped text a row can match inside an escape pair (text.rs): such rows are
+        // dropped and the next rows fetched, so the page stays full.
+        while (found.len() as u64) < limit {
+            let wanted = limit - found.len() as u64;
+            let mut query = messages::Entity::find()
+                .filter(messages::Column::ChannelSeq.eq(seq))
+                .filter(search::content_contains(backend, &stored_needle));
+            if let Some(prefilter) = search::index_prefilter(backend, &stored_needle) {
+                query = query.filter(prefilter);
+            }
+            if let Some(b) = before {
+                query = query.filter(messages::Column::Seq.lt(b));
+            }
+            let rows = query
+                .order_by_desc(messages::Column::Seq)
+                .limit(wanted)
+                .all(&self.db)
+                .await
+                .map_err(err_in("search", channel))?;
+            let complete = (rows.len() as u64) < wanted;
+            before = rows.last().map(|r| r.seq);
+            found.extend(
+                rows.into_iter()
+                    .filter(|r| self.text.contains(&r.content_lower, &needle))
+                    .map(|r| self.message_from_row(r)),
+            );
+            if complete || before.is_none() {
+                break;
+            }
         }
-        let rows = query
-            .order_by_desc(messages::Column::Seq)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(err_in("search", channel))?;
-        Ok(rows.into_iter().map(Self::message_from_row).collect())
+        Ok(found)
     }
 
-    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>> {
+    async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>> {
         let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
         let rows = messages::Entity::find()
             .filter(messages::Column::ChannelSeq.eq(seq))
             .filter(messages::Column::Pinned.eq(true))
             .order_by_desc(messages::Column::Seq)
+            .limit(limit)
             .all(&self.db)
             .await
             .map_err(err_in("pinned", channel))?;
-        Ok(rows.into_iter().map(Self::message_from_row).collect())
+        Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
     }
 
-    async fn mention_candidates(
+    async fn mentions_page(
         &self,
         channel_names: &[String],
-        needles: &[String],
-        reply_author: &UserId,
-    ) -> StoreResult<Vec<(String, Message)>> {
-        let mut by_seq = std::collections::HashMap::new();
-        for name in channel_names {
-            if let Some(seq) = self.channel_seq(name).await? {
-                by_seq.insert(seq, name.clone());
-            }
+        targets: &[String],
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(Vec<(String, Message)>, u64)> {
+        let e = err("mentions_page");
+        if channel_names.is_empty() || targets.is_empty() {
+            return Ok((vec![], 0));
         }
-        if by_seq.is_empty() {
-            return Ok(vec![]);
-        }
-        let mut any = sea_orm::Condition::any().add(messages::Column::ReplyToUser.eq(reply_author.0.as_str()));
-        for n in needles {
-            any = any.add(search::content_contains(self.db.get_database_backend(), &n.to_lowercase()));
-        }
-        let rows = messages::Entity::find()
-            .filter(messages::Column::ChannelSeq.is_in(by_seq.keys().copied().collect::<Vec<_>>()))
-            .filter(any)
+        let names: Vec<String> = channel_names.iter().map(|n| self.text.put(n)).collect();
+        let by_seq: HashMap<i64, String> = channels::Entity::find()
+            .select_only()
+            .column(channels::Column::Seq)
+            .column(channels::Column::Name)
+            .filter(channels::Column::Name.is_in(names))
+            .into_tuple::<(i64, String)>()
             .all(&self.db)
             .await
-            .map_err(err("mention_candidates"))?;
-        Ok(rows
+            .map_err(&e)?
             .into_iter()
-            .filter_map(|r| by_seq.get(&r.channel_seq).cloned().map(|c| (c, Self::message_from_row(r))))
-            .collect())
+            .map(|(seq, name)| (seq, self.text.get(name)))
+            .collect();
+        if by_seq.is_empty() {
+            return Ok((vec![], 0));
+        }
+        let matching = sea_orm::Condition::all()
+            .add(mentions::Column::ChannelSeq.is_in(by_seq.keys().copied()))
+            .add(mentions::Column::Target.is_in(targets.iter().map(|t| self.text.put(t))));
+        let total = mentions::Entity::find()
+            .select_only()
+            .column_as(sea_orm::sea_query::Expr::cust("COUNT(DISTINCT message_seq)"), "total")
+            .filter(matching.clone())
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await
+            .map_err(&e)?
+            .unwrap_or(0);
+        let page: Vec<(i64, f64)> = mentions::Entity::find()
+            .select_only()
+            .column(mentions::Column::MessageSeq)
+            .column(mentions::Column::Timestamp)
+            .distinct()
+            .filter(matching)
+            .order_by_desc(mentions::Column::Timestamp)
+            .order_by_desc(mentions::Column::MessageSeq)
+            .offset(offset)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(&e)?;
+        let mut rows: HashMap<i64, messages::Model> = messages::Entity::find()
+            .filter(messages::Column::Seq.is_in(page.iter().map(|(seq, _)| *seq)))
+            .all(&self.db)
+            .await
+            .map_err(&e)?
+            .into_iter()
+            .map(|r| (r.seq, r))
+            .collect();
+        let found = page
+            .into_iter()
+            .filter_map(|(seq, _)| rows.remove(&seq))
+            .filter_map(|r| by_seq.get(&r.channel_seq).cloned().map(|c| (c, self.message_from_row(r))))
+            .collect();
+        Ok((found, u64::try_from(total).unwrap_or(0)))
     }
 }
 
@@ -576,26 +700,23 @@ impl Store for SqlStore {
         if seeded.is_some() {
             return Ok(false);
         }
-        meta::ActiveModel { key: Set(SEEDED_KEY.into()), value: Set("1".into()) }
+        self.text
+            .store(meta::ActiveModel { key: Set(SEEDED_KEY.into()), value: Set("1".into()) })
             .insert(&tx)
             .await
             .map_err(err("seed_defaults"))?;
         for r in roles_list {
-            roles::ActiveModel { seq: NotSet, name: Set(r.name.clone()), data: Set(role_document(r)) }
-                .insert(&tx)
-                .await
-                .map_err(err("seed_defaults"))?;
+            let row = roles::ActiveModel { seq: NotSet, name: Set(r.name.clone()), data: Set(role_document(r)) };
+            self.text.store(row).insert(&tx).await.map_err(err("seed_defaults"))?;
         }
         for (i, c) in channel_list.iter().enumerate() {
-            channels::ActiveModel {
+            let row = channels::ActiveModel {
                 seq: NotSet,
                 name: Set(c.name.clone()),
                 position: Set(i as i64),
                 data: Set(channel_document(c)),
-            }
-            .insert(&tx)
-            .await
-            .map_err(err("seed_defaults"))?;
+            };
+            self.text.store(row).insert(&tx).await.map_err(err("seed_defaults"))?;
         }
         tx.commit().await.map_err(err("seed_defaults"))?;
         Ok(true)

@@ -1,14 +1,19 @@
 //! Schema migrations, applied at start-up on both backends.
 
-use sea_orm::DbBackend;
+use domain::mentions::message_targets;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sea_orm_migration::prelude::*;
+
+use super::entities::messages;
+use super::mention_index;
+use super::text::TextCodec;
 
 /// All migrations in order.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables)]
+        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables), Box::new(EscapeText), Box::new(Mentions)]
     }
 }
 
@@ -142,5 +147,131 @@ impl MigrationTrait for Initial {
             _ => db.execute_unprepared(POSTGRES_SEARCH_INDEX).await?,
         };
         Ok(())
+    }
+}
+
+/// Postgres: escapes the escape character in every text column (`ESC` → `ESC e`, see
+/// text.rs), so that text stored before escaping existed reads back as it was. Nothing
+/// before this migration could hold U+0000, so only the escape character itself needs it.
+/// SQLite stores text as it is: nothing to do.
+struct EscapeText;
+
+impl MigrationName for EscapeText {
+    fn name(&self) -> &str {
+        "m0003_escape_text_on_postgres"
+    }
+}
+
+/// Every text column of every table, as of this migration.
+const TEXT_COLUMNS: &[(&str, &[&str])] = &[
+    ("users", &["id", "username", "username_lower", "roles", "validator", "extra"]),
+    ("roles", &["name", "data"]),
+    ("channels", &["name", "data"]),
+    ("messages", &["id", "user_id", "content", "content_lower", "reply_to_id", "reply_to_user", "data"]),
+    ("meta", &["key", "value"]),
+    ("pending_user_changes", &["username_lower", "action", "role"]),
+    ("emojis", &["name", "name_lower", "file_name", "content_type", "created_by", "extra"]),
+    ("push_subscriptions", &["user_id", "endpoint", "p256dh", "auth", "extra"]),
+];
+
+/// One `UPDATE` per table rewriting the rows that hold U+E000 (the escape character).
+fn escape_statements() -> Vec<String> {
+    const ESC: &str = "chr(57344)";
+    TEXT_COLUMNS
+        .iter()
+        .map(|(table, columns)| {
+            let set: Vec<String> =
+                columns.iter().map(|c| format!("\"{c}\" = replace(\"{c}\", {ESC}, {ESC} || 'e')")).collect();
+            let any: Vec<String> = columns.iter().map(|c| format!("strpos(\"{c}\", {ESC}) > 0")).collect();
+            format!("UPDATE \"{table}\" SET {} WHERE {}", set.join(", "), any.join(" OR "))
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for EscapeText {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        for statement in escape_statements() {
+            db.execute_unprepared(&statement).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The `mentions` table (mention_index.rs): one row per mention target of a message, and
+/// the rows of every message stored before it existed. The targets are computed by the
+/// current rules (`domain::mentions::message_targets`); a change to those rules needs a new
+/// migration that rebuilds the table.
+struct Mentions;
+
+impl MigrationName for Mentions {
+    fn name(&self) -> &str {
+        "m0004_mentions"
+    }
+}
+
+/// Messages read per step of the backfill.
+const BACKFILL_STEP: u64 = 1000;
+
+/// Looking up a target: a B-tree on SQLite; a hash index on Postgres, whose B-tree entries
+/// cannot exceed about 2.7 kB (a target is as long as a name in the text or a user id).
+const SQLITE_MENTIONS_TARGET_INDEX: &str = "CREATE INDEX ix_mentions_target ON mentions (target, channel_seq)";
+const POSTGRES_MENTIONS_TARGET_INDEX: &str = "CREATE INDEX ix_mentions_target ON mentions USING hash (target)";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Mentions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Alias::new("mentions"))
+                    .col(pk("seq"))
+                    .col(col("message_seq").big_integer().not_null())
+                    .col(col("channel_seq").big_integer().not_null())
+                    .col(col("target").text().not_null())
+                    .col(col("timestamp").double().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        for i in [
+            index("mentions", "ix_mentions_message", &["message_seq"], false),
+            index("mentions", "ix_mentions_channel", &["channel_seq"], false),
+        ] {
+            manager.create_index(i).await?;
+        }
+        let db = manager.get_connection();
+        let backend = manager.get_database_backend();
+        db.execute_unprepared(match backend {
+            DbBackend::Sqlite => SQLITE_MENTIONS_TARGET_INDEX,
+            _ => POSTGRES_MENTIONS_TARGET_INDEX,
+        })
+        .await?;
+        backfill_mentions(db, TextCodec::of(backend)).await
+    }
+}
+
+/// Writes the mention rows of every stored message, in steps of [`BACKFILL_STEP`].
+async fn backfill_mentions(db: &impl ConnectionTrait, text: TextCodec) -> Result<(), DbErr> {
+    let mut after = i64::MIN;
+    loop {
+        let rows = messages::Entity::find()
+            .filter(messages::Column::Seq.gt(after))
+            .order_by_asc(messages::Column::Seq)
+            .limit(BACKFILL_STEP)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.seq;
+        let mut all = vec![];
+        for row in rows {
+            let (seq, channel_seq) = (row.seq, row.channel_seq);
+            let m = super::message_from_model(text, row);
+            all.extend(mention_index::rows(text, seq, channel_seq, m.timestamp, &message_targets(&m)));
+        }
+        mention_index::insert(db, all).await?;
     }
 }

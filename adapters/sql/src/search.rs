@@ -6,13 +6,18 @@
 //!
 //! SQLite matches with `instr`, which compares the whole value byte for byte; its LIKE
 //! stops at the first U+0000 of the text or the pattern, and folds ASCII case.
+//!
+//! Needles are given as stored: on Postgres, escaped like the text (text.rs). An escaped
+//! needle can then also match across an escape pair, so the caller checks each row
+//! against the original text.
 
 use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, DbBackend};
 
 use super::entities::messages;
 
-/// `content_lower` contains `needle` (lowercased already), every character literal.
+/// `content_lower` contains `needle` (lowercased and stored form already), every character
+/// literal.
 pub fn content_contains(backend: DbBackend, needle: &str) -> SimpleExpr {
     match backend {
         DbBackend::Sqlite => Expr::cust_with_values("instr(content_lower, ?) > 0", [needle]),

@@ -28,7 +28,7 @@ async fn a_message_for_a_channel_deleted_meanwhile_is_refused_not_orphaned() {
     // The sender looked the channel up, then the channel went away before the batch ran.
     let seq = store.channel_seq("doomed").await.unwrap().unwrap();
     assert!(store.delete_channel("doomed").await.unwrap());
-    let late = store.writer.append(seq, SqlStore::message_row(seq, &message("m1"))).await;
+    let late = store.writer.append(seq, SqlStore::message_row(store.text, seq, &message("m1")), vec![]).await;
     assert!(late.is_err(), "the append is refused");
     let orphans = messages::Entity::find().filter(messages::Column::ChannelSeq.eq(seq)).count(&store.db).await.unwrap();
     assert_eq!(orphans, 0, "no row without a channel is left");
@@ -74,4 +74,42 @@ async fn a_sqlite_path_with_url_characters_is_used_as_it_is() {
     assert!(folder.join("chat.db").is_file(), "the file is at the exact path");
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(entries, vec![std::ffi::OsString::from("odd %41 ? # name")], "and nowhere else");
+}
+
+#[tokio::test]
+async fn a_bad_row_fails_alone_in_a_shared_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(store_in(dir.path()).await);
+    store.append_message("general", &message("taken")).await.unwrap();
+    let seq = store.channel_seq("general").await.unwrap().unwrap();
+    // On this single-threaded runtime every task queues its row before the writer task
+    // runs again, so all of them land in one batch, whose insert fails on the duplicate.
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = store.clone();
+            let id = if i == 25 { "taken".to_owned() } else { format!("m{i}") };
+            tokio::spawn(async move {
+                store
+                    .writer
+                    .append(seq, SqlStore::message_row(store.text, seq, &message(&id)), vec![format!("@{id}")])
+                    .await
+            })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let result = task.await.unwrap();
+        if i == 25 {
+            assert_eq!(result.unwrap_err().kind, StoreErrorKind::Conflict);
+        } else {
+            result.unwrap_or_else(|e| panic!("row {i} failed with its bad neighbour: {e}"));
+        }
+    }
+    let stored = store.messages_page("general", 0, 100).await.unwrap();
+    assert_eq!(stored.len(), 50, "the 49 good rows and the first one");
+    assert_eq!(stored[0], message("taken"));
+    let targets: Vec<String> = (0..50).map(|i| format!("@m{i}")).chain(["@taken".to_owned()]).collect();
+    let (_, total) = store.mentions_page(&["general".to_owned()], &targets, 0, 100).await.unwrap();
+    assert_eq!(total, 49, "the mention rows of the good rows, none of the bad one");
+    let rows = mentions::Entity::find().count(&store.db).await.unwrap();
+    assert_eq!(rows, 49);
 }

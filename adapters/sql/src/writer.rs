@@ -1,6 +1,7 @@
 //! Group commit for new messages: appends from every channel queue up here and are written
 //! in one transaction per batch, so many senders share one fsync instead of each waiting
-//! for its own. Each sender is answered only after its batch committed.
+//! for its own. Each sender is answered only after its batch committed. The batch writes
+//! the messages' mention targets too (mention_index.rs).
 //!
 //! The batch re-reads its channels inside the transaction (IMMEDIATE on SQLite, `FOR SHARE`
 //! on Postgres), so a message whose channel was deleted after the sender looked it up is
@@ -14,6 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use application::ports::{StoreError, StoreErrorKind, StoreResult};
 
 use super::entities::{channels, messages};
+use super::mention_index::{self, Inserted};
+use super::text::TextCodec;
 
 /// Largest batch written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -21,6 +24,8 @@ const MAX_BATCH: usize = 256;
 struct Pending {
     channel_seq: i64,
     row: messages::ActiveModel,
+    /// Mention targets of the message, as given.
+    targets: Vec<String>,
     done: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -34,16 +39,18 @@ impl MessageWriter {
     /// Starts the writer task on the current runtime.
     pub fn spawn(db: DatabaseConnection) -> Self {
         let (queue, rx) = mpsc::channel(4096);
-        tokio::spawn(run(db, rx));
+        let text = TextCodec::of(db.get_database_backend());
+        tokio::spawn(run(db, text, rx));
         Self { queue }
     }
 
-    /// Writes a row of the channel `channel_seq`; returns once it is committed, or an
-    /// error when the channel no longer exists.
-    pub async fn append(&self, channel_seq: i64, row: messages::ActiveModel) -> StoreResult<()> {
+    /// Writes a row of the channel `channel_seq` (in stored form) with the mention
+    /// `targets` of its message (as given); returns once it is committed, or an error when
+    /// the channel no longer exists.
+    pub async fn append(&self, channel_seq: i64, row: messages::ActiveModel, targets: Vec<String>) -> StoreResult<()> {
         let (done, answer) = oneshot::channel();
         self.queue
-            .send(Pending { channel_seq, row, done })
+            .send(Pending { channel_seq, row, targets, done })
             .await
             .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped"))?;
         answer
@@ -54,7 +61,7 @@ impl MessageWriter {
 
 /// Writes the rows whose channel still exists, in one transaction. Returns, per row,
 /// whether it was written (`false`: its channel is gone).
-async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
+async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
     let tx = super::connect::begin_write(db).await?;
     let wanted: Vec<i64> = batch.iter().map(|p| p.channel_seq).collect::<HashSet<_>>().into_iter().collect();
     let present: HashSet<i64> = channels::Entity::find()
@@ -68,9 +75,19 @@ async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<b
         .into_iter()
         .collect();
     let kept: Vec<bool> = batch.iter().map(|p| present.contains(&p.channel_seq)).collect();
-    let live: Vec<_> = batch.iter().zip(&kept).filter(|(_, k)| **k).map(|(p, _)| p.row.clone()).collect();
+    let live: Vec<&Pending> = batch.iter().zip(&kept).filter(|(_, k)| **k).map(|(p, _)| p).collect();
     if !live.is_empty() {
-        messages::Entity::insert_many(live).exec(&tx).await?;
+        messages::Entity::insert_many(live.iter().map(|p| p.row.clone())).exec(&tx).await?;
+        let inserted: Vec<Inserted> = live
+            .iter()
+            .map(|p| Inserted {
+                channel_seq: p.channel_seq,
+                stored_id: p.row.id.try_as_ref().map_or("", String::as_str),
+                timestamp: p.row.timestamp.try_as_ref().copied().unwrap_or_default(),
+                targets: &p.targets,
+            })
+            .collect();
+        mention_index::index_inserted(&tx, text, &inserted).await?;
     }
     tx.commit().await?;
     Ok(kept)
@@ -85,7 +102,7 @@ fn answer(p: Pending, written: bool) {
     let _ = p.done.send(result);
 }
 
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
+async fn run(db: DatabaseConnection, text: TextCodec, mut rx: mpsc::Receiver<Pending>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -94,7 +111,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        match write_batch(&db, &batch).await {
+        match write_batch(&db, text, &batch).await {
             Ok(kept) => {
                 for (p, written) in batch.into_iter().zip(kept) {
                     answer(p, written);
@@ -106,7 +123,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
             Err(_) => {
                 // One bad row must not fail its neighbours: retry one by one.
                 for p in batch {
-                    match write_batch(&db, std::slice::from_ref(&p)).await {
+                    match write_batch(&db, text, std::slice::from_ref(&p)).await {
                         Ok(kept) => answer(p, kept.first().copied().unwrap_or(false)),
                         Err(e) => {
                             let _ = p.done.send(Err(crate::store_error("append_message batch", e)));

@@ -5,9 +5,9 @@
 //! orders are the stored orders (creation order for users and roles, display order for
 //! channels, creation order for messages within a channel), never timestamps; an update
 //! keeps a record's place. Names and ids are compared exactly (case-sensitive) unless a
-//! method says otherwise, and every text field reads back byte for byte (except U+0000
-//! on Postgres, which refuses it today: a known bug). Reading a channel that does not
-//! exist gives nothing (empty, `None`, false), never an error.
+//! method says otherwise, and every text field reads back byte for byte, U+0000 included,
+//! on every backend. Reading a channel that does not exist gives nothing (empty, `None`,
+//! false), never an error.
 //! `tests/tests/store_contract.rs` checks all of this on every store.
 
 use async_trait::async_trait;
@@ -181,7 +181,8 @@ pub trait MessageRepository: Send + Sync {
     /// Appends a message at the end of a channel; returns once committed. Fails with
     /// [`StoreErrorKind::Missing`] when no channel has this exact name, and with
     /// [`StoreErrorKind::Conflict`] when the channel already holds a message with this id
-    /// (ids are unique per channel); nothing is stored then.
+    /// (ids are unique per channel); nothing is stored then. An append that fails never
+    /// fails appends made at the same time (which a store may write together).
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()>;
     /// Skips the `skip_newest` newest messages and returns up to `limit` before them, oldest
     /// first (empty once `skip_newest` reaches the channel's size).
@@ -208,19 +209,22 @@ pub trait MessageRepository: Send + Sync {
     /// newest first, at most `limit`. Every character is literal (`%`, `_`, `\`, …); an
     /// empty needle matches every message.
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>>;
-    /// The channel's pinned messages, newest first.
-    async fn pinned(&self, channel: &str) -> StoreResult<Vec<Message>>;
-    /// Messages of `channels` that may mention someone: replies to `reply_author`, or
-    /// lowercased content containing any of `needles` lowercased (literally, as in
-    /// [`search`](Self::search)). A superset: callers apply the exact rule. Returned with
-    /// their channel, in no particular order, each message once even when `channels`
-    /// names its channel twice; names of channels that do not exist are ignored.
-    async fn mention_candidates(
+    /// The channel's pinned messages, newest first, at most `limit`.
+    async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>>;
+    /// One page of the messages of `channels` that ping any of `targets`, each with its
+    /// channel, and how many match in all. A message matches when its mention targets
+    /// (`domain::mentions::message_targets` of the message as it is stored now) include one
+    /// of `targets`, compared exactly. Newest first: greatest timestamp first, equal
+    /// timestamps the last created first; the page skips `offset` matches and holds at most
+    /// `limit`. Each message counts once, however many targets it shares and however often
+    /// `channels` names its channel; names of channels that do not exist are ignored.
+    async fn mentions_page(
         &self,
         channels: &[String],
-        needles: &[String],
-        reply_author: &UserId,
-    ) -> StoreResult<Vec<(String, Message)>>;
+        targets: &[String],
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(Vec<(String, Message)>, u64)>;
 }
 
 /// Everything the server stores, behind one handle.

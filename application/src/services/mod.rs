@@ -35,7 +35,7 @@ pub use gate::Gate;
 pub use lists::Lists;
 pub use lists::{POLICY_CLOSE, lists_channel};
 pub use messaging::{
-    EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest, ReplyTarget, pings,
+    EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest, ReplyTarget,
 };
 pub use plugins::Plugins;
 pub use sessions::PROTOCOL_VERSION;

@@ -11,8 +11,6 @@ use std::sync::Arc;
 
 use domain::{Action, Channel, Message, MessageContent, User, UserId, may};
 
-pub use pings::pings;
-
 use super::{Audience, Directory, Gate, Plugins};
 use crate::Session;
 use crate::errors::MessageError;
@@ -104,6 +102,9 @@ pub const MAX_PAGE: i64 = 200;
 
 /// Largest `message_replies` page.
 pub const MAX_REPLIES: i64 = 200;
+
+/// Most messages `messages_pinned` returns (the newest pinned ones).
+pub const MAX_PINNED: u64 = 200;
 
 /// The messaging service.
 pub struct Messaging {

@@ -1,6 +1,6 @@
 //! Reading messages: message_get, message_replies, messages_search, messages_pinned.
 
-use super::{MAX_REPLIES, Messaging};
+use super::{MAX_PINNED, MAX_REPLIES, Messaging};
 use crate::errors::MessageError;
 use crate::services::{Outcome, Reply};
 use crate::{Packet, Session};
@@ -34,11 +34,11 @@ impl Messaging {
         Ok(Reply::Packet(Packet::MessagesSearch { channel, query, results }))
     }
 
-    /// `messages_pinned`: pinned messages, newest first.
+    /// `messages_pinned`: the newest [`MAX_PINNED`] pinned messages, newest first.
     pub async fn pinned(&self, session: &Session, channel: String) -> Outcome<MessageError> {
         self.directory.readable_text_channel(session, &channel).await?;
         let book = self.name_book().await?;
-        let messages = self.store.pinned(&channel).await?.into_iter().map(|m| book.view(m)).collect();
+        let messages = self.store.pinned(&channel, MAX_PINNED).await?.into_iter().map(|m| book.view(m)).collect();
         Ok(Reply::Packet(Packet::MessagesPinned { channel, messages }))
     }
 }
