@@ -51,6 +51,11 @@ impl Client {
         self.ws.send(Message::Text(v.to_string().into())).await.expect("send");
     }
 
+    /// Sends a JSON packet; `false` when the connection is already closed.
+    pub async fn try_send(&mut self, v: &Value) -> bool {
+        self.ws.send(Message::Text(v.to_string().into())).await.is_ok()
+    }
+
     /// Sends a raw text frame.
     pub async fn send_text(&mut self, text: &str) {
         self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
