@@ -52,7 +52,7 @@ impl Client {
     }
 
     /// Sends a JSON packet; false when the connection is gone.
-    pub async fn try_send(&mut self, v: Value) -> bool {
+    pub async fn try_send(&mut self, v: &Value) -> bool {
         self.ws.send(Message::Text(v.to_string().into())).await.is_ok()
     }
 

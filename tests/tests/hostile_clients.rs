@@ -185,7 +185,7 @@ async fn liveness_comes_only_from_answers_to_pings(b: Backend) {
     let started = Instant::now();
     loop {
         assert!(started.elapsed() < Duration::from_secs(8), "a client that never answers pings was kept");
-        if !talker.try_send(json!({"cmd": "typing", "channel": "quiet"})).await
+        if !talker.try_send(&json!({"cmd": "typing", "channel": "quiet"})).await
             || !talker.try_message(Message::Pong(b"unasked".to_vec().into())).await
         {
             break;

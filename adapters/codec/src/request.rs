@@ -89,17 +89,40 @@ pub fn python_repr(v: &Value) -> String {
     }
 }
 
-/// Nesting depth of a JSON value (a scalar is 0).
+/// Nesting depth of a JSON value: a scalar is 0, an array or object one more than its
+/// deepest element (an empty one is 1).
 pub fn depth(v: &Value) -> usize {
     let mut max = 0;
     let mut stack = vec![(v, 0usize)];
     while let Some((v, d)) = stack.pop() {
-        max = max.max(d);
         match v {
             Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
             Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
             _ => {}
         }
+        // A container is one level itself, whether or not it holds anything.
+        max = max.max(if v.is_array() || v.is_object() { d + 1 } else { d });
     }
     max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize, inner: &str) -> Value {
+        serde_json::from_str(&format!("{}{inner}{}", "[".repeat(levels), "]".repeat(levels))).unwrap()
+    }
+
+    #[test]
+    fn every_container_is_a_level_even_an_empty_one() {
+        assert_eq!(depth(&serde_json::json!(5)), 0);
+        assert_eq!(depth(&serde_json::json!({})), 1, "found by the json_depth fuzz target");
+        assert_eq!(depth(&serde_json::json!([])), 1);
+        assert_eq!(depth(&serde_json::json!({"a": 1, "b": [[]]})), 3);
+        // 33 nested arrays are 33 levels however the innermost one ends.
+        assert_eq!(depth(&nested(33, "")), 33);
+        assert_eq!(depth(&nested(33, "1")), 33);
+        assert_eq!(depth(&nested(32, "")), 32);
+    }
 }
