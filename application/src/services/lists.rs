@@ -27,18 +27,65 @@ pub fn lists_channel(user: &User, channel: &Channel) -> bool {
     may(&user.roles, Some(channel), Action::View)
 }
 
-/// Builds and pushes the live lists.
+/// Pushes asked for and not yet run, and the runs counted so far.
+#[derive(Debug, Default)]
+struct Coalescer {
+    /// What the requests made since the running (or last) run started want.
+    wanted: Pushes,
+    /// Requests made so far, and the number of requests the last started run covers.
+    requested: u64,
+    started: u64,
+    /// Requests covered by finished runs.
+    finished: u64,
+    running: bool,
+}
+
+/// Ends a run: marks the requests it covers finished (only when it completed) and wakes
+/// the callers waiting for it, even when the running task was dropped half-way.
+struct RunGuard<'a> {
+    lists: &'a Lists,
+    covers: u64,
+    completed: bool,
+}
+
+impl RunGuard<'_> {
+    fn complete(mut self) {
+        self.completed = true;
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        let mut c = self.lists.coalescer();
+        c.running = false;
+        if self.completed {
+            c.finished = self.covers;
+        } else {
+            // Not finished: the requests it took are asked for again.
+            c.wanted = Pushes { eject: None, users: true, roles: true, channels: true };
+        }
+        drop(c);
+        self.lists.done.notify_waiters();
+    }
+}
+
+/// Builds and pushes the live lists. Concurrent requests are coalesced: a request made
+/// while a push runs is merged with the others made meanwhile into one more run, and each
+/// caller returns once a run that started after its request has finished (so a command's
+/// pushes still reach everyone before its connection handles its next request).
 pub struct Lists {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     rooms: Arc<VoiceRooms>,
     voice: Arc<Voice>,
+    coalescer: std::sync::Mutex<Coalescer>,
+    done: tokio::sync::Notify,
 }
 
 impl Lists {
     /// Lists over these parts.
     pub fn new(store: Arc<dyn Store>, hub: Arc<Hub>, rooms: Arc<VoiceRooms>, voice: Arc<Voice>) -> Self {
-        Self { store, hub, rooms, voice }
+        Self { store, hub, rooms, voice, coalescer: std::sync::Mutex::default(), done: tokio::sync::Notify::new() }
     }
 
     /// Sends the ban notice to every connection of `user` and closes them.
@@ -90,11 +137,56 @@ impl Lists {
         Ok(views)
     }
 
-    /// Runs the pushes a command asked for.
+    fn coalescer(&self) -> std::sync::MutexGuard<'_, Coalescer> {
+        self.coalescer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs the pushes a command asked for: the ejection at once, the lists in a run that
+    /// starts after this call (shared with the requests made meanwhile).
     pub async fn run(&self, pushes: Pushes) {
         if let Some(user) = &pushes.eject {
             self.eject_banned(user);
         }
+        if !(pushes.users || pushes.roles || pushes.channels) {
+            return;
+        }
+        let mine = {
+            let mut c = self.coalescer();
+            c.requested += 1;
+            c.wanted.users |= pushes.users;
+            c.wanted.roles |= pushes.roles;
+            c.wanted.channels |= pushes.channels;
+            c.requested
+        };
+        loop {
+            let finished = self.done.notified();
+            let job = {
+                let mut c = self.coalescer();
+                if c.finished >= mine {
+                    return;
+                }
+                if c.running {
+                    None
+                } else {
+                    c.running = true;
+                    c.started = c.requested;
+                    Some((std::mem::take(&mut c.wanted), c.started))
+                }
+            };
+            match job {
+                None => finished.await,
+                Some((wanted, covers)) => {
+                    // Whatever happens to this task, the next caller may run.
+                    let run = RunGuard { lists: self, covers, completed: false };
+                    self.push(&wanted).await;
+                    run.complete();
+                }
+            }
+        }
+    }
+
+    /// One run of the list pushes.
+    async fn push(&self, pushes: &Pushes) {
         if pushes.roles {
             match self.store.roles().await {
                 Ok(roles) => self.hub.send_all_authenticated(&Packet::RolesList(roles)),
