@@ -7,6 +7,7 @@ use crate::limiter::Limiter;
 use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
+use crate::services::hot_history::HotHistory;
 use crate::services::messaging::MessagingParts;
 use crate::services::plugins::PluginsParts;
 use crate::services::sessions::SessionsParts;
@@ -63,7 +64,8 @@ impl App {
         let settings = Arc::new(settings);
         let hub = Arc::new(Hub::new(encoder));
         // Every write goes through the observer, which keeps the audience index current.
-        let observed = Arc::new(Observed::new(store));
+        let history = Arc::new(HotHistory::default());
+        let observed = Arc::new(Observed::new(store, history.clone()));
         let store: Arc<dyn Store> = observed.clone();
         let limiter = Arc::new(Limiter::new(settings.rate_limit));
         let rooms = Arc::new(VoiceRooms::default());
@@ -110,6 +112,7 @@ impl App {
             host: host.clone(),
             plugins: plugins.clone(),
             settings: settings.clone(),
+            history,
         }));
         let slash = Arc::new(Slash::new(SlashParts {
             store: store.clone(),

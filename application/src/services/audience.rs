@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use domain::{Action, Channel, Message, Role, User, UserId, may};
 
+use super::hot_history::HotHistory;
 use crate::hub::Hub;
 use crate::ports::{
     ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
@@ -193,17 +194,20 @@ impl Audience {
     }
 }
 
-/// A store that tells the [`Audience`] about every write that changes who may view what:
-/// users' roles and the channels. The services use the store through it.
+/// A store that tells the [`Audience`] about every write that changes who may view what
+/// (users' roles and the channels), and the [`HotHistory`] about every message write. The
+/// services use the store through it.
 pub struct Observed {
     inner: Arc<dyn Store>,
     audience: std::sync::OnceLock<Arc<Audience>>,
+    history: Arc<HotHistory>,
 }
 
 impl Observed {
-    /// Wraps `inner`; [`Observed::watch`] connects the audience once it exists.
-    pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self { inner, audience: std::sync::OnceLock::new() }
+    /// Wraps `inner`, keeping `history` exact; [`Observed::watch`] connects the audience
+    /// once it exists.
+    pub fn new(inner: Arc<dyn Store>, history: Arc<HotHistory>) -> Self {
+        Self { inner, audience: std::sync::OnceLock::new(), history }
     }
 
     /// Reports writes to `audience` from now on.
@@ -296,20 +300,28 @@ impl ChannelRepository for Observed {
         channel_write!(self, self.inner.insert_channel(channel))
     }
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
-        channel_write!(self, self.inner.update_channel(name, channel))
+        let result = channel_write!(self, self.inner.update_channel(name, channel));
+        self.history.channel_changed(name);
+        self.history.channel_changed(&channel.name);
+        result
     }
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
         channel_write!(self, self.inner.move_channel(name, position))
     }
     async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
-        channel_write!(self, self.inner.delete_channel(name))
+        let result = channel_write!(self, self.inner.delete_channel(name));
+        self.history.channel_changed(name);
+        result
     }
 }
 
 #[async_trait]
 impl MessageRepository for Observed {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
-        self.inner.append_message(channel, message).await
+        self.history.appending(channel);
+        let result = self.inner.append_message(channel, message).await;
+        self.history.appended(channel, result.as_ref().ok().map(|()| message));
+        result
     }
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
         self.inner.messages_page(channel, skip_newest, limit).await
@@ -324,10 +336,23 @@ impl MessageRepository for Observed {
         self.inner.last_message_time(channel).await
     }
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
-        self.inner.update_message(channel, message).await
+        let result = self.inner.update_message(channel, message).await;
+        match &result {
+            Ok(true) => self.history.updated(channel, message),
+            Ok(false) => {}
+            // It may have been written before the error: the tail is read again.
+            Err(_) => self.history.channel_changed(channel),
+        }
+        result
     }
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
-        self.inner.delete_message(channel, id).await
+        let result = self.inner.delete_message(channel, id).await;
+        match &result {
+            Ok(true) => self.history.deleted(channel, id),
+            Ok(false) => {}
+            Err(_) => self.history.channel_changed(channel),
+        }
+        result
     }
     async fn replies(&self, channel: &str, parent_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
         self.inner.replies(channel, parent_id, limit).await
@@ -352,6 +377,8 @@ impl MessageRepository for Observed {
 #[async_trait]
 impl Store for Observed {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {
-        channel_write!(self, self.inner.seed_defaults(roles, channels))
+        let result = channel_write!(self, self.inner.seed_defaults(roles, channels));
+        self.history.clear();
+        result
     }
 }

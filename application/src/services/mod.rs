@@ -17,6 +17,7 @@ pub mod audience;
 pub mod community;
 pub mod directory;
 pub mod gate;
+pub mod hot_history;
 pub mod lists;
 pub mod messaging;
 pub mod plugins;

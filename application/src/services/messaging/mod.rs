@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use domain::{Action, Channel, Message, MessageContent, User, UserId, may};
 
+use super::hot_history::HotHistory;
 use super::{Audience, Directory, Gate, Plugins};
 use crate::Session;
 use crate::errors::MessageError;
@@ -117,6 +118,7 @@ pub struct Messaging {
     host: Arc<dyn PluginHost>,
     plugins: Arc<Plugins>,
     settings: Arc<Settings>,
+    history: Arc<HotHistory>,
 }
 
 /// The parts a [`Messaging`] service is built from.
@@ -139,6 +141,8 @@ pub struct MessagingParts {
     pub plugins: Arc<Plugins>,
     /// Configuration.
     pub settings: Arc<Settings>,
+    /// The newest messages of busy channels.
+    pub history: Arc<HotHistory>,
 }
 
 impl Messaging {
@@ -154,6 +158,7 @@ impl Messaging {
             host: p.host,
             plugins: p.plugins,
             settings: p.settings,
+            history: p.history,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::errors::{AccessError, Limited, MessageError};
 use crate::limiter::Purpose;
 use crate::packets::Range;
 use crate::ports::{Actor, Draft, PluginEvent};
+use crate::services::hot_history::TAIL;
 use crate::services::{Outcome, Reply};
 use crate::views::{NameBook, Pings};
 use crate::{Origin, Packet, Session};
@@ -67,34 +68,40 @@ impl Messaging {
         Ok(Reply::Done)
     }
 
-    /// `messages_get`: a page of history, oldest first.
+    /// `messages_get`: a page of history, oldest first; from the hot tail of the channel
+    /// when it can answer, else from the store.
     pub async fn history(&self, session: &Session, req: HistoryRequest) -> Outcome<MessageError> {
         let channel = req.channel;
         self.directory.readable_text_channel(session, &channel).await?;
         let limit = req.limit;
         let effective = if limit == 0 { 100 } else { limit.min(MAX_PAGE) };
-        let (messages, range) = match &req.start {
-            HistoryStart::Skip(skip) => {
-                let range = Range { start: *skip, end: skip.saturating_add(limit) };
-                let page = if effective < 0 {
-                    vec![]
-                } else {
-                    self.store.messages_page(&channel, (*skip).max(0) as u64, effective as u64).await?
-                };
-                (page, range)
-            }
-            HistoryStart::Before(id) => {
-                let page = if effective < 0 {
-                    vec![]
-                } else {
-                    self.store.messages_before(&channel, id, effective as u64).await?
-                };
-                (page, Range { start: 0, end: limit })
-            }
+        let range = match &req.start {
+            HistoryStart::Skip(skip) => Range { start: *skip, end: skip.saturating_add(limit) },
+            HistoryStart::Before(_) => Range { start: 0, end: limit },
         };
+        let messages = if effective < 0 { vec![] } else { self.page(&channel, &req.start, effective as u64).await? };
         let book = self.name_book().await?;
         let messages = messages.into_iter().map(|m| book.view(m)).collect();
         Ok(Reply::Packet(Packet::MessagesGet { channel, messages, range }))
+    }
+
+    /// A page of at most `limit` messages: from the hot tail, else from the store (and
+    /// the tail is read for the next time).
+    async fn page(&self, channel: &str, start: &HistoryStart, limit: u64) -> Result<Vec<Message>, MessageError> {
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        if let Some(page) = self.history.page(channel, start, wanted) {
+            return Ok(page);
+        }
+        let generation = self.history.generation(channel);
+        let newest = self.store.messages_page(channel, 0, TAIL as u64).await?;
+        self.history.install(channel, generation, newest);
+        if let Some(page) = self.history.page(channel, start, wanted) {
+            return Ok(page);
+        }
+        Ok(match start {
+            HistoryStart::Skip(skip) => self.store.messages_page(channel, (*skip).max(0) as u64, limit).await?,
+            HistoryStart::Before(id) => self.store.messages_before(channel, id, limit).await?,
+        })
     }
 
     /// The `pings` object of a new message.
