@@ -27,12 +27,42 @@ pub struct Session {
     pub address: Option<std::net::IpAddr>,
     /// `auth` attempts refused on this connection.
     pub failed_auths: u32,
+    /// The request's place in its connection's pipeline, when requests are pipelined.
+    pub turn: Option<std::sync::Arc<crate::connection::pipeline::Turn>>,
 }
 
 impl Session {
     /// A fresh, anonymous session.
     pub fn new(conn: ConnId, validator_key: String) -> Self {
-        Self { conn, validator_key, user: None, address: None, failed_auths: 0 }
+        Self { conn, validator_key, user: None, address: None, failed_auths: 0, turn: None }
+    }
+
+    /// Waits for this request's turn to run (at once when requests are not pipelined).
+    pub async fn enter(&self, pipelined: bool) {
+        if let Some(turn) = &self.turn {
+            turn.enter(pipelined).await;
+        }
+    }
+
+    /// This request has made its effect and only waits for a commit: the next may start.
+    pub fn release_effects(&self) {
+        if let Some(turn) = &self.turn {
+            turn.release_effects();
+        }
+    }
+
+    /// Waits until every earlier request of the connection has sent its answers.
+    pub async fn before_output(&self) {
+        if let Some(turn) = &self.turn {
+            turn.before_output().await;
+        }
+    }
+
+    /// This request is over.
+    pub fn finish(&self) {
+        if let Some(turn) = &self.turn {
+            turn.finish();
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use application::ports::{
-    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
+    ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
 };
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
@@ -285,6 +285,10 @@ impl ChannelRepository for CachedStore {
 impl MessageRepository for CachedStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
         self.inner.append_message(channel, message).await
+    }
+
+    async fn submit_message(&self, channel: &str, message: &Message) -> StoreResult<Commit> {
+        self.inner.submit_message(channel, message).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {

@@ -70,9 +70,13 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     };
     let value: Value = match serde_json::from_str(text) {
         Ok(v) if depth(&v) <= max_depth => v,
-        _ => return error(RequestError::NotJson, None, None),
+        _ => {
+            session.enter(false).await;
+            return error(RequestError::NotJson, None, None);
+        }
     };
     let Value::Object(fields) = value else {
+        session.enter(false).await;
         return error(RequestError::NotAnObject(python_type_name(&value)), None, None);
     };
     let listener = match fields.get("listener") {
@@ -90,6 +94,10 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
         }
         return app.sessions.send(conn, &Packet::AuthError(AuthErrorText::Required), None);
     }
+    // Pipelined connections: this request runs after the earlier ones' effects, and (for
+    // every command but those that only wait for a commit) after their answers.
+    let pipelined = cmd.as_deref().is_ok_and(registry::pipelined);
+    session.enter(pipelined).await;
     let src = cmd.as_ref().ok().map(|c| echoed(c));
     if listener.as_ref().is_some_and(|l| l.len() > MAX_LISTENER_BYTES) {
         return error(RequestError::ListenerTooLong, src, None);
@@ -106,7 +114,9 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     }
     let request = Request { cmd, fields, listener };
     let outcome = (command.run)(app, session, &request).await;
+    session.before_output().await;
     app.sessions.answer(session, &request.cmd, request.listener.as_deref(), outcome).await;
+    session.finish();
 }
 
 /// The JSON wire format as a connection's frame handler, for every transport.

@@ -47,6 +47,15 @@ pub fn commands() -> impl Iterator<Item = &'static Command> {
     FAMILIES.iter().flat_map(|family| family.iter())
 }
 
+/// Commands that may let the connection's next request start while they wait for their
+/// commit (docs/design/connections.md#pipelining).
+const PIPELINED: [&str; 1] = ["message_new"];
+
+/// Whether `name` is a pipelined command.
+pub fn pipelined(name: &str) -> bool {
+    PIPELINED.contains(&name)
+}
+
 /// Finds a command by name.
 pub fn find(name: &str) -> Option<&'static Command> {
     BY_NAME.get(name).copied()

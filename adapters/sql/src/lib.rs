@@ -19,7 +19,7 @@ mod writer;
 use std::collections::HashMap;
 
 use application::ports::{
-    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
+    ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
     StoreResult, UserRepository,
 };
 use async_trait::async_trait;
@@ -426,6 +426,13 @@ impl MessageRepository for SqlStore {
             StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
         })?;
         self.writer.append(seq, Self::message_row(self.text, seq, message), message_targets(message)).await
+    }
+
+    async fn submit_message(&self, channel: &str, message: &Message) -> StoreResult<Commit> {
+        let seq = self.channel_seq(channel).await?.ok_or_else(|| {
+            StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
+        })?;
+        self.writer.submit(seq, Self::message_row(self.text, seq, message), message_targets(message)).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 
-use application::ports::{StoreError, StoreErrorKind, StoreResult};
+use application::ports::{Commit, StoreError, StoreErrorKind, StoreResult};
 
 use super::entities::{channels, messages};
 use super::mention_index::{self, Inserted};
@@ -48,15 +48,25 @@ impl MessageWriter {
     /// `targets` of its message (as given); returns once it is committed, or an error when
     /// the channel no longer exists.
     pub async fn append(&self, channel_seq: i64, row: messages::ActiveModel, targets: Vec<String>) -> StoreResult<()> {
-        let (done, answer) = oneshot::channel();
-        self.queue
-            .send(Pending { channel_seq, row, targets, done })
-            .await
-            .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped"))?;
-        answer
-            .await
-            .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped"))?
+        self.submit(channel_seq, row, targets).await?.await
     }
+
+    /// Queues a row like [`MessageWriter::append`] and returns once it is queued (rows
+    /// are written in the order they are queued), with the wait for its commit.
+    pub async fn submit(
+        &self,
+        channel_seq: i64,
+        row: messages::ActiveModel,
+        targets: Vec<String>,
+    ) -> StoreResult<Commit> {
+        let (done, answer) = oneshot::channel();
+        self.queue.send(Pending { channel_seq, row, targets, done }).await.map_err(|_| stopped())?;
+        Ok(Box::pin(async move { answer.await.map_err(|_| stopped())? }))
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped")
 }
 
 /// Writes the rows whose channel still exists, in one transaction. Returns, per row,

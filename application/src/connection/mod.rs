@@ -5,6 +5,7 @@
 //! [`PeerReader`] and a [`PeerWriter`] and the [`FrameHandler`] of its wire format.
 
 mod outbound;
+pub mod pipeline;
 mod shutdown;
 
 use std::net::IpAddr;
@@ -12,10 +13,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::pin::Pin;
+
 use async_trait::async_trait;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::time::{Instant, interval_at, sleep};
 
 pub use outbound::{Batch, CloseRequest, OutboundQueue};
+use pipeline::Pipeline;
 pub use shutdown::{Shutdown, ShutdownSignal};
 
 use crate::ports::{Frame, Outbox};
@@ -36,6 +42,15 @@ pub mod close {
 }
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// Requests of one authenticated connection handled at once (pipelining); past it, its
+/// requests are not read until one finishes.
+pub const MAX_IN_FLIGHT: usize = 32;
+
+/// How long a closing connection waits for its requests in flight to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+type InFlight = FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send>>>;
 
 /// Limits of one connection (docs/design/transport.md#limits).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,8 +176,10 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     tokio::pin!(auth_deadline);
     let mut last_pong = start;
     let mut backlog = interval_at(start, Duration::from_millis(20));
+    let pipeline = Arc::new(Pipeline::default());
+    let mut in_flight = InFlight::new();
     loop {
-        let reading = queue.pending_bytes() < limits.high_water_bytes;
+        let reading = queue.pending_bytes() < limits.high_water_bytes && in_flight.len() < MAX_IN_FLIGHT;
         tokio::select! {
             biased;
             _ = shutdown.requested() => {
@@ -182,13 +199,21 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
             }
             // While this connection's own packets pile up unread, its requests wait.
             _ = backlog.tick(), if !reading => {}
+            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
             incoming = reader.next(), if reading => match incoming {
-                Inbound::Text(text) => {
+                Inbound::Text(text) if session.user.is_none() => {
+                    // Before login, one request at a time.
                     handler.handle(&app, &mut session, &text).await;
                     if session.failed_auths >= limits.max_failed_auths {
                         queue.close(close::POLICY, "too many failed authentication attempts");
                         break;
                     }
+                }
+                Inbound::Text(text) => {
+                    let mut request = session.clone();
+                    request.turn = Some(pipeline.next_turn());
+                    let (app, handler) = (app.clone(), handler.clone());
+                    in_flight.push(Box::pin(async move { handler.handle(&app, &mut request, &text).await }));
                 }
                 Inbound::Pong(payload) => {
                     if answers_a_ping(&payload, pings.load(Ordering::Acquire)) {
@@ -209,6 +234,11 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
             _ = &mut writer_task => break,
             _ = queue.closed() => break,
         }
+    }
+    // Requests under way finish (their answers may still be written, up to the close).
+    let drain = async { while in_flight.next().await.is_some() {} };
+    if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
+        tracing::warn!(conn, "requests still running when the connection closed");
     }
     if let Some(CloseRequest { code, reason }) = queue.close_requested() {
         tracing::info!(conn, code, reason, user = ?session.user.as_ref().map(|u| &u.username), "closing connection");

@@ -14,7 +14,7 @@ pub use plugins::{
     Screening, Ticket,
 };
 pub use store::{
-    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
+    ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
     StoreResult, UserRepository,
 };
 pub use system::{Clock, IdSource};

@@ -68,6 +68,9 @@ impl StoreError {
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The wait for a submitted append to be committed.
+pub type Commit = std::pin::Pin<Box<dyn Future<Output = StoreResult<()>> + Send>>;
+
 /// Users, keyed by Rotur id.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
@@ -184,6 +187,14 @@ pub trait MessageRepository: Send + Sync {
     /// (ids are unique per channel); nothing is stored then. An append that fails never
     /// fails appends made at the same time (which a store may write together).
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()>;
+    /// Queues an append in the order of the calls and returns at once with the wait for
+    /// its commit: the message counts as stored only once the returned future resolves
+    /// `Ok`. Appends submitted one after another by one caller are stored in that order.
+    /// The default commits before returning.
+    async fn submit_message(&self, channel: &str, message: &Message) -> StoreResult<Commit> {
+        self.append_message(channel, message).await?;
+        Ok(Box::pin(async { Ok(()) }))
+    }
     /// Skips the `skip_newest` newest messages and returns up to `limit` before them, oldest
     /// first (empty once `skip_newest` reaches the channel's size).
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>>;

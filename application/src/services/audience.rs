@@ -18,7 +18,7 @@ use domain::{Action, Channel, Message, Role, User, UserId, may};
 use super::hot_history::HotHistory;
 use crate::hub::Hub;
 use crate::ports::{
-    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
+    ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
 };
 use crate::{ConnId, Origin, Packet};
 
@@ -278,6 +278,23 @@ impl RoleRepository for Observed {
     }
 }
 
+/// Ends an append in the hot history even when the wait for its commit is dropped unawaited
+/// (its outcome then is unknown, so the channel's tail goes).
+struct AppendWatch {
+    history: Arc<HotHistory>,
+    channel: String,
+    ended: bool,
+}
+
+impl Drop for AppendWatch {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.history.appended(&self.channel, None);
+            self.history.channel_changed(&self.channel);
+        }
+    }
+}
+
 /// Runs a channel write, then marks the channel lists stale (also when the write failed:
 /// it may have happened before the error).
 macro_rules! channel_write {
@@ -318,10 +335,25 @@ impl ChannelRepository for Observed {
 #[async_trait]
 impl MessageRepository for Observed {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
+        self.submit_message(channel, message).await?.await
+    }
+    async fn submit_message(&self, channel: &str, message: &Message) -> StoreResult<Commit> {
         self.history.appending(channel);
-        let result = self.inner.append_message(channel, message).await;
-        self.history.appended(channel, result.as_ref().ok().map(|()| message));
-        result
+        let commit = match self.inner.submit_message(channel, message).await {
+            Ok(commit) => commit,
+            Err(e) => {
+                self.history.appended(channel, None);
+                return Err(e);
+            }
+        };
+        let mut watch = AppendWatch { history: self.history.clone(), channel: channel.to_owned(), ended: false };
+        let message = message.clone();
+        Ok(Box::pin(async move {
+            let result = commit.await;
+            watch.ended = true;
+            watch.history.appended(&watch.channel, result.as_ref().ok().map(|()| &message));
+            result
+        }))
     }
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {
         self.inner.messages_page(channel, skip_newest, limit).await

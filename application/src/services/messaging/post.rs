@@ -58,7 +58,12 @@ impl Messaging {
         }
         let book = self.name_book_for(&message).await?;
         let pings = self.pings_of(&message, &book).await?;
-        self.store.append_message(&channel_name, &message).await?;
+        // Queued in arrival order; while it waits for its commit the connection's next
+        // request may start, so one sender's messages share group commits.
+        let commit = self.store.submit_message(&channel_name, &message).await?;
+        session.release_effects();
+        commit.await?;
+        session.before_output().await;
         let mut view = book.view(message.clone());
         view.pings = Some(pings);
         let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(view) };
