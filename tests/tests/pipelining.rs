@@ -28,9 +28,9 @@ async fn requests_take_effect_and_are_answered_in_the_order_sent(b: Backend) {
     while answered.len() < expected.len() {
         let v = alice.recv().await;
         let Some(tag) = v["listener"].as_str() else { continue };
-        if tag.starts_with('g') {
+        if let Some(i) = tag.strip_prefix('g') {
             // Every message sent before the read is in it, in order.
-            let i: usize = tag[1..].parse().unwrap();
+            let i: usize = i.parse().unwrap();
             let got: Vec<&str> =
                 v["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
             let want: Vec<String> = (0..=i).map(|k| format!("n{k}")).collect();
