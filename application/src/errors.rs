@@ -596,6 +596,20 @@ pub enum AuthErrorText {
     Throttled,
 }
 
+impl AuthErrorText {
+    /// A short, stable name for metrics and logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthErrorText::Invalid => "invalid",
+            AuthErrorText::Unavailable => "unavailable",
+            AuthErrorText::Banned => "banned",
+            AuthErrorText::UserNotFound => "user_not_found",
+            AuthErrorText::Required => "required",
+            AuthErrorText::Throttled => "throttled",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,6 +139,7 @@ impl Hub {
     pub fn fan_out(&self, packet: &Packet, recipients: &[ConnId], origin: &Origin) {
         let shared = self.encoder.encode(packet, None);
         let others: Vec<ConnId> = recipients.iter().copied().filter(|c| Some(*c) != origin.conn).collect();
+        crate::telemetry::fan_out(recipients.len());
         self.deliver(&others, &shared);
         if let Some(conn) = origin.conn {
             let own = match origin.listener.as_deref() {

@@ -24,6 +24,7 @@ pub mod services;
 pub mod session;
 pub mod settings;
 pub mod slash;
+pub mod telemetry;
 pub mod views;
 pub mod voice;
 

@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod config;
 pub mod import;
+mod observability;
 pub mod run;
 pub mod user_cli;

@@ -36,19 +36,11 @@ pub(crate) fn config_path(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(p)
 }
 
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},sqlx=warn,sea_orm=warn,hyper=warn")));
-    // Colours only for a terminal: a log redirected to a file or a journal stays plain.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
-}
-
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(config: Option<PathBuf>) -> anyhow::Result<()> {
     let path = config_path(config)?;
     let cfg = config::load(&path)?;
-    init_logging(&cfg.log_level);
+    crate::observability::init_logging(&cfg.log_level, cfg.log_format);
     let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve_with(cfg, path))
 }
@@ -59,6 +51,10 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
+    let metrics = match &cfg.metrics_allow_from {
+        Some(allow_from) => Some(crate::observability::install_metrics(allow_from.clone())?),
+        None => None,
+    };
     let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
     tracing::info!(storage = %cfg.storage.masked(), "storage ready");
     if let Some(from) = &cfg.import_from {
@@ -95,7 +91,7 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     // Tests and scripts read this line to learn the address.
     println!("originchats listening on {scheme}://{addr}");
     app.plugins.emit(application::ports::PluginEvent::ServerStart);
-    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls: cfg.tls.clone() };
+    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls: cfg.tls.clone(), metrics };
     let handler = Arc::new(JsonFrames { max_depth: cfg.transport.max_json_depth });
     let server = tokio::spawn(serve(listener, app, handler, shutdown));
     stop_requested().await;

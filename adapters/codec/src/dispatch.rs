@@ -3,9 +3,11 @@
 
 use application::connection::FrameHandler;
 use application::errors::RequestError;
-use application::{App, AuthErrorText, Packet, Session};
+use application::telemetry::{self, Outcome};
+use application::{App, AuthErrorText, CommandError, Packet, Session};
 use async_trait::async_trait;
 use serde_json::Value;
+use std::time::Instant;
 
 use super::registry;
 use super::request::{Request, depth, python_repr, python_type_name};
@@ -72,11 +74,13 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
         Ok(v) if depth(&v) <= max_depth => v,
         _ => {
             session.enter(false).await;
+            telemetry::request_refused("not_json");
             return error(RequestError::NotJson, None, None);
         }
     };
     let Value::Object(fields) = value else {
         session.enter(false).await;
+        telemetry::request_refused("not_an_object");
         return error(RequestError::NotAnObject(python_type_name(&value)), None, None);
     };
     let listener = match fields.get("listener") {
@@ -92,6 +96,7 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
             let validator = fields.get("validator").and_then(Value::as_str);
             return app.sessions.login(session, validator).await;
         }
+        telemetry::request_refused("not_authenticated");
         return app.sessions.send(conn, &Packet::AuthError(AuthErrorText::Required), None);
     }
     // Pipelined connections: this request runs after the earlier ones' effects, and (for
@@ -100,20 +105,33 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     session.enter(pipelined).await;
     let src = cmd.as_ref().ok().map(|c| echoed(c));
     if listener.as_ref().is_some_and(|l| l.len() > MAX_LISTENER_BYTES) {
+        telemetry::request_refused("listener_too_long");
         return error(RequestError::ListenerTooLong, src, None);
     }
     let cmd = match cmd {
         Ok(c) => c,
-        Err(repr) => return error(RequestError::UnknownCommand(repr), None, listener.as_deref()),
+        Err(repr) => {
+            telemetry::request_refused("unknown_command");
+            return error(RequestError::UnknownCommand(repr), None, listener.as_deref());
+        }
     };
     let Some(command) = registry::find(&cmd) else {
+        telemetry::request_refused("unknown_command");
         return error(RequestError::UnknownCommand(echoed(&cmd)), src, listener.as_deref());
     };
     if let Some(field) = oversized_identifier(&fields) {
+        telemetry::request_refused("field_too_long");
         return error(RequestError::FieldTooLong(field), src, listener.as_deref());
     }
     let request = Request { cmd, fields, listener };
+    let started = Instant::now();
     let outcome = (command.run)(app, session, &request).await;
+    let result = match &outcome {
+        Ok(_) => Outcome::Ok,
+        Err(CommandError::Limited(_)) => Outcome::RateLimited,
+        Err(_) => Outcome::Error,
+    };
+    telemetry::command_done(command.name, result, started.elapsed());
     session.before_output().await;
     app.sessions.answer(session, &request.cmd, request.listener.as_deref(), outcome).await;
     session.finish();

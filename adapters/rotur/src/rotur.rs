@@ -36,6 +36,21 @@ fn text_field(body: &Value, key: &str) -> String {
 #[async_trait]
 impl AuthValidator for RoturAuth {
     async fn validate(&self, key: &str, validator: Option<String>) -> Result<RoturIdentity, AuthFailure> {
+        let started = std::time::Instant::now();
+        let result = self.ask(key, validator).await;
+        let outcome = match &result {
+            Ok(_) => "valid",
+            Err(AuthFailure::Invalid) => "invalid",
+            Err(AuthFailure::Unavailable) => "unavailable",
+        };
+        application::telemetry::auth_check(outcome, started.elapsed());
+        result
+    }
+}
+
+impl RoturAuth {
+    /// One validation call.
+    async fn ask(&self, key: &str, validator: Option<String>) -> Result<RoturIdentity, AuthFailure> {
         let mut query = vec![("key", key)];
         if let Some(v) = validator.as_deref() {
             query.push(("v", v));

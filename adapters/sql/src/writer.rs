@@ -121,7 +121,10 @@ async fn run(db: DatabaseConnection, text: TextCodec, mut rx: mpsc::Receiver<Pen
                 Err(_) => break,
             }
         }
-        match write_batch(&db, text, &batch).await {
+        let started = std::time::Instant::now();
+        let written = write_batch(&db, text, &batch).await;
+        application::telemetry::store_commit(batch.len(), started.elapsed());
+        match written {
             Ok(kept) => {
                 for (p, written) in batch.into_iter().zip(kept) {
                     answer(p, written);

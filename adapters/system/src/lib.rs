@@ -1,4 +1,6 @@
-//! The real clock and random identifiers.
+//! The real clock, random identifiers, and what the OS says about this process.
+
+pub mod process;
 
 use application::ports::{Clock, IdSource};
 use base64::Engine;

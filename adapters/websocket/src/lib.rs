@@ -3,14 +3,16 @@
 //! Each TCP connection is counted and capped when accepted, then served by hyper; an
 //! upgrade request becomes a WebSocket (tokio-tungstenite) run by the application's
 //! connection lifecycle, with the wire format's frame handler; anything else is answered by
-//! [`http`]. Every WebSocket has a bounded outbound queue drained by its own writer task;
+//! [`http`] (or, at `/metrics`, by the metrics endpoint). Every WebSocket has a bounded outbound queue drained by its own writer task;
 //! the hub never waits for a slow client.
 
 pub mod connection;
 mod http;
 mod limits;
+mod metrics;
 mod server;
 pub mod tls;
 
 pub use limits::{Admission, TransportLimits};
+pub use metrics::{MetricsEndpoint, Render};
 pub use server::{Listener, serve};

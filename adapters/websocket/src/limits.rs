@@ -77,7 +77,10 @@ impl TransportLimits {
     }
 }
 
-fn cidr_contains(entry: &str, ip: IpAddr) -> bool {
+/// Whether `entry` (an address or a CIDR block) contains `ip`. An IPv4 address a dual-stack
+/// socket reports as IPv4-mapped IPv6 counts as the IPv4 address.
+pub(crate) fn cidr_contains(entry: &str, ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
     let (net, bits) = match entry.split_once('/') {
         Some((n, b)) => (n, b.parse::<u32>().ok()),
         None => (entry, None),
@@ -200,6 +203,7 @@ mod tests {
         assert!(cidr_contains("127.0.0.1", ip("127.0.0.1")));
         assert!(cidr_contains("::1/128", ip("::1")));
         assert!(!cidr_contains("garbage", ip("::1")));
+        assert!(cidr_contains("127.0.0.0/8", ip("::ffff:127.0.0.1")), "IPv4-mapped counts as IPv4");
     }
 
     #[test]

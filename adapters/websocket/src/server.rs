@@ -12,11 +12,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use application::App;
 use application::connection::{FrameHandler, Shutdown};
+use application::{App, telemetry};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode, header};
+use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,6 +26,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use super::connection::run_connection;
 use super::http::{Body, respond, route};
 use super::limits::{Admission, Ticket, TransportLimits};
+use super::metrics::MetricsEndpoint;
 
 /// A client that has not finished its TLS handshake by then is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,6 +43,8 @@ pub struct Listener {
     pub limits: Arc<TransportLimits>,
     /// In-process TLS (wss/https) when set; plain ws/http otherwise.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `GET /metrics`, when enabled.
+    pub metrics: Option<Arc<MetricsEndpoint>>,
 }
 
 /// Everything a connection task needs.
@@ -51,6 +54,7 @@ struct Serving {
     handler: Arc<dyn FrameHandler>,
     limits: Arc<TransportLimits>,
     admission: Arc<Admission>,
+    metrics: Option<Arc<MetricsEndpoint>>,
     shutdown: Shutdown,
 }
 
@@ -62,6 +66,7 @@ pub async fn serve(listener: Listener, app: Arc<App>, handler: Arc<dyn FrameHand
         handler,
         limits: listener.limits.clone(),
         admission: Arc::new(Admission::default()),
+        metrics: listener.metrics.clone(),
         shutdown: shutdown.clone(),
     };
     let acceptor = listener.tls.clone().map(tokio_rustls::TlsAcceptor::from);
@@ -84,6 +89,7 @@ pub async fn serve(listener: Listener, app: Arc<App>, handler: Arc<dyn FrameHand
         };
         let _ = stream.set_nodelay(true);
         let Some(ticket) = serving.admission.admit_accepted(peer.ip(), &serving.limits) else {
+            telemetry::connection_refused("too_many_connections");
             tokio::spawn(refuse(stream));
             continue;
         };
@@ -199,7 +205,15 @@ fn is_upgrade(req: &Request<Incoming>) -> bool {
 
 fn handle(mut req: Request<Incoming>, peer: SocketAddr, serving: Serving, ticket: Arc<Ticket>) -> Response<Body> {
     let limits = &serving.limits;
+    let header_value = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let client = limits.client_address(peer.ip(), header_value("cf-connecting-ip"), header_value("x-forwarded-for"));
     if !is_upgrade(&req) {
+        if let Some(metrics) = &serving.metrics
+            && req.uri().path() == "/metrics"
+            && matches!(*req.method(), Method::GET | Method::HEAD)
+        {
+            return metrics.answer(client, req.method() == Method::HEAD);
+        }
         return route(&req, serving.app.hub.connection_count(), &limits.server_assets);
     }
     let text = "text/plain; charset=utf-8";
@@ -210,21 +224,24 @@ fn handle(mut req: Request<Incoming>, peer: SocketAddr, serving: Serving, ticket
         r
     };
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
+        telemetry::connection_refused("bad_upgrade");
         return refuse(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key");
     };
     if let Some(allowed) = &limits.allowed_origins {
         let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default();
         if !allowed.iter().any(|a| a == origin) {
+            telemetry::connection_refused("origin_not_allowed");
             return refuse(StatusCode::FORBIDDEN, "Origin not allowed");
         }
     }
-    let header_value = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let client = limits.client_address(peer.ip(), header_value("cf-connecting-ip"), header_value("x-forwarded-for"));
     // A proxied client is counted by the address its proxy names.
     let forwarded = if limits.trusts(peer.ip()) {
         match serving.admission.admit_forwarded(client, limits) {
             Some(t) => Some(t),
-            None => return refuse(StatusCode::SERVICE_UNAVAILABLE, "Too many connections"),
+            None => {
+                telemetry::connection_refused("too_many_connections");
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "Too many connections");
+            }
         }
     } else {
         None

@@ -25,7 +25,7 @@ use pipeline::Pipeline;
 pub use shutdown::{Shutdown, ShutdownSignal};
 
 use crate::ports::{Frame, Outbox};
-use crate::{App, Packet, Session};
+use crate::{App, Packet, Session, telemetry};
 
 /// Close codes the lifecycle uses (WebSocket numbering; other transports map them).
 pub mod close {
@@ -166,6 +166,7 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     let pings = Arc::new(AtomicU64::new(0));
     let mut writer_task = tokio::spawn(write_loop(queue.clone(), writer, limits.clone(), pings.clone()));
     tracing::debug!(conn, ?address, "connection open");
+    telemetry::connection_opened();
 
     let mut session = app.sessions.open(conn, queue.clone());
     session.address = address;
@@ -240,8 +241,12 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
         tracing::warn!(conn, "requests still running when the connection closed");
     }
-    if let Some(CloseRequest { code, reason }) = queue.close_requested() {
-        tracing::info!(conn, code, reason, user = ?session.user.as_ref().map(|u| &u.username), "closing connection");
+    match queue.close_requested() {
+        Some(CloseRequest { code, reason }) => {
+            tracing::info!(conn, code, reason, user = ?session.user.as_ref().map(|u| &u.username), "closing connection");
+            telemetry::connection_closed(&reason);
+        }
+        None => telemetry::connection_closed("peer closed"),
     }
     app.sessions.close(&session).await;
     queue.close(close::NORMAL, "");

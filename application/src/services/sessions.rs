@@ -133,6 +133,7 @@ impl Sessions {
             }
             Err(error) => {
                 if let Some(failure) = error.store_failure() {
+                    crate::telemetry::store_failure();
                     let user = session.user.as_ref().map(|u| u.username.as_str()).unwrap_or_default();
                     tracing::error!(cmd = src, conn, user, error = %failure, "command failed in storage");
                 }
@@ -147,7 +148,8 @@ impl Sessions {
         let conn = session.conn;
         // "Unavailable" is not the client's doing; a banned user is not guessing, so it
         // counts against the socket but never shuts out the whole address.
-        let refuse = |session: &mut Session, text| {
+        let refuse = |session: &mut Session, text: AuthErrorText| {
+            crate::telemetry::login(text.label());
             if text != AuthErrorText::Unavailable {
                 session.failed_auths += 1;
                 if let (Some(ip), false) = (session.address, text == AuthErrorText::Banned) {
@@ -184,6 +186,7 @@ impl Sessions {
             }
         };
         self.hub.send(conn, &Packet::AuthSuccess, None);
+        crate::telemetry::login("ok");
         let token = user.validator.clone().unwrap_or_default();
         let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
         self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);

@@ -82,7 +82,8 @@ pub fn default_config() -> Value {
         },
         "heartbeat": {"interval_seconds": 30},
         "shutdown": {"grace_seconds": 5},
-        "logging": {"level": "info"}
+        "logging": {"level": "info", "format": "text"},
+        "metrics": {"enabled": true, "allow_from": ["127.0.0.1", "::1"]}
     })
 }
 

@@ -11,7 +11,7 @@ mod settings;
 pub mod setup;
 
 pub use defaults::default_config;
-pub use settings::{AuthMode, Config};
+pub use settings::{AuthMode, Config, LogFormat};
 
 use std::path::{Path, PathBuf};
 

@@ -26,6 +26,28 @@ pub enum AuthMode {
     Mock,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// `logging.format`: `"text"` or `"json"`; anything else means text, with a warning.
+fn log_format(r: &mut Reader) -> LogFormat {
+    match r.string("logging.format").as_str() {
+        "json" => LogFormat::Json,
+        "text" => LogFormat::Text,
+        other => {
+            r.warnings.push(format!("logging.format {other:?} is neither \"text\" nor \"json\"; using \"text\""));
+            r.record("logging.format", "text");
+            LogFormat::Text
+        }
+    }
+}
+
 /// Everything read from config.json.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -57,6 +79,10 @@ pub struct Config {
     pub plugins: PluginSettings,
     /// `logging.level`.
     pub log_level: String,
+    /// `logging.format`.
+    pub log_format: LogFormat,
+    /// `metrics.allow_from` when `metrics.enabled`: who may read `GET /metrics`.
+    pub metrics_allow_from: Option<Vec<String>>,
     /// `service.version` (logged only).
     pub service_version: String,
     /// The effective configuration, for the start-up log (secrets masked).
@@ -174,6 +200,8 @@ impl Config {
         let rotur_validate_url = r.string("auth.rotur_validate_url");
         let auth_timeout = secs(r.number("auth.timeout_seconds").max(0.1));
         let log_level = r.string("logging.level");
+        let log_format = log_format(&mut r);
+        let metrics_allow_from = r.bool("metrics.enabled").then(|| r.strings("metrics.allow_from"));
         let service_version = r.string("service.version");
         let app = application::Settings {
             post_content,
@@ -208,6 +236,8 @@ impl Config {
             app,
             plugins,
             log_level,
+            log_format,
+            metrics_allow_from,
             service_version,
             effective,
             warnings: std::mem::take(&mut r.warnings),

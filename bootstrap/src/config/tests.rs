@@ -224,3 +224,16 @@ fn tls_files_are_loaded_and_bad_ones_name_their_key() {
     let c = Config::from_value(v, dir.path()).unwrap();
     assert_eq!(parsed(&c.app.server_info)["icon"], "https://127.0.0.1:9/server-assets/icon");
 }
+
+#[test]
+fn logging_format_and_metrics() {
+    let c = cfg(json!({}));
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.metrics_allow_from, Some(vec!["127.0.0.1".to_string(), "::1".to_string()]));
+    let c = cfg(json!({"logging": {"format": "json"}, "metrics": {"enabled": false}}));
+    assert_eq!((c.log_format, c.metrics_allow_from), (LogFormat::Json, None));
+    let c = cfg(json!({"logging": {"format": "yaml"}}));
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.warnings, vec![r#"logging.format "yaml" is neither "text" nor "json"; using "text""#]);
+    assert_eq!(c.effective["logging"]["format"], "text");
+}

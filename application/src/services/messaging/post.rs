@@ -95,8 +95,10 @@ impl Messaging {
     async fn page(&self, channel: &str, start: &HistoryStart, limit: u64) -> Result<Vec<Message>, MessageError> {
         let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
         if let Some(page) = self.history.page(channel, start, wanted) {
+            crate::telemetry::history_read(true);
             return Ok(page);
         }
+        crate::telemetry::history_read(false);
         let generation = self.history.generation(channel);
         let newest = self.store.messages_page(channel, 0, TAIL as u64).await?;
         self.history.install(channel, generation, newest);
