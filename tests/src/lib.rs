@@ -2,6 +2,8 @@
 //! a mock Rotur HTTP server on loopback, WebSocket clients that wait on packets with a
 //! timeout (never on sleeps), and the storage backend as a parameter.
 
+/// The load benchmark `originchats-bench` (a tool: no test uses it).
+pub mod bench;
 pub mod client;
 pub mod expect;
 pub mod http;

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -42,6 +42,10 @@ pub struct TestServer {
     backend: Backend,
     /// Open files the process may hold (`RLIMIT_NOFILE`), when limited.
     descriptor_limit: Option<u32>,
+    /// `RUST_LOG` of the process, when not the default (`TEST_SERVER_LOG`, else `info`).
+    rust_log: Option<String>,
+    /// From spawning the process to reading its listening line, for the latest start.
+    startup: Duration,
 }
 
 /// Merges `over` into `into`: objects key by key, anything else replaced.
@@ -63,7 +67,12 @@ pub(crate) fn merge(into: &mut Value, over: &Value) {
 
 /// Path of the server binary under test: built by this package next to the test binaries
 /// (`target/<profile>/originchats-under-test`, tests live in `target/<profile>/deps/`).
+/// `ORIGINCHATS_SERVER_BIN` names another one (e.g. a build with another allocator, for the
+/// benchmark).
 pub fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("ORIGINCHATS_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("current_exe");
     let name = format!("originchats-under-test{}", std::env::consts::EXE_SUFFIX);
     // Tests run from target/<profile>/deps, binaries (the bench) from target/<profile>.
@@ -110,6 +119,16 @@ impl TestServer {
     /// Starts a server with `overrides`, after writing `files` (path relative to the
     /// server's folder, content) — plugin scripts and configs, say.
     pub async fn start_with_files(backend: Backend, overrides: Value, files: &[(&str, &str)]) -> Self {
+        Self::start_inner(backend, overrides, files, None).await
+    }
+
+    /// Starts a server with `overrides` whose process runs with `RUST_LOG=rust_log` (which
+    /// the server reads before `logging.level`) instead of the tests' default.
+    pub async fn start_with_log(backend: Backend, overrides: Value, rust_log: &str) -> Self {
+        Self::start_inner(backend, overrides, &[], Some(rust_log.to_owned())).await
+    }
+
+    async fn start_inner(backend: Backend, overrides: Value, files: &[(&str, &str)], rust_log: Option<String>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, content) in files {
             let path = dir.path().join(path);
@@ -143,6 +162,8 @@ impl TestServer {
             storage_url,
             backend,
             descriptor_limit: None,
+            rust_log,
+            startup: Duration::ZERO,
         };
         server.spawn();
         server
@@ -168,12 +189,15 @@ impl TestServer {
             }
             None => Command::new(server_binary()),
         };
+        let rust_log =
+            self.rust_log.clone().unwrap_or_else(|| std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()));
+        let spawned = Instant::now();
         let mut child = command
             .arg("--config")
             .arg(self.dir.path().join("config.json"))
             .current_dir(self.dir.path())
             .env_remove("ORIGINCHATS_DATABASE_URL")
-            .env("RUST_LOG", std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()))
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .stdin(Stdio::null())
@@ -184,13 +208,16 @@ impl TestServer {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(listening) = parse_listening_line(&line) {
-                    let _ = tx.send(listening);
+                    let _ = tx.send((listening, Instant::now()));
                 }
             }
         });
         self.child = Some(child);
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok((scheme, addr)) => (self.scheme, self.addr) = (scheme, addr),
+            Ok(((scheme, addr), at)) => {
+                (self.scheme, self.addr) = (scheme, addr);
+                self.startup = at.duration_since(spawned);
+            }
             Err(_) => panic!("server did not start; its log:\n{}", self.log()),
         }
     }
@@ -224,6 +251,12 @@ impl TestServer {
         self.child.as_ref().expect("the server runs").id()
     }
 
+    /// Time from spawning the process to reading its listening line, for the latest start
+    /// (or restart).
+    pub fn startup_time(&self) -> Duration {
+        self.startup
+    }
+
     /// Resident memory of the server process, in bytes.
     pub fn rss_bytes(&self) -> u64 {
         let statm = std::fs::read_to_string(format!("/proc/{}/statm", self.pid())).expect("statm");
@@ -251,7 +284,7 @@ impl TestServer {
     pub fn terminate(&mut self, within: Duration) -> Option<i32> {
         let mut child = self.child.take().expect("the server runs");
         let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 return status.code();
@@ -318,8 +351,15 @@ impl TestServer {
 }
 
 impl Drop for TestServer {
+    /// Stops the server; a test whose server panicked fails here, whatever it checked.
     fn drop(&mut self) {
         self.kill();
+        let log = self.log();
+        if let Some(at) = log.find("panicked at").filter(|_| !std::thread::panicking()) {
+            let from = (0..=at.saturating_sub(200)).rev().find(|&i| log.is_char_boundary(i)).unwrap_or(0);
+            let excerpt: String = log[from..].chars().take(1500).collect();
+            panic!("the server panicked during this test:\n{excerpt}");
+        }
         if let Backend::Postgres(admin) = &self.backend {
             crate::pg::drop_database(admin, &self.storage_url);
         }

@@ -328,3 +328,42 @@ async fn requests_wait_while_their_replies_pile_up() {
     assert_eq!(app.hub.connection_count(), 1);
     running.abort();
 }
+
+/// A peer that sends nothing and never closes.
+struct Silent;
+
+#[async_trait]
+impl PeerReader for Silent {
+    async fn next(&mut self) -> Inbound {
+        std::future::pending().await
+    }
+}
+
+/// A writer whose peer is gone: every write fails (a reset connection).
+struct Reset;
+
+#[async_trait]
+impl PeerWriter for Reset {
+    async fn send(&mut self, _: &[Frame]) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::ConnectionReset.into())
+    }
+    async fn ping(&mut self, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::ConnectionReset.into())
+    }
+    async fn close(&mut self, _: u16, _: &str) {}
+}
+
+/// In process, on virtual time: when writing fails before reading notices anything (a reset
+/// seen first by the writer), the connection ends cleanly, without a panic, and is forgotten.
+#[tokio::test(start_paused = true)]
+async fn a_connection_whose_writes_fail_first_ends_cleanly() {
+    let store = Arc::new(MemoryStore::new());
+    let app = Arc::new(inproc::app(store, Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default()));
+    let peer = Peer { reader: Silent, writer: Reset, address: None };
+    let limits = Arc::new(ConnectionLimits::default());
+    let running = tokio::spawn(connection::run(app.clone(), Arc::new(BigReplies), peer, limits, Shutdown::never()));
+    // The handshake is the first write; it fails at once.
+    let ended = tokio::time::timeout(Duration::from_secs(60), running).await.expect("the connection ended");
+    assert!(ended.is_ok(), "the connection task panicked: {ended:?}");
+    assert_eq!(app.hub.connection_count(), 0);
+}
