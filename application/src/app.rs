@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
+use crate::ports::{AuthValidator, Clock, IdSource, Notifier, PacketEncoder, PluginHost, Store};
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
 use crate::services::hot_history::HotHistory;
 use crate::services::messaging::MessagingParts;
 use crate::services::plugins::PluginsParts;
+use crate::services::push::PushParts;
 use crate::services::sessions::SessionsParts;
 use crate::services::slash::SlashParts;
-use crate::services::{Audience, Community, Directory, Gate, Lists, Messaging, Plugins, Sessions, Slash, Voice};
+use crate::services::{Audience, Community, Directory, Gate, Lists, Messaging, Plugins, Push, Sessions, Slash, Voice};
 use crate::settings::Settings;
 use crate::voice::VoiceRooms;
 
@@ -39,6 +40,8 @@ pub struct App {
     pub lists: Arc<Lists>,
     /// Who may view each channel, kept current (docs/design/audiences.md).
     pub audience: Arc<Audience>,
+    /// Web Push; its worker is started with `tokio::spawn(app.push.clone().run())`.
+    pub push: Arc<Push>,
 }
 
 /// The ports an [`App`] is built from.
@@ -55,12 +58,14 @@ pub struct Ports {
     pub encoder: Arc<dyn PacketEncoder>,
     /// Plugin host ([`crate::ports::NoPlugins`] for none).
     pub plugins: Arc<dyn PluginHost>,
+    /// Web Push notifier ([`crate::ports::NoNotifier`] for none).
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl App {
     /// Wires the services.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        let Ports { store, auth, clock, ids, encoder, plugins: host } = ports;
+        let Ports { store, auth, clock, ids, encoder, plugins: host, notifier } = ports;
         let settings = Arc::new(settings);
         let hub = Arc::new(Hub::new(encoder));
         // Every write goes through the observer, which keeps the audience index current.
@@ -102,6 +107,13 @@ impl App {
             clock: clock.clone(),
             ids: ids.clone(),
         }));
+        let push = Arc::new(Push::new(PushParts {
+            store: store.clone(),
+            notifier,
+            hub: hub.clone(),
+            clock: clock.clone(),
+            settings: settings.clone(),
+        }));
         let messaging = Arc::new(Messaging::new(MessagingParts {
             store: store.clone(),
             directory: directory.clone(),
@@ -113,6 +125,7 @@ impl App {
             plugins: plugins.clone(),
             settings: settings.clone(),
             history,
+            push: push.clone(),
         }));
         let slash = Arc::new(Slash::new(SlashParts {
             store: store.clone(),
@@ -140,6 +153,6 @@ impl App {
             settings: settings.clone(),
             clock,
         }));
-        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience }
+        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience, push }
     }
 }

@@ -411,6 +411,67 @@ pub enum PluginError {
     ReloadFailed(String),
 }
 
+/// Web Push commands (docs/push.md). The original's texts first, then this server's
+/// checks of a subscription (new).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PushError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// The socket has no user (unreachable: the connection loop asks for `auth` first).
+    #[error("Not authenticated")]
+    NotAuthenticated,
+    /// No VAPID key (or push is off).
+    #[error("VAPID keys not configured on this server")]
+    VapidKeysMissing,
+    /// `subscription` missing, empty or not an object.
+    #[error("Missing subscription object")]
+    MissingSubscription,
+    /// `endpoint`, `keys.p256dh` or `keys.auth` missing or empty.
+    #[error("subscription must include endpoint, keys.p256dh and keys.auth")]
+    SubscriptionFieldsMissing,
+    /// The subscription could not be stored (the cause is logged).
+    #[error("Failed to save subscription")]
+    SaveFailed,
+    /// `push_unsubscribe` without `endpoint`.
+    #[error("Missing endpoint")]
+    MissingEndpoint,
+    /// The subscription could not be deleted (the cause is logged).
+    #[error("Failed to remove subscription")]
+    RemoveFailed,
+    /// An endpoint longer than the server stores (new).
+    #[error("Push endpoint is too long (at most {0} bytes)")]
+    EndpointTooLong(usize),
+    /// An endpoint that is not an `https://` URL (new).
+    #[error("Push endpoint must be an https:// URL")]
+    EndpointNotHttps,
+    /// An endpoint on a private, loopback or link-local address (new).
+    #[error("Push endpoint must be a public address, not a private, loopback or link-local one")]
+    EndpointNotPublic,
+    /// An endpoint whose host name does not resolve (new).
+    #[error("Push endpoint host could not be resolved")]
+    EndpointUnresolvable,
+    /// A `p256dh` that is no P-256 public key (new).
+    #[error("keys.p256dh must be a P-256 public key: 65 bytes starting with 0x04, base64url-encoded")]
+    BadP256dh,
+    /// An `auth` that is no 16-byte secret (new).
+    #[error("keys.auth must be a 16-byte secret, base64url-encoded")]
+    BadAuth,
+}
+
+impl From<crate::ports::SubscriptionProblem> for PushError {
+    fn from(p: crate::ports::SubscriptionProblem) -> Self {
+        use crate::ports::SubscriptionProblem as P;
+        match p {
+            P::EndpointNotHttps => Self::EndpointNotHttps,
+            P::EndpointNotPublic => Self::EndpointNotPublic,
+            P::EndpointUnresolvable => Self::EndpointUnresolvable,
+            P::BadP256dh => Self::BadP256dh,
+            P::BadAuth => Self::BadAuth,
+        }
+    }
+}
+
 /// Why a plugin's action was not carried out (logged, never sent to a client; new).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ActionError {
@@ -507,6 +568,9 @@ pub enum CommandError {
     /// Plugins.
     #[error(transparent)]
     Plugin(PluginError),
+    /// Web Push.
+    #[error(transparent)]
+    Push(PushError),
 }
 
 /// Families whose shared variants are lifted to the top, so that a refusal or a storage
@@ -536,6 +600,7 @@ family!(Channel(ChannelError));
 family!(Voice(VoiceError), Limited);
 family!(Slash(SlashError), Limited);
 family!(Plugin(PluginError));
+family!(Push(PushError));
 
 /// Families whose actions pass the [`Refused`] gate.
 macro_rules! gated {

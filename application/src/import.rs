@@ -161,6 +161,35 @@ impl Snapshot {
     pub fn message_count(&self) -> u64 {
         self.channels.iter().map(|c| c.messages.len() as u64).sum()
     }
+
+    /// Keeps only what `scope` imports. A narrowed snapshot has a record of its own, so
+    /// that it is told apart from a complete import of the same folder.
+    pub fn narrow(&mut self, scope: ImportScope) {
+        match scope {
+            ImportScope::Everything => {}
+            ImportScope::Push => {
+                self.users.clear();
+                self.roles.clear();
+                self.channels.clear();
+                self.emojis.clear();
+                self.asset_files.clear();
+                self.issues.retain(|i| i.file.starts_with("db/push_subscriptions") || i.file.starts_with("vapid/"));
+                self.notes.retain(|n| n.starts_with("vapid/"));
+                self.record_key.push_str(":push");
+            }
+        }
+    }
+}
+
+/// What an import takes from the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportScope {
+    /// Everything.
+    #[default]
+    Everything,
+    /// Only the push subscriptions and the VAPID keys (`--only push`), added to whatever
+    /// the database holds, the original's usernames matched to the users already there.
+    Push,
 }
 
 /// How to import.
@@ -170,6 +199,8 @@ pub struct ImportOptions {
     pub merge: bool,
     /// The time of the import, Unix seconds (recorded, and used as `created_at`).
     pub now: f64,
+    /// What to import.
+    pub scope: ImportScope,
 }
 
 /// What an import wrote (and, when merging, what it found already there).
@@ -254,10 +285,15 @@ pub enum Staged {
 /// [`Staged::AlreadyImported`]; a store holding only its start-up defaults has them
 /// replaced; a store with other data refuses with [`ImportError::NotEmpty`] unless
 /// [`ImportOptions::merge`], which adds what is missing and keeps every existing record.
+/// With [`ImportScope::Push`] only the push subscriptions are added, to any store, and
+/// nothing else is touched (not even the defaults of an empty store).
 #[async_trait]
 pub trait ImportTarget: Send + Sync {
     /// Whether the store holds nothing but the start-up defaults (or nothing at all).
     async fn holds_only_defaults(&self) -> Result<bool, ImportError>;
+    /// Whether the store holds any push subscription (they belong to this server's VAPID
+    /// keys, which an import must then keep).
+    async fn holds_push_subscriptions(&self) -> Result<bool, ImportError>;
     /// Writes `snapshot` in one transaction and returns it uncommitted. `progress` is
     /// called after each batch of messages with the number of messages handled so far.
     async fn stage_import(

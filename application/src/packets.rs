@@ -323,6 +323,12 @@ pub enum Packet {
     PluginsList(Vec<crate::ports::PluginInfo>),
     /// `plugins_reload` reply (`None`: every plugin).
     PluginsReloaded(Option<String>),
+    /// `push_get_vapid` reply: the VAPID public key (base64url, uncompressed point).
+    PushVapid(String),
+    /// `push_subscribe` reply.
+    PushSubscribed,
+    /// `push_unsubscribe` reply (also when nothing matched).
+    PushUnsubscribed,
     /// Sent before a plugin closes a user's connections.
     Disconnect {
         /// Why.

@@ -34,6 +34,36 @@ pub struct Settings {
     /// `auth.timeout_seconds`: how long a login waits for a free Rotur slot (the validator
     /// has the same timeout for its own call).
     pub auth_timeout: std::time::Duration,
+    /// `push.*`: Web Push.
+    pub push: PushSettings,
+}
+
+/// What the use cases need of `push.*` (docs/push.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSettings {
+    /// `push.enabled`.
+    pub enabled: bool,
+    /// `push.require_view_permission`: push only to users who may view the channel.
+    pub require_view_permission: bool,
+    /// `push.queue`: posted messages waiting for their pushes to be worked out; more are
+    /// dropped (logged and counted).
+    pub queue: usize,
+    /// `push.max_in_flight`: deliveries under way at once.
+    pub max_in_flight: usize,
+    /// `push.max_subscriptions_per_user`: a user's newest subscriptions kept.
+    pub max_subscriptions_per_user: usize,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            require_view_permission: true,
+            queue: 1024,
+            max_in_flight: 16,
+            max_subscriptions_per_user: 10,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -52,6 +82,7 @@ impl Default for Settings {
             auth_failures_per_address: 20,
             auth_concurrent_checks: 64,
             auth_timeout: std::time::Duration::from_secs(5),
+            push: PushSettings::default(),
         }
     }
 }

@@ -42,6 +42,10 @@ pub mod names {
     pub const STORE_FAILURES: &str = "originchats_store_failures_total";
     /// `messages_get` reads, by whether the in-memory history answered.
     pub const HISTORY_READS: &str = "originchats_history_reads_total";
+    /// Web Push deliveries, by outcome.
+    pub const PUSH_DELIVERIES: &str = "originchats_push_deliveries_total";
+    /// Messages whose pushes were dropped because the push queue was full.
+    pub const PUSH_DROPPED: &str = "originchats_push_dropped_total";
 }
 
 /// Registers every metric's description (and unit) with the installed recorder.
@@ -62,6 +66,8 @@ pub fn describe() {
     describe_histogram!(STORE_COMMIT_SECONDS, metrics::Unit::Seconds, "Duration of one batched store commit");
     describe_counter!(STORE_FAILURES, "Commands that failed in storage");
     describe_counter!(HISTORY_READS, "messages_get reads, by source (memory or store)");
+    describe_counter!(PUSH_DELIVERIES, "Web Push deliveries, by outcome (delivered, gone, failed)");
+    describe_counter!(PUSH_DROPPED, "Messages whose pushes were dropped because the push queue was full");
     // Shown from the first scrape, before anything connected.
     gauge!(CONNECTIONS_OPEN).set(0.0);
     counter!(CONNECTIONS_OPENED).absolute(0);
@@ -146,4 +152,19 @@ pub fn store_failure() {
 /// A `messages_get` was answered from memory (`true`) or from the store.
 pub fn history_read(from_memory: bool) {
     counter!(names::HISTORY_READS, "source" => if from_memory { "memory" } else { "store" }).increment(1);
+}
+
+/// A Web Push delivery ended.
+pub fn push_delivery(outcome: crate::ports::Delivery) {
+    let label = match outcome {
+        crate::ports::Delivery::Delivered => "delivered",
+        crate::ports::Delivery::Gone => "gone",
+        crate::ports::Delivery::Failed => "failed",
+    };
+    counter!(names::PUSH_DELIVERIES, "outcome" => label).increment(1);
+}
+
+/// A message's pushes were dropped: the push queue was full.
+pub fn push_dropped() {
+    counter!(names::PUSH_DROPPED).increment(1);
 }

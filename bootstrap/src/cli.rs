@@ -1,10 +1,11 @@
 //! Command line: `originchats [--config PATH]` runs the server; `setup` writes a config;
-//! `import --from FOLDER [--merge]` imports an original server's data.
+//! `import --from FOLDER [--merge] [--only push]` imports an original server's data.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use application::import::ImportScope;
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::setup::SetupAnswers;
 
@@ -35,10 +36,30 @@ pub enum Command {
         /// Add to a database that already holds data; existing records are kept as they are.
         #[arg(long)]
         merge: bool,
+        /// Import only this part, added to whatever the database holds (`push`: the push
+        /// subscriptions and VAPID keys, e.g. into a server imported earlier).
+        #[arg(long, value_enum, value_name = "PART")]
+        only: Option<Only>,
     },
     /// Operator changes by username (through the running server when there is one).
     #[command(subcommand)]
     User(crate::user_cli::UserCommand),
+}
+
+/// A part of an original server `import --only` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// Push subscriptions (`db/push_subscriptions.json`) and VAPID keys (`vapid/`).
+    Push,
+}
+
+impl Only {
+    fn scope(only: Option<Self>) -> ImportScope {
+        match only {
+            None => ImportScope::Everything,
+            Some(Self::Push) => ImportScope::Push,
+        }
+    }
 }
 
 /// Entry point of the binary.
@@ -50,7 +71,7 @@ pub fn main() -> ExitCode {
             let path = cli.config.unwrap_or_else(|| PathBuf::from("config.json"));
             crate::config::setup::run(&path, &answers).map(|p| println!("Wrote {}", p.display()))
         }
-        Command::Import { from, merge } => crate::import::run(cli.config, &from, merge),
+        Command::Import { from, merge, only } => crate::import::run(cli.config, &from, merge, Only::scope(only)),
         Command::User(command) => crate::user_cli::run(cli.config, command),
     };
     match result {

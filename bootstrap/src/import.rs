@@ -1,5 +1,5 @@
-//! `originchats import --from <folder> [--merge]`, and `storage.import_from` at start-up:
-//! the original server's files into the configured store (docs/import.md,
+//! `originchats import --from <folder> [--merge] [--only push]`, and `storage.import_from`
+//! at start-up: the original server's files into the configured store (docs/import.md,
 //! docs/design/import.md).
 //!
 //! The folder is read completely before the database is opened, so a folder whose
@@ -19,7 +19,7 @@ mod apply;
 #[cfg(test)]
 mod tests;
 
-use application::import::{ImportOptions, ImportTarget, Snapshot};
+use application::import::{ImportOptions, ImportScope, ImportTarget, Snapshot};
 use legacy::read_folder;
 use sql::{SqlStore, connect};
 
@@ -43,8 +43,8 @@ fn read(from: &Path) -> anyhow::Result<Snapshot> {
     read_folder(from).map_err(|e| anyhow!("import aborted, nothing was written: {e}"))
 }
 
-/// Runs `originchats import`.
-pub fn run(config: Option<PathBuf>, from: &Path, merge: bool) -> anyhow::Result<()> {
+/// Runs `originchats import`; `scope` narrows what is imported (`--only`).
+pub fn run(config: Option<PathBuf>, from: &Path, merge: bool, scope: ImportScope) -> anyhow::Result<()> {
     let path = crate::run::config_path(config)?;
     let cfg = config::load(&path)?;
     for w in &cfg.warnings {
@@ -62,19 +62,26 @@ pub fn run(config: Option<PathBuf>, from: &Path, merge: bool) -> anyhow::Result<
     eprintln!("Reading {} …", from.display());
     let snapshot = read(from)?;
     let total = snapshot.message_count();
-    eprintln!(
-        "Read {} users, {} roles, {} channels, {total} messages; writing to {}",
-        snapshot.users.len(),
-        snapshot.roles.len(),
-        snapshot.channels.len(),
-        cfg.storage.masked()
-    );
+    match scope {
+        ImportScope::Everything => eprintln!(
+            "Read {} users, {} roles, {} channels, {total} messages; writing to {}",
+            snapshot.users.len(),
+            snapshot.roles.len(),
+            snapshot.channels.len(),
+            cfg.storage.masked()
+        ),
+        ImportScope::Push => eprintln!(
+            "Read {} push subscriptions; adding them to {} (nothing else is imported)",
+            snapshot.push.len(),
+            cfg.storage.masked()
+        ),
+    }
     runtime.block_on(async {
         let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
         let store = SqlStore::new(db);
         let bar = progress_bar(total);
         let source = snapshot.source.clone();
-        let options = ImportOptions { merge, now: now() };
+        let options = ImportOptions { merge, now: now(), scope };
         let outcome = import_snapshot(&store, snapshot, &cfg.base_dir, options, &|n| bar.set_position(n)).await;
         bar.finish_and_clear();
         match outcome.map_err(|e| anyhow!("import of {} not done: {e}", source.display()))? {
@@ -162,18 +169,21 @@ pub fn summary_lines(s: &ImportSummary, report: Option<&Path>) -> Vec<String> {
     let c = &s.counts;
     let mut out = vec![];
     let kept = |n: u64, what: &str| if n > 0 { format!(" ({n} {what})") } else { String::new() };
-    out.push(format!("  users               {}{}", c.users, kept(c.users_existing, "already there, kept")));
-    out.push(format!("  roles               {}{}", c.roles, kept(c.roles_existing, "already there, kept")));
-    out.push(format!("  channels            {}{}", c.channels, kept(c.channels_existing, "already there")));
-    out.push(format!(
-        "  messages            {} ({} pinned, {} replies, {} reactions){}",
-        c.messages,
-        c.pinned,
-        c.replies,
-        c.reactions,
-        kept(c.messages_existing, "already there, kept")
-    ));
-    out.push(format!("  custom emojis       {}{}", c.emojis, kept(c.emojis_existing, "already there, kept")));
+    let everything = s.scope == ImportScope::Everything;
+    if everything {
+        out.push(format!("  users               {}{}", c.users, kept(c.users_existing, "already there, kept")));
+        out.push(format!("  roles               {}{}", c.roles, kept(c.roles_existing, "already there, kept")));
+        out.push(format!("  channels            {}{}", c.channels, kept(c.channels_existing, "already there")));
+        out.push(format!(
+            "  messages            {} ({} pinned, {} replies, {} reactions){}",
+            c.messages,
+            c.pinned,
+            c.replies,
+            c.reactions,
+            kept(c.messages_existing, "already there, kept")
+        ));
+        out.push(format!("  custom emojis       {}{}", c.emojis, kept(c.emojis_existing, "already there, kept")));
+    }
     out.push(format!(
         "  push subscriptions  {}{}{}",
         c.push,
@@ -181,8 +191,10 @@ pub fn summary_lines(s: &ImportSummary, report: Option<&Path>) -> Vec<String> {
         kept(c.push_unmatched, "without a matching user, skipped")
     ));
     out.push(format!("  VAPID key files     {}", s.files.vapid));
-    out.push(format!("  emoji images        {}", s.files.emoji_images));
-    out.push(format!("  server assets       {}", s.files.assets));
+    if everything {
+        out.push(format!("  emoji images        {}", s.files.emoji_images));
+        out.push(format!("  server assets       {}", s.files.assets));
+    }
     if s.files.assets > 0 {
         out.push(
             "Server assets were copied to db/serverAssets/; name them in config.json (server.icon, server.banner) to serve them."
@@ -220,7 +232,7 @@ pub async fn at_start(store: &SqlStore, from: &Path, dest: &Path) -> anyhow::Res
     }
     tracing::info!(from = %from.display(), "storage.import_from: importing the original server's data");
     let snapshot = read(from).context("storage.import_from")?;
-    let options = ImportOptions { merge: false, now: now() };
+    let options = ImportOptions { merge: false, now: now(), scope: ImportScope::Everything };
     let outcome = import_snapshot(store, snapshot, dest, options, &|_| {})
         .await
         .map_err(|e| anyhow!("storage.import_from {}: {e}", from.display()))?;

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod import;
 mod observability;
+pub mod push;
 pub mod run;
 pub mod user_cli;
 

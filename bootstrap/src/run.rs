@@ -7,7 +7,7 @@ use anyhow::Context;
 use application::App;
 use application::app::Ports;
 use application::connection::ShutdownSignal;
-use application::ports::{AuthValidator, PluginHost, Store};
+use application::ports::{AuthValidator, Notifier, PluginHost, Store};
 use cache::CachedStore;
 use codec::JsonEncoder;
 use codec::JsonFrames;
@@ -63,8 +63,11 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let auth = auth_adapter(&cfg)?;
     let (action_tx, action_rx) = tokio::sync::mpsc::unbounded_channel();
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
-    let app = build_app(&cfg, db, auth, plugins.clone()).await?;
+    // After `storage.import_from`, which may have put the original's VAPID keys in place.
+    let notifier = crate::push::notifier(&cfg);
+    let app = build_app(&cfg, db, auth, plugins.clone(), notifier).await?;
     tokio::spawn(app.plugins.clone().run_actions(action_rx));
+    tokio::spawn(app.push.clone().run());
     let (signal, shutdown) = ShutdownSignal::new();
     let admin_path = admin::socket_path(&cfg.base_dir);
     let admin_bound = match admin::bind(&admin_path).await {
@@ -130,6 +133,7 @@ pub(crate) async fn build_app(
     db: sea_orm::DatabaseConnection,
     auth: Arc<dyn AuthValidator>,
     plugins: Arc<dyn PluginHost>,
+    notifier: Arc<dyn Notifier>,
 ) -> anyhow::Result<Arc<App>> {
     let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
     if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
@@ -142,6 +146,7 @@ pub(crate) async fn build_app(
         ids: Arc::new(RandomIds),
         encoder: Arc::new(JsonEncoder),
         plugins,
+        notifier,
     };
     Ok(Arc::new(App::new(ports, cfg.app.clone())))
 }

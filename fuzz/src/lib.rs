@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use application::app::Ports;
-use application::ports::{Clock, Frame, IdSource, NoPlugins, Outbox, Store};
+use application::ports::{Clock, Frame, IdSource, NoNotifier, NoPlugins, Outbox, Store};
 use application::{App, Session, Settings};
 use domain::rate_limit::RateSettings;
 use domain::{Channel, ChannelKind, PermissionMap, RawJson};
@@ -140,6 +140,7 @@ impl World {
             ids: Arc::new(Ids::default()),
             encoder: Arc::new(codec::JsonEncoder),
             plugins: Arc::new(NoPlugins),
+            notifier: Arc::new(NoNotifier),
         };
         let mut world = World { app: App::new(ports, settings), connections: vec![], next_conn: 0 };
         for sender in [Sender::Owner, Sender::User, Sender::Anonymous] {

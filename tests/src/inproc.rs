@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use application::app::Ports;
-use application::ports::{AuthValidator, Clock, Frame, IdSource, Outbox, PluginHost, Store};
+use application::ports::{AuthValidator, Clock, Frame, IdSource, Notifier, Outbox, PluginHost, Store};
 use application::{App, Settings};
 use codec::JsonEncoder;
 use memory::MemoryStore;
@@ -54,11 +54,22 @@ impl Recorder {
     }
 }
 
-/// An application over `store` with the given auth and plugin ports.
+/// An application over `store` with the given auth and plugin ports (no Web Push).
 pub fn app(
     store: Arc<dyn Store>,
     auth: Arc<dyn AuthValidator>,
     plugins: Arc<dyn PluginHost>,
+    settings: Settings,
+) -> App {
+    app_with_notifier(store, auth, plugins, Arc::new(application::ports::NoNotifier), settings)
+}
+
+/// An application over `store` with the given auth, plugin and Web Push ports.
+pub fn app_with_notifier(
+    store: Arc<dyn Store>,
+    auth: Arc<dyn AuthValidator>,
+    plugins: Arc<dyn PluginHost>,
+    notifier: Arc<dyn Notifier>,
     settings: Settings,
 ) -> App {
     let ports = Ports {
@@ -68,6 +79,7 @@ pub fn app(
         ids: Arc::new(Counter(AtomicU64::new(0))),
         encoder: Arc::new(JsonEncoder),
         plugins,
+        notifier,
     };
     App::new(ports, settings)
 }

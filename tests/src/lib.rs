@@ -1,6 +1,7 @@
 //! Test harness for black-box tests: a real `originchats` process on an ephemeral port,
 //! a mock Rotur HTTP server on loopback, WebSocket clients that wait on packets with a
-//! timeout (never on sleeps), and the storage backend as a parameter.
+//! timeout (never on sleeps), a fake Web Push service, and the storage backend as a
+//! parameter.
 
 /// The load benchmark `originchats-bench` (a tool: no test uses it).
 pub mod bench;
@@ -9,6 +10,7 @@ pub mod expect;
 pub mod http;
 pub mod inproc;
 pub mod pg;
+pub mod push;
 pub mod rotur;
 /// Scenes shared by the black-box tests: a server whose owner is `boss`, the usual users
 /// logged in and synced, posting and reading back a message, and the owner's view of

@@ -1,8 +1,10 @@
 //! The SQL store under conditions the black-box suite cannot set up: database defaults
 //! that differ from ours, writes racing a channel deletion, and databases written by an
-//! earlier version.
+//! earlier version (before the mentions table, before the push endpoint index).
 
-use application::ports::{ChannelRepository, MessageRepository, UserRepository};
+use application::ports::{
+    ChannelRepository, MessageRepository, PushSubscriptionRepository, Subscription, UserRepository,
+};
 use domain::{Channel, Message, User, UserId};
 use originchats_tests::Backend;
 use sea_orm::sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -235,7 +237,59 @@ async fn pings_of_messages_stored_before_the_mentions_table_are_found(b: Backend
     }
 }
 
+/// How many indexes named `name` the database has.
+async fn indexes_named(db: &sea_orm::DatabaseConnection, name: &str) -> i64 {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = '{name}'"),
+        _ => format!("SELECT COUNT(*) FROM pg_indexes WHERE indexname = '{name}'"),
+    };
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    row.try_get_by::<i64, _>(0).unwrap()
+}
+
+/// A database written before `m0005` (subscriptions imported, no index on their endpoint)
+/// upgrades in place and keeps its subscriptions (docs/design/push.md#storage).
+async fn push_subscriptions_stored_before_m0005_are_kept(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &b {
+        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
+        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
+    };
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    let (alice, bob) = (UserId("USR:alice".into()), UserId("USR:bob".into()));
+    let sub = |endpoint: &str| Subscription { endpoint: endpoint.into(), p256dh: "P".into(), auth: "A".into() };
+    store.save_subscription(&alice, &sub("https://push.example/1"), 10, 1.0).await.unwrap();
+    store.save_subscription(&alice, &sub("https://push.example/2"), 10, 2.0).await.unwrap();
+    let backend = db.get_database_backend();
+    for sql in [
+        "DROP INDEX ix_push_subscriptions_endpoint",
+        "DELETE FROM seaql_migrations WHERE version = 'm0005_push_subscription_endpoints'",
+    ] {
+        db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    }
+    assert_eq!(indexes_named(&db, "ix_push_subscriptions_endpoint").await, 0);
+    db.close().await.unwrap();
+
+    let db = connect(&url).await.unwrap();
+    assert_eq!(indexes_named(&db, "ix_push_subscriptions_endpoint").await, 1, "m0005 ran again");
+    let store = SqlStore::new(db.clone());
+    let endpoints = |subs: Vec<Subscription>| subs.into_iter().map(|s| s.endpoint).collect::<Vec<_>>();
+    assert_eq!(
+        endpoints(store.subscriptions(&alice).await.unwrap()),
+        ["https://push.example/1", "https://push.example/2"]
+    );
+    store.save_subscription(&bob, &sub("https://push.example/1"), 10, 3.0).await.unwrap();
+    assert_eq!(endpoints(store.subscriptions(&alice).await.unwrap()), ["https://push.example/2"]);
+    db.close().await.unwrap();
+    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
+        originchats_tests::pg::drop_database(admin, u);
+    }
+}
+
 originchats_tests::backend_tests!(
     no_message_outlives_its_channel,
-    pings_of_messages_stored_before_the_mentions_table_are_found
+    pings_of_messages_stored_before_the_mentions_table_are_found,
+    push_subscriptions_stored_before_m0005_are_kept
 );

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use ::memory::MemoryStore; // `::`: the `memory` test module below has the same name
-use application::ports::{PendingChange, Store, StoreErrorKind, StoreResult};
+use application::ports::{PendingChange, Store, StoreErrorKind, StoreResult, Subscription};
 use cache::CachedStore;
 use domain::message::Interaction;
 use domain::{Channel, ChannelKind, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, User, UserId};
@@ -927,6 +927,63 @@ async fn mentions_page_silent_replies(s: &dyn Store) {
 // Seeding
 // ---------------------------------------------------------------------------------------
 
+fn subscription(endpoint: &str, key: &str) -> Subscription {
+    Subscription { endpoint: endpoint.into(), p256dh: format!("P-{key}"), auth: format!("A-{key}") }
+}
+
+fn endpoints(subs: &[Subscription]) -> Vec<&str> {
+    subs.iter().map(|s| s.endpoint.as_str()).collect()
+}
+
+async fn push_subscriptions_are_kept_per_user_and_replaced_in_place(s: &dyn Store) {
+    let (alice, bob) = (UserId("USR:alice".into()), UserId("USR:bob".into()));
+    assert!(s.subscriptions(&alice).await.unwrap().is_empty());
+    s.save_subscription(&alice, &subscription("https://p/1", "a"), 10, 1.0).await.unwrap();
+    s.save_subscription(&alice, &subscription("https://p/2", "b"), 10, 2.0).await.unwrap();
+    s.save_subscription(&bob, &subscription("https://p/3", "c"), 10, 3.0).await.unwrap();
+    s.save_subscription(&alice, &subscription("https://p/1", "new"), 10, 4.0).await.unwrap();
+    let mine = s.subscriptions(&alice).await.unwrap();
+    assert_eq!(endpoints(&mine), ["https://p/1", "https://p/2"], "replaced in place, oldest first");
+    assert_eq!(mine[0], subscription("https://p/1", "new"));
+    assert_eq!(endpoints(&s.subscriptions(&bob).await.unwrap()), ["https://p/3"]);
+}
+
+async fn push_subscription_endpoint_moves_to_the_last_subscriber(s: &dyn Store) {
+    let (alice, bob) = (UserId("USR:alice".into()), UserId("USR:bob".into()));
+    s.save_subscription(&alice, &subscription("https://p/shared", "a"), 10, 1.0).await.unwrap();
+    s.save_subscription(&bob, &subscription("https://p/shared", "b"), 10, 2.0).await.unwrap();
+    assert!(s.subscriptions(&alice).await.unwrap().is_empty(), "one browser, one owner");
+    assert_eq!(s.subscriptions(&bob).await.unwrap(), [subscription("https://p/shared", "b")]);
+}
+
+async fn push_subscriptions_keep_only_the_newest(s: &dyn Store) {
+    let alice = UserId("USR:alice".into());
+    for i in 0..5 {
+        s.save_subscription(&alice, &subscription(&format!("https://p/{i}"), "k"), 3, f64::from(i)).await.unwrap();
+    }
+    assert_eq!(endpoints(&s.subscriptions(&alice).await.unwrap()), ["https://p/2", "https://p/3", "https://p/4"]);
+}
+
+async fn push_subscription_delete_is_scoped_to_its_user(s: &dyn Store) {
+    let (alice, bob) = (UserId("USR:alice".into()), UserId("USR:bob".into()));
+    s.save_subscription(&alice, &subscription("https://p/1", "a"), 10, 1.0).await.unwrap();
+    assert!(!s.delete_subscription(&bob, "https://p/1").await.unwrap(), "not bob's");
+    assert!(!s.delete_subscription(&alice, "https://p/9").await.unwrap());
+    assert_eq!(s.subscriptions(&alice).await.unwrap().len(), 1);
+    assert!(s.delete_subscription(&alice, "https://p/1").await.unwrap());
+    assert!(s.subscriptions(&alice).await.unwrap().is_empty());
+    let odd = UserId("USR:\u{0}\u{E000}".into());
+    let sub = subscription("https://p/\u{0}\u{E000}e", "\u{E000}0");
+    s.save_subscription(&odd, &sub, 10, 1.0).await.unwrap();
+    s.save_subscription(&odd, &sub, 10, 2.0).await.unwrap();
+    assert_eq!(
+        s.subscriptions(&odd).await.unwrap(),
+        std::slice::from_ref(&sub),
+        "text round-trips and matches exactly"
+    );
+    assert!(s.delete_subscription(&odd, &sub.endpoint).await.unwrap());
+}
+
 async fn seed_defaults_once(s: &dyn Store) {
     assert_eq!(s.roles().await.unwrap(), vec![]);
     assert_eq!(s.channels().await.unwrap(), vec![]);
@@ -1205,6 +1262,10 @@ contract! {
     mentions_page_follows_edits_and_deletes,
     mentions_page_silent_replies,
     seed_defaults_once,
+    push_subscriptions_are_kept_per_user_and_replaced_in_place,
+    push_subscription_endpoint_moves_to_the_last_subscriber,
+    push_subscriptions_keep_only_the_newest,
+    push_subscription_delete_is_scoped_to_its_user,
     text_round_trips_exactly,
     text_with_nul_round_trips_exactly,
     search_with_nul_is_exact,

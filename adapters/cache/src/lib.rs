@@ -338,6 +338,9 @@ impl MessageRepository for CachedStore {
     }
 }
 
+// Subscriptions are read only when a push goes out: nothing to cache.
+application::delegate_push_subscriptions!(CachedStore, inner);
+
 #[async_trait]
 impl Store for CachedStore {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {

@@ -192,6 +192,9 @@ pub fn packet_json(packet: &Packet) -> Value {
             let map: Map<String, Value> = list.iter().map(|p| (p.key.clone(), plugin_info(p))).collect();
             json!({"cmd": "plugins_list", "plugins": map})
         }
+        Packet::PushVapid(key) => json!({"cmd": "push_vapid", "key": key}),
+        Packet::PushSubscribed => json!({"cmd": "push_subscribed", "success": true}),
+        Packet::PushUnsubscribed => json!({"cmd": "push_unsubscribed", "success": true}),
         Packet::PluginsReloaded(None) => json!({"cmd": "plugins_reload", "val": "All plugins reloaded successfully"}),
         Packet::PluginsReloaded(Some(name)) => {
             json!({"cmd": "plugins_reload", "val": format!("Plugin '{name}' reloaded successfully")})

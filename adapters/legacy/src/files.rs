@@ -7,9 +7,11 @@
 //!
 //! When replacing the start-up defaults, files that differ are overwritten (nothing in
 //! the database refers to them yet). When merging, this server's files win: a different
-//! emoji image of the same name is imported under a new name, a different server asset is
-//! kept, and different VAPID keys are kept (then the imported push subscriptions, which
-//! belong to the original's keys, are left out and reported).
+//! emoji image of the same name is imported under a new name and a different server asset
+//! is kept. This server's VAPID keys win over different ones of the original while its
+//! database holds push subscriptions (made with them): then the imported subscriptions,
+//! which belong to the original's keys, are left out and reported. Keys no subscription
+//! depends on (those a fresh server generated at its first start) are replaced.
 
 use std::path::{Path, PathBuf};
 
@@ -134,14 +136,14 @@ impl Installed {
 }
 
 /// Decides the copies for `snap` into the server folder `dest`. May rename emoji images
-/// (when merging) and drop push subscriptions (when merging into a server with other
-/// VAPID keys); says so in the plan's issues.
-pub fn plan(snap: &mut Snapshot, dest: &Path, merge: bool) -> FilePlan {
+/// (when merging) and drop push subscriptions (when this server has other VAPID keys and
+/// `keys_in_use`, i.e. its database holds subscriptions); says so in the plan's issues.
+pub fn plan(snap: &mut Snapshot, dest: &Path, merge: bool, keys_in_use: bool) -> FilePlan {
     let mut plan = FilePlan::default();
     let vapid_dir = dest.join("vapid");
     let source_key = snap.vapid_files.iter().find(|p| name_of(p) == "private_key.pem");
     let dest_key = vapid_dir.join("private_key.pem");
-    let conflict = merge && source_key.is_some_and(|k| dest_key.is_file() && !same_content(k, &dest_key));
+    let conflict = keys_in_use && source_key.is_some_and(|k| dest_key.is_file() && !same_content(k, &dest_key));
     if conflict {
         let n = snap.push.len();
         snap.push.clear();

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use application::ports::{
-    ChannelRepository, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
-    StoreResult, UserRepository,
+    ChannelRepository, MessageRepository, PendingChange, PushSubscriptionRepository, RoleRepository, Store, StoreError,
+    StoreErrorKind, StoreResult, Subscription, UserRepository,
 };
 use async_trait::async_trait;
 use domain::mentions::message_targets;
@@ -23,6 +23,8 @@ struct State {
     next: u64,
     pending: Vec<(String, PendingChange)>,
     seeded: bool,
+    /// Push subscriptions in creation order.
+    push: Vec<(UserId, Subscription)>,
 }
 
 /// A message and its creation number (which orders messages across channels).
@@ -347,6 +349,39 @@ impl MessageRepository for MemoryStore {
                 .map(|(c, stored)| (c.clone(), stored.message.clone()))
                 .collect();
             (page, total)
+        }))
+    }
+}
+
+#[async_trait]
+impl PushSubscriptionRepository for MemoryStore {
+    async fn subscriptions(&self, user: &UserId) -> StoreResult<Vec<Subscription>> {
+        Ok(self.with(|s| s.push.iter().filter(|(u, _)| u == user).map(|(_, sub)| sub.clone()).collect()))
+    }
+
+    async fn save_subscription(&self, user: &UserId, sub: &Subscription, keep: usize, _now: f64) -> StoreResult<()> {
+        self.with(|s| {
+            s.push.retain(|(u, old)| u == user || old.endpoint != sub.endpoint);
+            match s.push.iter_mut().find(|(u, old)| u == user && old.endpoint == sub.endpoint) {
+                Some((_, old)) => *old = sub.clone(),
+                None => s.push.push((user.clone(), sub.clone())),
+            }
+            let mine = s.push.iter().filter(|(u, _)| u == user).count();
+            let mut surplus = mine.saturating_sub(keep.max(1));
+            s.push.retain(|(u, _)| {
+                let drop = u == user && surplus > 0;
+                surplus -= usize::from(drop);
+                !drop
+            });
+        });
+        Ok(())
+    }
+
+    async fn delete_subscription(&self, user: &UserId, endpoint: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.push.len();
+            s.push.retain(|(u, sub)| !(u == user && sub.endpoint == endpoint));
+            s.push.len() < before
         }))
     }
 }

@@ -29,7 +29,7 @@ use super::mention_index::{self, Inserted};
 use super::text::TextCodec;
 use super::{SEEDED_KEY, SqlStore};
 use application::import::{
-    ImportCounts, ImportError, ImportOptions, ImportTarget, Issue, PendingImport, Snapshot, Staged,
+    ImportCounts, ImportError, ImportOptions, ImportScope, ImportTarget, Issue, PendingImport, Snapshot, Staged,
 };
 use async_trait::async_trait;
 use codec::records::{channel_document, channel_from_document, extras_document, role_document, role_from_document};
@@ -200,6 +200,10 @@ impl ImportTarget for SqlStore {
         Ok(real_data(&self.db, self.text).await.map_err(db)?.is_none())
     }
 
+    async fn holds_push_subscriptions(&self) -> Result<bool, ImportError> {
+        Ok(push_subscriptions::Entity::find().count(&self.db).await.map_err(db)? > 0)
+    }
+
     async fn stage_import(
         &self,
         snapshot: &Snapshot,
@@ -223,31 +227,18 @@ impl SqlStore {
         if let Some(row) = meta::Entity::find_by_id(text.put(&key)).one(&tx).await? {
             return Ok(Staged::AlreadyImported { record: text.get(row.value) });
         }
-        let existing = real_data(&tx, text).await?;
-        if let Some(what) = &existing
-            && !options.merge
-        {
-            return Err(Fail::NotEmpty(what.clone()));
-        }
         let mut w = Writer { tx: &tx, text, options, counts: ImportCounts::default(), issues: vec![] };
-        if existing.is_none() {
-            mentions::Entity::delete_many().exec(&tx).await?;
-            messages::Entity::delete_many().exec(&tx).await?;
-            let gone = channels::Entity::delete_many().exec(&tx).await?.rows_affected
-                + roles::Entity::delete_many().exec(&tx).await?.rows_affected;
-            w.counts.replaced_defaults = gone > 0;
+        let mut emoji_ids = vec![];
+        match options.scope {
+            ImportScope::Everything => emoji_ids = w.everything(snapshot, progress).await?,
+            ImportScope::Push => w.push(snapshot).await?,
         }
-        w.users(snapshot).await?;
-        w.roles(snapshot).await?;
-        w.channels_and_messages(snapshot, progress).await?;
-        let emoji_ids = w.emojis(snapshot).await?;
-        w.push(snapshot).await?;
-        set_meta(&tx, text, SEEDED_KEY, "1".into()).await?;
         let record = json!({
             "source": snapshot.source.display().to_string(),
             "fingerprint": snapshot.fingerprint,
             "imported_at": options.now,
             "merge": options.merge,
+            "only": if options.scope == ImportScope::Push { Some("push") } else { None },
             "counts": counts_json(&w.counts),
         });
         set_meta(&tx, text, &key, record.to_string()).await?;
@@ -265,6 +256,36 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// A complete import: refused on real data without `merge`, the defaults replaced on
+    /// a store that holds nothing else. Returns the ids of the emojis written.
+    async fn everything(
+        &mut self,
+        snapshot: &Snapshot,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<Vec<i64>, Fail> {
+        let (tx, text, options) = (self.tx, self.text, self.options);
+        let existing = real_data(tx, text).await?;
+        if let Some(what) = &existing
+            && !options.merge
+        {
+            return Err(Fail::NotEmpty(what.clone()));
+        }
+        if existing.is_none() {
+            mentions::Entity::delete_many().exec(tx).await?;
+            messages::Entity::delete_many().exec(tx).await?;
+            let gone = channels::Entity::delete_many().exec(tx).await?.rows_affected
+                + roles::Entity::delete_many().exec(tx).await?.rows_affected;
+            self.counts.replaced_defaults = gone > 0;
+        }
+        self.users(snapshot).await?;
+        self.roles(snapshot).await?;
+        self.channels_and_messages(snapshot, progress).await?;
+        let emoji_ids = self.emojis(snapshot).await?;
+        self.push(snapshot).await?;
+        set_meta(tx, text, SEEDED_KEY, "1".into()).await?;
+        Ok(emoji_ids)
+    }
+
     async fn users(&mut self, snap: &Snapshot) -> Result<(), Fail> {
         let existing: HashSet<String> = users::Entity::find()
             .select_only()

@@ -12,6 +12,7 @@ mod import;
 pub mod import_tables;
 mod mention_index;
 mod migration;
+mod push;
 mod search;
 pub mod text;
 mod writer;

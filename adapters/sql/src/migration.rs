@@ -13,7 +13,13 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(super::import_tables::ImportTables), Box::new(EscapeText), Box::new(Mentions)]
+        vec![
+            Box::new(Initial),
+            Box::new(super::import_tables::ImportTables),
+            Box::new(EscapeText),
+            Box::new(Mentions),
+            Box::new(PushEndpoints),
+        ]
     }
 }
 
@@ -273,5 +279,34 @@ async fn backfill_mentions(db: &impl ConnectionTrait, text: TextCodec) -> Result
             all.extend(mention_index::rows(text, seq, channel_seq, m.timestamp, &message_targets(&m)));
         }
         mention_index::insert(db, all).await?;
+    }
+}
+
+/// Web Push (docs/design/push.md#storage): an index on `push_subscriptions.endpoint`, so
+/// that a subscription moving to another user and the 404/410 clean-up find their rows
+/// without a scan. The table itself came with the importer (`m0002`); an existing
+/// database keeps its rows. On Postgres a hash index: an endpoint may be longer than a
+/// B-tree entry can be.
+struct PushEndpoints;
+
+impl MigrationName for PushEndpoints {
+    fn name(&self) -> &str {
+        "m0005_push_subscription_endpoints"
+    }
+}
+
+const SQLITE_PUSH_ENDPOINT_INDEX: &str = "CREATE INDEX ix_push_subscriptions_endpoint ON push_subscriptions (endpoint)";
+const POSTGRES_PUSH_ENDPOINT_INDEX: &str =
+    "CREATE INDEX ix_push_subscriptions_endpoint ON push_subscriptions USING hash (endpoint)";
+
+#[async_trait::async_trait]
+impl MigrationTrait for PushEndpoints {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let statement = match manager.get_database_backend() {
+            DbBackend::Sqlite => SQLITE_PUSH_ENDPOINT_INDEX,
+            _ => POSTGRES_PUSH_ENDPOINT_INDEX,
+        };
+        manager.get_connection().execute_unprepared(statement).await?;
+        Ok(())
     }
 }

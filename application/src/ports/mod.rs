@@ -4,6 +4,7 @@
 mod auth;
 mod outbound;
 mod plugins;
+mod push;
 mod store;
 mod system;
 
@@ -13,16 +14,23 @@ pub use plugins::{
     ActionSender, Actor, Draft, NoPlugins, PluginAction, PluginEvent, PluginHost, PluginInfo, Queued, Requested,
     Screening, Ticket,
 };
+pub use push::{
+    Delivery, NoNotifier, Notifier, PushMessage, PushSubscriptionRepository, Subscription, SubscriptionProblem,
+};
 pub use store::{
     ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
     StoreResult, UserRepository,
 };
 pub use system::{Clock, IdSource};
 
+#[doc(hidden)]
+pub use async_trait::async_trait;
+
 #[cfg(any(test, feature = "mocks"))]
 pub use {
     auth::MockAuthValidator,
     outbound::MockOutbox,
     plugins::MockPluginHost,
+    push::MockNotifier,
     system::{MockClock, MockIdSource},
 };

@@ -8,7 +8,8 @@
 //! method says otherwise, and every text field reads back byte for byte, U+0000 included,
 //! on every backend. Reading a channel that does not exist gives nothing (empty, `None`,
 //! false), never an error.
-//! `tests/tests/store_contract.rs` checks all of this on every store.
+//! `tests/tests/store_contract.rs` checks all of this on every store. Push subscriptions
+//! ([`super::PushSubscriptionRepository`]) are part of the store too.
 
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
@@ -240,7 +241,9 @@ pub trait MessageRepository: Send + Sync {
 
 /// Everything the server stores, behind one handle.
 #[async_trait]
-pub trait Store: UserRepository + RoleRepository + ChannelRepository + MessageRepository {
+pub trait Store:
+    UserRepository + RoleRepository + ChannelRepository + MessageRepository + super::PushSubscriptionRepository
+{
     /// Writes `roles` and `channels`, in their order, if this store has never been
     /// initialised (seeded or imported into), and returns true; otherwise writes nothing
     /// and returns false, even when defaults were deleted since. Called at start-up, on a

@@ -7,7 +7,8 @@
 //! - [`Community`]: users, moderation, roles, channels, rate-limit status, operator actions;
 //! - [`Voice`]: voice channel rosters;
 //! - [`Slash`]: slash commands of bots;
-//! - [`Plugins`]: listing and reloading plugins, and carrying out what plugins ask for.
+//! - [`Plugins`]: listing and reloading plugins, and carrying out what plugins ask for;
+//! - [`Push`]: Web Push subscriptions and the notifications of offline users.
 //!
 //! Shared parts: [`Directory`] (who is calling, per-record locks), [`Gate`] (timeouts and
 //! rate limits), [`Audience`] (who may see a channel's events) and [`Lists`] (live list
@@ -21,6 +22,7 @@ pub mod hot_history;
 pub mod lists;
 pub mod messaging;
 pub mod plugins;
+pub mod push;
 pub mod sessions;
 pub mod slash;
 pub mod throttle;
@@ -39,6 +41,7 @@ pub use messaging::{
     EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest, ReplyTarget,
 };
 pub use plugins::Plugins;
+pub use push::Push;
 pub use sessions::PROTOCOL_VERSION;
 pub use sessions::Sessions;
 pub use slash::{Slash, SlashAnswer, SlashCallRequest, SlashCommands};

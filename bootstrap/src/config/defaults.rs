@@ -60,7 +60,11 @@ pub fn default_config() -> Value {
             "subject": null,
             "ttl_seconds": 86400,
             "require_view_permission": true,
-            "allow_private_endpoints": false
+            "allow_private_endpoints": false,
+            "timeout_seconds": 10,
+            "queue": 1024,
+            "max_in_flight": 16,
+            "max_subscriptions_per_user": 10
         },
         "slash": {"register_requires_role": null},
         "plugins": {

@@ -81,6 +81,8 @@ pub struct Config {
     pub log_level: String,
     /// `logging.format`.
     pub log_format: LogFormat,
+    /// `push.*` the Web Push adapter needs (the use cases' part is in `app.push`).
+    pub push: PushConfig,
     /// `metrics.allow_from` when `metrics.enabled`: who may read `GET /metrics`.
     pub metrics_allow_from: Option<Vec<String>>,
     /// `service.version` (logged only).
@@ -89,6 +91,57 @@ pub struct Config {
     pub effective: Value,
     /// Warnings to log at start-up.
     pub warnings: Vec<String>,
+}
+
+/// What the Web Push adapter needs of `push.*` (docs/push.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushConfig {
+    /// `push.vapid_dir`, resolved.
+    pub vapid_dir: PathBuf,
+    /// `push.subject` when it is a usable VAPID subject.
+    pub subject: Option<String>,
+    /// `push.ttl_seconds`.
+    pub ttl_seconds: u32,
+    /// `push.allow_private_endpoints`.
+    pub allow_private_endpoints: bool,
+    /// `push.timeout_seconds`.
+    pub timeout: Duration,
+}
+
+/// Whether `s` can be a VAPID subject (RFC 8292, section 2.1): a `mailto:` URI with an address,
+/// or an `https:` URI.
+pub fn usable_subject(s: &str) -> bool {
+    let s = s.trim();
+    s.strip_prefix("mailto:").is_some_and(|a| a.contains('@'))
+        || s.strip_prefix("https://").is_some_and(|h| !h.is_empty())
+}
+
+/// `push.*`: the use cases' settings and the adapter's.
+fn push_config(r: &mut Reader, base: &Path) -> (application::settings::PushSettings, PushConfig) {
+    let subject = r.opt_string("push.subject").filter(|s| {
+        let ok = usable_subject(s);
+        if !ok {
+            r.warnings.push(format!(
+                "push.subject {s:?} is neither a mailto: address nor an https: URL; using the subject of vapid/vapid_config.json"
+            ));
+        }
+        ok
+    });
+    let settings = application::settings::PushSettings {
+        enabled: r.bool("push.enabled"),
+        require_view_permission: r.bool("push.require_view_permission"),
+        queue: r.int("push.queue", 1) as usize,
+        max_in_flight: r.int("push.max_in_flight", 1) as usize,
+        max_subscriptions_per_user: r.int("push.max_subscriptions_per_user", 1) as usize,
+    };
+    let config = PushConfig {
+        vapid_dir: base.join(r.string("push.vapid_dir")),
+        subject,
+        ttl_seconds: r.int("push.ttl_seconds", 0).min(i64::from(u32::MAX)) as u32,
+        allow_private_endpoints: r.bool("push.allow_private_endpoints"),
+        timeout: secs(r.number("push.timeout_seconds").max(0.1)),
+    };
+    (settings, config)
 }
 
 fn secs(n: f64) -> Duration {
@@ -203,6 +256,11 @@ impl Config {
         let log_format = log_format(&mut r);
         let metrics_allow_from = r.bool("metrics.enabled").then(|| r.strings("metrics.allow_from"));
         let service_version = r.string("service.version");
+        let (push_settings, push) = push_config(&mut r, base);
+        let mut capabilities = codec::capabilities();
+        if !push_settings.enabled {
+            capabilities.retain(|c| !c.starts_with("push_"));
+        }
         let app = application::Settings {
             post_content,
             search_results,
@@ -212,11 +270,12 @@ impl Config {
             new_user_extra,
             owners,
             rate_limit,
-            capabilities: codec::capabilities(),
+            capabilities,
             slash_register_roles: r.opt_strings("slash.register_requires_role"),
             auth_failures_per_address: r.int("auth.max_failures_per_address", 1).min(i64::from(u32::MAX)) as u32,
             auth_concurrent_checks: r.int("auth.max_concurrent_checks", 1) as usize,
             auth_timeout,
+            push: push_settings,
         };
         let plugins = plugin_settings(&mut r, base);
         let mut effective = r.effective();
@@ -237,6 +296,7 @@ impl Config {
             plugins,
             log_level,
             log_format,
+            push,
             metrics_allow_from,
             service_version,
             effective,

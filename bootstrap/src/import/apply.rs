@@ -5,12 +5,16 @@
 
 use std::path::Path;
 
-use application::import::{ImportCounts, ImportError, ImportOptions, ImportTarget, Issue, Snapshot, Staged};
+use application::import::{
+    ImportCounts, ImportError, ImportOptions, ImportScope, ImportTarget, Issue, Snapshot, Staged,
+};
 use legacy::files::{self, FileCounts};
 
 /// What a finished import did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportSummary {
+    /// What was imported.
+    pub scope: ImportScope,
     /// Rows written.
     pub counts: ImportCounts,
     /// Files in place.
@@ -44,8 +48,9 @@ pub enum ImportFailure {
     Files(#[from] std::io::Error),
 }
 
-/// Imports `snapshot` into `store`, copying files under `dest` (the config file's
-/// folder). `progress` gets the number of messages handled after each batch.
+/// Imports `snapshot` (as far as `options.scope` reaches) into `store`, copying files
+/// under `dest` (the config file's folder). `progress` gets the number of messages
+/// handled after each batch.
 pub async fn import_snapshot(
     store: &dyn ImportTarget,
     mut snapshot: Snapshot,
@@ -53,7 +58,10 @@ pub async fn import_snapshot(
     options: ImportOptions,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<ImportOutcome, ImportFailure> {
-    let plan = files::plan(&mut snapshot, dest, options.merge);
+    snapshot.narrow(options.scope);
+    let keys_in_use = store.holds_push_subscriptions().await?;
+    let merge = options.merge || options.scope == ImportScope::Push;
+    let plan = files::plan(&mut snapshot, dest, merge, keys_in_use);
     let pending = match store.stage_import(&snapshot, options, progress).await? {
         Staged::AlreadyImported { record } => return Ok(ImportOutcome::AlreadyImported { record }),
         Staged::Ready(p) => p,
@@ -67,5 +75,6 @@ pub async fn import_snapshot(
         installed.undo();
         return Err(e.into());
     }
-    Ok(ImportOutcome::Imported(ImportSummary { counts, files: installed.counts, issues, notes: snapshot.notes }))
+    let scope = options.scope;
+    Ok(ImportOutcome::Imported(ImportSummary { scope, counts, files: installed.counts, issues, notes: snapshot.notes }))
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use application::import::{ImportError, ImportOptions, ImportTarget};
+use application::import::{ImportError, ImportOptions, ImportScope, ImportTarget};
 use application::ports::{ChannelRepository, MessageRepository, RoleRepository, Store, UserRepository};
 use domain::UserId;
 use legacy::fixture::{line, write_fixture};
@@ -21,7 +21,7 @@ async fn sqlite_store(dir: &Path) -> SqlStore {
 }
 
 fn opts(merge: bool) -> ImportOptions {
-    ImportOptions { merge, now: 1_800_000_000.0 }
+    ImportOptions { merge, now: 1_800_000_000.0, scope: ImportScope::Everything }
 }
 
 #[tokio::test]

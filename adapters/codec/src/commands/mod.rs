@@ -8,6 +8,7 @@
 
 pub mod channels;
 pub mod messages;
+pub mod push;
 pub mod roles;
 pub mod server;
 pub mod slash;

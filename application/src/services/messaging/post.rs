@@ -26,10 +26,10 @@ impl Messaging {
                 return Err(MessageError::MentionDenied(role_name.to_owned()));
             }
         }
-        let channel = self.store.channel(&req.channel).await?;
-        if !channel.as_ref().is_some_and(|c| c.is_text()) || !may(&user.roles, channel.as_ref(), Action::Send) {
-            return Err(MessageError::SendDenied);
-        }
+        let channel = match self.store.channel(&req.channel).await? {
+            Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::Send) => c,
+            _ => return Err(MessageError::SendDenied),
+        };
         let reply_to = match req.reply_to {
             ReplyTarget::Invalid => return Err(MessageError::ReplyTargetNotFound),
             ReplyTarget::Id(target) => match self.store.message(&req.channel, &target).await? {
@@ -68,6 +68,7 @@ impl Messaging {
         view.pings = Some(pings);
         let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(view) };
         self.audience.broadcast(&packet, &channel_name, origin).await;
+        self.push.message_posted(&channel, &message, &user);
         self.plugins.perform_all(screening.actions).await;
         self.emit(PluginEvent::NewMessage { channel: channel_name, message: Box::new(message), by });
         Ok(Reply::Done)
