@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::ports::{AuthValidator, Clock, IdSource, PacketEncoder, PluginHost, Store};
+use crate::ports::{AuthValidator, Clock, EmojiImages, IdSource, PacketEncoder, PluginHost, Store};
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
+use crate::services::emojis::EmojisParts;
 use crate::services::hot_history::HotHistory;
 use crate::services::messaging::MessagingParts;
 use crate::services::plugins::PluginsParts;
 use crate::services::sessions::SessionsParts;
 use crate::services::slash::SlashParts;
-use crate::services::{Audience, Community, Directory, Gate, Lists, Messaging, Plugins, Sessions, Slash, Voice};
+use crate::services::{
+    Audience, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Sessions, Slash, Voice,
+};
 use crate::settings::Settings;
 use crate::voice::VoiceRooms;
 
@@ -39,6 +42,8 @@ pub struct App {
     pub lists: Arc<Lists>,
     /// Who may view each channel, kept current (docs/design/audiences.md).
     pub audience: Arc<Audience>,
+    /// Custom emoji.
+    pub emojis: Arc<Emojis>,
 }
 
 /// The ports an [`App`] is built from.
@@ -55,12 +60,14 @@ pub struct Ports {
     pub encoder: Arc<dyn PacketEncoder>,
     /// Plugin host ([`crate::ports::NoPlugins`] for none).
     pub plugins: Arc<dyn PluginHost>,
+    /// Emoji image checks and the emoji folder.
+    pub images: Arc<dyn EmojiImages>,
 }
 
 impl App {
     /// Wires the services.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        let Ports { store, auth, clock, ids, encoder, plugins: host } = ports;
+        let Ports { store, auth, clock, ids, encoder, plugins: host, images } = ports;
         let settings = Arc::new(settings);
         let hub = Arc::new(Hub::new(encoder));
         // Every write goes through the observer, which keeps the audience index current.
@@ -102,6 +109,14 @@ impl App {
             clock: clock.clone(),
             ids: ids.clone(),
         }));
+        let emojis = Arc::new(Emojis::new(EmojisParts {
+            store: store.clone(),
+            directory: directory.clone(),
+            images,
+            hub: hub.clone(),
+            clock: clock.clone(),
+            settings: settings.clone(),
+        }));
         let messaging = Arc::new(Messaging::new(MessagingParts {
             store: store.clone(),
             directory: directory.clone(),
@@ -113,6 +128,7 @@ impl App {
             plugins: plugins.clone(),
             settings: settings.clone(),
             history,
+            emojis: emojis.clone(),
         }));
         let slash = Arc::new(Slash::new(SlashParts {
             store: store.clone(),
@@ -140,6 +156,6 @@ impl App {
             settings: settings.clone(),
             clock,
         }));
-        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience }
+        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience, emojis }
     }
 }

@@ -1,7 +1,7 @@
 //! What the use cases need from the configuration, already parsed and validated.
 
 use domain::rate_limit::RateSettings;
-use domain::{Extras, RawJson};
+use domain::{Extras, ImageKind, RawJson};
 
 /// Use-case settings (the bootstrap crate builds them from config.json).
 #[derive(Debug, Clone)]
@@ -34,6 +34,34 @@ pub struct Settings {
     /// `auth.timeout_seconds`: how long a login waits for a free Rotur slot (the validator
     /// has the same timeout for its own call).
     pub auth_timeout: std::time::Duration,
+    /// Custom emoji.
+    pub emoji: EmojiSettings,
+}
+
+/// What the custom-emoji use cases need from the configuration.
+#[derive(Debug, Clone)]
+pub struct EmojiSettings {
+    /// `uploads.emoji_max_bytes`: largest image, in bytes.
+    pub max_bytes: usize,
+    /// `uploads.emoji_max_dimension`: widest and tallest image, in pixels.
+    pub max_dimension: u32,
+    /// `uploads.emoji_allowed_file_types`, as the kinds this server can accept (never SVG).
+    pub allowed: Vec<ImageKind>,
+    /// This server's addresses as clients write them in custom-emoji reactions
+    /// (`originChats://<host>/emojis/<id>`), lowercased: reactions naming one of them must
+    /// name an existing emoji.
+    pub own_hosts: Vec<String>,
+}
+
+impl Default for EmojiSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 262_144,
+            max_dimension: 1024,
+            allowed: vec![ImageKind::Gif, ImageKind::Jpeg, ImageKind::Png],
+            own_hosts: vec![],
+        }
+    }
 }
 
 impl Default for Settings {
@@ -52,6 +80,7 @@ impl Default for Settings {
             auth_failures_per_address: 20,
             auth_concurrent_checks: 64,
             auth_timeout: std::time::Duration::from_secs(5),
+            emoji: EmojiSettings::default(),
         }
     }
 }

@@ -142,6 +142,7 @@ pub(crate) async fn build_app(
         ids: Arc::new(RandomIds),
         encoder: Arc::new(JsonEncoder),
         plugins,
+        images: Arc::new(media::EmojiFolder::new(cfg.transport.emoji_dir.clone())),
     };
     Ok(Arc::new(App::new(ports, cfg.app.clone())))
 }

@@ -140,6 +140,7 @@ impl World {
             ids: Arc::new(Ids::default()),
             encoder: Arc::new(codec::JsonEncoder),
             plugins: Arc::new(NoPlugins),
+            images: Arc::new(memory::MemoryImages::default()),
         };
         let mut world = World { app: App::new(ports, settings), connections: vec![], next_conn: 0 };
         for sender in [Sender::Owner, Sender::User, Sender::Anonymous] {

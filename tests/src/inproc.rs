@@ -68,6 +68,7 @@ pub fn app(
         ids: Arc::new(Counter(AtomicU64::new(0))),
         encoder: Arc::new(JsonEncoder),
         plugins,
+        images: Arc::new(memory::MemoryImages::default()),
     };
     App::new(ports, settings)
 }

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod expect;
 pub mod http;
+pub mod images;
 pub mod inproc;
 pub mod pg;
 pub mod rotur;

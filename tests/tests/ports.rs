@@ -253,6 +253,8 @@ impl MessageRepository for FailingAppends {
     }
 }
 
+application::delegate_emoji_repository!(FailingAppends, 0);
+
 #[async_trait]
 impl Store for FailingAppends {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {

@@ -338,6 +338,9 @@ impl MessageRepository for CachedStore {
     }
 }
 
+// Emoji are not cached here: the emoji service keeps its own catalogue.
+application::delegate_emoji_repository!(CachedStore, inner);
+
 #[async_trait]
 impl Store for CachedStore {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {

@@ -13,6 +13,8 @@
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
 
+use super::EmojiRepository;
+
 /// What kind of storage failure happened, so that callers can tell a lost database from a
 /// broken rule without parsing text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -240,7 +242,7 @@ pub trait MessageRepository: Send + Sync {
 
 /// Everything the server stores, behind one handle.
 #[async_trait]
-pub trait Store: UserRepository + RoleRepository + ChannelRepository + MessageRepository {
+pub trait Store: UserRepository + RoleRepository + ChannelRepository + MessageRepository + EmojiRepository {
     /// Writes `roles` and `channels`, in their order, if this store has never been
     /// initialised (seeded or imported into), and returns true; otherwise writes nothing
     /// and returns false, even when defaults were deleted since. Called at start-up, on a

@@ -406,6 +406,8 @@ impl MessageRepository for Observed {
     }
 }
 
+crate::delegate_emoji_repository!(Observed, inner);
+
 #[async_trait]
 impl Store for Observed {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {

@@ -7,7 +7,8 @@
 //! - [`Community`]: users, moderation, roles, channels, rate-limit status, operator actions;
 //! - [`Voice`]: voice channel rosters;
 //! - [`Slash`]: slash commands of bots;
-//! - [`Plugins`]: listing and reloading plugins, and carrying out what plugins ask for.
+//! - [`Plugins`]: listing and reloading plugins, and carrying out what plugins ask for;
+//! - [`Emojis`]: custom emoji, their images, and what the HTTP route serves.
 //!
 //! Shared parts: [`Directory`] (who is calling, per-record locks), [`Gate`] (timeouts and
 //! rate limits), [`Audience`] (who may see a channel's events) and [`Lists`] (live list
@@ -16,6 +17,7 @@
 pub mod audience;
 pub mod community;
 pub mod directory;
+pub mod emojis;
 pub mod gate;
 pub mod hot_history;
 pub mod lists;
@@ -32,6 +34,7 @@ pub use community::{
     permissions_of, valid_channel_name,
 };
 pub use directory::Directory;
+pub use emojis::{EmojiChange, Emojis, NewEmoji};
 pub use gate::Gate;
 pub use lists::Lists;
 pub use lists::{POLICY_CLOSE, lists_channel};

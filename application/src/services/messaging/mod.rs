@@ -12,7 +12,7 @@ use std::sync::Arc;
 use domain::{Action, Channel, Message, MessageContent, User, UserId, may};
 
 use super::hot_history::HotHistory;
-use super::{Audience, Directory, Gate, Plugins};
+use super::{Audience, Directory, Emojis, Gate, Plugins};
 use crate::Session;
 use crate::errors::MessageError;
 use crate::ports::{Clock, IdSource, PluginEvent, PluginHost, Store};
@@ -119,6 +119,7 @@ pub struct Messaging {
     plugins: Arc<Plugins>,
     settings: Arc<Settings>,
     history: Arc<HotHistory>,
+    emojis: Arc<Emojis>,
 }
 
 /// The parts a [`Messaging`] service is built from.
@@ -143,6 +144,8 @@ pub struct MessagingParts {
     pub settings: Arc<Settings>,
     /// The newest messages of busy channels.
     pub history: Arc<HotHistory>,
+    /// Custom emoji, which reactions may name.
+    pub emojis: Arc<Emojis>,
 }
 
 impl Messaging {
@@ -159,6 +162,7 @@ impl Messaging {
             plugins: p.plugins,
             settings: p.settings,
             history: p.history,
+            emojis: p.emojis,
         }
     }
 
