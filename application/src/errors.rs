@@ -447,6 +447,9 @@ pub enum EmojiError {
     /// `emoji_update` with neither `name` nor `image`.
     #[error("At least one field to update is required (name or image)")]
     NothingToUpdate,
+    /// The server holds `uploads.emoji_max_count` emoji already.
+    #[error("Emoji limit reached")]
+    LimitReached,
     /// No emoji of that name.
     #[error("Emoji not found")]
     NotFound,

@@ -45,6 +45,8 @@ pub struct EmojiSettings {
     pub max_bytes: usize,
     /// `uploads.emoji_max_dimension`: widest and tallest image, in pixels.
     pub max_dimension: u32,
+    /// `uploads.emoji_max_count`: most emoji a server holds.
+    pub max_count: usize,
     /// `uploads.emoji_allowed_file_types`, as the kinds this server can accept (never SVG).
     pub allowed: Vec<ImageKind>,
     /// This server's addresses as clients write them in custom-emoji reactions
@@ -58,6 +60,7 @@ impl Default for EmojiSettings {
         Self {
             max_bytes: 262_144,
             max_dimension: 1024,
+            max_count: 500,
             allowed: vec![ImageKind::Gif, ImageKind::Jpeg, ImageKind::Png],
             own_hosts: vec![],
         }

@@ -205,6 +205,19 @@ async fn bad_uploads_are_refused_and_change_nothing(b: Backend) {
     assert_eq!(next["id"], "1", "refused uploads used no id: {next}");
 }
 
+async fn the_number_of_emoji_is_capped(b: Backend) {
+    let s = start_with(b, json!({"uploads": {"emoji_max_count": 2}})).await;
+    let (mut boss, mut alice, _bob) = cast(&s).await;
+    add_gif(&mut boss, &mut [&mut alice], "one").await;
+    add_gif(&mut boss, &mut [&mut alice], "two").await;
+    let image = data_url("image/gif", &gif(1, 4));
+    assert_eq!(boss.request(add("three", &image)).await, err("emoji_add", "Emoji limit reached"));
+    assert_eq!(boss.request(add("ONE", &image)).await, err("emoji_add", "Emoji name already exists"));
+    assert_eq!(emoji_files(&s), ["0.gif", "1.gif"]);
+    assert_eq!(boss.request(json!({"cmd": "emoji_delete", "emoji_id": 0})).await["deleted"], true);
+    assert_eq!(boss.request(add("three", &image)).await["id"], "2", "room again after a delete");
+}
+
 async fn renames_follow_the_name_rules(b: Backend) {
     let s = start(b).await;
     let (mut boss, mut alice, _bob) = cast(&s).await;
@@ -406,6 +419,7 @@ backend_tests!(
     anyone_lists_emoji_and_only_owners_change_them,
     an_added_emoji_is_served_by_file_name_and_by_id,
     bad_uploads_are_refused_and_change_nothing,
+    the_number_of_emoji_is_capped,
     renames_follow_the_name_rules,
     deleted_ids_are_never_reused,
     emoji_paths_cannot_leave_the_emoji_folder,

@@ -177,15 +177,21 @@ impl Emojis {
         let owner = self.directory.require_owner(session).await?;
         let NewEmoji { name, image } = input?;
         let name = parse_name(&name).ok_or(EmojiError::InvalidName)?;
-        let taken = |all: &[Emoji]| all.iter().any(|e| name_key(&e.name) == name_key(&name));
-        if taken(&self.catalogue().await.map_err(|e| add_failed("reading emojis", &e))?) {
-            return Err(EmojiError::NameTaken);
+        let refused = |all: &[Emoji]| {
+            if all.iter().any(|e| name_key(&e.name) == name_key(&name)) {
+                Some(EmojiError::NameTaken)
+            } else {
+                (all.len() >= self.settings.emoji.max_count).then_some(EmojiError::LimitReached)
+            }
+        };
+        if let Some(e) = refused(&self.catalogue().await.map_err(|e| add_failed("reading emojis", &e))?) {
+            return Err(e);
         }
         let image: Arc<[u8]> = image.into();
         let kind = self.checked_image(&image).await?;
         let writes = self.writes.lock().await;
-        if taken(&self.current().await.map_err(|e| add_failed("reading emojis", &e))?) {
-            return Err(EmojiError::NameTaken);
+        if let Some(e) = refused(&self.current().await.map_err(|e| add_failed("reading emojis", &e))?) {
+            return Err(e);
         }
         let id = self.store.reserve_emoji_id().await.map_err(|e| add_failed("reserving an id", &e))?;
         let emoji = Emoji {

@@ -270,6 +270,7 @@ fn emoji_settings(r: &mut Reader, public_base: &str) -> EmojiSettings {
     EmojiSettings {
         max_bytes: r.int("uploads.emoji_max_bytes", 1) as usize,
         max_dimension: r.int("uploads.emoji_max_dimension", 1).min(i64::from(u32::MAX)) as u32,
+        max_count: r.int("uploads.emoji_max_count", 0) as usize,
         allowed,
         own_hosts: vec![host.to_ascii_lowercase()],
     }
