@@ -4,16 +4,19 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::ports::{AuthValidator, Clock, IdSource, Notifier, PacketEncoder, PluginHost, Store};
+use crate::ports::{AuthValidator, Clock, EmojiImages, IdSource, Notifier, PacketEncoder, PluginHost, Store};
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
+use crate::services::emojis::EmojisParts;
 use crate::services::hot_history::HotHistory;
 use crate::services::messaging::MessagingParts;
 use crate::services::plugins::PluginsParts;
 use crate::services::push::PushParts;
 use crate::services::sessions::SessionsParts;
 use crate::services::slash::SlashParts;
-use crate::services::{Audience, Community, Directory, Gate, Lists, Messaging, Plugins, Push, Sessions, Slash, Voice};
+use crate::services::{
+    Audience, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, Sessions, Slash, Voice,
+};
 use crate::settings::Settings;
 use crate::voice::VoiceRooms;
 
@@ -42,6 +45,8 @@ pub struct App {
     pub audience: Arc<Audience>,
     /// Web Push; its worker is started with `tokio::spawn(app.push.clone().run())`.
     pub push: Arc<Push>,
+    /// Custom emoji.
+    pub emojis: Arc<Emojis>,
 }
 
 /// The ports an [`App`] is built from.
@@ -60,12 +65,14 @@ pub struct Ports {
     pub plugins: Arc<dyn PluginHost>,
     /// Web Push notifier ([`crate::ports::NoNotifier`] for none).
     pub notifier: Arc<dyn Notifier>,
+    /// Emoji image checks and the emoji folder.
+    pub images: Arc<dyn EmojiImages>,
 }
 
 impl App {
     /// Wires the services.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        let Ports { store, auth, clock, ids, encoder, plugins: host, notifier } = ports;
+        let Ports { store, auth, clock, ids, encoder, plugins: host, notifier, images } = ports;
         let settings = Arc::new(settings);
         let hub = Arc::new(Hub::new(encoder));
         // Every write goes through the observer, which keeps the audience index current.
@@ -114,6 +121,14 @@ impl App {
             clock: clock.clone(),
             settings: settings.clone(),
         }));
+        let emojis = Arc::new(Emojis::new(EmojisParts {
+            store: store.clone(),
+            directory: directory.clone(),
+            images,
+            hub: hub.clone(),
+            clock: clock.clone(),
+            settings: settings.clone(),
+        }));
         let messaging = Arc::new(Messaging::new(MessagingParts {
             store: store.clone(),
             directory: directory.clone(),
@@ -126,6 +141,7 @@ impl App {
             settings: settings.clone(),
             history,
             push: push.clone(),
+            emojis: emojis.clone(),
         }));
         let slash = Arc::new(Slash::new(SlashParts {
             store: store.clone(),
@@ -153,6 +169,6 @@ impl App {
             settings: settings.clone(),
             clock,
         }));
-        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience, push }
+        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience, push, emojis }
     }
 }

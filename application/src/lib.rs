@@ -32,4 +32,4 @@ pub use app::App;
 pub use errors::{AuthErrorText, CommandError};
 pub use packets::Packet;
 pub use session::{ConnId, Origin, Session, SessionUser};
-pub use settings::Settings;
+pub use settings::{EmojiSettings, Settings};

@@ -2,7 +2,7 @@
 //! to the exact JSON of the spec; nothing else in the server builds JSON for clients.
 
 use domain::rate_limit::Denial;
-use domain::{RawJson, User};
+use domain::{Emoji, RawJson, User};
 
 use crate::errors::{AuthErrorText, CommandError};
 use crate::slash::Registered;
@@ -329,6 +329,40 @@ pub enum Packet {
     PushSubscribed,
     /// `push_unsubscribe` reply (also when nothing matched).
     PushUnsubscribed,
+    /// `emoji_get_all`: every custom emoji, ascending by id.
+    EmojiList(Vec<Emoji>),
+    /// `emoji_add` succeeded (also sent to the other logged-in connections).
+    EmojiAdded(Box<Emoji>),
+    /// `emoji_update`'s answer (also sent to the others when `updated`).
+    EmojiUpdated {
+        /// The id as requested.
+        id: i64,
+        /// Whether the emoji changed.
+        updated: bool,
+        /// The new name, when renamed.
+        name: Option<String>,
+    },
+    /// `emoji_delete`'s answer (also sent to the others when `deleted`).
+    EmojiDeleted {
+        /// The id as requested.
+        id: i64,
+        /// Whether an emoji was deleted.
+        deleted: bool,
+    },
+    /// `emoji_get_id`.
+    EmojiId {
+        /// The name as requested.
+        name: String,
+        /// The emoji's id.
+        id: i64,
+    },
+    /// `emoji_get_filename`.
+    EmojiFileName {
+        /// The name as requested.
+        name: String,
+        /// The emoji's bare file name.
+        file_name: String,
+    },
     /// Sent before a plugin closes a user's connections.
     Disconnect {
         /// Why.

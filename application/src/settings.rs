@@ -1,7 +1,7 @@
 //! What the use cases need from the configuration, already parsed and validated.
 
 use domain::rate_limit::RateSettings;
-use domain::{Extras, RawJson};
+use domain::{Extras, ImageKind, RawJson};
 
 /// Use-case settings (the bootstrap crate builds them from config.json).
 #[derive(Debug, Clone)]
@@ -36,6 +36,8 @@ pub struct Settings {
     pub auth_timeout: std::time::Duration,
     /// `push.*`: Web Push.
     pub push: PushSettings,
+    /// Custom emoji.
+    pub emoji: EmojiSettings,
 }
 
 /// What the use cases need of `push.*` (docs/push.md).
@@ -66,6 +68,35 @@ impl Default for PushSettings {
     }
 }
 
+/// What the custom-emoji use cases need from the configuration.
+#[derive(Debug, Clone)]
+pub struct EmojiSettings {
+    /// `uploads.emoji_max_bytes`: largest image, in bytes.
+    pub max_bytes: usize,
+    /// `uploads.emoji_max_dimension`: widest and tallest image, in pixels.
+    pub max_dimension: u32,
+    /// `uploads.emoji_max_count`: most emoji a server holds.
+    pub max_count: usize,
+    /// `uploads.emoji_allowed_file_types`, as the kinds this server can accept (never SVG).
+    pub allowed: Vec<ImageKind>,
+    /// This server's addresses as clients write them in custom-emoji reactions
+    /// (`originChats://<host>/emojis/<id>`), lowercased: reactions naming one of them must
+    /// name an existing emoji.
+    pub own_hosts: Vec<String>,
+}
+
+impl Default for EmojiSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 262_144,
+            max_dimension: 1024,
+            max_count: 500,
+            allowed: vec![ImageKind::Gif, ImageKind::Jpeg, ImageKind::Png],
+            own_hosts: vec![],
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -83,6 +114,7 @@ impl Default for Settings {
             auth_concurrent_checks: 64,
             auth_timeout: std::time::Duration::from_secs(5),
             push: PushSettings::default(),
+            emoji: EmojiSettings::default(),
         }
     }
 }

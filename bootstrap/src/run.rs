@@ -147,6 +147,7 @@ pub(crate) async fn build_app(
         encoder: Arc::new(JsonEncoder),
         plugins,
         notifier,
+        images: Arc::new(media::EmojiFolder::new(cfg.transport.emoji_dir.clone())),
     };
     Ok(Arc::new(App::new(ports, cfg.app.clone())))
 }

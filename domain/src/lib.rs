@@ -7,6 +7,7 @@
 
 pub mod channel;
 pub mod content;
+pub mod emoji;
 pub mod mentions;
 pub mod message;
 pub mod permission;
@@ -17,6 +18,7 @@ pub mod user;
 
 pub use channel::{Channel, ChannelKind, PermissionMap};
 pub use content::{ContentError, MessageContent};
+pub use emoji::{Emoji, ImageKind};
 pub use message::{Message, ReplyRef};
 pub use permission::{Action, Permission, may};
 pub use role::{MentionRule, Role};

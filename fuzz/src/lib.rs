@@ -141,6 +141,7 @@ impl World {
             encoder: Arc::new(codec::JsonEncoder),
             plugins: Arc::new(NoPlugins),
             notifier: Arc::new(NoNotifier),
+            images: Arc::new(memory::MemoryImages::default()),
         };
         let mut world = World { app: App::new(ports, settings), connections: vec![], next_conn: 0 };
         for sender in [Sender::Owner, Sender::User, Sender::Anonymous] {

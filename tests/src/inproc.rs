@@ -80,6 +80,7 @@ pub fn app_with_notifier(
         encoder: Arc::new(JsonEncoder),
         plugins,
         notifier,
+        images: Arc::new(memory::MemoryImages::default()),
     };
     App::new(ports, settings)
 }

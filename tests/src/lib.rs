@@ -8,6 +8,7 @@ pub mod bench;
 pub mod client;
 pub mod expect;
 pub mod http;
+pub mod images;
 pub mod inproc;
 pub mod pg;
 pub mod push;

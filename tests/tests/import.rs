@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use originchats_tests::http::http_bytes;
 use originchats_tests::server::server_binary;
 use originchats_tests::{Backend, Client, TestServer, backend_tests};
 use serde_json::{Value, json};
@@ -192,6 +193,16 @@ async fn a_complete_original_is_imported_and_served(b: Backend) {
     assert_eq!(general[2]["edited"], true);
     let news = history(&mut alice, "news").await;
     assert_eq!(news[0]["user"], "USR:gone", "authors that no longer exist show their id");
+    // The imported emoji is listed and served, and new ones never take its id.
+    let emojis = alice.request(json!({"cmd": "emoji_get_all"})).await;
+    assert_eq!(emojis["emojis"], json!({"0": {"name": "blob", "fileName": "0.png"}}));
+    for path in ["/emojis/0.png", "/emojis/0"] {
+        let (status, _, body) = http_bytes(&s.addr, &format!("GET {path} HTTP/1.1"), &[]).await;
+        assert_eq!((status, body.as_slice()), (200, &b"\x89PNG\r\n\x1a\nblob"[..]), "{path}");
+    }
+    let gif = originchats_tests::images::data_url("image/gif", &originchats_tests::images::gif(1, 4));
+    let added = alice.request(json!({"cmd": "emoji_add", "name": "fresh", "image": gif})).await;
+    assert_eq!(added["id"], "1", "{added}");
     alice.close().await;
 
     // The server has changed data since (alice logged in); the same source is still a no-op.

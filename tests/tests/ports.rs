@@ -254,6 +254,7 @@ impl MessageRepository for FailingAppends {
 }
 
 application::delegate_push_subscriptions!(FailingAppends, 0);
+application::delegate_emoji_repository!(FailingAppends, 0);
 
 #[async_trait]
 impl Store for FailingAppends {

@@ -119,8 +119,13 @@ async fn server_assets_are_served_by_name(b: Backend) {
     let s = TestServer::start_with(b, json!({"server": {"icon": "logo.png", "url": "https://chat.example"}})).await;
     std::fs::create_dir_all(s.path().join("db/serverAssets")).unwrap();
     std::fs::write(s.path().join("db/serverAssets/logo.png"), b"PNG fake").unwrap();
-    let (status, headers, body) = http(&s.addr, "GET /server-assets/icon HTTP/1.1").await;
-    assert_eq!((status, body.as_str()), (200, "PNG fake"));
+    let (status, headers, body) = http(&s.addr, "GET /server-assets/icon?v=2 HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (200, "PNG fake"), "the client's cache-busting query is ignored");
+    assert!(headers.contains("last-modified:"), "{headers}");
+    let (status, _, body) = http(&s.addr, "GET /server-assets//icon/ HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (200, "PNG fake"), "slashes around the name are trimmed");
+    let (status, _, body) = http(&s.addr, "GET /server-assets/icon.png HTTP/1.1").await;
+    assert_eq!((status, body.as_str()), (404, "Server asset not found"));
     assert!(headers.contains("content-type: image/png"), "{headers}");
     assert!(headers.contains("cache-control: public, max-age=3600"), "{headers}");
     assert!(headers.contains("x-content-type-options: nosniff"), "{headers}");

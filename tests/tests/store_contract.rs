@@ -14,7 +14,7 @@ use ::memory::MemoryStore; // `::`: the `memory` test module below has the same 
 use application::ports::{PendingChange, Store, StoreErrorKind, StoreResult, Subscription};
 use cache::CachedStore;
 use domain::message::Interaction;
-use domain::{Channel, ChannelKind, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, User, UserId};
+use domain::{Channel, ChannelKind, Emoji, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, User, UserId};
 use sql::{SqlStore, StorageUrl, connect};
 
 // ---------------------------------------------------------------------------------------
@@ -1181,6 +1181,56 @@ async fn search_with_nul_is_exact(s: &dyn Store) {
     assert_eq!(ids(&s.search("room", "b", 1).await.unwrap()), ["room-2"]);
 }
 
+fn emoji(id: i64, name: &str) -> Emoji {
+    Emoji {
+        id,
+        name: name.into(),
+        file_name: format!("{id}.gif"),
+        content_type: "image/gif".into(),
+        byte_size: 42,
+        created_by: Some(UserId("u-owner".into())),
+        created_at: 1_700_000_000.25,
+    }
+}
+
+async fn emojis_listed_by_id_and_read_back(s: &dyn Store) {
+    assert_eq!(s.emojis().await.unwrap(), vec![]);
+    let (a, b) =
+        (emoji(s.reserve_emoji_id().await.unwrap(), "Wave"), emoji(s.reserve_emoji_id().await.unwrap(), "blob"));
+    assert_eq!((a.id, b.id), (0, 1));
+    assert!(s.insert_emoji(&b).await.unwrap());
+    assert!(s.insert_emoji(&a).await.unwrap());
+    let imported = Emoji { created_by: None, ..emoji(7, "old") };
+    assert!(s.insert_emoji(&imported).await.unwrap());
+    assert_eq!(s.emojis().await.unwrap(), vec![a, b, imported]);
+}
+
+async fn emoji_names_are_unique_ignoring_case(s: &dyn Store) {
+    assert!(s.insert_emoji(&emoji(0, "Party")).await.unwrap());
+    assert!(!s.insert_emoji(&emoji(1, "pARTY")).await.unwrap(), "same name in another case");
+    assert!(!s.insert_emoji(&emoji(0, "other")).await.unwrap(), "same id");
+    assert!(s.insert_emoji(&emoji(2, "second")).await.unwrap());
+    let taken = s.rename_emoji(2, "PARTY").await.unwrap_err();
+    assert_eq!(taken.kind, StoreErrorKind::Conflict);
+    assert!(s.rename_emoji(0, "PARTY").await.unwrap(), "its own name in another case");
+    assert!(!s.rename_emoji(9, "nine").await.unwrap());
+    let names: Vec<String> = s.emojis().await.unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["PARTY", "second"]);
+}
+
+async fn emoji_ids_are_never_reused(s: &dyn Store) {
+    let first = s.reserve_emoji_id().await.unwrap();
+    assert!(s.insert_emoji(&emoji(first, "a")).await.unwrap());
+    assert!(s.insert_emoji(&emoji(10, "imported")).await.unwrap());
+    assert_eq!(s.delete_emoji(10).await.unwrap(), Some(emoji(10, "imported")));
+    assert_eq!(s.delete_emoji(10).await.unwrap(), None);
+    assert_eq!(s.reserve_emoji_id().await.unwrap(), 11, "past every id ever stored");
+    assert_eq!(s.reserve_emoji_id().await.unwrap(), 12, "a reserved id is never handed out again");
+    assert_eq!(s.delete_emoji(first).await.unwrap().map(|e| e.id), Some(first));
+    assert_eq!(s.reserve_emoji_id().await.unwrap(), 13);
+    assert_eq!(s.emojis().await.unwrap(), vec![]);
+}
+
 // ---------------------------------------------------------------------------------------
 // One test per (store, case)
 // ---------------------------------------------------------------------------------------
@@ -1269,4 +1319,7 @@ contract! {
     text_round_trips_exactly,
     text_with_nul_round_trips_exactly,
     search_with_nul_is_exact,
+    emojis_listed_by_id_and_read_back,
+    emoji_names_are_unique_ignoring_case,
+    emoji_ids_are_never_reused,
 }

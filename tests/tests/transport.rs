@@ -160,6 +160,10 @@ async fn http_head_index_and_options_follow_the_rules(b: Backend) {
     let (status, head, _) = http(&s.addr, "POST /health HTTP/1.1").await;
     assert_eq!(status, 405);
     assert!(head.contains("allow: get, head, options") && head.contains("content-length:"), "{head}");
+    let (status, _, _) = http_with(&s.addr, "GET /health HTTP/1.1", &[("Content-Length", "5")]).await;
+    assert_eq!(status, 413, "a request carries no body");
+    let (status, _, body) = http(&s.addr, "GET /health HTTP/1.0").await;
+    assert_eq!(status, 200, "HTTP/1.0 is answered too: {body}");
 }
 
 backend_tests!(

@@ -340,6 +340,8 @@ impl MessageRepository for CachedStore {
 
 // Subscriptions are read only when a push goes out: nothing to cache.
 application::delegate_push_subscriptions!(CachedStore, inner);
+// Emoji are not cached here: the emoji service keeps its own catalogue.
+application::delegate_emoji_repository!(CachedStore, inner);
 
 #[async_trait]
 impl Store for CachedStore {

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use application::services::CommandResult;
 use application::{App, Session};
 
-use super::commands::{channels, messages, push, roles, server, slash, users, voice};
+use super::commands::{channels, emojis, messages, push, roles, server, slash, users, voice};
 use super::request::Request;
 
 /// A boxed handler future.
@@ -29,7 +29,7 @@ pub struct Command {
 }
 
 /// The command tables of every family.
-const FAMILIES: [&[Command]; 8] = [
+const FAMILIES: [&[Command]; 9] = [
     messages::COMMANDS,
     users::COMMANDS,
     roles::COMMANDS,
@@ -38,6 +38,7 @@ const FAMILIES: [&[Command]; 8] = [
     voice::COMMANDS,
     slash::COMMANDS,
     push::COMMANDS,
+    emojis::COMMANDS,
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, &'static Command>> =

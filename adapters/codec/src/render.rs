@@ -27,6 +27,11 @@ impl PacketEncoder for JsonEncoder {
     }
 }
 
+/// One emoji as `emoji_get_all` lists it.
+fn emoji_json(e: &domain::Emoji) -> Value {
+    json!({"name": e.name, "fileName": e.file_name})
+}
+
 /// Parses a stored opaque value back to JSON (invalid text renders as a string).
 pub fn raw(value: &domain::RawJson) -> Value {
     serde_json::from_str(&value.0).unwrap_or_else(|_| Value::String(value.0.clone()))
@@ -200,6 +205,24 @@ pub fn packet_json(packet: &Packet) -> Value {
             json!({"cmd": "plugins_reload", "val": format!("Plugin '{name}' reloaded successfully")})
         }
         Packet::Disconnect { reason } => json!({"cmd": "disconnect", "reason": reason}),
+        Packet::EmojiList(emojis) => {
+            let map: Map<String, Value> = emojis.iter().map(|e| (e.id.to_string(), emoji_json(e))).collect();
+            json!({"cmd": "emoji_get_all", "emojis": map})
+        }
+        Packet::EmojiAdded(e) => json!({
+            "cmd": "emoji_add", "id": e.id.to_string(), "added": true, "name": e.name, "fileName": e.file_name,
+        }),
+        Packet::EmojiUpdated { id, updated, name: Some(name) } => {
+            json!({"cmd": "emoji_update", "id": id, "updated": updated, "name": name})
+        }
+        Packet::EmojiUpdated { id, updated, name: None } => {
+            json!({"cmd": "emoji_update", "id": id, "updated": updated})
+        }
+        Packet::EmojiDeleted { id, deleted } => json!({"cmd": "emoji_delete", "id": id, "deleted": deleted}),
+        Packet::EmojiId { name, id } => json!({"cmd": "emoji_get_id", "name": name, "id": id.to_string()}),
+        Packet::EmojiFileName { name, file_name } => {
+            json!({"cmd": "emoji_get_filename", "name": name, "filepath": file_name})
+        }
         Packet::Custom(v) => raw(v),
         Packet::VoiceJoined { channel, participants } => {
             let list: Vec<Value> = participants

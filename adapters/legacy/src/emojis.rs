@@ -16,42 +16,16 @@ use super::fingerprint::Fingerprint;
 use super::records::{type_name, without_bom};
 use application::import::{Issue, SnapshotEmoji};
 use codec::records::extras_from;
+use domain::ImageKind;
 
-/// Whether `name` follows the emoji name rule `[A-Za-z0-9_]{1,64}`.
-pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
+pub use domain::emoji::{safe_file_name, valid_name};
 
-/// Whether a bare file name is safe to serve from the emoji or asset folder.
-pub fn safe_file_name(name: &str) -> bool {
-    let drive = name.len() >= 2 && name.as_bytes()[1] == b':';
-    let bad_char = name.chars().any(|c| c == '/' || c == '\\' || c.is_control());
-    let hidden_or_up = name.starts_with('.') || name.contains("..");
-    (1..=255).contains(&name.len()) && !drive && !bad_char && !hidden_or_up
-}
-
-/// The content type of an image, from its magic bytes or else its extension.
+/// The content type of an image, from its leading bytes or else its extension.
 pub fn content_type(bytes: &[u8], file_name: &str) -> &'static str {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return "image/png";
-    }
-    if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        return "image/gif";
-    }
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return "image/jpeg";
-    }
-    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        return "image/webp";
-    }
-    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    match ext.as_str() {
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        _ => "application/octet-stream",
+    match ImageKind::sniff(bytes).or_else(|| ImageKind::of_file_name(file_name)) {
+        Some(kind) => kind.content_type(),
+        None if file_name.to_ascii_lowercase().ends_with(".svg") => "image/svg+xml",
+        None => "application/octet-stream",
     }
 }
 
@@ -185,15 +159,5 @@ mod tests {
         assert!(parse_emojis("f", b"[]", dir.path(), &mut fp, &mut bad).is_empty());
         assert!(parse_emojis("f", b"{", dir.path(), &mut fp, &mut bad).is_empty());
         assert_eq!(bad.len(), 2);
-    }
-
-    #[test]
-    fn file_name_safety() {
-        for ok in ["3.gif", "party_blob.png", "a"] {
-            assert!(safe_file_name(ok), "{ok}");
-        }
-        for bad in ["", ".gitkeep", "../x.png", "a/b.png", "a\\b", "C:x.png", "x\u{1}.png"] {
-            assert!(!safe_file_name(bad), "{bad}");
-        }
     }
 }

@@ -1,6 +1,10 @@
 //! The in-memory reference store: same contracts as the SQL store, no persistence.
 //! Used by unit tests of the application and as the model the SQL store is checked against.
 
+mod emojis;
+
+pub use emojis::MemoryImages;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -25,6 +29,10 @@ struct State {
     seeded: bool,
     /// Push subscriptions in creation order.
     push: Vec<(UserId, Subscription)>,
+    /// Custom emoji, ascending by id.
+    emojis: Vec<domain::Emoji>,
+    /// The next emoji id to hand out.
+    next_emoji_id: i64,
 }
 
 /// A message and its creation number (which orders messages across channels).

@@ -117,7 +117,12 @@ async fn real_data(c: &impl ConnectionTrait, text: TextCodec) -> Result<Option<S
     Ok(if found.is_empty() { None } else { Some(found.join(", ")) })
 }
 
-async fn set_meta(c: &impl ConnectionTrait, text: TextCodec, key: &str, value: String) -> Result<(), sea_orm::DbErr> {
+pub(crate) async fn set_meta(
+    c: &impl ConnectionTrait,
+    text: TextCodec,
+    key: &str,
+    value: String,
+) -> Result<(), sea_orm::DbErr> {
     let row = text.store(meta::ActiveModel { key: Set(key.to_owned()), value: Set(value) });
     if meta::Entity::find_by_id(text.put(key)).one(c).await?.is_some() {
         row.update(c).await?;

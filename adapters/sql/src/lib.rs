@@ -7,6 +7,7 @@
 //! that U+0000 can be stored.
 
 mod connect;
+mod emojis;
 mod entities;
 mod import;
 pub mod import_tables;

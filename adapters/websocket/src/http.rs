@@ -1,99 +1,133 @@
-//! Plain HTTP on the WebSocket port: a short page at `/`, `/health`, the server assets,
-//! `/emojis/<file>` (404 until custom emoji are served), CORS, 404 and 405.
+//! Plain HTTP on the WebSocket port (docs/design/http.md): an axum router with a short page
+//! at `/`, `/health`, the files of emoji and server assets ([`crate::files`]), `/metrics`
+//! ([`crate::metrics`]), and a 404 for anything else.
+//!
+//! Every answer but `/metrics` carries the four CORS headers with the protocol's exact
+//! texts. tower-http's `CorsLayer` sets `Access-Control-Allow-Origin` and answers
+//! preflights; it writes lists without spaces and only on preflights, so the three list
+//! headers are set on every answer by `SetResponseHeaderLayer`s, and its preflight `200`
+//! becomes the protocol's `204`. Methods other than `GET`, `HEAD` and `OPTIONS` get `405`
+//! with `Allow: GET, HEAD, OPTIONS`. A request may carry no body, and must be answered
+//! within [`REQUEST_TIMEOUT`].
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{Method, Request, Response, StatusCode, header};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Response body type.
-pub type Body = Full<Bytes>;
+use application::App;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use tower::ServiceBuilder;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use super::limits::TransportLimits;
+use super::metrics::MetricsEndpoint;
+
+/// How long a request may take to be answered (not counting sending a file's body).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 const PAGE: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>OriginChats server</title></head>\n<body><h1>OriginChats server</h1><p>This is an OriginChats server. Connect with an OriginChats client over WebSocket at this address.</p></body></html>\n";
 
-fn with_cors(mut builder: hyper::http::response::Builder) -> hyper::http::response::Builder {
-    for (k, v) in [
-        ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
-        ("Access-Control-Allow-Headers", "Content-Type, Authorization, Range"),
-        ("Access-Control-Expose-Headers", "Content-Length, Content-Type, Cache-Control"),
-    ] {
-        builder = builder.header(k, v);
-    }
-    builder
+/// The methods every answer advertises.
+pub const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
+
+/// The CORS list headers, with the protocol's texts.
+const CORS_LISTS: [(header::HeaderName, &str); 3] = [
+    (header::ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS),
+    (header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type, Authorization, Range"),
+    (header::ACCESS_CONTROL_EXPOSE_HEADERS, "Content-Length, Content-Type, Cache-Control"),
+];
+
+/// The client's address (after trusted proxies), set on every request by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+/// What the routes read.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The application (connection count, emoji records).
+    pub app: Arc<App>,
+    /// Transport settings (asset files, emoji folder).
+    pub limits: Arc<TransportLimits>,
+    /// `/metrics`, when enabled.
+    pub metrics: Option<Arc<MetricsEndpoint>>,
 }
 
-/// A response with CORS headers and an explicit `Content-Length`.
-pub fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>, head: bool) -> Response<Body> {
-    let body: Bytes = body.into();
-    let builder = with_cors(Response::builder())
-        .status(status)
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::CONTENT_LENGTH, body.len());
-    let body = if head { Bytes::new() } else { body };
-    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+/// A `text/plain` answer.
+pub fn text(status: StatusCode, body: &'static str) -> Response {
+    (status, body).into_response()
 }
 
-fn image_type(path: &std::path::Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    }
+/// `405 Method not allowed` with `Allow`.
+pub fn method_not_allowed() -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, ALLOWED_METHODS)], "Method not allowed").into_response()
 }
 
-/// A server asset named by the configuration, read at request time (missing → 404).
-fn server_asset(name: &str, assets: &[(String, std::path::PathBuf)], head: bool) -> Response<Body> {
-    let file = assets.iter().find(|(n, _)| n == name).map(|(_, p)| p);
-    match file.and_then(|p| std::fs::read(p).ok().map(|bytes| (p, bytes))) {
-        Some((path, bytes)) => {
-            let mut r = respond(StatusCode::OK, image_type(path), bytes, head);
-            let headers = r.headers_mut();
-            headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=3600"));
-            // Operator-provided SVG or HTML opened directly on this origin must not run
-            // (docs/design/transport.md#plain-http).
-            headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-            );
-            r
-        }
-        None => respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Server asset not found", head),
+/// Refuses every method but `GET` and `HEAD` (`OPTIONS` never gets here).
+async fn only_get_and_head(req: Request, next: Next) -> Response {
+    match *req.method() {
+        Method::GET | Method::HEAD => next.run(req).await,
+        _ => method_not_allowed(),
     }
 }
 
-/// Answers a non-upgrade request.
-pub fn route<B>(req: &Request<B>, connections: usize, assets: &[(String, std::path::PathBuf)]) -> Response<Body> {
-    let head = req.method() == Method::HEAD;
-    match (req.method(), req.uri().path()) {
-        (&Method::GET | &Method::HEAD, path) if path.starts_with("/server-assets/") => {
-            server_asset(&path["/server-assets/".len()..], assets, head)
-        }
-        // Custom emoji images are not served yet: every emoji file is "not found".
-        (&Method::GET | &Method::HEAD, path) if path.starts_with("/emojis/") => {
-            respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Emoji not found", head)
-        }
-        (&Method::GET | &Method::HEAD, "/" | "/index.html") => {
-            let mut r = respond(StatusCode::OK, "text/html; charset=utf-8", PAGE, head);
-            r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
-            r
-        }
-        (&Method::GET | &Method::HEAD, "/health") => {
-            let body = serde_json::json!({"status": "ok", "connections": connections}).to_string();
-            respond(StatusCode::OK, "application/json", body, head)
-        }
-        (&Method::GET | &Method::HEAD, _) => {
-            respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Not found", head)
-        }
-        (&Method::OPTIONS, _) => respond(StatusCode::NO_CONTENT, "text/plain; charset=utf-8", Bytes::new(), false),
-        _ => {
-            let mut r =
-                respond(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "Method not allowed", false);
-            r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD, OPTIONS"));
-            r
-        }
+/// Turns the CORS layer's preflight answer into `204 No Content`.
+async fn preflight_without_content(req: Request, next: Next) -> Response {
+    let preflight = req.method() == Method::OPTIONS;
+    let mut response = next.run(req).await;
+    if preflight {
+        *response.status_mut() = StatusCode::NO_CONTENT;
     }
+    response
+}
+
+async fn index() -> Response {
+    let headers = [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")];
+    (headers, PAGE).into_response()
+}
+
+async fn health(State(state): State<HttpState>) -> Response {
+    let body = serde_json::json!({"status": "ok", "connections": state.app.hub.connection_count()}).to_string();
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn not_found() -> Response {
+    text(StatusCode::NOT_FOUND, "Not found")
+}
+
+/// The router of every plain HTTP request.
+pub fn router(state: HttpState) -> Router {
+    let [methods, headers, exposed] =
+        CORS_LISTS.map(|(name, value)| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    let layers = ServiceBuilder::new()
+        .layer(methods)
+        .layer(headers)
+        .layer(exposed)
+        .layer(middleware::from_fn(preflight_without_content))
+        .layer(CorsLayer::new().allow_origin(Any).vary([]))
+        .layer(middleware::from_fn(only_get_and_head))
+        .layer(RequestBodyLimitLayer::new(0))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+    let mut router = Router::new()
+        .route("/", get(index))
+        .route("/index.html", get(index))
+        .route("/health", get(health))
+        .route("/emojis/", get(super::files::emoji))
+        .route("/emojis/{*file}", get(super::files::emoji))
+        .route("/server-assets/", get(super::files::asset))
+        .route("/server-assets/{*name}", get(super::files::asset))
+        .fallback(not_found)
+        .layer(layers);
+    // Added after the layers: no CORS headers on metrics.
+    if state.metrics.is_some() {
+        router = router.route("/metrics", any(super::metrics::route));
+    }
+    router.with_state(state)
 }

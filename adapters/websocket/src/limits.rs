@@ -32,6 +32,8 @@ pub struct TransportLimits {
     pub connection: Arc<ConnectionLimits>,
     /// Server assets served at `/server-assets/<name>` (`icon`, `banner`) → file.
     pub server_assets: Vec<(String, std::path::PathBuf)>,
+    /// The folder of emoji images, served at `/emojis/<file>` for the files records name.
+    pub emoji_dir: std::path::PathBuf,
 }
 
 impl Default for TransportLimits {
@@ -46,6 +48,7 @@ impl Default for TransportLimits {
             request_head_timeout: Duration::from_secs(10),
             connection: Arc::new(ConnectionLimits::default()),
             server_assets: vec![],
+            emoji_dir: std::path::PathBuf::from("db/serverEmojis"),
         }
     }
 }

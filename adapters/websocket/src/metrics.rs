@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{Response, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
-use super::http::Body;
+use super::http::{ClientAddr, HttpState, method_not_allowed, text};
 use super::limits::cidr_contains;
 
 /// Renders the current metrics as Prometheus text.
@@ -33,20 +33,25 @@ impl MetricsEndpoint {
 
     /// The answer to a client at `client` (after trusted proxies). No CORS headers: a web
     /// page the operator happens to open must not read it from the browser.
-    pub(crate) fn answer(&self, client: IpAddr, head: bool) -> Response<Body> {
+    pub(crate) fn answer(&self, client: IpAddr) -> Response {
         let (status, content_type, body) = if self.allow_from.iter().any(|entry| cidr_contains(entry, client)) {
-            (StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", Bytes::from((self.render)()))
+            (StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", (self.render)())
         } else {
-            (StatusCode::FORBIDDEN, "text/plain; charset=utf-8", Bytes::from_static(b"Metrics are not available here"))
+            (StatusCode::FORBIDDEN, "text/plain; charset=utf-8", "Metrics are not available here".to_owned())
         };
-        let length = body.len();
-        Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, content_type)
-            .header(header::CONTENT_LENGTH, length)
-            .header(header::CACHE_CONTROL, "no-store")
-            .body(Full::new(if head { Bytes::new() } else { body }))
-            .unwrap_or_default()
+        (status, [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-store")], body).into_response()
+    }
+}
+
+/// `/metrics` (routed only when enabled; `HEAD` answers like `GET` without a body).
+pub(crate) async fn route(State(state): State<HttpState>, req: Request) -> Response {
+    let (Some(endpoint), Some(ClientAddr(client))) = (&state.metrics, req.extensions().get::<ClientAddr>()) else {
+        return text(StatusCode::NOT_FOUND, "Not found");
+    };
+    match *req.method() {
+        Method::GET | Method::HEAD => endpoint.answer(*client),
+        Method::OPTIONS => StatusCode::NO_CONTENT.into_response(),
+        _ => method_not_allowed(),
     }
 }
 
@@ -60,13 +65,13 @@ mod tests {
 
     #[test]
     fn only_allowed_addresses_read_it() {
-        let ok = endpoint().answer("10.2.3.4".parse().unwrap(), false);
+        let ok = endpoint().answer("10.2.3.4".parse().unwrap());
         assert_eq!(ok.status(), StatusCode::OK);
-        assert_eq!(ok.headers()[header::CONTENT_LENGTH], "5");
+        assert_eq!(ok.headers()[header::CACHE_CONTROL], "no-store");
         assert!(ok.headers().get("access-control-allow-origin").is_none());
-        let refused = endpoint().answer("192.0.2.1".parse().unwrap(), false);
+        let refused = endpoint().answer("192.0.2.1".parse().unwrap());
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        let head = endpoint().answer("::ffff:127.0.0.1".parse().unwrap(), true);
-        assert_eq!(head.status(), StatusCode::OK);
+        let mapped = endpoint().answer("::ffff:127.0.0.1".parse().unwrap());
+        assert_eq!(mapped.status(), StatusCode::OK);
     }
 }

@@ -14,17 +14,21 @@ use std::time::{Duration, Instant};
 
 use application::connection::{FrameHandler, Shutdown};
 use application::{App, telemetry};
+use axum::Router;
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode, header};
+use hyper::{Request, StatusCode, header};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tower::ServiceExt;
 
 use super::connection::run_connection;
-use super::http::{Body, respond, route};
+use super::http::{ClientAddr, HttpState, router};
 use super::limits::{Admission, Ticket, TransportLimits};
 use super::metrics::MetricsEndpoint;
 
@@ -54,19 +58,21 @@ struct Serving {
     handler: Arc<dyn FrameHandler>,
     limits: Arc<TransportLimits>,
     admission: Arc<Admission>,
-    metrics: Option<Arc<MetricsEndpoint>>,
+    /// Every request that is not an upgrade.
+    router: Router,
     shutdown: Shutdown,
 }
 
 /// Serves until the shutdown begins: from then on nothing new is accepted, kept-alive HTTP
 /// connections are closed after their current request, and each WebSocket closes itself.
 pub async fn serve(listener: Listener, app: Arc<App>, handler: Arc<dyn FrameHandler>, shutdown: Shutdown) {
+    let state = HttpState { app: app.clone(), limits: listener.limits.clone(), metrics: listener.metrics.clone() };
     let serving = Serving {
         app,
         handler,
         limits: listener.limits.clone(),
         admission: Arc::new(Admission::default()),
-        metrics: listener.metrics.clone(),
+        router: router(state),
         shutdown: shutdown.clone(),
     };
     let acceptor = listener.tls.clone().map(tokio_rustls::TlsAcceptor::from);
@@ -173,7 +179,7 @@ where
     let head_timeout = serving.limits.request_head_timeout;
     let service = service_fn(move |req| {
         let (serving, ticket) = (serving.clone(), ticket.clone());
-        async move { Ok::<_, Infallible>(handle(req, peer, serving, ticket)) }
+        handle(req, peer, serving, ticket)
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -203,26 +209,41 @@ fn is_upgrade(req: &Request<Incoming>) -> bool {
     has(header::CONNECTION, "upgrade") && has(header::UPGRADE, "websocket")
 }
 
-fn handle(mut req: Request<Incoming>, peer: SocketAddr, serving: Serving, ticket: Arc<Ticket>) -> Response<Body> {
-    let limits = &serving.limits;
+/// The client behind `peer` that `req` comes from (docs/design/transport.md#client-address).
+fn client_of(req: &Request<Incoming>, peer: SocketAddr, limits: &TransportLimits) -> std::net::IpAddr {
     let header_value = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let client = limits.client_address(peer.ip(), header_value("cf-connecting-ip"), header_value("x-forwarded-for"));
-    if !is_upgrade(&req) {
-        if let Some(metrics) = &serving.metrics
-            && req.uri().path() == "/metrics"
-            && matches!(*req.method(), Method::GET | Method::HEAD)
-        {
-            return metrics.answer(client, req.method() == Method::HEAD);
-        }
-        return route(&req, serving.app.hub.connection_count(), &limits.server_assets);
+    limits.client_address(peer.ip(), header_value("cf-connecting-ip"), header_value("x-forwarded-for"))
+}
+
+/// One request: an upgrade becomes a WebSocket; anything else goes to the router.
+async fn handle(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    serving: Serving,
+    ticket: Arc<Ticket>,
+) -> Result<Response, Infallible> {
+    let client = client_of(&req, peer, &serving.limits);
+    if is_upgrade(&req) {
+        return Ok(upgrade(req, client, peer, serving, ticket));
     }
-    let text = "text/plain; charset=utf-8";
+    let mut req = req.map(Body::new);
+    req.extensions_mut().insert(ClientAddr(client));
+    serving.router.oneshot(req).await
+}
+
+/// Answers an upgrade request: `101` and the WebSocket's task, or a refusal that closes
+/// the connection.
+fn upgrade(
+    mut req: Request<Incoming>,
+    client: std::net::IpAddr,
+    peer: SocketAddr,
+    serving: Serving,
+    ticket: Arc<Ticket>,
+) -> Response {
+    let limits = &serving.limits;
     // A refused upgrade ends its connection, which would otherwise keep its slot.
-    let refuse = |status, body: &'static str| {
-        let mut r = respond(status, text, body, false);
-        r.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
-        r
-    };
+    let refuse =
+        |status: StatusCode, body: &'static str| (status, [(header::CONNECTION, "close")], body).into_response();
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
         telemetry::connection_refused("bad_upgrade");
         return refuse(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key");
@@ -265,13 +286,7 @@ fn handle(mut req: Request<Incoming>, peer: SocketAddr, serving: Serving, ticket
         run_connection(ws, serving.app, serving.handler, limits.connection.clone(), client, serving.shutdown).await;
         drop((ticket, forwarded));
     });
-    let mut response = Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header(header::CONNECTION, "Upgrade")
-        .header(header::UPGRADE, "websocket")
-        .header(header::SEC_WEBSOCKET_ACCEPT, key)
-        .body(Body::default())
-        .unwrap_or_default();
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    response
+    let headers = [(header::CONNECTION, "Upgrade"), (header::UPGRADE, "websocket")];
+    let accept = [(header::SEC_WEBSOCKET_ACCEPT, key)];
+    (StatusCode::SWITCHING_PROTOCOLS, headers, accept).into_response()
 }

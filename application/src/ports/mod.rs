@@ -2,6 +2,7 @@
 //! Each trait documents its contract; adapters implement them.
 
 mod auth;
+mod emojis;
 mod outbound;
 mod plugins;
 mod push;
@@ -9,6 +10,7 @@ mod store;
 mod system;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
+pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
 pub use plugins::{
     ActionSender, Actor, Draft, NoPlugins, PluginAction, PluginEvent, PluginHost, PluginInfo, Queued, Requested,

@@ -14,6 +14,8 @@
 use async_trait::async_trait;
 use domain::{Channel, Message, Role, User, UserId};
 
+use super::EmojiRepository;
+
 /// What kind of storage failure happened, so that callers can tell a lost database from a
 /// broken rule without parsing text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -242,7 +244,12 @@ pub trait MessageRepository: Send + Sync {
 /// Everything the server stores, behind one handle.
 #[async_trait]
 pub trait Store:
-    UserRepository + RoleRepository + ChannelRepository + MessageRepository + super::PushSubscriptionRepository
+    UserRepository
+    + RoleRepository
+    + ChannelRepository
+    + MessageRepository
+    + EmojiRepository
+    + super::PushSubscriptionRepository
 {
     /// Writes `roles` and `channels`, in their order, if this store has never been
     /// initialised (seeded or imported into), and returns true; otherwise writes nothing

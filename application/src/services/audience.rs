@@ -407,6 +407,7 @@ impl MessageRepository for Observed {
 }
 
 crate::delegate_push_subscriptions!(Observed, inner);
+crate::delegate_emoji_repository!(Observed, inner);
 
 #[async_trait]
 impl Store for Observed {

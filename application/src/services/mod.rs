@@ -9,6 +9,7 @@
 //! - [`Slash`]: slash commands of bots;
 //! - [`Plugins`]: listing and reloading plugins, and carrying out what plugins ask for;
 //! - [`Push`]: Web Push subscriptions and the notifications of offline users.
+//! - [`Emojis`]: custom emoji, their images, and what the HTTP route serves.
 //!
 //! Shared parts: [`Directory`] (who is calling, per-record locks), [`Gate`] (timeouts and
 //! rate limits), [`Audience`] (who may see a channel's events) and [`Lists`] (live list
@@ -17,6 +18,7 @@
 pub mod audience;
 pub mod community;
 pub mod directory;
+pub mod emojis;
 pub mod gate;
 pub mod hot_history;
 pub mod lists;
@@ -34,6 +36,7 @@ pub use community::{
     permissions_of, valid_channel_name,
 };
 pub use directory::Directory;
+pub use emojis::{EmojiChange, Emojis, NewEmoji};
 pub use gate::Gate;
 pub use lists::Lists;
 pub use lists::{POLICY_CLOSE, lists_channel};

@@ -10,7 +10,8 @@ pub fn default_config() -> Value {
         "uploads": {
             "emoji_allowed_file_types": ["gif", "jpg", "jpeg", "png"],
             "emoji_max_bytes": 262144,
-            "emoji_max_dimension": 1024
+            "emoji_max_dimension": 1024,
+            "emoji_max_count": 500
         },
         "rate_limiting": {
             "enabled": true,

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use application::EmojiSettings;
 use application::connection::ConnectionLimits;
-use domain::RawJson;
 use domain::rate_limit::RateSettings;
+use domain::{ImageKind, RawJson};
 use plugins::{Limits, PluginSettings};
 use serde_json::Value;
 use sql::StorageUrl;
@@ -237,6 +238,7 @@ impl Config {
             request_head_timeout: secs(r.number("transport.request_head_timeout_seconds").max(0.05)),
             connection: Arc::new(connection),
             server_assets,
+            emoji_dir: base.join("db/serverEmojis"),
         };
         let shutdown_grace = secs(r.number("shutdown.grace_seconds").max(0.0));
         let post_content = r.int("limits.post_content", 1) as usize;
@@ -249,6 +251,8 @@ impl Config {
         let (new_user_roles, new_user_extra) = new_user_template(&mut r);
         let server_info = server_info(&mut r, base, &host, port, tls.is_some());
         r.record("server", server_info.clone());
+        let public = public_base(server_info.get("url").and_then(Value::as_str), &host, port, tls.is_some());
+        let emoji = emoji_settings(&mut r, &public);
         let owners = r.strings("auth.owners");
         let rotur_validate_url = r.string("auth.rotur_validate_url");
         let auth_timeout = secs(r.number("auth.timeout_seconds").max(0.1));
@@ -276,6 +280,7 @@ impl Config {
             auth_concurrent_checks: r.int("auth.max_concurrent_checks", 1) as usize,
             auth_timeout,
             push: push_settings,
+            emoji,
         };
         let plugins = plugin_settings(&mut r, base);
         let mut effective = r.effective();
@@ -302,6 +307,32 @@ impl Config {
             effective,
             warnings: std::mem::take(&mut r.warnings),
         })
+    }
+}
+
+/// `uploads.*`: the custom-emoji limits and kinds. SVG (and any other kind this server
+/// cannot check) is never accepted, with a warning (docs/design/emojis.md#images). The
+/// server's own address in custom-emoji reactions is the host of the public base URL.
+fn emoji_settings(r: &mut Reader, public_base: &str) -> EmojiSettings {
+    let mut allowed = vec![];
+    for name in r.strings("uploads.emoji_allowed_file_types") {
+        match ImageKind::from_extension(name.trim()) {
+            Some(kind) if !allowed.contains(&kind) => allowed.push(kind),
+            Some(_) => {}
+            None => r.warnings.push(format!(
+                "uploads.emoji_allowed_file_types: {name:?} is never accepted (only gif, jpg/jpeg, png and webp \
+                 images, checked by their content; never svg, which can carry scripts)"
+            )),
+        }
+    }
+    let after_scheme = public_base.split_once("://").map_or(public_base, |(_, rest)| rest);
+    let host = after_scheme.split('/').next().unwrap_or_default();
+    EmojiSettings {
+        max_bytes: r.int("uploads.emoji_max_bytes", 1) as usize,
+        max_dimension: r.int("uploads.emoji_max_dimension", 1).min(i64::from(u32::MAX)) as u32,
+        max_count: r.int("uploads.emoji_max_count", 0) as usize,
+        allowed,
+        own_hosts: vec![host.to_ascii_lowercase()],
     }
 }
 

@@ -237,3 +237,20 @@ fn logging_format_and_metrics() {
     assert_eq!(c.warnings, vec![r#"logging.format "yaml" is neither "text" nor "json"; using "text""#]);
     assert_eq!(c.effective["logging"]["format"], "text");
 }
+
+#[test]
+fn emoji_uploads_accept_only_checkable_kinds() {
+    let c = cfg(default_config());
+    let e = &c.app.emoji;
+    assert_eq!((e.max_bytes, e.max_dimension, e.max_count), (262_144, 1024, 500));
+    assert_eq!(e.allowed, [domain::ImageKind::Gif, domain::ImageKind::Jpeg, domain::ImageKind::Png], "jpg = jpeg");
+    assert_eq!(c.transport.emoji_dir, Path::new("/srv/chat/db/serverEmojis"));
+    let c = cfg(json!({"uploads": {"emoji_allowed_file_types": ["WEBP", "svg", "bmp"]},
+        "server": {"url": "WSS://Chats.Example.com:8443/base/"}}));
+    assert_eq!(c.app.emoji.allowed, [domain::ImageKind::Webp]);
+    let refused: Vec<&String> = c.warnings.iter().filter(|w| w.contains("is never accepted")).collect();
+    assert_eq!(refused.len(), 2, "svg and bmp are warned about: {:?}", c.warnings);
+    assert_eq!(c.app.emoji.own_hosts, ["chats.example.com:8443"], "the host of server.url");
+    let c = cfg(json!({"websocket": {"host": "10.0.0.1", "port": 7000}}));
+    assert_eq!(c.app.emoji.own_hosts, ["10.0.0.1:7000"], "or websocket.host:port");
+}

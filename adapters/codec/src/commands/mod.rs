@@ -7,6 +7,7 @@
 //! `Err` and is reported there, at the original's point (docs/design/parse-at-the-edge.md).
 
 pub mod channels;
+pub mod emojis;
 pub mod messages;
 pub mod push;
 pub mod roles;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use domain::{Action, Channel, Message, MessageContent, User, UserId, may};
 
 use super::hot_history::HotHistory;
-use super::{Audience, Directory, Gate, Plugins, Push};
+use super::{Audience, Directory, Emojis, Gate, Plugins, Push};
 use crate::Session;
 use crate::errors::MessageError;
 use crate::ports::{Clock, IdSource, PluginEvent, PluginHost, Store};
@@ -120,6 +120,7 @@ pub struct Messaging {
     settings: Arc<Settings>,
     history: Arc<HotHistory>,
     push: Arc<Push>,
+    emojis: Arc<Emojis>,
 }
 
 /// The parts a [`Messaging`] service is built from.
@@ -146,6 +147,8 @@ pub struct MessagingParts {
     pub history: Arc<HotHistory>,
     /// Web Push for the users a message replies to or mentions.
     pub push: Arc<Push>,
+    /// Custom emoji, which reactions may name.
+    pub emojis: Arc<Emojis>,
 }
 
 impl Messaging {
@@ -163,6 +166,7 @@ impl Messaging {
             settings: p.settings,
             history: p.history,
             push: p.push,
+            emojis: p.emojis,
         }
     }
 

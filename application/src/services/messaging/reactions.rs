@@ -1,6 +1,6 @@
 //! Pins and reactions: view first, then the channel permission.
 
-use domain::reaction::is_single_emoji;
+use domain::reaction::ReactionKey;
 use domain::{Action, Message, may};
 
 use super::{Messaging, ReactRequest};
@@ -32,6 +32,19 @@ fn check_reaction_caps(m: &Message, emoji: &str, user: &domain::UserId) -> Resul
 }
 
 impl Messaging {
+    /// Whether `emoji` may be a reaction: one Unicode emoji, or a custom emoji of any
+    /// server; one of this server's must exist to be added, but one deleted since can still
+    /// be taken away (docs/design/emojis.md#reactions).
+    async fn usable_reaction(&self, emoji: &str, add: bool) -> Result<bool, MessageError> {
+        Ok(match ReactionKey::parse(emoji) {
+            None => false,
+            Some(ReactionKey::Unicode) => true,
+            Some(ReactionKey::Custom { host, id }) => {
+                !add || !self.emojis.is_own_host(host) || self.emojis.exists(id).await?
+            }
+        })
+    }
+
     /// `message_pin` (`pinned = true`) and `message_unpin` (`pinned = false`). Each field's
     /// error is reported in the original's order.
     pub async fn set_pinned(
@@ -82,7 +95,7 @@ impl Messaging {
         let emoji = req.emoji?;
         self.gate.admit(session, Purpose::Reactions).await?;
         let failed = if add { MessageError::ReactAddFailed } else { MessageError::ReactRemoveFailed };
-        if !is_single_emoji(&emoji) {
+        if !self.usable_reaction(&emoji, add).await? {
             return Err(failed);
         }
         let toggle = |m: &mut Message| {
