@@ -81,6 +81,14 @@ pub fn server_binary() -> PathBuf {
     bin.unwrap_or_else(|| panic!("{name} is missing next to {}: run through cargo", exe.display()))
 }
 
+/// Resident memory of process `pid` (`"self"` for this one), in bytes, from
+/// `/proc/<pid>/statm`; `None` once the process is gone.
+pub fn resident_bytes(pid: &str) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 /// The scheme and address of the server's start-up line
 /// `originchats listening on <ws|wss>://<host:port>`.
 pub fn parse_listening_line(line: &str) -> Option<(String, String)> {
@@ -259,9 +267,7 @@ impl TestServer {
 
     /// Resident memory of the server process, in bytes.
     pub fn rss_bytes(&self) -> u64 {
-        let statm = std::fs::read_to_string(format!("/proc/{}/statm", self.pid())).expect("statm");
-        let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("resident pages");
-        pages * 4096
+        resident_bytes(&self.pid().to_string()).expect("resident memory of the server")
     }
 
     /// CPU time the server process used so far (user and system).

@@ -260,15 +260,10 @@ pub async fn settle(count: impl Fn() -> u64, quiet: Duration, bound: Duration) -
 
 /// Resident memory of this process, in bytes.
 pub fn self_rss_bytes() -> u64 {
-    statm_rss("/proc/self/statm")
+    crate::server::resident_bytes("self").unwrap_or(0)
 }
 
 /// Resident memory of process `pid`, in bytes (0 once it is gone).
 pub fn rss_of(pid: u32) -> u64 {
-    statm_rss(&format!("/proc/{pid}/statm"))
-}
-
-fn statm_rss(path: &str) -> u64 {
-    let statm = std::fs::read_to_string(path).unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
+    crate::server::resident_bytes(&pid.to_string()).unwrap_or(0)
 }
