@@ -179,7 +179,6 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     let mut backlog = interval_at(start, Duration::from_millis(20));
     let pipeline = Arc::new(Pipeline::default());
     let mut in_flight = InFlight::new();
-    let mut writer_ended = false;
     loop {
         let reading = queue.pending_bytes() < limits.high_water_bytes && in_flight.len() < MAX_IN_FLIGHT;
         tokio::select! {
@@ -233,10 +232,7 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
                     break;
                 }
             },
-            _ = &mut writer_task => {
-                writer_ended = true;
-                break;
-            }
+            _ = &mut writer_task => break,
             _ = queue.closed() => break,
         }
     }
@@ -255,7 +251,7 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     app.sessions.close(&session).await;
     queue.close(close::NORMAL, "");
     // A finished task must not be polled again.
-    if !writer_ended && tokio::time::timeout(limits.flush_timeout * 2, &mut writer_task).await.is_err() {
+    if !writer_task.is_finished() && tokio::time::timeout(limits.flush_timeout * 2, &mut writer_task).await.is_err() {
         writer_task.abort();
     }
     tracing::debug!(conn, "connection closed");
