@@ -6,10 +6,16 @@
 //! - the owner passes every check on an existing channel, except editing someone else's
 //!   message, which is nobody's right;
 //! - everyone else needs `view` first, then the permission of the action, where a
-//!   permission key absent from the channel takes its documented default.
+//!   permission key absent from the channel takes its documented default; a list entry
+//!   `"!role"` denies holders of `role`, whatever else they hold.
+//!
+//! Server-wide named permissions and the hierarchy of role positions are in [`named`].
 
 use crate::Channel;
 use crate::user::{BANNED_ROLE, OWNER_ROLE};
+
+pub mod named;
+pub use named::{ADMINISTRATOR, Rank, SERVER_PERMISSIONS};
 
 /// The channel permissions the server enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,10 +111,18 @@ impl Action {
     }
 }
 
+/// Whether a holder of `roles` passes a channel permission list: no role of theirs is
+/// denied by a `"!role"` entry, and one of them is listed (docs/design/permissions.md#negation).
+pub fn list_allows(list: &[String], roles: &[String]) -> bool {
+    let denied = |r: &String| list.iter().any(|e| e.strip_prefix('!') == Some(r.as_str()));
+    let allowed = |r: &String| list.iter().any(|e| !e.starts_with('!') && e == r);
+    !roles.iter().any(denied) && roles.iter().any(allowed)
+}
+
 /// Whether a holder of `roles` has `permission` by the channel's list or its default.
 fn holds(roles: &[String], channel: &Channel, permission: Permission) -> bool {
     match channel.roles_for(permission.key()) {
-        Some(list) => roles.iter().any(|r| list.contains(r)),
+        Some(list) => list_allows(list, roles),
         None => permission.absent_default() == AbsentDefault::Everyone,
     }
 }

@@ -1058,6 +1058,10 @@ async fn round_trip(s: &dyn Store, text: &str) {
         description: Some(t("description")),
         color: Some(t("colour")),
         mention: MentionRule::Everyone,
+        id: t("role id"),
+        position: 7,
+        self_assignable: true,
+        grants: vec![],
         extra: extra(),
     };
     assert!(s.insert_role(&r).await.unwrap());

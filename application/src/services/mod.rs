@@ -32,7 +32,7 @@ pub mod voice;
 
 pub use audience::Audience;
 pub use community::{
-    AdminAction, AdminOutcome, ChannelChanges, Community, NewChannel, RoleChanges, TimeoutRequest, creatable_kind,
+    AdminAction, AdminOutcome, ChannelChanges, Community, NewChannel, RoleChanges, RolePermissions, TimeoutRequest, creatable_kind,
     permissions_of, valid_channel_name,
 };
 pub use directory::Directory;
