@@ -34,6 +34,8 @@ pub enum Permission {
     Pin,
     /// Add and remove reactions.
     React,
+    /// Start a thread (evaluated for the threads commands).
+    CreateThread,
 }
 
 /// Who holds a permission whose key is absent from the channel.
@@ -47,8 +49,16 @@ pub enum AbsentDefault {
 
 impl Permission {
     /// Every permission, for iteration in tests and listings.
-    pub const ALL: [Permission; 7] =
-        [Self::View, Self::Send, Self::Delete, Self::EditOwn, Self::DeleteOwn, Self::Pin, Self::React];
+    pub const ALL: [Permission; 8] = [
+        Self::View,
+        Self::Send,
+        Self::Delete,
+        Self::EditOwn,
+        Self::DeleteOwn,
+        Self::Pin,
+        Self::React,
+        Self::CreateThread,
+    ];
 
     /// The key in a channel's `permissions` object.
     pub fn key(self) -> &'static str {
@@ -60,6 +70,7 @@ impl Permission {
             Self::DeleteOwn => "delete_own",
             Self::Pin => "pin",
             Self::React => "react",
+            Self::CreateThread => "create_thread",
         }
     }
 
@@ -67,7 +78,7 @@ impl Permission {
     pub fn absent_default(self) -> AbsentDefault {
         match self {
             Self::EditOwn | Self::DeleteOwn | Self::React => AbsentDefault::Everyone,
-            Self::View | Self::Send | Self::Delete | Self::Pin => AbsentDefault::OwnerOnly,
+            Self::View | Self::Send | Self::Delete | Self::Pin | Self::CreateThread => AbsentDefault::OwnerOnly,
         }
     }
 }
@@ -93,6 +104,8 @@ pub enum Action {
     Pin,
     /// React.
     React,
+    /// Start a thread.
+    CreateThread,
 }
 
 impl Action {
@@ -107,6 +120,7 @@ impl Action {
             Self::Delete { own: false } => Some(Permission::Delete),
             Self::Pin => Some(Permission::Pin),
             Self::React => Some(Permission::React),
+            Self::CreateThread => Some(Permission::CreateThread),
         }
     }
 }
