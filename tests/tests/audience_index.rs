@@ -141,7 +141,8 @@ impl World {
                 assert!(c.update_role(&self.boss, Ok(ROLES[r].into()), changes).await.is_ok());
             }
             Step::View(ch, roles) => {
-                let view = roles.iter().map(|(r, neg)| format!("{}{}", if *neg { "!" } else { "" }, ROLES[*r])).collect();
+                let view =
+                    roles.iter().map(|(r, neg)| format!("{}{}", if *neg { "!" } else { "" }, ROLES[*r])).collect();
                 let changes = ChannelChanges {
                     permissions: Some(Ok(Some(PermissionMap(vec![("view".into(), view)])))),
                     ..ChannelChanges::default()

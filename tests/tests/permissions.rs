@@ -21,17 +21,41 @@ fn names(roles_list: &Value) -> Vec<String> {
 /// it to `holder`; every client's pushes are read.
 async fn warden(boss: &mut Client, others: &mut [&mut Client], holder: &str, name: &str, permissions: Value) {
     let create = json!({"cmd": "role_create", "name": name, "permissions": permissions});
-    assert_eq!(boss.request(create).await, json!({"cmd": "role_create", "name": name, "created": true}));
+    assert_eq!(act(boss, create).await.0, json!({"cmd": "role_create", "name": name, "created": true}));
     let list = boss.request(json!({"cmd": "roles_list"})).await;
     let mut order: Vec<String> = names(&list).into_iter().filter(|n| n != name).collect();
     let at = order.iter().position(|n| n == "moderator").unwrap() + 1;
     order.insert(at, name.to_owned());
-    let reply = boss.request(json!({"cmd": "role_reorder", "roles": order})).await;
+    let reply = act(boss, json!({"cmd": "role_reorder", "roles": order})).await.0;
     assert_eq!(reply, json!({"cmd": "role_reorder", "roles": order}));
     let grant = boss.request(json!({"cmd": "user_roles_add", "user": holder, "roles": [name]})).await;
     assert_eq!(grant["added"], true, "{grant}");
-    boss.sync().await;
-    settle(others).await;
+    membership_pushes(&mut [boss]).await;
+    for c in others.iter_mut() {
+        next_cmd(c, "roles_list").await;
+        next_cmd(c, "roles_list").await;
+    }
+    membership_pushes(others).await;
+}
+
+/// `c` changes a role; the others' `roles_list` and `users_list` pushes are read.
+async fn role_change(c: &mut Client, others: &mut [&mut Client], req: Value) -> Value {
+    let (reply, _) = act(c, req).await;
+    for o in others.iter_mut() {
+        assert_eq!(next_cmd(o, "roles_list").await["cmd"], "roles_list");
+        assert_eq!(next_cmd(o, "users_list").await["cmd"], "users_list");
+        assert!(o.sync().await.is_empty());
+    }
+    reply
+}
+
+/// Reads the pushes of a change of someone's roles: `users_list`, then the channel list.
+async fn membership_pushes(clients: &mut [&mut Client]) {
+    for c in clients.iter_mut() {
+        assert_eq!(next_cmd(c, "users_list").await["cmd"], "users_list");
+        assert_eq!(next_cmd(c, "channels_get").await["cmd"], "channels_get");
+        assert!(c.sync().await.is_empty());
+    }
 }
 
 async fn handshake_and_role_shapes(b: Backend) {
@@ -79,11 +103,13 @@ async fn reordering_roles(b: Backend) {
     let s = start(b).await;
     let (mut boss, mut alice, mut bob) = cast(&s).await;
     for n in ["a", "b"] {
-        boss.request(json!({"cmd": "role_create", "name": n})).await;
+        role_change(&mut boss, &mut [&mut alice, &mut bob], json!({"cmd": "role_create", "name": n})).await;
     }
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
     let order = json!(["owner", "b", "admin", "moderator", "user", "a"]);
-    assert_eq!(bob.request(json!({"cmd": "role_reorder", "roles": order})).await, denied("role_reorder", "manage_roles"));
+    assert_eq!(
+        bob.request(json!({"cmd": "role_reorder", "roles": order})).await,
+        denied("role_reorder", "manage_roles")
+    );
     for (bad, text) in [
         (json!(null), "Roles array is required"),
         (json!([]), "Roles array is required"),
@@ -93,7 +119,11 @@ async fn reordering_roles(b: Backend) {
         (json!(["owner", "b", "admin", "moderator", "user", "a", "a"]), "Failed to reorder roles"),
         (json!(["owner", "b", "admin", "moderator", "user", "nope"]), "Failed to reorder roles"),
     ] {
-        assert_eq!(boss.request(json!({"cmd": "role_reorder", "roles": bad})).await, err("role_reorder", text), "{bad}");
+        assert_eq!(
+            boss.request(json!({"cmd": "role_reorder", "roles": bad})).await,
+            err("role_reorder", text),
+            "{bad}"
+        );
     }
     for c in [&mut boss, &mut alice, &mut bob] {
         assert!(c.sync().await.is_empty(), "a refused reorder pushes nothing");
@@ -129,47 +159,62 @@ async fn manage_roles_acts_only_below_the_callers_highest_role(b: Backend) {
         }
         alice.sync().await;
     }
-    settle(&mut [&mut boss, &mut bob]).await;
+    for c in [&mut boss, &mut bob] {
+        assert_eq!(next_cmd(c, "roles_list").await["roles"]["user"]["description"], "x");
+        assert_eq!(next_cmd(c, "users_list").await["cmd"], "users_list");
+        assert!(c.sync().await.is_empty());
+    }
     let fan = json!({"cmd": "role_create", "name": "fan", "permissions": ["administrator"]});
     assert_eq!(alice.request(fan).await, denied("role_create", "administrator"), "no granting what one lacks");
     let fan = json!({"cmd": "role_create", "name": "fan", "permissions": ["manage_roles", "kick_members"]});
     assert_eq!(alice.request(fan).await["created"], true, "names the caller holds, or that grant nothing here");
     let push = next_cmd(&mut bob, "roles_list").await;
     assert_eq!(push["roles"]["fan"]["permissions"], json!(["manage_roles", "kick_members"]));
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    for c in [&mut boss, &mut alice] {
+        next_cmd(c, "roles_list").await;
+    }
+    for c in [&mut boss, &mut alice, &mut bob] {
+        next_cmd(c, "users_list").await;
+        assert!(c.sync().await.is_empty());
+    }
     let perms = json!({"cmd": "role_permissions_set", "name": "admin", "permissions": {}});
-    assert_eq!(alice.request(perms).await, err("role_permissions_set", "Cannot manage roles at or above your position"));
+    assert_eq!(
+        alice.request(perms).await,
+        err("role_permissions_set", "Cannot manage roles at or above your position")
+    );
     assert_eq!(
         alice.request(json!({"cmd": "role_delete", "name": "moderator"})).await,
         err("role_delete", "Cannot manage roles at or above your position")
     );
-    assert_eq!(alice.request(json!({"cmd": "role_delete", "name": "fan"})).await["deleted"], true);
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    let gone = role_change(&mut alice, &mut [&mut boss, &mut bob], json!({"cmd": "role_delete", "name": "fan"})).await;
+    assert_eq!(gone["deleted"], true);
     // Reordering: what is at or above her stays where it is.
     let list = boss.request(json!({"cmd": "roles_list"})).await;
     assert_eq!(names(&list), ["owner", "admin", "moderator", "warden", "user"]);
-    boss.request(json!({"cmd": "role_create", "name": "low"})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    role_change(&mut boss, &mut [&mut alice, &mut bob], json!({"cmd": "role_create", "name": "low"})).await;
     let lift = json!(["owner", "admin", "moderator", "low", "warden", "user"]);
     assert_eq!(
         alice.request(json!({"cmd": "role_reorder", "roles": lift})).await,
         err("role_reorder", "Cannot manage roles at or above your position")
     );
     let swap = json!(["owner", "admin", "moderator", "warden", "low", "user"]);
-    assert_eq!(alice.request(json!({"cmd": "role_reorder", "roles": swap})).await["roles"], swap);
-    assert_eq!(json!(names(&next_cmd(&mut bob, "roles_list").await)), swap);
+    let reorder = json!({"cmd": "role_reorder", "roles": swap});
+    assert_eq!(role_change(&mut alice, &mut [&mut boss, &mut bob], reorder).await["roles"], swap);
+    assert_eq!(json!(names(&bob.request(json!({"cmd": "roles_list"})).await)), swap);
     // Users with no named permission see the seed texts; with some, the new ones.
     assert_eq!(bob.request(json!({"cmd": "role_create", "name": "x"})).await, owner_only("role_create"));
     assert_eq!(alice.request(json!({"cmd": "user_ban", "user": "bob"})).await, denied("user_ban", "manage_users"));
-    assert_eq!(alice.request(json!({"cmd": "channel_delete", "name": "general"})).await, denied("channel_delete", "manage_channels"));
+    assert_eq!(
+        alice.request(json!({"cmd": "channel_delete", "name": "general"})).await,
+        denied("channel_delete", "manage_channels")
+    );
     assert_eq!(alice.request(json!({"cmd": "plugins_list"})).await, owner_only("plugins_list"));
 }
 
 async fn manage_users_and_user_roles_set(b: Backend) {
     let s = start(b).await;
     let (mut boss, mut alice, mut bob) = cast(&s).await;
-    boss.request(json!({"cmd": "role_create", "name": "fan"})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    role_change(&mut boss, &mut [&mut alice, &mut bob], json!({"cmd": "role_create", "name": "fan"})).await;
     let set = json!({"cmd": "user_roles_set", "user": "alice", "roles": ["user"]});
     assert_eq!(bob.request(set).await, denied("user_roles_set", "manage_users"), "a new command: the new text");
     warden(&mut boss, &mut [&mut alice, &mut bob], "alice", "warden", json!(["manage_users"])).await;
@@ -199,14 +244,15 @@ async fn manage_users_and_user_roles_set(b: Backend) {
         let users = next_cmd(c, "users_list").await;
         let bob_entry = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "bob").unwrap().clone();
         assert_eq!(bob_entry["roles"], json!(["fan", "user"]));
-        c.sync().await;
+        assert_eq!(next_cmd(c, "channels_get").await["cmd"], "channels_get");
+        assert!(c.sync().await.is_empty());
     }
     let got = boss.request(json!({"cmd": "user_roles_get", "user": "bob"})).await;
     assert_eq!(got["roles"], json!(["fan", "user"]));
     // The owner may set anything, on anyone.
     let mine = boss.request(json!({"cmd": "user_roles_set", "user": "alice", "roles": ["user"]})).await;
     assert_eq!(mine, json!({"cmd": "user_roles_set", "user": "alice", "roles": ["user"], "set": true}));
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    membership_pushes(&mut [&mut boss, &mut alice, &mut bob]).await;
     assert_eq!(
         alice.request(json!({"cmd": "user_timeout", "user": "bob", "timeout": 5})).await,
         owner_only("user_timeout"),
@@ -214,7 +260,7 @@ async fn manage_users_and_user_roles_set(b: Backend) {
     );
     // The old commands take the new permission too, within the hierarchy.
     boss.request(json!({"cmd": "user_roles_add", "user": "alice", "roles": ["warden"]})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    membership_pushes(&mut [&mut boss, &mut alice, &mut bob]).await;
     let t = alice.request(json!({"cmd": "user_timeout", "user": "bob", "timeout": 5})).await;
     assert_eq!(t, json!({"cmd": "user_timeout", "user": "bob", "timeout": 5}));
     assert_eq!(next_cmd(&mut bob, "rate_limit").await["reason"], "User timeout set");
@@ -239,16 +285,22 @@ async fn manage_messages_deletes_and_pins_where_the_caller_can_view(b: Backend) 
     let m = post_in(&mut bob, "general", "bob's words").await;
     settle(&mut [&mut boss, &mut alice, &mut bob]).await;
     let del = json!({"cmd": "message_delete", "channel": "general", "id": m["id"]});
-    assert_eq!(alice.request(del.clone()).await, err("message_delete", "You do not have permission to delete this message"));
+    assert_eq!(
+        alice.request(del.clone()).await,
+        err("message_delete", "You do not have permission to delete this message")
+    );
     let pin = json!({"cmd": "message_pin", "channel": "general", "id": m["id"]});
-    assert_eq!(alice.request(pin.clone()).await, err("message_pin", "You do not have permission to pin messages in this channel"));
+    assert_eq!(
+        alice.request(pin.clone()).await,
+        err("message_pin", "You do not have permission to pin messages in this channel")
+    );
     warden(&mut boss, &mut [&mut alice, &mut bob], "alice", "janitor", json!(["manage_messages"])).await;
     let pinned = alice.request(pin).await;
     assert_eq!(pinned["cmd"], "message_pin", "{pinned}");
     assert_eq!(next_cmd(&mut bob, "message_pin").await["cmd"], "message_pin");
     settle(&mut [&mut boss, &mut alice, &mut bob]).await;
     let deleted = alice.request(del).await;
-    assert_eq!(deleted, json!({"cmd": "message_delete", "id": m["id"], "channel": "general"}));
+    assert_eq!(deleted, json!({"cmd": "message_delete", "id": m["id"], "channel": "general", "global": true}));
     for c in [&mut boss, &mut bob] {
         assert_eq!(next_cmd(c, "message_delete").await["id"], m["id"]);
     }
@@ -261,17 +313,17 @@ async fn manage_messages_deletes_and_pins_where_the_caller_can_view(b: Backend) 
 async fn negation_denies_whatever_the_order_of_roles(b: Backend) {
     let s = start(b).await;
     let (mut boss, mut alice, mut bob) = cast(&s).await;
-    boss.request(json!({"cmd": "role_create", "name": "muted"})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    role_change(&mut boss, &mut [&mut alice, &mut bob], json!({"cmd": "role_create", "name": "muted"})).await;
     let perms = json!({"view": ["!muted", "user"], "send": ["user", "!muted"]});
     create_channel(&mut boss, &mut [&mut alice, &mut bob], "quiet", perms).await;
     let sees_quiet = |list: &Value| list["val"].as_array().unwrap().iter().any(|c| c["name"] == "quiet");
     for order in [json!(["muted", "user"]), json!(["user", "muted"])] {
         let set = boss.request(json!({"cmd": "user_roles_set", "user": "bob", "roles": order})).await;
         assert_eq!(set["set"], true, "{set}");
+        membership_pushes(&mut [&mut boss, &mut alice]).await;
+        assert_eq!(next_cmd(&mut bob, "users_list").await["cmd"], "users_list");
         let pushed = next_cmd(&mut bob, "channels_get").await;
         assert!(!sees_quiet(&pushed), "{order}: the channel list pushed to bob hides it");
-        settle(&mut [&mut boss, &mut alice, &mut bob]).await;
         assert!(!sees_quiet(&bob.request(json!({"cmd": "channels_get"})).await), "{order}");
         let send = bob.request(json!({"cmd": "message_new", "channel": "quiet", "content": "hi"})).await;
         assert_eq!(send, err("message_new", "You do not have permission to send messages in this channel"));
@@ -283,8 +335,9 @@ async fn negation_denies_whatever_the_order_of_roles(b: Backend) {
     // Lifting the mute lets him in again at once.
     let lift = boss.request(json!({"cmd": "user_roles_remove", "user": "bob", "roles": ["muted"]})).await;
     assert_eq!(lift["removed"], true);
+    membership_pushes(&mut [&mut boss, &mut alice]).await;
+    assert_eq!(next_cmd(&mut bob, "users_list").await["cmd"], "users_list");
     assert!(sees_quiet(&next_cmd(&mut bob, "channels_get").await));
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
     let said = post_in(&mut alice, "quiet", "welcome back").await;
     assert_eq!(next_cmd(&mut bob, "message_new").await["message"]["id"], said["id"]);
     // A role named in a negation is in use.
@@ -295,7 +348,7 @@ async fn negation_denies_whatever_the_order_of_roles(b: Backend) {
     );
     // The owner is never denied.
     boss.request(json!({"cmd": "user_roles_add", "user": "boss", "roles": ["muted"]})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    membership_pushes(&mut [&mut boss, &mut alice, &mut bob]).await;
     assert!(sees_quiet(&boss.request(json!({"cmd": "channels_get"})).await));
 }
 
@@ -303,20 +356,21 @@ async fn self_assignable_roles(b: Backend) {
     let s = start(b).await;
     let (mut boss, mut alice, mut bob) = cast(&s).await;
     let create = json!({"cmd": "role_create", "name": "gamer", "description": "Plays", "color": "#00FF00"});
-    boss.request(create).await;
-    boss.request(json!({"cmd": "role_create", "name": "hidden"})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    role_change(&mut boss, &mut [&mut alice, &mut bob], create).await;
+    role_change(&mut boss, &mut [&mut alice, &mut bob], json!({"cmd": "role_create", "name": "hidden"})).await;
     for name in ["owner", "admin", "moderator"] {
         let upd = json!({"cmd": "role_update", "name": name, "self_assignable": true});
-        assert_eq!(boss.request(upd).await, err("role_update", &format!("Role '{name}' cannot be made self-assignable")));
+        assert_eq!(
+            boss.request(upd).await,
+            err("role_update", &format!("Role '{name}' cannot be made self-assignable"))
+        );
     }
     let create = json!({"cmd": "role_create", "name": "moderator", "self_assignable": true});
     assert_eq!(boss.request(create).await, err("role_create", "Role 'moderator' cannot be made self-assignable"));
     assert!(boss.sync().await.is_empty());
     assert_eq!(bob.request(json!({"cmd": "self_roles_list"})).await, json!({"cmd": "self_roles_list", "roles": []}));
-    let (upd, _) = act(&mut boss, json!({"cmd": "role_update", "name": "gamer", "self_assignable": true})).await;
-    assert_eq!(upd["updated"], true);
-    settle(&mut [&mut alice, &mut bob]).await;
+    let upd = json!({"cmd": "role_update", "name": "gamer", "self_assignable": true});
+    assert_eq!(role_change(&mut boss, &mut [&mut alice, &mut bob], upd).await["updated"], true);
     let listed = json!({"cmd": "self_roles_list", "roles": [
         {"name": "gamer", "description": "Plays", "color": "#00FF00", "assigned": false}]});
     assert_eq!(bob.request(json!({"cmd": "self_roles_list"})).await, listed);
@@ -341,7 +395,8 @@ async fn self_assignable_roles(b: Backend) {
         let users = next_cmd(c, "users_list").await;
         let entry = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "bob").unwrap().clone();
         assert_eq!(entry["roles"], json!(["user", "gamer"]), "added at the end");
-        c.sync().await;
+        assert_eq!(next_cmd(c, "channels_get").await["cmd"], "channels_get");
+        assert!(c.sync().await.is_empty());
     }
     assert_eq!(
         bob.request(json!({"cmd": "self_role_add", "role": "gamer"})).await,
@@ -352,13 +407,10 @@ async fn self_assignable_roles(b: Backend) {
     assert_eq!(alice.request(json!({"cmd": "self_roles_list"})).await["roles"][0]["assigned"], false);
     let removed = bob.request(json!({"cmd": "self_role_remove", "role": "gamer"})).await;
     assert_eq!(removed, json!({"cmd": "self_role_remove", "role": "gamer", "success": true, "roles": ["user"]}));
-    for c in [&mut boss, &mut alice, &mut bob] {
-        assert_eq!(next_cmd(c, "users_list").await["cmd"], "users_list");
-        c.sync().await;
-    }
+    membership_pushes(&mut [&mut boss, &mut alice, &mut bob]).await;
     // Never one's last role.
     boss.request(json!({"cmd": "user_roles_set", "user": "bob", "roles": ["gamer"]})).await;
-    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    membership_pushes(&mut [&mut boss, &mut alice, &mut bob]).await;
     assert_eq!(
         bob.request(json!({"cmd": "self_role_remove", "role": "gamer"})).await,
         err("self_role_remove", "Cannot remove all roles from a user")
@@ -400,8 +452,11 @@ async fn an_older_client_sees_what_it_saw_before(b: Backend) {
     assert_eq!(reply, json!({"cmd": "user_roles_add", "user": "bob", "roles": ["moderator", "user"], "added": true}));
     let cmds: Vec<&str> = pushes.iter().map(|p| p["cmd"].as_str().unwrap()).collect();
     assert_eq!(cmds, ["users_list", "channels_get"]);
+    membership_pushes(&mut [&mut alice, &mut bob]).await;
     let (reply, _) = act(&mut boss, json!({"cmd": "role_create", "name": "later"})).await;
     assert_eq!(reply, json!({"cmd": "role_create", "name": "later", "created": true}));
+    assert_eq!(next_cmd(&mut alice, "roles_list").await["cmd"], "roles_list");
+    assert_eq!(next_cmd(&mut alice, "users_list").await["cmd"], "users_list");
     let list = alice.request(json!({"cmd": "roles_list"})).await;
     assert_eq!(names(&list), ["owner", "admin", "moderator", "user", "later"], "creation order, as before");
     let keys: Vec<String> = alice.handshake["val"].as_object().unwrap().keys().cloned().collect();

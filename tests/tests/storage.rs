@@ -304,11 +304,14 @@ async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
     let old = [
         ("owner", r##"{"description":"Server owner","color":"#9400D3"}"##),
         ("zeta", r#"{"description":"z","permissions":{"mention_roles":false},"hoisted":true}"#),
-        ("alpha", r#"{"color":"#00FF00","custom":[1,2]}"#),
+        ("alpha", r##"{"color":"#00FF00","custom":[1,2]}"##),
     ];
-    db.execute_raw(Statement::from_string(backend, "DELETE FROM seaql_migrations WHERE version = 'm0006_role_positions'"))
-        .await
-        .unwrap();
+    db.execute_raw(Statement::from_string(
+        backend,
+        "DELETE FROM seaql_migrations WHERE version = 'm0006_role_positions'",
+    ))
+    .await
+    .unwrap();
     let insert = match backend {
         DbBackend::Sqlite => "INSERT INTO roles (name, data) VALUES (?, ?)",
         _ => "INSERT INTO roles (name, data) VALUES ($1, $2)",
@@ -330,7 +333,11 @@ async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
     assert_ne!(roles[0].id, roles[1].id);
     for (role, (name, data)) in roles.iter().zip(old) {
         let before = codec::records::role_from_document(name, data);
-        assert_eq!(domain::Role { id: String::new(), position: 0, ..role.clone() }, before, "{name} otherwise unchanged");
+        assert_eq!(
+            domain::Role { id: String::new(), position: 0, ..role.clone() },
+            before,
+            "{name} otherwise unchanged"
+        );
     }
     assert_eq!(roles[1].mention, domain::MentionRule::Nobody);
     // From then on positions are kept and reordering works.

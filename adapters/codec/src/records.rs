@@ -48,14 +48,17 @@ pub fn role_object(role: &Role) -> Map<String, Value> {
 }
 
 /// The named permissions a role's `permissions` value grants: the strings of a list, or
-/// the keys of an object whose value is neither `false` nor `null`
+/// the keys of an object whose value is neither `false` nor `null` (`mention_roles`, the
+/// seed's key, grants nothing)
 /// (docs/design/permissions.md#named-permissions).
 pub fn granted_permissions(permissions: Option<&Value>) -> Vec<String> {
     match permissions {
         Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
-        Some(Value::Object(o)) => {
-            o.iter().filter(|(_, v)| !matches!(v, Value::Bool(false) | Value::Null)).map(|(k, _)| k.clone()).collect()
-        }
+        Some(Value::Object(o)) => o
+            .iter()
+            .filter(|(k, v)| k.as_str() != "mention_roles" && !matches!(v, Value::Bool(false) | Value::Null))
+            .map(|(k, _)| k.clone())
+            .collect(),
         _ => vec![],
     }
 }

@@ -129,9 +129,7 @@ fn complete_hierarchy(file: &str, roles: &mut [Role], positioned: usize, issues:
 
 /// A stable id for a role record that has none: two FNV-1a hashes of its name.
 fn derived_id(name: &str) -> String {
-    let fnv = |seed: u64| {
-        name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
-    };
+    let fnv = |seed: u64| name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
     format!("imported-{:016x}{:016x}", fnv(0xcbf29ce484222325), fnv(0x84222325cbf29ce4))
 }
 

@@ -102,8 +102,9 @@ impl Directory {
     }
 
     async fn gate(&self, session: &Session, permission: &str, legacy: bool) -> Result<Authority, AccessError> {
-        let refused =
-            |any: bool| if legacy && !any { AccessError::OwnerRequired } else { AccessError::PermissionRequired(permission.into()) };
+        let refused = |any: bool| {
+            if legacy && !any { AccessError::OwnerRequired } else { AccessError::PermissionRequired(permission.into()) }
+        };
         let Some(user) = self.caller(session).await? else { return Err(refused(false)) };
         let roles = self.store.roles().await?;
         let rank = Rank::of(&user.roles, &roles);

@@ -107,9 +107,11 @@ fn update(req: &Request) -> RoleChanges {
 /// `role_reorder`'s `roles`: a non-empty list of strings.
 fn order(req: &Request) -> Result<Vec<String>, RoleError> {
     match req.get("roles") {
-        Some(Value::Array(a)) if !a.is_empty() => {
-            a.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>().ok_or(RoleError::RolesArrayRequired)
-        }
+        Some(Value::Array(a)) if !a.is_empty() => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(RoleError::RolesArrayRequired),
         _ => Err(RoleError::RolesArrayRequired),
     }
 }

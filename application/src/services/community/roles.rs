@@ -163,8 +163,9 @@ impl Community {
         }
         let names = |e: &String| e == &name || e.strip_prefix('!') == Some(name.as_str());
         let channels = self.store.channels().await?;
-        let used =
-            channels.iter().find(|c| c.permissions.as_ref().is_some_and(|p| p.0.iter().any(|(_, l)| l.iter().any(names))));
+        let used = channels
+            .iter()
+            .find(|c| c.permissions.as_ref().is_some_and(|p| p.0.iter().any(|(_, l)| l.iter().any(names))));
         if let Some(c) = used {
             return Err(RoleError::RoleUsedInChannel(c.name.clone()));
         }
@@ -237,7 +238,12 @@ impl Community {
 
     /// `self_role_add` (`added`) / `self_role_remove`: a self-assignable role, added at the
     /// end of the caller's roles (their colour stays) or removed (never their last role).
-    pub async fn self_role(&self, session: &Session, name: Result<String, RoleError>, added: bool) -> Outcome<RoleError> {
+    pub async fn self_role(
+        &self,
+        session: &Session,
+        name: Result<String, RoleError>,
+        added: bool,
+    ) -> Outcome<RoleError> {
         let me = self.directory.caller_with_roles(session).await?;
         let name = name?;
         let role = self.store.role(&name).await?.ok_or(RoleError::RoleNotFound)?;

@@ -1,8 +1,8 @@
 //! Posting, editing and deleting messages, and history pages.
 
 use domain::mentions::{role_mentions, user_mentions};
-use domain::{Action, Message, ReplyRef, may};
 use domain::permission::named::MANAGE_MESSAGES;
+use domain::{Action, Message, ReplyRef, may};
 
 use super::{EditMessage, HistoryRequest, HistoryStart, MAX_PAGE, Messaging, NewMessage, ReplyTarget};
 use crate::errors::{AccessError, Limited, MessageError};
