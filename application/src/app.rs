@@ -100,6 +100,7 @@ impl App {
             hub: hub.clone(),
             limiter,
             clock: clock.clone(),
+            ids: ids.clone(),
             lists: lists.clone(),
             host: host.clone(),
         }));

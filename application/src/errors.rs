@@ -45,9 +45,19 @@ pub enum AccessError {
     /// The caller has no roles (the original's "roles check").
     #[error("User roles not found")]
     UserRolesNotFound,
-    /// An owner-only command from a non-owner.
+    /// An owner-only command from a non-owner who holds no named permission.
     #[error("Access denied: 'owner' role required")]
     OwnerRequired,
+    /// A command needing a named permission the caller lacks
+    /// (docs/design/permissions.md#refusal-texts).
+    #[error("Access denied: '{0}' permission required")]
+    PermissionRequired(String),
+    /// A role at or above the caller's highest role (docs/design/permissions.md#hierarchy).
+    #[error("Cannot manage roles at or above your position")]
+    RoleAboveYou,
+    /// A user whose highest role is at or above the caller's (new).
+    #[error("Cannot manage users at or above your position")]
+    UserAboveYou,
     /// A channel the caller may not view, or that does not hold text.
     #[error("Access denied to this channel")]
     ChannelAccessDenied,
@@ -231,6 +241,30 @@ pub enum RoleError {
     /// `permissions` that is not an object.
     #[error("Permissions must be an object")]
     PermissionsNotObject,
+    /// A `permissions` list that is not a bounded list of names (new).
+    #[error("Permissions must be a list of permission names")]
+    InvalidPermissionList,
+    /// Marking `owner`, `admin` or `moderator` self-assignable.
+    #[error("Role '{0}' cannot be made self-assignable")]
+    CannotBeSelfAssignable(String),
+    /// `role_reorder` without a list of names.
+    #[error("Roles array is required")]
+    RolesArrayRequired,
+    /// `role_reorder` whose list is not every role exactly once.
+    #[error("Failed to reorder roles")]
+    ReorderFailed,
+    /// `self_role_add` / `self_role_remove` of a role that is not self-assignable.
+    #[error("This role is not self-assignable")]
+    NotSelfAssignable,
+    /// `self_role_add` of a role already held.
+    #[error("You already have this role")]
+    AlreadyHaveRole,
+    /// `self_role_remove` of a role not held.
+    #[error("You don't have this role")]
+    DontHaveRole,
+    /// `self_role_remove` of the caller's last role.
+    #[error("Cannot remove all roles from a user")]
+    CannotRemoveLastRole,
 }
 
 /// Channels: listing and management.
@@ -281,6 +315,30 @@ pub enum ChannelError {
     /// `permissions` that is not an object.
     #[error("Permissions must be an object")]
     PermissionsNotObject,
+    /// A `permissions` list that is not a bounded list of names (new).
+    #[error("Permissions must be a list of permission names")]
+    InvalidPermissionList,
+    /// Marking `owner`, `admin` or `moderator` self-assignable.
+    #[error("Role '{0}' cannot be made self-assignable")]
+    CannotBeSelfAssignable(String),
+    /// `role_reorder` without a list of names.
+    #[error("Roles array is required")]
+    RolesArrayRequired,
+    /// `role_reorder` whose list is not every role exactly once.
+    #[error("Failed to reorder roles")]
+    ReorderFailed,
+    /// `self_role_add` / `self_role_remove` of a role that is not self-assignable.
+    #[error("This role is not self-assignable")]
+    NotSelfAssignable,
+    /// `self_role_add` of a role already held.
+    #[error("You already have this role")]
+    AlreadyHaveRole,
+    /// `self_role_remove` of a role not held.
+    #[error("You don't have this role")]
+    DontHaveRole,
+    /// `self_role_remove` of the caller's last role.
+    #[error("Cannot remove all roles from a user")]
+    CannotRemoveLastRole,
 }
 
 /// Voice channels.

@@ -234,8 +234,28 @@ pub enum Packet {
         /// Colour of the first role.
         color: Option<String>,
     },
-    /// `roles_list` reply and push.
+    /// `user_roles_set` reply.
+    UserRolesSet {
+        /// Target's display name.
+        user: String,
+        /// The full new list.
+        roles: Vec<String>,
+    },
+    /// `roles_list` reply and push (roles in hierarchy order).
     RolesList(Vec<domain::Role>),
+    /// `role_reorder` reply: the role names in their new order.
+    RoleReorder(Vec<String>),
+    /// `self_role_add` (`added`) or `self_role_remove` reply.
+    SelfRole {
+        /// True for `self_role_add`.
+        added: bool,
+        /// The role.
+        role: String,
+        /// The caller's roles after the change.
+        roles: Vec<String>,
+    },
+    /// `self_roles_list` reply: the self-assignable roles and whether the caller holds each.
+    SelfRolesList(Vec<(domain::Role, bool)>),
     /// `role_create` reply.
     RoleCreated(String),
     /// `role_update` reply.

@@ -7,7 +7,7 @@ use anyhow::Context;
 use application::App;
 use application::app::Ports;
 use application::connection::ShutdownSignal;
-use application::ports::{AuthValidator, Notifier, PluginHost, Store};
+use application::ports::{AuthValidator, IdSource, Notifier, PluginHost, Store};
 use cache::CachedStore;
 use codec::JsonEncoder;
 use codec::JsonFrames;
@@ -136,7 +136,11 @@ pub(crate) async fn build_app(
     notifier: Arc<dyn Notifier>,
 ) -> anyhow::Result<Arc<App>> {
     let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
-    if store.seed_defaults(&domain::role::default_roles(), &domain::channel::default_channels()).await? {
+    let mut roles = domain::role::default_roles();
+    for r in &mut roles {
+        r.id = RandomIds.message_id();
+    }
+    if store.seed_defaults(&roles, &domain::channel::default_channels()).await? {
         tracing::info!("created the default roles and channels");
     }
     let ports = Ports {

@@ -6,10 +6,16 @@
 //! - the owner passes every check on an existing channel, except editing someone else's
 //!   message, which is nobody's right;
 //! - everyone else needs `view` first, then the permission of the action, where a
-//!   permission key absent from the channel takes its documented default.
+//!   permission key absent from the channel takes its documented default; a list entry
+//!   `"!role"` denies holders of `role`, whatever else they hold.
+//!
+//! Server-wide named permissions and the hierarchy of role positions are in [`named`].
 
 use crate::Channel;
 use crate::user::{BANNED_ROLE, OWNER_ROLE};
+
+pub mod named;
+pub use named::{ADMINISTRATOR, Rank, SERVER_PERMISSIONS};
 
 /// The channel permissions the server enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +34,8 @@ pub enum Permission {
     Pin,
     /// Add and remove reactions.
     React,
+    /// Start a thread (evaluated for the threads commands).
+    CreateThread,
 }
 
 /// Who holds a permission whose key is absent from the channel.
@@ -41,8 +49,16 @@ pub enum AbsentDefault {
 
 impl Permission {
     /// Every permission, for iteration in tests and listings.
-    pub const ALL: [Permission; 7] =
-        [Self::View, Self::Send, Self::Delete, Self::EditOwn, Self::DeleteOwn, Self::Pin, Self::React];
+    pub const ALL: [Permission; 8] = [
+        Self::View,
+        Self::Send,
+        Self::Delete,
+        Self::EditOwn,
+        Self::DeleteOwn,
+        Self::Pin,
+        Self::React,
+        Self::CreateThread,
+    ];
 
     /// The key in a channel's `permissions` object.
     pub fn key(self) -> &'static str {
@@ -54,6 +70,7 @@ impl Permission {
             Self::DeleteOwn => "delete_own",
             Self::Pin => "pin",
             Self::React => "react",
+            Self::CreateThread => "create_thread",
         }
     }
 
@@ -61,7 +78,7 @@ impl Permission {
     pub fn absent_default(self) -> AbsentDefault {
         match self {
             Self::EditOwn | Self::DeleteOwn | Self::React => AbsentDefault::Everyone,
-            Self::View | Self::Send | Self::Delete | Self::Pin => AbsentDefault::OwnerOnly,
+            Self::View | Self::Send | Self::Delete | Self::Pin | Self::CreateThread => AbsentDefault::OwnerOnly,
         }
     }
 }
@@ -87,6 +104,8 @@ pub enum Action {
     Pin,
     /// React.
     React,
+    /// Start a thread.
+    CreateThread,
 }
 
 impl Action {
@@ -101,14 +120,23 @@ impl Action {
             Self::Delete { own: false } => Some(Permission::Delete),
             Self::Pin => Some(Permission::Pin),
             Self::React => Some(Permission::React),
+            Self::CreateThread => Some(Permission::CreateThread),
         }
     }
+}
+
+/// Whether a holder of `roles` passes a channel permission list: no role of theirs is
+/// denied by a `"!role"` entry, and one of them is listed (docs/design/permissions.md#negation).
+pub fn list_allows(list: &[String], roles: &[String]) -> bool {
+    let denied = |r: &String| list.iter().any(|e| e.strip_prefix('!') == Some(r.as_str()));
+    let allowed = |r: &String| list.iter().any(|e| !e.starts_with('!') && e == r);
+    !roles.iter().any(denied) && roles.iter().any(allowed)
 }
 
 /// Whether a holder of `roles` has `permission` by the channel's list or its default.
 fn holds(roles: &[String], channel: &Channel, permission: Permission) -> bool {
     match channel.roles_for(permission.key()) {
-        Some(list) => roles.iter().any(|r| list.contains(r)),
+        Some(list) => list_allows(list, roles),
         None => permission.absent_default() == AbsentDefault::Everyone,
     }
 }

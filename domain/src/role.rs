@@ -1,4 +1,5 @@
-//! Roles: names, colours and the `mention_roles` rule.
+//! Roles: names, colours, the `mention_roles` rule, named server permissions and the
+//! hierarchy of positions (docs/design/roles.md, docs/design/permissions.md#named-permissions).
 
 use crate::Extras;
 
@@ -25,7 +26,16 @@ pub struct Role {
     pub color: Option<String>,
     /// Who may mention this role.
     pub mention: MentionRule,
-    /// Every stored key other than `description` and `color` (e.g. `hoisted`, `permissions`).
+    /// Stable identifier (a UUID; empty for a role not yet stored by the server).
+    pub id: String,
+    /// Place in the hierarchy: 0 is the highest; ties fall back to creation order.
+    pub position: i64,
+    /// Whether users may give it to themselves with `self_role_add`.
+    pub self_assignable: bool,
+    /// The named server permissions its `permissions` value grants.
+    pub grants: Vec<String>,
+    /// Every stored key other than `description`, `color`, `id`, `position` and
+    /// `self_assignable` (e.g. `hoisted`, `permissions`, `category`).
     pub extra: Extras,
 }
 
@@ -37,8 +47,18 @@ impl Role {
             description: None,
             color: color.map(str::to_owned),
             mention: MentionRule::Everyone,
+            id: String::new(),
+            position: 0,
+            self_assignable: false,
+            grants: vec![],
             extra: vec![],
         }
+    }
+
+    /// Whether the role grants the named server permission `name`, directly or through
+    /// `administrator`.
+    pub fn grants(&self, name: &str) -> bool {
+        self.grants.iter().any(|g| g == name || g == crate::permission::ADMINISTRATOR)
     }
 
     /// Whether a user with `user_roles` may mention this role.
@@ -54,18 +74,28 @@ impl Role {
     }
 }
 
-/// The roles a fresh server starts with, in order.
+/// Roles that can never be marked self-assignable (docs/design/roles.md#self-assignable-roles).
+pub const NEVER_SELF_ASSIGNABLE: [&str; 3] = ["owner", "admin", "moderator"];
+
+/// The roles a fresh server starts with, in order (positions 0 to 3, no ids yet).
 pub fn default_roles() -> Vec<Role> {
-    let mk = |name: &str, desc: &str, color: &str| Role {
+    let mk = |position: i64, name: &str, desc: &str, color: &str| Role {
         description: Some(desc.to_owned()),
+        position,
         ..Role::named(name, Some(color))
     };
     vec![
-        mk("owner", "Server owner with ultimate permissions.", "#9400D3"),
-        mk("admin", "Administrator role with full permissions.", "#FF0000"),
-        mk("moderator", "Moderator role with elevated permissions.", "#FFFF00"),
-        mk("user", "Regular user role with standard permissions.", "#FFFFFF"),
+        mk(0, "owner", "Server owner with ultimate permissions.", "#9400D3"),
+        mk(1, "admin", "Administrator role with full permissions.", "#FF0000"),
+        mk(2, "moderator", "Moderator role with elevated permissions.", "#FFFF00"),
+        mk(3, "user", "Regular user role with standard permissions.", "#FFFFFF"),
     ]
+}
+
+/// Sorts roles into hierarchy order: by position, ties keeping their current (creation)
+/// order.
+pub fn sort_by_position(roles: &mut [Role]) {
+    roles.sort_by_key(|r| r.position);
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ async fn handshake_matches_the_spec(b: Backend) {
     let val = h["val"].as_object().unwrap();
     let mut keys: Vec<_> = val.keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, vec!["capabilities", "limits", "server", "validator_key", "version"]);
+    assert_eq!(keys, vec!["capabilities", "limits", "permissions", "server", "validator_key", "version"]);
+    assert_eq!(h["val"]["permissions"].as_array().unwrap().len(), 20);
     assert_eq!(h["val"]["version"], "1.1.0");
     assert_eq!(h["val"]["server"], json!({"name": "Test Server", "owner": {"name": "Tester"}, "motd": "hi"}));
     assert_eq!(h["val"]["limits"], json!({"post_content": 2000, "search_results": 30, "custom": 5}));
@@ -64,8 +65,12 @@ async fn handshake_matches_the_spec(b: Backend) {
         "role_delete",
         "role_permissions_get",
         "role_permissions_set",
+        "role_reorder",
         "role_update",
         "roles_list",
+        "self_role_add",
+        "self_role_remove",
+        "self_roles_list",
         "slash_call",
         "slash_list",
         "slash_register",
@@ -76,6 +81,7 @@ async fn handshake_matches_the_spec(b: Backend) {
         "user_roles_add",
         "user_roles_get",
         "user_roles_remove",
+        "user_roles_set",
         "user_timeout",
         "user_unban",
         "users_banned_list",

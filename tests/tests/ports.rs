@@ -186,6 +186,9 @@ impl RoleRepository for FailingAppends {
     async fn delete_role(&self, name: &str) -> StoreResult<bool> {
         self.0.delete_role(name).await
     }
+    async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
+        self.0.reorder_roles(names).await
+    }
 }
 
 #[async_trait]

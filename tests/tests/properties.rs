@@ -5,6 +5,8 @@
 //!   broadcasts it receives ends with the same view as one that re-fetches history; with
 //!   role changes mid-run, a client that also re-fetches a channel when its `channels_get`
 //!   push shows it gained view (and drops it when it lost view) ends the same way.
+//!
+//! Channel lists include `!role` denials, so both properties hold under negation too.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,12 +60,10 @@ fn arb_perms() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
     let keys = vec!["view", "send", "delete", "pin", "react", "edit_own", "delete_own"];
     proptest::sample::subsequence(keys, 1..=7).prop_flat_map(|ks| {
         let n = ks.len();
-        proptest::collection::vec(proptest::sample::subsequence(ROLES.to_vec(), 0..=3), n).prop_map(move |lists| {
-            ks.iter()
-                .zip(lists)
-                .map(|(k, l)| (k.to_string(), l.into_iter().map(str::to_owned).collect()))
-                .collect::<Vec<_>>()
-        })
+        // Lists may deny roles with `!role` (docs/design/permissions.md#negation).
+        let pool: Vec<String> = ROLES.iter().flat_map(|r| [r.to_string(), format!("!{r}")]).collect();
+        proptest::collection::vec(proptest::sample::subsequence(pool, 0..=4).prop_shuffle(), n)
+            .prop_map(move |lists| ks.iter().map(|k| k.to_string()).zip(lists).collect::<Vec<_>>())
     })
 }
 

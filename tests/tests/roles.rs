@@ -10,6 +10,14 @@ use originchats_tests::scenes::{act, community, no_pushes, snapshot, start};
 use originchats_tests::{Backend, backend_tests};
 use serde_json::{Value, json};
 
+/// A role as listed, without its `id` (a fresh UUID, checked here).
+fn without_id(role: &Value) -> Value {
+    let mut role = role.clone();
+    let id = role.as_object_mut().unwrap().remove("id").expect("every role has an id");
+    assert_eq!(id.as_str().map(str::len), Some(36), "{id}");
+    role
+}
+
 async fn role_lifecycle(b: Backend) {
     let s = start(b).await;
     let mut boss = s.login("boss").await;
@@ -17,8 +25,9 @@ async fn role_lifecycle(b: Backend) {
     boss.sync().await;
     let roles = bob.request(json!({"cmd": "roles_list"})).await;
     assert_eq!(
-        roles["roles"]["owner"],
-        json!({"description": "Server owner with ultimate permissions.", "color": "#9400D3"})
+        without_id(&roles["roles"]["owner"]),
+        json!({"description": "Server owner with ultimate permissions.", "color": "#9400D3",
+            "self_assignable": false, "position": 0, "permissions": []})
     );
     assert_eq!(roles["roles"].as_object().unwrap().keys().collect::<Vec<_>>(), ["owner", "admin", "moderator", "user"]);
     let create = json!({"cmd": "role_create", "name": "helper", "description": "Helps", "color": "#00AAFF",
@@ -27,8 +36,9 @@ async fn role_lifecycle(b: Backend) {
     assert_eq!(boss.request(create.clone()).await, json!({"cmd": "role_create", "name": "helper", "created": true}));
     let push = next_cmd(&mut bob, "roles_list").await;
     assert_eq!(
-        push["roles"]["helper"],
-        json!({"description": "Helps", "color": "#00AAFF", "permissions": {"mention_roles": false}, "hoisted": true})
+        without_id(&push["roles"]["helper"]),
+        json!({"description": "Helps", "color": "#00AAFF", "permissions": {"mention_roles": false}, "hoisted": true,
+            "self_assignable": false, "position": 4})
     );
     assert_eq!(next_cmd(&mut bob, "users_list").await["cmd"], "users_list");
     assert!(bob.sync().await.is_empty());
@@ -60,8 +70,9 @@ async fn role_lifecycle(b: Backend) {
     boss.sync().await;
     let list = boss.request(json!({"cmd": "roles_list"})).await;
     assert_eq!(
-        list["roles"]["helper"],
-        json!({"description": "More", "permissions": {"mention_roles": true}, "hoisted": true})
+        without_id(&list["roles"]["helper"]),
+        json!({"description": "More", "permissions": {"mention_roles": true}, "hoisted": true,
+            "self_assignable": false, "position": 4})
     );
     for (name, text) in [
         ("owner", "Cannot delete system roles"),

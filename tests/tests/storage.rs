@@ -1,9 +1,10 @@
 //! The SQL store under conditions the black-box suite cannot set up: database defaults
 //! that differ from ours, writes racing a channel deletion, and databases written by an
-//! earlier version (before the mentions table, before the push endpoint index).
+//! earlier version (before the mentions table, before the push endpoint index, before role
+//! positions).
 
 use application::ports::{
-    ChannelRepository, MessageRepository, PushSubscriptionRepository, Subscription, UserRepository,
+    ChannelRepository, MessageRepository, PushSubscriptionRepository, RoleRepository, Subscription, UserRepository,
 };
 use domain::{Channel, Message, User, UserId};
 use originchats_tests::Backend;
@@ -288,8 +289,71 @@ async fn push_subscriptions_stored_before_m0005_are_kept(b: Backend) {
     }
 }
 
+/// A database written before `m0006` (role documents without `position` or `id`) upgrades
+/// in place: every role gets its position in creation order and a fresh id; everything
+/// else in the role records stays (docs/design/roles.md#positions).
+async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &b {
+        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
+        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
+    };
+    let db = connect(&url).await.unwrap();
+    let backend = db.get_database_backend();
+    // Role rows as the version before wrote them: no position, no id.
+    let old = [
+        ("owner", r##"{"description":"Server owner","color":"#9400D3"}"##),
+        ("zeta", r#"{"description":"z","permissions":{"mention_roles":false},"hoisted":true}"#),
+        ("alpha", r##"{"color":"#00FF00","custom":[1,2]}"##),
+    ];
+    db.execute_raw(Statement::from_string(
+        backend,
+        "DELETE FROM seaql_migrations WHERE version = 'm0006_role_positions'",
+    ))
+    .await
+    .unwrap();
+    let insert = match backend {
+        DbBackend::Sqlite => "INSERT INTO roles (name, data) VALUES (?, ?)",
+        _ => "INSERT INTO roles (name, data) VALUES ($1, $2)",
+    };
+    for (name, data) in old {
+        execute(&db, insert, vec![name.into(), data.into()]).await;
+    }
+    let store = SqlStore::new(db.clone());
+    assert!(store.roles().await.unwrap().iter().all(|r| r.id.is_empty() && r.position == 0), "the old shape");
+    db.close().await.unwrap();
+
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    let roles = store.roles().await.unwrap();
+    let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["owner", "zeta", "alpha"], "creation order kept");
+    assert_eq!(roles.iter().map(|r| r.position).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(roles.iter().all(|r| r.id.len() == 36), "{roles:?}");
+    assert_ne!(roles[0].id, roles[1].id);
+    for (role, (name, data)) in roles.iter().zip(old) {
+        let before = codec::records::role_from_document(name, data);
+        assert_eq!(
+            domain::Role { id: String::new(), position: 0, ..role.clone() },
+            before,
+            "{name} otherwise unchanged"
+        );
+    }
+    assert_eq!(roles[1].mention, domain::MentionRule::Nobody);
+    // From then on positions are kept and reordering works.
+    let order: Vec<String> = ["alpha", "owner", "zeta"].map(String::from).to_vec();
+    assert!(store.reorder_roles(&order).await.unwrap());
+    let names: Vec<String> = store.roles().await.unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, order);
+    db.close().await.unwrap();
+    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
+        originchats_tests::pg::drop_database(admin, u);
+    }
+}
+
 originchats_tests::backend_tests!(
     no_message_outlives_its_channel,
     pings_of_messages_stored_before_the_mentions_table_are_found,
-    push_subscriptions_stored_before_m0005_are_kept
+    push_subscriptions_stored_before_m0005_are_kept,
+    roles_stored_before_m0006_get_positions_in_creation_order
 );

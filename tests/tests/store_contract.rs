@@ -342,6 +342,22 @@ async fn roles_kept_in_creation_order(s: &dyn Store) {
     assert_eq!(s.role("nope").await.unwrap(), None);
 }
 
+async fn roles_are_listed_by_position_and_reordered_at_once(s: &dyn Store) {
+    for (name, position) in [("a", 2), ("b", 0), ("c", 2), ("d", 1)] {
+        assert!(s.insert_role(&Role { position, ..role(name, None) }).await.unwrap());
+    }
+    assert_eq!(role_names(&s.roles().await.unwrap()), ["b", "d", "a", "c"], "ties keep creation order");
+    let order: Vec<String> = ["c", "a", "d", "b"].map(String::from).to_vec();
+    assert!(!s.reorder_roles(&["c".to_string(), "nope".to_string()]).await.unwrap());
+    assert_eq!(role_names(&s.roles().await.unwrap()), ["b", "d", "a", "c"], "an unknown name changes nothing");
+    assert!(s.reorder_roles(&order).await.unwrap());
+    let roles = s.roles().await.unwrap();
+    assert_eq!(role_names(&roles), ["c", "a", "d", "b"]);
+    assert_eq!(roles.iter().map(|r| r.position).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!(s.role("d").await.unwrap().map(|r| r.position), Some(2));
+    assert_eq!(roles[0].description.as_deref(), Some("the c role"), "nothing else changes");
+}
+
 async fn roles_insert_existing_name_is_refused(s: &dyn Store) {
     let staff = role("staff", Some("#111111"));
     assert!(s.insert_role(&staff).await.unwrap());
@@ -1002,7 +1018,8 @@ async fn seed_defaults_once(s: &dyn Store) {
     assert_eq!(s.role("moderator").await.unwrap(), None, "deleted defaults stay deleted");
     assert_eq!(s.channel("news").await.unwrap(), None);
     assert!(s.insert_channel(&channel("later")).await.unwrap());
-    assert!(s.insert_role(&role("later", None)).await.unwrap());
+    // The service places a new role below the others (docs/design/roles.md#positions).
+    assert!(s.insert_role(&Role { position: 4, ..role("later", None) }).await.unwrap());
     assert_eq!(channel_names(&s.channels().await.unwrap()), ["general", "later"]);
     assert_eq!(role_names(&s.roles().await.unwrap()), ["owner", "admin", "user", "later"]);
 }
@@ -1058,6 +1075,10 @@ async fn round_trip(s: &dyn Store, text: &str) {
         description: Some(t("description")),
         color: Some(t("colour")),
         mention: MentionRule::Everyone,
+        id: t("role id"),
+        position: 7,
+        self_assignable: true,
+        grants: vec![],
         extra: extra(),
     };
     assert!(s.insert_role(&r).await.unwrap());
@@ -1285,6 +1306,7 @@ contract! {
     pending_changes_kept_in_order_per_username,
     pending_changes_cleared_per_username,
     roles_kept_in_creation_order,
+    roles_are_listed_by_position_and_reordered_at_once,
     roles_insert_existing_name_is_refused,
     roles_update_replaces_an_existing_role,
     roles_delete_reports_whether_it_existed,

@@ -244,6 +244,12 @@ impl RoleRepository for CachedStore {
         self.roles.invalidate(&()).await;
         result
     }
+
+    async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
+        let result = self.inner.reorder_roles(names).await;
+        self.roles.invalidate(&()).await;
+        result
+    }
 }
 
 #[async_trait]

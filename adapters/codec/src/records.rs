@@ -32,6 +32,9 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 /// A role's record as the original stores it (everything but its name).
 pub fn role_object(role: &Role) -> Map<String, Value> {
     let mut map = Map::new();
+    if !role.id.is_empty() {
+        map.insert("id".into(), json!(role.id));
+    }
     if let Some(d) = &role.description {
         map.insert("description".into(), json!(d));
     }
@@ -39,7 +42,25 @@ pub fn role_object(role: &Role) -> Map<String, Value> {
         map.insert("color".into(), json!(c));
     }
     map.extend(extras_object(&role.extra));
+    map.insert("self_assignable".into(), json!(role.self_assignable));
+    map.insert("position".into(), json!(role.position));
     map
+}
+
+/// The named permissions a role's `permissions` value grants: the strings of a list, or
+/// the keys of an object whose value is neither `false` nor `null` (`mention_roles`, the
+/// seed's key, grants nothing)
+/// (docs/design/permissions.md#named-permissions).
+pub fn granted_permissions(permissions: Option<&Value>) -> Vec<String> {
+    match permissions {
+        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        Some(Value::Object(o)) => o
+            .iter()
+            .filter(|(k, v)| k.as_str() != "mention_roles" && !matches!(v, Value::Bool(false) | Value::Null))
+            .map(|(k, _)| k.clone())
+            .collect(),
+        _ => vec![],
+    }
 }
 
 /// A role's stored document (everything but its name).
@@ -64,7 +85,11 @@ pub fn role_from_object(name: &str, map: &Map<String, Value>) -> Role {
         description: map.get("description").and_then(Value::as_str).map(str::to_owned),
         color: map.get("color").and_then(Value::as_str).map(str::to_owned),
         mention: mention_rule(map),
-        extra: extras_from(map, &["description", "color"]),
+        id: map.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        position: map.get("position").and_then(Value::as_i64).unwrap_or(0),
+        self_assignable: map.get("self_assignable").and_then(Value::as_bool).unwrap_or(false),
+        grants: granted_permissions(map.get("permissions")),
+        extra: extras_from(map, &["description", "color", "id", "position", "self_assignable"]),
     }
 }
 

@@ -131,10 +131,26 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::UserRolesGet { user, roles, color } => {
             json!({"cmd": "user_roles_get", "user": user, "roles": roles, "color": color})
         }
+        Packet::UserRolesSet { user, roles } => {
+            json!({"cmd": "user_roles_set", "user": user, "roles": roles, "set": true})
+        }
         Packet::RolesList(roles) => {
-            let map: Map<String, Value> =
-                roles.iter().map(|r| (r.name.clone(), Value::Object(role_object(r)))).collect();
+            let map: Map<String, Value> = roles.iter().map(|r| (r.name.clone(), Value::Object(role_wire(r)))).collect();
             json!({"cmd": "roles_list", "roles": map})
+        }
+        Packet::RoleReorder(names) => json!({"cmd": "role_reorder", "roles": names}),
+        Packet::SelfRole { added, role, roles } => json!({
+            "cmd": if *added { "self_role_add" } else { "self_role_remove" },
+            "role": role, "success": true, "roles": roles,
+        }),
+        Packet::SelfRolesList(list) => {
+            let roles: Vec<Value> = list
+                .iter()
+                .map(|(r, assigned)| {
+                    json!({"name": r.name, "description": r.description, "color": r.color, "assigned": assigned})
+                })
+                .collect();
+            json!({"cmd": "self_roles_list", "roles": roles})
         }
         Packet::RoleCreated(name) => json!({"cmd": "role_create", "name": name, "created": true}),
         Packet::RoleUpdated(name) => json!({"cmd": "role_update", "name": name, "updated": true}),
@@ -328,7 +344,15 @@ fn handshake(h: &Handshake) -> Value {
         "version": h.version,
         "validator_key": h.validator_key,
         "capabilities": h.capabilities,
+        "permissions": domain::permission::SERVER_PERMISSIONS,
     })
+}
+
+/// A role as clients see it: its stored record with `permissions` (`[]` when it has none).
+fn role_wire(role: &domain::Role) -> Map<String, Value> {
+    let mut map = role_object(role);
+    map.entry("permissions").or_insert_with(|| json!([]));
+    map
 }
 
 fn user_view(u: &UserView) -> Value {

@@ -84,19 +84,74 @@ pub fn parse_users(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<
     Ok(users)
 }
 
+/// Notes what of a role's hierarchy fields (`id`, `position`, `self_assignable`,
+/// `permissions`) could not be read (docs/design/import.md#roles).
+fn check_role_fields(file: &str, name: &str, rec: &Map<String, Value>, issues: &mut Vec<Issue>) {
+    let mut note = |what: &str, v: &Value| {
+        issues.push(Issue::key(file, name, format!("`{what}` is {}; ignored", type_name(v))));
+    };
+    match rec.get("id") {
+        Some(Value::String(_)) | None => {}
+        Some(v) => note("id", v),
+    }
+    match rec.get("position") {
+        Some(v) if v.as_i64().is_none() => note("position", v),
+        _ => {}
+    }
+    match rec.get("self_assignable") {
+        Some(Value::Bool(_)) | None => {}
+        Some(v) => note("self_assignable", v),
+    }
+    if let Some(Value::Array(list)) = rec.get("permissions")
+        && list.iter().any(|p| !p.is_string())
+    {
+        issues.push(Issue::key(file, name, "`permissions` holds entries that are not text; they grant nothing"));
+    }
+}
+
+/// Gives roles without a numeric `position` their place in file order (all of them, so
+/// that the order stays the file's), and roles without an `id` one derived from their
+/// name (the same on every import; names are unique).
+fn complete_hierarchy(file: &str, roles: &mut [Role], positioned: usize, issues: &mut Vec<Issue>) {
+    if positioned < roles.len() {
+        if positioned > 0 {
+            let why = "not every role has a numeric `position`; all positions follow the file's order";
+            issues.push(Issue::key(file, "*", why));
+        }
+        for (i, r) in roles.iter_mut().enumerate() {
+            r.position = i as i64;
+        }
+    }
+    for r in roles.iter_mut().filter(|r| r.id.is_empty()) {
+        r.id = derived_id(&r.name);
+    }
+}
+
+/// A stable id for a role record that has none: two FNV-1a hashes of its name.
+fn derived_id(name: &str) -> String {
+    let fnv = |seed: u64| name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    format!("imported-{:016x}{:016x}", fnv(0xcbf29ce484222325), fnv(0x84222325cbf29ce4))
+}
+
 /// Parses roles.json: an object of role name → record, in creation order.
 pub fn parse_roles(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<Vec<Role>, String> {
     let map = object(bytes, "role records")?;
     let mut roles = Vec::with_capacity(map.len());
+    let mut positioned = 0;
     for (name, record) in map {
         match record {
-            Value::Object(rec) if !name.is_empty() => roles.push(role_from_object(&name, &rec)),
+            Value::Object(rec) if !name.is_empty() => {
+                check_role_fields(file, &name, &rec, issues);
+                positioned += usize::from(rec.get("position").and_then(Value::as_i64).is_some());
+                roles.push(role_from_object(&name, &rec))
+            }
             Value::Object(_) => issues.push(Issue::key(file, &name, "empty role name; skipped")),
             other => {
                 issues.push(Issue::key(file, &name, format!("not a role record ({}); skipped", type_name(&other))))
             }
         }
     }
+    complete_hierarchy(file, &mut roles, positioned, issues);
     Ok(roles)
 }
 
@@ -198,5 +253,33 @@ mod tests {
         assert_eq!(roles.len(), 2);
         assert_eq!(roles[1].mention, domain::MentionRule::Nobody);
         assert_eq!(issues.len(), 1);
+        assert_eq!(roles.iter().map(|r| r.position).collect::<Vec<_>>(), [0, 1], "file order");
+        assert!(roles.iter().all(|r| r.id.starts_with("imported-")));
+        assert_ne!(roles[0].id, roles[1].id);
+    }
+
+    #[test]
+    fn roles_of_a_later_server_keep_their_hierarchy_fields() {
+        let text = br##"{
+            "owner": {"id": "u-1", "position": 0, "permissions": ["administrator"], "self_assignable": false},
+            "user": {"id": "u-2", "position": 2, "permissions": ["send_messages"]},
+            "gamer": {"id": "u-3", "position": 1, "permissions": ["manage_messages", 5], "self_assignable": true,
+                      "category": "Games"},
+            "odd": {"position": "top", "self_assignable": "yes", "id": 7}
+        }"##;
+        let mut issues = vec![];
+        let roles = parse_roles("db/roles.json", text, &mut issues).unwrap();
+        let by = |n: &str| roles.iter().find(|r| r.name == n).unwrap().clone();
+        assert_eq!((by("gamer").id.as_str(), by("gamer").position, by("gamer").self_assignable), ("u-3", 2, true));
+        assert_eq!(by("gamer").grants, ["manage_messages"]);
+        assert_eq!(by("owner").grants, ["administrator"]);
+        let texts: Vec<String> = issues.iter().map(|i| i.message.clone()).collect();
+        assert!(texts.iter().any(|t| t.contains("`permissions` holds entries that are not text")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("`position` is a string; ignored")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("`self_assignable` is a string; ignored")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("`id` is a number; ignored")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("positions follow the file's order")), "{texts:?}");
+        assert_eq!(roles.iter().map(|r| r.position).collect::<Vec<_>>(), [0, 1, 2, 3], "mixed: file order");
+        assert!(by("odd").id.starts_with("imported-"));
     }
 }

@@ -137,7 +137,9 @@ impl UserRepository for MemoryStore {
 #[async_trait]
 impl RoleRepository for MemoryStore {
     async fn roles(&self) -> StoreResult<Vec<Role>> {
-        Ok(self.with(|s| s.roles.clone()))
+        let mut roles = self.with(|s| s.roles.clone());
+        domain::role::sort_by_position(&mut roles);
+        Ok(roles)
     }
 
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
@@ -163,6 +165,20 @@ impl RoleRepository for MemoryStore {
             let before = s.roles.len();
             s.roles.retain(|r| r.name != name);
             before != s.roles.len()
+        }))
+    }
+
+    async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            if !names.iter().all(|n| s.roles.iter().any(|r| &r.name == n)) {
+                return false;
+            }
+            for r in s.roles.iter_mut() {
+                if let Some(i) = names.iter().position(|n| n == &r.name) {
+                    r.position = i as i64;
+                }
+            }
+            true
         }))
     }
 }

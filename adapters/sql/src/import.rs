@@ -99,8 +99,12 @@ async fn real_data(c: &impl ConnectionTrait, text: TextCodec) -> Result<Option<S
         }
     }
     let role_rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(c).await?;
-    let stored_roles: Vec<_> =
-        role_rows.into_iter().map(|r| text.load(r)).map(|r| role_from_document(&r.name, &r.data)).collect();
+    // Ids are fresh per server, so they do not tell defaults apart.
+    let stored_roles: Vec<_> = role_rows
+        .into_iter()
+        .map(|r| text.load(r))
+        .map(|r| domain::Role { id: String::new(), ..role_from_document(&r.name, &r.data) })
+        .collect();
     if !stored_roles.is_empty() && stored_roles != domain::role::default_roles() {
         found.push("roles other than the defaults".into());
     }

@@ -268,7 +268,9 @@ impl UserRepository for SqlStore {
 impl RoleRepository for SqlStore {
     async fn roles(&self) -> StoreResult<Vec<Role>> {
         let rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(&self.db).await.map_err(err("roles"))?;
-        Ok(rows.into_iter().map(|r| self.role_from_row(r)).collect())
+        let mut roles: Vec<Role> = rows.into_iter().map(|r| self.role_from_row(r)).collect();
+        domain::role::sort_by_position(&mut roles);
+        Ok(roles)
     }
 
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
@@ -306,6 +308,31 @@ impl RoleRepository for SqlStore {
             .await
             .map_err(err("delete_role"))?;
         Ok(done.rows_affected > 0)
+    }
+
+    async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
+        let tx = connect::begin_write(&self.db).await.map_err(err("reorder_roles"))?;
+        let rows = roles::Entity::find().all(&tx).await.map_err(err("reorder_roles"))?;
+        let mut changed = vec![];
+        for (i, name) in names.iter().enumerate() {
+            let stored = self.text.put(name);
+            let Some(row) = rows.iter().find(|r| r.name == stored) else { return Ok(false) };
+            let mut role = self.role_from_row(row.clone());
+            if role.position != i as i64 {
+                role.position = i as i64;
+                changed.push((row.seq, role_document(&role)));
+            }
+        }
+        for (seq, document) in changed {
+            roles::Entity::update_many()
+                .col_expr(roles::Column::Data, sea_orm::sea_query::Expr::value(self.text.put(&document)))
+                .filter(roles::Column::Seq.eq(seq))
+                .exec(&tx)
+                .await
+                .map_err(err("reorder_roles"))?;
+        }
+        tx.commit().await.map_err(err("reorder_roles"))?;
+        Ok(true)
     }
 }
 

@@ -4,7 +4,7 @@ use domain::mentions::message_targets;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sea_orm_migration::prelude::*;
 
-use super::entities::messages;
+use super::entities::{messages, roles};
 use super::mention_index;
 use super::text::TextCodec;
 
@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(EscapeText),
             Box::new(Mentions),
             Box::new(PushEndpoints),
+            Box::new(RolePositions),
         ]
     }
 }
@@ -307,6 +308,42 @@ impl MigrationTrait for PushEndpoints {
             _ => POSTGRES_PUSH_ENDPOINT_INDEX,
         };
         manager.get_connection().execute_unprepared(statement).await?;
+        Ok(())
+    }
+}
+
+/// Named permissions and the role hierarchy (docs/design/roles.md#positions): every role
+/// stored before gets a `position` in its current (creation) order and an `id` when it has
+/// none. The keys live in the role's JSON document, as in the original's `roles.json`.
+struct RolePositions;
+
+impl MigrationName for RolePositions {
+    fn name(&self) -> &str {
+        "m0006_role_positions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RolePositions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let text = TextCodec::of(manager.get_database_backend());
+        let rows = roles::Entity::find().order_by_asc(roles::Column::Seq).all(db).await?;
+        for (position, row) in rows.into_iter().enumerate() {
+            let seq = row.seq;
+            let row = text.load(row);
+            let mut role = codec::records::role_from_document(&row.name, &row.data);
+            role.position = position as i64;
+            if role.id.is_empty() {
+                role.id = uuid::Uuid::new_v4().to_string();
+            }
+            let document = text.put(&codec::records::role_document(&role));
+            roles::Entity::update_many()
+                .col_expr(roles::Column::Data, Expr::value(document))
+                .filter(roles::Column::Seq.eq(seq))
+                .exec(db)
+                .await?;
+        }
         Ok(())
     }
 }

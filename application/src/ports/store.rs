@@ -145,7 +145,7 @@ impl PendingChange {
 /// Roles, keyed by name.
 #[async_trait]
 pub trait RoleRepository: Send + Sync {
-    /// All roles in creation order.
+    /// All roles in hierarchy order: by `position`, equal positions in creation order.
     async fn roles(&self) -> StoreResult<Vec<Role>>;
     /// The role with this exact name.
     async fn role(&self, name: &str) -> StoreResult<Option<Role>>;
@@ -156,6 +156,9 @@ pub trait RoleRepository: Send + Sync {
     async fn update_role(&self, role: &Role) -> StoreResult<bool>;
     /// Deletes a role; false when it did not exist.
     async fn delete_role(&self, name: &str) -> StoreResult<bool>;
+    /// Gives `names[i]` position `i`, all at once; false (changing nothing) when a name has
+    /// no role. Roles not named keep their positions.
+    async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool>;
 }
 
 /// Channels, keyed by name, in display order.

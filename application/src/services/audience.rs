@@ -276,6 +276,9 @@ impl RoleRepository for Observed {
     async fn delete_role(&self, name: &str) -> StoreResult<bool> {
         self.inner.delete_role(name).await
     }
+    async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
+        self.inner.reorder_roles(names).await
+    }
 }
 
 /// Ends an append in the hot history even when the wait for its commit is dropped unawaited

@@ -3,12 +3,43 @@
 
 use std::sync::Arc;
 
-use domain::{Action, Channel, Message, User, UserId, may};
+use domain::permission::Rank;
+use domain::{Action, Channel, Message, Role, User, UserId, may};
 
 use crate::Session;
 use crate::errors::AccessError;
 use crate::locks::Locks;
 use crate::ports::{Store, StoreResult};
+
+/// A caller admitted by a permission gate, with what decides what they may act on.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    /// The caller's record.
+    pub user: User,
+    /// The caller's named permissions and rank.
+    pub rank: Rank,
+    /// Every role record, in hierarchy order.
+    pub roles: Vec<Role>,
+}
+
+impl Authority {
+    /// May act on a user holding `target_roles`, else [`AccessError::UserAboveYou`].
+    pub fn over_user(&self, target: &User) -> Result<(), AccessError> {
+        match self.rank.outranks_user(&Rank::of(&target.roles, &self.roles)) {
+            true => Ok(()),
+            false => Err(AccessError::UserAboveYou),
+        }
+    }
+
+    /// May act on the role called `name` (a name without a record passes: it ranks
+    /// nowhere), else [`AccessError::RoleAboveYou`].
+    pub fn over_role(&self, name: &str) -> Result<(), AccessError> {
+        match self.roles.iter().find(|r| r.name == name) {
+            Some(role) if !self.rank.outranks_role(role) => Err(AccessError::RoleAboveYou),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// Lookups shared by every service, and the per-record locks.
 pub struct Directory {
@@ -54,6 +85,38 @@ impl Directory {
             Some(user) if user.is_owner() && !user.is_banned() => Ok(user),
             _ => Err(AccessError::OwnerRequired),
         }
+    }
+
+    /// The gate of a management command that the original reserved for the owner: the
+    /// owner, or a holder of the named `permission` (or `administrator`). A caller who holds
+    /// no named permission at all sees the owner gate's text, so that servers without
+    /// named permissions answer exactly as before (docs/design/permissions.md#refusal-texts).
+    pub async fn require_owner_or(&self, session: &Session, permission: &str) -> Result<Authority, AccessError> {
+        self.gate(session, permission, true).await
+    }
+
+    /// The gate of a command that never was owner-only: a holder of `permission`, else
+    /// `Access denied: '<permission>' permission required`.
+    pub async fn require_permission(&self, session: &Session, permission: &str) -> Result<Authority, AccessError> {
+        self.gate(session, permission, false).await
+    }
+
+    async fn gate(&self, session: &Session, permission: &str, legacy: bool) -> Result<Authority, AccessError> {
+        let refused = |any: bool| {
+            if legacy && !any { AccessError::OwnerRequired } else { AccessError::PermissionRequired(permission.into()) }
+        };
+        let Some(user) = self.caller(session).await? else { return Err(refused(false)) };
+        let roles = self.store.roles().await?;
+        let rank = Rank::of(&user.roles, &roles);
+        if !rank.has(permission) {
+            return Err(refused(rank.has_any()));
+        }
+        Ok(Authority { user, rank, roles })
+    }
+
+    /// Whether `user` holds the named `permission` (reads the role records).
+    pub async fn holds(&self, user: &User, permission: &str) -> StoreResult<bool> {
+        Ok(Rank::of(&user.roles, &self.store.roles().await?).has(permission))
     }
 
     /// The text-channel access check: the caller may view `name` and it holds text.

@@ -9,6 +9,7 @@
 use std::sync::{Arc, RwLock};
 
 use domain::emoji::{name_key, parse_name, safe_file_name};
+use domain::permission::named::MANAGE_SERVER;
 use domain::{Emoji, ImageKind};
 
 use super::{Directory, Outcome, Reply};
@@ -174,7 +175,7 @@ impl Emojis {
         input: Result<NewEmoji, EmojiError>,
         origin: &Origin,
     ) -> Outcome<EmojiError> {
-        let owner = self.directory.require_owner(session).await?;
+        let owner = self.directory.require_owner_or(session, MANAGE_SERVER).await?.user;
         let NewEmoji { name, image } = input?;
         let name = parse_name(&name).ok_or(EmojiError::InvalidName)?;
         let refused = |all: &[Emoji]| {
@@ -227,7 +228,7 @@ impl Emojis {
         input: Result<EmojiChange, EmojiError>,
         origin: &Origin,
     ) -> Outcome<EmojiError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_SERVER).await?;
         let EmojiChange { id, name, image } = input?;
         if name.is_none() && !image {
             return Err(EmojiError::NothingToUpdate);
@@ -253,7 +254,7 @@ impl Emojis {
     /// `emoji_delete`: owners only. The record goes first, then its image, unless another
     /// emoji uses the same file. Reactions and messages that use it are not touched.
     pub async fn delete(&self, session: &Session, id: Result<i64, EmojiError>, origin: &Origin) -> Outcome<EmojiError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_SERVER).await?;
         let id = id?;
         let writes = self.writes.lock().await;
         let Some(gone) = self.store.delete_emoji(id).await? else {

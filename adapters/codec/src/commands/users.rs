@@ -19,6 +19,7 @@ commands!(
     user_roles_add,
     user_roles_remove,
     user_roles_get,
+    user_roles_set,
     rate_limit_status,
     rate_limit_reset,
 );
@@ -74,6 +75,8 @@ handler!(user_roles_add(app, session, req) { app.community.roles_add(session, ta
 handler!(user_roles_remove(app, session, req) {
     app.community.roles_remove(session, target(req), role_list(req)).await
 });
+
+handler!(user_roles_set(app, session, req) { app.community.roles_set(session, target(req), role_list(req)).await });
 
 handler!(user_roles_get(app, session, req) { app.community.roles_get(session, target(req)).await });
 

@@ -1,5 +1,6 @@
 //! Channels: listing for everyone, management for the owner (docs/design/channels.md).
 
+use domain::permission::named::MANAGE_CHANNELS;
 use domain::{Channel, ChannelKind, Extras, PermissionMap};
 
 use super::Community;
@@ -63,7 +64,7 @@ impl Community {
         session: &Session,
         req: Result<NewChannel, ChannelError>,
     ) -> Outcome<ChannelError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_CHANNELS).await?;
         let NewChannel { name, kind, permissions, extra } = req?;
         let permissions = match (&kind, permissions) {
             (_, Some(p)) => Some(p),
@@ -92,7 +93,7 @@ impl Community {
         current: Result<String, ChannelError>,
         changes: Result<ChannelChanges, ChannelError>,
     ) -> Outcome<ChannelError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_CHANNELS).await?;
         let current = current?;
         let changes = changes?;
         let mut channel = self.store.channel(&current).await?.ok_or(ChannelError::ChannelNotFound)?;
@@ -129,7 +130,7 @@ impl Community {
         name: Result<String, ChannelError>,
         position: Result<i64, ChannelError>,
     ) -> Outcome<ChannelError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_CHANNELS).await?;
         let name = name?;
         let position = position?;
         let moved = self.store.move_channel(&name, position as usize).await?;
@@ -142,7 +143,7 @@ impl Community {
 
     /// `channel_delete` (exact name, else the first case-insensitive match).
     pub async fn delete_channel(&self, session: &Session, name: Result<String, ChannelError>) -> Outcome<ChannelError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_CHANNELS).await?;
         let name = name?;
         let actual = match self.store.channel(&name).await? {
             Some(c) => c.name,

@@ -39,9 +39,10 @@ impl Community {
         Ok(Reply::Packet(Packet::RateLimitStatus { user: name, status: Box::new(status) }))
     }
 
-    /// `rate_limit_reset` (owner only): clears the limiter and any timeout (Recommended).
+    /// `rate_limit_reset` (owner or `manage_users` over the target): clears the limiter and
+    /// any timeout (Recommended).
     pub async fn rate_limit_reset(&self, session: &Session, target: Result<String, UserError>) -> Outcome<UserError> {
-        self.directory.require_owner(session).await?;
+        let me = self.directory.require_owner_or(session, domain::permission::named::MANAGE_USERS).await?;
         let target = target?;
         if !self.limiter.enabled() {
             return Err(UserError::RateLimiterDisabled);
@@ -49,6 +50,7 @@ impl Community {
         let found = self.directory.resolve_user(&target).await?;
         let name = match found {
             Some(u) => {
+                me.over_user(&u)?;
                 self.limiter.reset(&u.id);
                 let clear = |u: &mut domain::User| {
                     u.timeout_until = None;

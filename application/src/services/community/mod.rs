@@ -13,12 +13,12 @@ use std::sync::Arc;
 pub use admin::{AdminAction, AdminOutcome};
 pub use channels::{ChannelChanges, NewChannel, creatable_kind, valid_channel_name};
 pub use moderation::TimeoutRequest;
-pub use roles::{RoleChanges, permissions_of};
+pub use roles::{RoleChanges, RolePermissions, permissions_of};
 
 use super::{Directory, Lists};
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::ports::{Clock, PluginEvent, PluginHost, Store};
+use crate::ports::{Clock, IdSource, PluginEvent, PluginHost, Store};
 
 /// The community service.
 pub struct Community {
@@ -27,6 +27,7 @@ pub struct Community {
     hub: Arc<Hub>,
     limiter: Arc<Limiter>,
     clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
     lists: Arc<Lists>,
     host: Arc<dyn PluginHost>,
 }
@@ -43,6 +44,8 @@ pub struct CommunityParts {
     pub limiter: Arc<Limiter>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Fresh ids (new roles).
+    pub ids: Arc<dyn IdSource>,
     /// Live list pushes.
     pub lists: Arc<Lists>,
     /// Plugins that hear events.
@@ -58,6 +61,7 @@ impl Community {
             hub: p.hub,
             limiter: p.limiter,
             clock: p.clock,
+            ids: p.ids,
             lists: p.lists,
             host: p.host,
         }

@@ -1,5 +1,6 @@
 //! Bans and timeouts (docs/design/moderation.md).
 
+use domain::permission::named::MANAGE_USERS;
 use domain::user::BANNED_ROLE;
 use domain::{RawJson, User, UserId};
 
@@ -38,13 +39,16 @@ impl Community {
         Ok(true)
     }
 
-    /// `user_ban` (owner only; not oneself).
+    /// `user_ban` (owner or `manage_users` over the target; not oneself).
     pub async fn ban(&self, session: &Session, target: Result<String, UserError>) -> Outcome<UserError> {
-        let me = self.directory.require_owner(session).await?;
+        let me = self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let target = target?;
         let found = self.directory.resolve_user(&target).await?;
-        if found.as_ref().is_some_and(|u| u.id == me.id) {
+        if found.as_ref().is_some_and(|u| u.id == me.user.id) {
             return Err(UserError::CannotBanSelf);
+        }
+        if let Some(u) = &found {
+            me.over_user(u)?;
         }
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let (banned, id) = match found {
@@ -55,11 +59,14 @@ impl Community {
         Ok(Reply::then(Packet::UserBan { user, banned }, pushes))
     }
 
-    /// `user_unban` (owner only).
+    /// `user_unban` (owner or `manage_users` over the target).
     pub async fn unban(&self, session: &Session, target: Result<String, UserError>) -> Outcome<UserError> {
-        self.directory.require_owner(session).await?;
+        let me = self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let target = target?;
         let found = self.directory.resolve_user(&target).await?;
+        if let Some(u) = &found {
+            me.over_user(u)?;
+        }
         let user = found.as_ref().map(|u| u.display_name().to_owned()).unwrap_or(target);
         let unbanned = match found {
             Some(u) => self.ban_by_command(&u.id, false).await?,
@@ -68,16 +75,17 @@ impl Community {
         Ok(Reply::then(Packet::UserUnban { user, unbanned }, if unbanned { Pushes::USERS } else { Pushes::default() }))
     }
 
-    /// `user_timeout` (owner only): persisted, enforced whether or not rate limiting is on;
-    /// `timeout: 0` clears it.
+    /// `user_timeout` (owner or `manage_users` over the target): persisted, enforced
+    /// whether or not rate limiting is on; `timeout: 0` clears it.
     pub async fn timeout(&self, session: &Session, req: TimeoutRequest) -> Outcome<UserError> {
-        let me = self.directory.require_owner(session).await?;
+        let me = self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let seconds = req.seconds?;
         let target = req.user?;
         if let Some(user) = self.directory.resolve_user(&target).await? {
-            if user.id == me.id && seconds > 0 {
+            if user.id == me.user.id && seconds > 0 {
                 return Err(UserError::CannotTimeoutSelf);
             }
+            me.over_user(&user)?;
             let target = self.set_timeout(&user.id, seconds, Some("User timeout set".into())).await?;
             self.emit(PluginEvent::UserTimeout {
                 target: Actor::of(&target),

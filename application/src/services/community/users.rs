@@ -1,5 +1,6 @@
 //! Users: lists, leaving the server, and a user's roles (docs/design/moderation.md).
 
+use domain::permission::named::MANAGE_USERS;
 use domain::user::BANNED_ROLE;
 use domain::{User, UserId};
 
@@ -35,9 +36,9 @@ impl Community {
         Ok(Reply::Packet(Packet::UsersOnline(out)))
     }
 
-    /// `users_banned_list` (owner only).
+    /// `users_banned_list` (owner or `manage_users`).
     pub async fn users_banned_list(&self, session: &Session) -> Outcome<UserError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let names =
             self.store.users().await?.iter().filter(|u| u.is_banned()).map(|u| u.display_name().to_owned()).collect();
         Ok(Reply::Packet(Packet::UsersBannedList(names)))
@@ -64,25 +65,29 @@ impl Community {
         Ok(Reply::Then(None, Pushes::USERS))
     }
 
-    /// `user_roles_add` (owner only): all roles not yet held must exist; new ones go to
-    /// the front. All or nothing.
+    /// `user_roles_add` (owner, or `manage_users` over the user and the roles): all roles
+    /// not yet held must exist; new ones go to the front. All or nothing.
     pub async fn roles_add(
         &self,
         session: &Session,
         target: Result<String, UserError>,
         roles: Result<Vec<String>, UserError>,
     ) -> Outcome<UserError> {
-        let me = self.directory.require_owner(session).await?;
+        let me = self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let target = target?;
         let roles = roles?;
         let found = self.directory.resolve_user(&target).await?.ok_or(UserError::UserNotFound)?;
-        if found.id == me.id && roles.iter().any(|r| r == BANNED_ROLE) {
+        if found.id == me.user.id && roles.iter().any(|r| r == BANNED_ROLE) {
             return Err(UserError::CannotBanSelf);
         }
         for r in roles.iter().filter(|r| !found.has_role(r)) {
             if r != BANNED_ROLE && self.store.role(r).await?.is_none() {
                 return Err(UserError::RoleDoesNotExist(r.clone()));
             }
+        }
+        me.over_user(&found)?;
+        for r in &roles {
+            me.over_role(r)?;
         }
         let grant =
             |u: &mut User| Ok::<_, UserError>(roles.iter().fold(false, |changed, r| u.grant_front(r) | changed));
@@ -95,17 +100,22 @@ impl Community {
         Ok(Reply::then(Packet::UserRolesAdd { user: user.display_name().to_owned(), roles: user.roles }, pushes))
     }
 
-    /// `user_roles_remove` (owner only); never takes every role of a user.
+    /// `user_roles_remove` (owner, or `manage_users` over the user and the roles); never
+    /// takes every role of a user.
     pub async fn roles_remove(
         &self,
         session: &Session,
         target: Result<String, UserError>,
         roles: Result<Vec<String>, UserError>,
     ) -> Outcome<UserError> {
-        self.directory.require_owner(session).await?;
+        let me = self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let target = target?;
         let roles = roles?;
         let found = self.directory.resolve_user(&target).await?.ok_or(UserError::UserNotFound)?;
+        me.over_user(&found)?;
+        for r in &roles {
+            me.over_role(r)?;
+        }
         let revoke = |u: &mut User| {
             if u.roles.iter().all(|r| roles.contains(r)) {
                 return Err(UserError::CannotRemoveAllRoles);
@@ -122,9 +132,46 @@ impl Community {
         Ok(Reply::then(packet, pushes))
     }
 
-    /// `user_roles_get` (owner only).
+    /// `user_roles_set` (`manage_users` over the user and every role named; the owner
+    /// always): replaces the user's roles with the given ones, in the given order, repeats
+    /// dropped. All or nothing.
+    pub async fn roles_set(
+        &self,
+        session: &Session,
+        target: Result<String, UserError>,
+        roles: Result<Vec<String>, UserError>,
+    ) -> Outcome<UserError> {
+        let me = self.directory.require_permission(session, MANAGE_USERS).await?;
+        let target = target?;
+        let mut roles = roles?;
+        let mut seen = std::collections::HashSet::new();
+        roles.retain(|r| seen.insert(r.clone()));
+        let found = self.directory.resolve_user(&target).await?.ok_or(UserError::UserNotFound)?;
+        for r in &roles {
+            if r != BANNED_ROLE && !me.roles.iter().any(|k| &k.name == r) {
+                return Err(UserError::RoleDoesNotExist(r.clone()));
+            }
+        }
+        if found.id == me.user.id && roles.iter().any(|r| r == BANNED_ROLE) {
+            return Err(UserError::CannotBanSelf);
+        }
+        me.over_user(&found)?;
+        for r in roles.iter().chain(found.roles.iter().filter(|r| !roles.contains(r))) {
+            me.over_role(r)?;
+        }
+        let set = |u: &mut User| {
+            let changed = u.roles != roles;
+            u.roles = roles.clone();
+            Ok::<_, UserError>(changed)
+        };
+        let (user, changed) = self.directory.update_user_with(&found.id, set).await?.ok_or(UserError::UserNotFound)?;
+        let pushes = if changed { self.after_role_change(&user) } else { Pushes::default() };
+        Ok(Reply::then(Packet::UserRolesSet { user: user.display_name().to_owned(), roles: user.roles }, pushes))
+    }
+
+    /// `user_roles_get` (owner or `manage_users`).
     pub async fn roles_get(&self, session: &Session, target: Result<String, UserError>) -> Outcome<UserError> {
-        self.directory.require_owner(session).await?;
+        self.directory.require_owner_or(session, MANAGE_USERS).await?;
         let target = target?;
         let user = self.directory.resolve_user(&target).await?.ok_or(UserError::UserNotFound)?;
         let color = user.color(&self.store.roles().await?);

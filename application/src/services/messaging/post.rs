@@ -1,6 +1,7 @@
 //! Posting, editing and deleting messages, and history pages.
 
 use domain::mentions::{role_mentions, user_mentions};
+use domain::permission::named::MANAGE_MESSAGES;
 use domain::{Action, Message, ReplyRef, may};
 
 use super::{EditMessage, HistoryRequest, HistoryStart, MAX_PAGE, Messaging, NewMessage, ReplyTarget};
@@ -199,7 +200,11 @@ impl Messaging {
             return Err(AccessError::UserRolesNotFound.into());
         }
         let own = message.author == user.id;
-        if !may(&user.roles, Some(&chan), Action::Delete { own }) {
+        // `manage_messages` widens deleting others' messages to every channel the caller
+        // can view (docs/design/permissions.md#named-permissions).
+        if !may(&user.roles, Some(&chan), Action::Delete { own })
+            && (own || !self.directory.holds(&user, MANAGE_MESSAGES).await?)
+        {
             return Err(if own { MessageError::DeleteOwnDenied } else { MessageError::DeleteOthersDenied });
         }
         if !self.store.delete_message(&channel, &id).await? {

@@ -61,7 +61,9 @@ impl Messaging {
         if !may(&user.roles, chan.as_ref(), Action::View) {
             return Err(AccessError::ChannelAccessDenied.into());
         }
-        if !may(&user.roles, chan.as_ref(), Action::Pin) {
+        if !may(&user.roles, chan.as_ref(), Action::Pin)
+            && !self.directory.holds(&user, domain::permission::named::MANAGE_MESSAGES).await?
+        {
             return Err(MessageError::PinDenied);
         }
         let id = id?;
