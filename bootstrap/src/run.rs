@@ -7,20 +7,20 @@ use anyhow::Context;
 use application::App;
 use application::app::Ports;
 use application::connection::{Shutdown, ShutdownSignal};
+use application::ports::{AuthValidator, Notifier, PluginHost, Store};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rustls::server::ResolvesServerCert;
-use webtransport::WtSettings;
-use webtransport::certs::{Advertised, CertSlot, SelfSigned};
-use application::ports::{AuthValidator, Notifier, PluginHost, Store};
 use cache::CachedStore;
 use codec::JsonEncoder;
 use codec::JsonFrames;
 use plugins::PluginSet;
 use rotur::{MockAuth, RoturAuth};
+use rustls::server::ResolvesServerCert;
 use sql::{SqlStore, connect};
 use system::{RandomIds, SystemClock};
 use websocket::{Listener, serve};
+use webtransport::WtSettings;
+use webtransport::certs::{Advertised, CertSlot, SelfSigned};
 
 use crate::config::{self, AuthMode, Config};
 

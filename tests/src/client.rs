@@ -101,7 +101,9 @@ impl Client {
                 let msg = tokio::time::timeout(TIMEOUT, ws.next()).await.ok()?;
                 Some(match msg {
                     Some(Ok(Message::Text(t))) => Event::Text(t.as_str().to_owned()),
-                    Some(Ok(Message::Close(frame))) => Event::Close(frame.map(|f| (f.code.into(), f.reason.to_string()))),
+                    Some(Ok(Message::Close(frame))) => {
+                        Event::Close(frame.map(|f| (f.code.into(), f.reason.to_string())))
+                    }
                     None | Some(Err(_)) => Event::Close(None),
                     Some(Ok(_)) => Event::Other,
                 })

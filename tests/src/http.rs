@@ -37,7 +37,11 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// One HTTP/1.1 request over TLS trusting what `trust` trusts; returns the status, the
 /// lowercased head and the body.
-pub async fn https(addr: &str, trust: std::sync::Arc<rustls::ClientConfig>, request_line: &str) -> (u16, String, String) {
+pub async fn https(
+    addr: &str,
+    trust: std::sync::Arc<rustls::ClientConfig>,
+    request_line: &str,
+) -> (u16, String, String) {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let timeout = crate::client::TIMEOUT;

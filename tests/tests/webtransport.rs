@@ -44,7 +44,8 @@ async fn clients_of_both_transports_share_a_channel(b: Backend) {
     );
 
     // A message each way, with the sender's listener only on its own copy.
-    let sent = wt.request(json!({"cmd": "message_new", "channel": "general", "content": "over quic", "listener": "q"})).await;
+    let sent =
+        wt.request(json!({"cmd": "message_new", "channel": "general", "content": "over quic", "listener": "q"})).await;
     assert_eq!((sent["cmd"].as_str(), sent["listener"].as_str()), (Some("message_new"), Some("q")));
     let seen = next_of(&mut ws, "message_new").await;
     assert_eq!(seen["message"]["content"], "over quic");
@@ -54,7 +55,10 @@ async fn clients_of_both_transports_share_a_channel(b: Backend) {
     ws.send(json!({"cmd": "message_new", "channel": "general", "content": "over tcp"})).await;
     assert_eq!(next_of(&mut ws, "message_new").await["message"]["content"], "over tcp");
     let seen = next_of(&mut wt, "message_new").await;
-    assert_eq!((seen["message"]["content"].as_str(), seen["message"]["user"].as_str()), (Some("over tcp"), Some("wsuser")));
+    assert_eq!(
+        (seen["message"]["content"].as_str(), seen["message"]["user"].as_str()),
+        (Some("over tcp"), Some("wsuser"))
+    );
 
     // Typing and edits cross too.
     ws.send(json!({"cmd": "typing", "channel": "general"})).await;
@@ -133,7 +137,8 @@ async fn an_oversized_packet_is_refused_alike(b: Backend) {
 async fn the_certificate_hashes_are_served_for_browsers(b: Backend) {
     let s = TestServer::start_with(b, wt_on()).await;
     let port: u16 = s.wt_addr.as_deref().unwrap().rsplit(':').next().unwrap().parse().unwrap();
-    let (status, head, body) = http_with(&s.addr, "GET /webtransport HTTP/1.1", &[("Origin", "https://app.example")]).await;
+    let (status, head, body) =
+        http_with(&s.addr, "GET /webtransport HTTP/1.1", &[("Origin", "https://app.example")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(header(&head, "content-type"), Some("application/json"));
     assert_eq!(header(&head, "access-control-allow-origin"), Some("*"), "browsers fetch it cross-origin");

@@ -175,7 +175,8 @@ fn make(names: &[String], now: SystemTime) -> Result<Identity, SelfSignedError> 
 }
 
 fn key_of(identity: &Identity) -> Result<CertifiedKey, SelfSignedError> {
-    let chain = identity.certificate_chain().as_slice().iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
+    let chain =
+        identity.certificate_chain().as_slice().iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.private_key().secret_der().to_vec()));
     certified_key(chain, key).map_err(|e| SelfSignedError(e.to_string()))
 }

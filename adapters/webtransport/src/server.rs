@@ -12,8 +12,8 @@ use application::connection::{self, ConnectionLimits, FrameHandler, Peer, Shutdo
 use application::telemetry;
 use rustls::server::ResolvesServerCert;
 use wtransport::config::QuicTransportConfig;
-use wtransport::quinn::VarInt as QuicVarInt;
 use wtransport::endpoint::endpoint_side::Server;
+use wtransport::quinn::VarInt as QuicVarInt;
 use wtransport::{Connection, Endpoint, ServerConfig, VarInt};
 
 use crate::certs::quic_tls;
@@ -70,7 +70,9 @@ impl Listener {
             .max_concurrent_bidi_streams(QuicVarInt::from_u32(MAX_BIDI_STREAMS))
             .max_concurrent_uni_streams(QuicVarInt::from_u32(MAX_UNI_STREAMS))
             .keep_alive_interval(Some(limits.ping_interval))
-            .max_idle_timeout(wtransport::quinn::IdleTimeout::try_from(limits.ping_timeout.max(limits.ping_interval * 2)).ok());
+            .max_idle_timeout(
+                wtransport::quinn::IdleTimeout::try_from(limits.ping_timeout.max(limits.ping_interval * 2)).ok(),
+            );
         let config = ServerConfig::builder()
             .with_bind_address(settings.bind)
             .with_custom_tls_and_transport(quic_tls(certs), transport)
