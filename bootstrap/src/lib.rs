@@ -1,6 +1,7 @@
 //! Bootstrap: reads the configuration, picks adapters, wires them to the use cases and
 //! runs the `originchats` server. `main.rs` only parses the command line.
 
+mod certificates;
 pub mod cli;
 pub mod config;
 pub mod import;

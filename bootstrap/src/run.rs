@@ -6,16 +6,21 @@ use std::sync::Arc;
 use anyhow::Context;
 use application::App;
 use application::app::Ports;
-use application::connection::ShutdownSignal;
+use application::connection::{Shutdown, ShutdownSignal};
 use application::ports::{AuthValidator, IdSource, Notifier, PluginHost, Store};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use cache::CachedStore;
 use codec::JsonEncoder;
 use codec::JsonFrames;
 use plugins::PluginSet;
 use rotur::{MockAuth, RoturAuth};
+use rustls::server::ResolvesServerCert;
 use sql::{SqlStore, connect};
 use system::{RandomIds, SystemClock};
 use websocket::{Listener, serve};
+use webtransport::WtSettings;
+use webtransport::certs::{Advertised, CertSlot, SelfSigned};
 
 use crate::config::{self, AuthMode, Config};
 
@@ -89,13 +94,34 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding websocket.host/websocket.port {}:{}", cfg.host, cfg.port))?;
     let addr = tcp.local_addr()?;
+    // One certificate slot for both transports, reloaded from the files as they change.
+    let slot = match &cfg.tls {
+        Some(files) => {
+            let slot = CertSlot::new(crate::certificates::load(files)?);
+            tokio::spawn(crate::certificates::watch(files.clone(), slot.clone(), shutdown.clone()));
+            Some(slot)
+        }
+        None => {
+            tokio::spawn(crate::certificates::ignore_hangups(shutdown.clone()));
+            None
+        }
+    };
+    let handler = Arc::new(JsonFrames { max_depth: cfg.transport.max_json_depth });
+    let (webtransport, wt_serving) = match &cfg.webtransport {
+        Some(wt) => {
+            let (describe, serving) =
+                start_webtransport(&cfg, wt.port, slot.clone(), &app, handler.clone(), &shutdown).await?;
+            (Some(describe), Some(serving))
+        }
+        None => (None, None),
+    };
     let scheme = if cfg.tls.is_some() { "wss" } else { "ws" };
     tracing::info!(%addr, tls = cfg.tls.is_some(), "listening");
     // Tests and scripts read this line to learn the address.
     println!("originchats listening on {scheme}://{addr}");
     app.plugins.emit(application::ports::PluginEvent::ServerStart);
-    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls: cfg.tls.clone(), metrics };
-    let handler = Arc::new(JsonFrames { max_depth: cfg.transport.max_json_depth });
+    let tls = slot.map(|s| websocket::tls::server_config_with(s));
+    let listener = Listener { tcp, limits: Arc::new(cfg.transport.clone()), tls, metrics, webtransport };
     let server = tokio::spawn(serve(listener, app, handler, shutdown));
     stop_requested().await;
     // Stop accepting, let every connection finish its command, flush and close (1001),
@@ -106,12 +132,72 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     if !signal.wait_idle(cfg.shutdown_grace).await {
         tracing::warn!(open = signal.open_connections(), "connections still open at the end of the grace period");
     }
+    // QUIC closes are packets of their own: give them a moment to leave.
+    if let Some(serving) = wt_serving {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), serving).await;
+    }
     plugins.stop();
     if admin_bound {
         let _ = std::fs::remove_file(&admin_path);
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds the WebTransport port and serves it; returns what `GET /webtransport` answers
+/// (docs/transports.md#discovery). Without certificate files, a self-signed certificate is
+/// made and rotated (docs/design/webtransport.md#certificates).
+async fn start_webtransport(
+    cfg: &Config,
+    port: u16,
+    files: Option<Arc<CertSlot>>,
+    app: &Arc<App>,
+    handler: Arc<JsonFrames>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<(websocket::http::WebTransportInfo, tokio::task::JoinHandle<()>)> {
+    let (certs, advertised): (Arc<dyn ResolvesServerCert>, Option<Arc<Advertised>>) = match files {
+        Some(slot) => (slot, None),
+        None => {
+            let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+            if !matches!(cfg.host.as_str(), "0.0.0.0" | "::" | "") && !names.contains(&cfg.host) {
+                names.push(cfg.host.clone());
+            }
+            let certs = SelfSigned::new(names)?;
+            let (slot, advertised) = (certs.slot(), certs.advertised());
+            let mut stop = shutdown.clone();
+            tokio::spawn(certs.run(async move { stop.requested().await }));
+            (slot, Some(advertised))
+        }
+    };
+    let bind = tokio::net::lookup_host((cfg.host.as_str(), port))
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .with_context(|| format!("resolving websocket.host {} for WebTransport", cfg.host))?;
+    let settings = WtSettings {
+        bind,
+        connection: cfg.transport.connection.clone(),
+        max_line_bytes: cfg.transport.max_frame_bytes,
+        max_sessions: cfg.transport.max_connections,
+        max_sessions_per_ip: cfg.transport.max_connections_per_ip,
+        allowed_origins: cfg.transport.allowed_origins.clone(),
+    };
+    let listener = webtransport::Listener::bind(settings, certs)?;
+    let port = listener.local_addr()?.port();
+    let wt_addr = listener.local_addr()?;
+    tracing::info!(addr = %wt_addr, "WebTransport listening (UDP)");
+    // Printed before the WebSocket line, which tells that the server is ready.
+    println!("originchats webtransport on https://{wt_addr}");
+    let serving = tokio::spawn(webtransport::serve(listener, app.clone(), handler, shutdown.clone()));
+    let describe = Arc::new(move |host: &str| {
+        let hashes: Vec<_> = advertised
+            .iter()
+            .flat_map(|a| a.hashes())
+            .map(|h| serde_json::json!({"algorithm": "sha-256", "value": BASE64.encode(h)}))
+            .collect();
+        serde_json::json!({"url": format!("https://{host}:{port}/"), "port": port, "certificate_hashes": hashes})
+    });
+    Ok((describe, serving))
 }
 
 /// The configured auth validator.

@@ -1,4 +1,6 @@
-//! A WebSocket client for tests: every wait has a timeout; nothing sleeps.
+//! A client for tests, over WebSocket or WebTransport ([`crate::wt`]): every wait has a
+//! timeout; nothing sleeps. The WebTransport session's close code and reason are read as
+//! a WebSocket close frame's (docs/transports.md#close-codes).
 
 use std::time::Duration;
 
@@ -8,12 +10,28 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::wt::{Event as WtEvent, Trust, WtStream};
+
 /// How long any single wait may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The connection under a client.
+enum Conn {
+    Ws(Box<WebSocketStream<MaybeTlsStream<TcpStream>>>),
+    Wt(Box<WtStream>),
+}
+
+/// What arrived, whatever the transport.
+enum Event {
+    Text(String),
+    Close(Option<(u16, String)>),
+    /// Something else (a ping, a binary message): skipped.
+    Other,
+}
+
 /// A test client.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    conn: Conn,
     /// The handshake packet.
     pub handshake: Value,
     /// The `ready` packet once logged in.
@@ -39,8 +57,67 @@ impl Client {
         Self::after_connect(ws).await
     }
 
+    /// Opens a WebTransport session to `url` (`https://host:port/`) and reads the handshake.
+    pub async fn connect_wt(url: &str, trust: Trust) -> Self {
+        let stream = WtStream::connect(url, trust).await;
+        let mut c = Self { conn: Conn::Wt(Box::new(stream)), handshake: Value::Null, ready: None };
+        c.handshake = c.recv().await;
+        assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
+        c
+    }
+
+    /// Whether this client talks WebTransport.
+    pub fn is_webtransport(&self) -> bool {
+        matches!(self.conn, Conn::Wt(_))
+    }
+
+    fn ws(&mut self) -> &mut WebSocketStream<MaybeTlsStream<TcpStream>> {
+        match &mut self.conn {
+            Conn::Ws(ws) => ws,
+            Conn::Wt(_) => panic!("this test step is for WebSocket clients only"),
+        }
+    }
+
+    /// The WebTransport stream (bytes as they are, the session).
+    pub fn wt(&mut self) -> &mut WtStream {
+        match &mut self.conn {
+            Conn::Wt(wt) => wt,
+            Conn::Ws(_) => panic!("this test step is for WebTransport clients only"),
+        }
+    }
+
+    /// Sends one text packet; false when the connection is gone.
+    async fn send_raw(&mut self, text: &str) -> bool {
+        match &mut self.conn {
+            Conn::Ws(ws) => ws.send(Message::Text(text.to_owned().into())).await.is_ok(),
+            Conn::Wt(wt) => wt.send_line(text).await,
+        }
+    }
+
+    /// The next thing that arrived, within [`TIMEOUT`] (`None`: the wait timed out).
+    async fn event(&mut self) -> Option<Event> {
+        match &mut self.conn {
+            Conn::Ws(ws) => {
+                let msg = tokio::time::timeout(TIMEOUT, ws.next()).await.ok()?;
+                Some(match msg {
+                    Some(Ok(Message::Text(t))) => Event::Text(t.as_str().to_owned()),
+                    Some(Ok(Message::Close(frame))) => {
+                        Event::Close(frame.map(|f| (f.code.into(), f.reason.to_string())))
+                    }
+                    None | Some(Err(_)) => Event::Close(None),
+                    Some(Ok(_)) => Event::Other,
+                })
+            }
+            Conn::Wt(wt) => Some(match tokio::time::timeout(TIMEOUT, wt.next()).await.ok()? {
+                WtEvent::Text(t) => Event::Text(t),
+                WtEvent::Close(code, reason) => Event::Close(Some((code, reason))),
+                WtEvent::End => Event::Close(None),
+            }),
+        }
+    }
+
     async fn after_connect(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        let mut c = Self { ws, handshake: Value::Null, ready: None };
+        let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None };
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
@@ -48,45 +125,39 @@ impl Client {
 
     /// Sends a JSON packet.
     pub async fn send(&mut self, v: Value) {
-        self.ws.send(Message::Text(v.to_string().into())).await.expect("send");
+        assert!(self.send_raw(&v.to_string()).await, "send");
     }
 
     /// Sends a JSON packet; false when the connection is gone.
     pub async fn try_send(&mut self, v: &Value) -> bool {
-        self.ws.send(Message::Text(v.to_string().into())).await.is_ok()
+        self.send_raw(&v.to_string()).await
     }
 
     /// Sends any WebSocket message as it is; false when the connection is gone.
     pub async fn try_message(&mut self, message: Message) -> bool {
-        self.ws.send(message).await.is_ok()
+        self.ws().send(message).await.is_ok()
     }
 
     /// Sends any WebSocket message as it is (a hand-made frame, say).
     pub async fn send_message(&mut self, message: Message) {
-        self.ws.send(message).await.expect("send");
+        self.ws().send(message).await.expect("send");
     }
 
     /// The next packet (heartbeats included), or the close frame (code and reason) when
     /// the connection ended instead (`Err(None)`: it ended without one).
     pub async fn next_or_close(&mut self) -> Result<Value, Option<(u16, String)>> {
         loop {
-            let msg = tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("timed out waiting for a packet");
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    return Ok(serde_json::from_str(t.as_str()).expect("server sent invalid JSON"));
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    return Err(frame.map(|f| (f.code.into(), f.reason.to_string())));
-                }
-                None | Some(Err(_)) => return Err(None),
-                Some(Ok(_)) => continue,
+            match self.event().await.expect("timed out waiting for a packet") {
+                Event::Text(t) => return Ok(serde_json::from_str(&t).expect("server sent invalid JSON")),
+                Event::Close(close) => return Err(close),
+                Event::Other => continue,
             }
         }
     }
 
     /// Sends a raw text frame.
     pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
+        assert!(self.send_raw(text).await, "send");
     }
 
     /// The next packet, skipping the application heartbeat; panics on timeout or close.
@@ -101,16 +172,7 @@ impl Client {
 
     /// The next packet (heartbeats included), or `None` when the connection ended.
     pub async fn recv_any(&mut self) -> Option<Value> {
-        loop {
-            let msg = tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("timed out waiting for a packet");
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    return Some(serde_json::from_str(t.as_str()).expect("server sent invalid JSON"));
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
+        self.next_or_close().await.ok()
     }
 
     /// Waits for the connection to end; returns the close code if a close frame came.
@@ -121,10 +183,9 @@ impl Client {
     /// Waits for the connection to end; returns the close code and reason if a close frame came.
     pub async fn close_frame(&mut self) -> Option<(u16, String)> {
         loop {
-            match tokio::time::timeout(TIMEOUT, self.ws.next()).await.expect("connection did not close") {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| (f.code.into(), f.reason.to_string())),
-                None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
+            match self.event().await.expect("connection did not close") {
+                Event::Close(close) => return close,
+                Event::Text(_) | Event::Other => continue,
             }
         }
     }
@@ -143,7 +204,7 @@ impl Client {
         match tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request)).await.expect("connect timed out")
         {
             Ok((ws, _)) => {
-                let mut c = Self { ws, handshake: Value::Null, ready: None };
+                let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None };
                 c.handshake = c.recv().await;
                 Ok(c)
             }
@@ -154,7 +215,7 @@ impl Client {
 
     /// Sends a binary frame.
     pub async fn send_binary(&mut self, bytes: &[u8]) {
-        self.ws.send(Message::Binary(bytes.to_vec().into())).await.expect("send");
+        self.ws().send(Message::Binary(bytes.to_vec().into())).await.expect("send");
     }
 
     /// Skips packets until one with this `cmd` arrives.
@@ -201,11 +262,19 @@ impl Client {
 
     /// The WebSocket itself, for tests that read and write at the same time (split it).
     pub fn into_stream(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
-        self.ws
+        match self.conn {
+            Conn::Ws(ws) => *ws,
+            Conn::Wt(_) => panic!("into_stream is for WebSocket clients only"),
+        }
     }
 
     /// Closes the connection.
     pub async fn close(mut self) {
-        let _ = self.ws.close(None).await;
+        match &mut self.conn {
+            Conn::Ws(ws) => {
+                let _ = (**ws).close(None).await;
+            }
+            Conn::Wt(wt) => wt.close(),
+        }
     }
 }

@@ -34,3 +34,27 @@ pub async fn http(addr: &str, request_line: &str) -> (u16, String, String) {
 pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim))
 }
+
+/// One HTTP/1.1 request over TLS trusting what `trust` trusts; returns the status, the
+/// lowercased head and the body.
+pub async fn https(
+    addr: &str,
+    trust: std::sync::Arc<rustls::ClientConfig>,
+    request_line: &str,
+) -> (u16, String, String) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let timeout = crate::client::TIMEOUT;
+    let mut tls = tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(trust).connect(name, tcp))
+        .await
+        .unwrap()
+        .unwrap();
+    let request = format!("{request_line}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    // The server may end the TLS stream without close_notify after `Connection: close`.
+    let _ = tokio::time::timeout(timeout, tls.read_to_end(&mut raw)).await.unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete HTTP response");
+    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), head.to_lowercase(), body.to_owned())
+}

@@ -1,5 +1,5 @@
 //! Test harness for black-box tests: a real `originchats` process on an ephemeral port,
-//! a mock Rotur HTTP server on loopback, WebSocket clients that wait on packets with a
+//! a mock Rotur HTTP server on loopback, WebSocket and WebTransport clients that wait on packets with a
 //! timeout (never on sleeps), a fake Web Push service, and the storage backend as a
 //! parameter.
 
@@ -18,10 +18,11 @@ pub mod rotur;
 /// everything to prove that a refused command changed nothing.
 pub mod scenes;
 pub mod server;
+pub mod wt;
 
 pub use client::Client;
 pub use rotur::MockRotur;
-pub use server::{Backend, TestServer};
+pub use server::{Backend, TestServer, Transport};
 
 /// Generates one `#[tokio::test]` per storage backend for an `async fn(Backend)` case.
 /// Postgres cases run when `ORIGINCHATS_TEST_POSTGRES_URL` is set (docs/design/testing.md#both-backends).

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::wt::Trust;
 use crate::{Client, MockRotur};
 
 /// The storage backend a test runs on.
@@ -25,6 +26,26 @@ impl Backend {
     }
 }
 
+/// The transport test clients use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// WebSocket (and HTTP) on the TCP port.
+    WebSocket,
+    /// WebTransport on the UDP port, served beside WebSocket.
+    WebTransport,
+}
+
+impl Transport {
+    /// `ORIGINCHATS_TEST_TRANSPORT=webtransport` runs the tests' clients over WebTransport
+    /// (docs/design/testing.md#both-transports); WebSocket otherwise.
+    pub fn from_env() -> Self {
+        match std::env::var("ORIGINCHATS_TEST_TRANSPORT").as_deref() {
+            Ok("webtransport") => Self::WebTransport,
+            _ => Self::WebSocket,
+        }
+    }
+}
+
 /// A running server with its own folder, database and mock Rotur.
 pub struct TestServer {
     /// The server's folder (config.json lives here).
@@ -37,6 +58,10 @@ pub struct TestServer {
     pub scheme: String,
     /// What clients trust when the server runs TLS (set by TLS tests).
     pub tls_trust: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// The transport [`TestServer::connect`] uses.
+    pub transport: Transport,
+    /// `host:port` of the WebTransport (UDP) port, when served.
+    pub wt_addr: Option<String>,
     child: Option<Child>,
     storage_url: String,
     backend: Backend,
@@ -136,7 +161,23 @@ impl TestServer {
         Self::start_inner(backend, overrides, &[], Some(rust_log.to_owned())).await
     }
 
+    /// Starts a server with `overrides` whose clients use `transport` (WebTransport is then
+    /// enabled beside WebSocket).
+    pub async fn start_over(backend: Backend, transport: Transport, overrides: Value) -> Self {
+        Self::start_full(backend, transport, overrides, &[], None).await
+    }
+
     async fn start_inner(backend: Backend, overrides: Value, files: &[(&str, &str)], rust_log: Option<String>) -> Self {
+        Self::start_full(backend, Transport::from_env(), overrides, files, rust_log).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        transport: Transport,
+        overrides: Value,
+        files: &[(&str, &str)],
+        rust_log: Option<String>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, content) in files {
             let path = dir.path().join(path);
@@ -158,6 +199,9 @@ impl TestServer {
             "plugins": {"enabled": []},
             "logging": {"level": "info"}
         });
+        if transport == Transport::WebTransport {
+            merge(&mut config, &json!({"transport": {"webtransport": {"enabled": true}}}));
+        }
         merge(&mut config, &overrides);
         std::fs::write(dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
         let mut server = Self {
@@ -166,6 +210,8 @@ impl TestServer {
             addr: String::new(),
             scheme: String::new(),
             tls_trust: None,
+            transport,
+            wt_addr: None,
             child: None,
             storage_url,
             backend,
@@ -214,16 +260,21 @@ impl TestServer {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // The WebTransport line comes first.
+            let mut wt_addr = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("originchats webtransport on https://") {
+                    wt_addr = Some(addr.to_owned());
+                }
                 if let Some(listening) = parse_listening_line(&line) {
-                    let _ = tx.send((listening, Instant::now()));
+                    let _ = tx.send((listening, wt_addr.take(), Instant::now()));
                 }
             }
         });
         self.child = Some(child);
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(((scheme, addr), at)) => {
-                (self.scheme, self.addr) = (scheme, addr);
+            Ok(((scheme, addr), wt_addr, at)) => {
+                (self.scheme, self.addr, self.wt_addr) = (scheme, addr, wt_addr);
                 self.startup = at.duration_since(spawned);
             }
             Err(_) => panic!("server did not start; its log:\n{}", self.log()),
@@ -337,10 +388,52 @@ impl TestServer {
     /// A connected client that has read the handshake (over TLS when the server runs it,
     /// trusting [`TestServer::tls_trust`]).
     pub async fn connect(&self) -> Client {
+        match self.transport {
+            Transport::WebSocket => self.connect_ws().await,
+            Transport::WebTransport => self.connect_wt().await,
+        }
+    }
+
+    /// A WebSocket client that has read the handshake, whatever [`TestServer::transport`].
+    pub async fn connect_ws(&self) -> Client {
         match (&self.tls_trust, self.scheme.as_str()) {
             (Some(trust), "wss") => Client::connect_tls(&self.ws_url(), trust.clone()).await,
             _ => Client::connect(&self.ws_url()).await,
         }
+    }
+
+    /// `https://host:port/` of the WebTransport port.
+    pub fn wt_url(&self) -> String {
+        format!("https://{}/", self.wt_addr.as_deref().expect("the server serves WebTransport"))
+    }
+
+    /// What a WebTransport client trusts: the TLS roots of [`TestServer::tls_trust`] when the
+    /// server runs TLS from files, else the hashes `GET /webtransport` advertises.
+    pub async fn wt_trust(&self) -> Trust {
+        match (&self.tls_trust, self.scheme.as_str()) {
+            (Some(trust), "wss") => Trust::Roots(trust.clone()),
+            _ => {
+                let info = self.webtransport_info().await;
+                let hashes = info["certificate_hashes"].as_array().expect("certificate_hashes");
+                Trust::Hashes(hashes.iter().map(|h| crate::wt::hash_of(h["value"].as_str().expect("value"))).collect())
+            }
+        }
+    }
+
+    /// The JSON of `GET /webtransport` (over TLS when the server runs it).
+    pub async fn webtransport_info(&self) -> Value {
+        let request = "GET /webtransport HTTP/1.1";
+        let (status, _, body) = match (&self.tls_trust, self.scheme.as_str()) {
+            (Some(trust), "wss") => crate::http::https(&self.addr, trust.clone(), request).await,
+            _ => crate::http::http(&self.addr, request).await,
+        };
+        assert_eq!(status, 200, "GET /webtransport: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+
+    /// A WebTransport client that has read the handshake, whatever [`TestServer::transport`].
+    pub async fn connect_wt(&self) -> Client {
+        Client::connect_wt(&self.wt_url(), self.wt_trust().await).await
     }
 
     /// A client logged in as `name` (Rotur id `USR:<name>`), past `ready` and past the
@@ -349,7 +442,15 @@ impl TestServer {
     /// every other client already has this login's `user_join`/`user_connect` queued.
     /// Packets that arrived before the `pong` are discarded.
     pub async fn login(&self, name: &str) -> Client {
-        let mut c = self.connect().await;
+        self.login_over(self.transport, name).await
+    }
+
+    /// [`TestServer::login`] over the given transport.
+    pub async fn login_over(&self, transport: Transport, name: &str) -> Client {
+        let mut c = match transport {
+            Transport::WebSocket => self.connect_ws().await,
+            Transport::WebTransport => self.connect_wt().await,
+        };
         c.auth(&format!("good:USR:{name}:{name}")).await;
         c.sync().await;
         c

@@ -58,7 +58,13 @@ pub struct HttpState {
     pub limits: Arc<TransportLimits>,
     /// `/metrics`, when enabled.
     pub metrics: Option<Arc<MetricsEndpoint>>,
+    /// `GET /webtransport`, when WebTransport is served.
+    pub webtransport: Option<WebTransportInfo>,
 }
+
+/// What `GET /webtransport` answers (docs/transports.md#discovery): the JSON body for a
+/// request sent to the given host name (without its port).
+pub type WebTransportInfo = Arc<dyn Fn(&str) -> serde_json::Value + Send + Sync>;
 
 /// A `text/plain` answer.
 pub fn text(status: StatusCode, body: &'static str) -> Response {
@@ -98,6 +104,22 @@ async fn health(State(state): State<HttpState>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The host name a request was sent to, without its port (`[::1]` keeps its brackets).
+fn host_name(req: &Request) -> String {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let name = match host.rfind(']') {
+        Some(end) => &host[..=end],
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    if name.is_empty() { "localhost".to_owned() } else { name.to_owned() }
+}
+
+async fn webtransport(State(state): State<HttpState>, req: Request) -> Response {
+    let Some(describe) = &state.webtransport else { return not_found().await };
+    let body = describe(&host_name(&req)).to_string();
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
 async fn not_found() -> Response {
     text(StatusCode::NOT_FOUND, "Not found")
 }
@@ -119,6 +141,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/", get(index))
         .route("/index.html", get(index))
         .route("/health", get(health))
+        .route("/webtransport", get(webtransport))
         .route("/emojis/", get(super::files::emoji))
         .route("/emojis/{*file}", get(super::files::emoji))
         .route("/server-assets/", get(super::files::asset))

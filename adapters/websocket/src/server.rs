@@ -49,6 +49,8 @@ pub struct Listener {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// `GET /metrics`, when enabled.
     pub metrics: Option<Arc<MetricsEndpoint>>,
+    /// `GET /webtransport`, when WebTransport is served.
+    pub webtransport: Option<super::http::WebTransportInfo>,
 }
 
 /// Everything a connection task needs.
@@ -66,7 +68,12 @@ struct Serving {
 /// Serves until the shutdown begins: from then on nothing new is accepted, kept-alive HTTP
 /// connections are closed after their current request, and each WebSocket closes itself.
 pub async fn serve(listener: Listener, app: Arc<App>, handler: Arc<dyn FrameHandler>, shutdown: Shutdown) {
-    let state = HttpState { app: app.clone(), limits: listener.limits.clone(), metrics: listener.metrics.clone() };
+    let state = HttpState {
+        app: app.clone(),
+        limits: listener.limits.clone(),
+        metrics: listener.metrics.clone(),
+        webtransport: listener.webtransport.clone(),
+    };
     let serving = Serving {
         app,
         handler,

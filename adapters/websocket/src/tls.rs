@@ -1,5 +1,7 @@
 //! In-process TLS for the WebSocket port (wss:// and https://): a rustls server
-//! configuration on the ring provider, built from a PEM certificate chain and a PEM key.
+//! configuration on the ring provider, built from a PEM certificate chain and a PEM key, or
+//! presenting whatever a certificate resolver holds now, so that certificates can be
+//! replaced while connections stay open (docs/design/webtransport.md#certificates).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -40,12 +42,29 @@ pub fn load_certificates(cert_path: &Path) -> Result<Vec<CertificateDer<'static>
     Ok(certs)
 }
 
+/// Reads the PEM private key (PKCS#8, PKCS#1 or SEC1).
+pub fn load_key(key_path: &Path) -> Result<PrivateKeyDer<'static>, TlsFileError> {
+    PrivateKeyDer::from_pem_file(key_path).map_err(|e| TlsFileError::Key(pem_problem(key_path, "private key", e)))
+}
+
+/// The server configuration (HTTP/1.1, ring provider) presenting what `resolver` holds at
+/// each handshake.
+pub fn server_config_with(resolver: Arc<dyn rustls::server::ResolvesServerCert>) -> Arc<ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| unreachable!("the ring provider supports the default versions"))
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
 /// Reads the certificate chain and the PEM private key (PKCS#8, PKCS#1 or SEC1) and builds
 /// the server configuration (HTTP/1.1, ring provider).
 pub fn server_config(cert_path: &Path, key_path: &Path) -> Result<Arc<ServerConfig>, TlsFileError> {
     let certs = load_certificates(cert_path)?;
-    let key = PrivateKeyDer::from_pem_file(key_path)
-        .map_err(|e| TlsFileError::Key(pem_problem(key_path, "private key", e)))?;
+    let key = load_key(key_path)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

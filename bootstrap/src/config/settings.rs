@@ -72,8 +72,10 @@ pub struct Config {
     pub transport: TransportLimits,
     /// `shutdown.grace_seconds`: how long a shutdown waits for connections to close.
     pub shutdown_grace: Duration,
-    /// In-process TLS (`transport.tls.*`), loaded and checked.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// In-process TLS (`transport.tls.*`): the files, checked at start-up.
+    pub tls: Option<TlsFiles>,
+    /// `transport.webtransport.*` when enabled.
+    pub webtransport: Option<WebTransportConfig>,
     /// Use-case settings.
     pub app: application::Settings,
     /// `plugins.*`.
@@ -92,6 +94,23 @@ pub struct Config {
     pub effective: Value,
     /// Warnings to log at start-up.
     pub warnings: Vec<String>,
+}
+
+/// The PEM files of `transport.tls`, read again when they change
+/// (docs/design/webtransport.md#certificates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// `transport.tls.cert_path`, resolved.
+    pub cert: PathBuf,
+    /// `transport.tls.key_path`, resolved.
+    pub key: PathBuf,
+}
+
+/// `transport.webtransport.*` (docs/transports.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebTransportConfig {
+    /// UDP port; `websocket.port` when null.
+    pub port: u16,
 }
 
 /// What the Web Push adapter needs of `push.*` (docs/push.md).
@@ -194,17 +213,21 @@ impl Config {
         });
         let tls = tls(&mut r, base)?;
         let websocket_enabled = r.bool("transport.websocket.enabled");
-        if r.bool("transport.webtransport.enabled") {
-            r.warnings.push(
-                "transport.webtransport.enabled is true, but WebTransport is not served yet; only WebSocket runs"
-                    .into(),
-            );
-        }
+        let webtransport = if r.bool("transport.webtransport.enabled") {
+            let wt_port = match r.raw("transport.webtransport.port") {
+                None => port,
+                Some(_) => r.strict_int("transport.webtransport.port", 0, 65535)? as u16,
+            };
+            r.record("transport.webtransport.port", wt_port);
+            Some(WebTransportConfig { port: wt_port })
+        } else {
+            None
+        };
         if !websocket_enabled {
             return Err(ConfigError::Invalid {
                 key: "transport.websocket.enabled".into(),
-                reason: "is false and no other transport is served (WebTransport is not available yet), \
-                         so the server would serve nothing; set it to true"
+                reason: "must stay true: the WebSocket port also serves the HTTP side (GET /webtransport, \
+                         assets, health) that WebTransport clients rely on"
                     .into(),
             });
         }
@@ -297,6 +320,7 @@ impl Config {
             transport,
             shutdown_grace,
             tls,
+            webtransport,
             app,
             plugins,
             log_level,
@@ -372,7 +396,7 @@ fn rate_enabled(r: &mut Reader) -> bool {
 
 /// `transport.tls.*`: the certificate and key are read and checked now, so a file that
 /// cannot be used stops start-up naming its key.
-fn tls(r: &mut Reader, base: &Path) -> Result<Option<Arc<rustls::ServerConfig>>, ConfigError> {
+fn tls(r: &mut Reader, base: &Path) -> Result<Option<TlsFiles>, ConfigError> {
     if !r.bool("transport.tls.enabled") {
         return Ok(None);
     }
@@ -389,10 +413,11 @@ fn tls(r: &mut Reader, base: &Path) -> Result<Option<Arc<rustls::ServerConfig>>,
     let cert = path("transport.tls.cert_path")?;
     tls::load_certificates(&cert).map_err(|e| cert_error(e.to_string()))?;
     let key = path("transport.tls.key_path")?;
-    tls::server_config(&cert, &key).map(Some).map_err(|e| match e {
+    tls::server_config(&cert, &key).map_err(|e| match e {
         TlsFileError::Certificate(reason) => cert_error(reason),
         TlsFileError::Key(reason) => ConfigError::Invalid { key: "transport.tls.key_path".into(), reason },
-    })
+    })?;
+    Ok(Some(TlsFiles { cert, key }))
 }
 
 fn auth_mode(r: &mut Reader) -> Result<AuthMode, ConfigError> {

@@ -187,10 +187,18 @@ fn the_database_url_override_is_applied_by_load_and_named_when_bad() {
 }
 
 #[test]
-fn transports_that_are_not_served_are_reported() {
-    let c = cfg(json!({"transport": {"webtransport": {"enabled": true}}}));
-    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
-    assert!(c.warnings[0].contains("transport.webtransport.enabled"), "{:?}", c.warnings);
+fn webtransport_is_off_by_default_and_takes_the_websocket_port_unless_named() {
+    assert_eq!(cfg(json!({})).webtransport, None);
+    let c = cfg(json!({"transport": {"webtransport": {"enabled": true}}, "websocket": {"port": 5613}}));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.webtransport, Some(WebTransportConfig { port: 5613 }));
+    assert_eq!(c.effective["transport"]["webtransport"]["port"], 5613);
+    let c = cfg(json!({"transport": {"webtransport": {"enabled": true, "port": 4433}}}));
+    assert_eq!(c.webtransport, Some(WebTransportConfig { port: 4433 }));
+    let e =
+        Config::from_value(json!({"transport": {"webtransport": {"enabled": true, "port": 70000}}}), Path::new("."))
+            .unwrap_err();
+    assert!(e.to_string().contains("transport.webtransport.port"), "{e}");
     let e = Config::from_value(json!({"transport": {"websocket": {"enabled": false}}}), Path::new(".")).unwrap_err();
     assert!(e.to_string().contains("transport.websocket.enabled"), "{e}");
 }
