@@ -120,6 +120,11 @@ pub struct Args {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Run the scenarios against the real server only (no ratios): for loads whose
+    /// descriptors would not fit in one process beside the in-process reference, such as
+    /// `connect` with 10,000 clients.
+    #[arg(long)]
+    pub server_only: bool,
     /// Write an SVG plot of the `fanout-max` sweep (p99 against offered load) there.
     #[arg(long, value_name = "PATH")]
     pub svg: Option<PathBuf>,

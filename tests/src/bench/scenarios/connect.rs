@@ -37,7 +37,10 @@ pub async fn run(target: &mut Target, clients: usize, concurrency: usize, deadli
     let connected = pool.len();
     let frames_at_end = pool.counts().frames.load(Ordering::Relaxed);
     let counts = pool.counts();
-    let quiet = settle(|| counts.frames.load(Ordering::Relaxed), Duration::from_millis(300), Duration::from_secs(20));
+    // Presence makes the storm's traffic grow with the square of the clients: the bound on
+    // waiting for it to end grows with them.
+    let bound = Duration::from_secs(20 + clients as u64 / 50);
+    let quiet = settle(|| counts.frames.load(Ordering::Relaxed), Duration::from_millis(300), bound);
     let settled = quiet.await.saturating_duration_since(started).as_secs_f64();
     let (server_after, bench_after) = (target.rss_bytes(), self_rss_bytes());
     let frames = counts.frames.load(Ordering::Relaxed);

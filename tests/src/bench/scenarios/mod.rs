@@ -46,6 +46,10 @@ pub async fn run_all(args: &Args, targets: &mut [Target; 2], deadline: Instant) 
         let mut outcomes = [Outcome::default(), Outcome::default()];
         let mut storms = [None, None];
         for (k, target) in targets.iter_mut().enumerate() {
+            if k == 0 && args.server_only {
+                outcomes[k] = Outcome::note("skipped: --server-only");
+                continue;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             // The reference's turn needs time for both.
             if left < Duration::from_secs_f64(estimate(scenario, args) * (2 - k) as f64) {
