@@ -161,6 +161,27 @@ pub enum MessageError {
     /// `messages_get` with a wrongly typed `start` or `limit` (new).
     #[error("Invalid start or limit")]
     InvalidPaging,
+    /// `messages_around` without `around`.
+    #[error("around (message ID) is required")]
+    AroundRequired,
+    /// `messages_around` without `channel` (or `thread_id`).
+    #[error("Channel or thread_id required")]
+    ChannelOrThreadRequired,
+    /// `messages_around` with `bounds` that is not an object of integers (new).
+    #[error("Bounds must be an object of integers")]
+    InvalidBounds,
+    /// A channel that does not exist.
+    #[error("Channel not found")]
+    ChannelNotFound,
+    /// An unreads command naming neither a channel nor a thread.
+    #[error("Channel or thread_id is required")]
+    ChannelOrThreadIdRequired,
+    /// A thread that does not exist (this server keeps none yet).
+    #[error("Thread not found")]
+    ThreadNotFound,
+    /// `unreads_ack` with a `message_id` that is not a string (new).
+    #[error("Message ID must be a string")]
+    MessageIdNotString,
 }
 
 /// Users and moderation: lists, bans, timeouts, leaving, a user's roles, rate-limit status.

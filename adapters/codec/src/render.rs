@@ -176,6 +176,29 @@ pub fn packet_json(packet: &Packet) -> Value {
             "messages": messages_json(messages),
             "range": {"start": range.start, "end": range.end},
         }),
+        Packet::UnreadsGet { unreads } => {
+            let map: Map<String, Value> = unreads.iter().map(|(c, st)| (c.clone(), unread_json(st))).collect();
+            json!({"cmd": "unreads_get", "unreads": map})
+        }
+        Packet::UnreadsCount { channel, state } => json!({
+            "cmd": "unreads_count",
+            "channel": channel,
+            "unread_count": state.unread_count,
+            "last_read": state.last_read,
+            "total_messages": state.total_messages,
+        }),
+        Packet::UnreadsAck { channel, last_read } => {
+            json!({"cmd": "unreads_ack", "channel": channel, "last_read": last_read})
+        }
+        Packet::UnreadsUpdate { channel, last_read } => {
+            json!({"cmd": "unreads_update", "channel": channel, "last_read": last_read})
+        }
+        Packet::MessagesAround { channel, messages, range } => json!({
+            "cmd": "messages_around",
+            "channel": channel,
+            "messages": messages_json(messages),
+            "range": {"start": range.start, "end": range.end},
+        }),
         Packet::ChannelsGet(list) => {
             json!({"cmd": "channels_get", "val": list.iter().map(channel_json).collect::<Vec<_>>()})
         }
@@ -331,6 +354,10 @@ fn handshake(h: &Handshake) -> Value {
     })
 }
 
+fn unread_json(st: &application::packets::UnreadState) -> Value {
+    json!({"last_read": st.last_read, "unread_count": st.unread_count, "total_messages": st.total_messages})
+}
+
 fn user_view(u: &UserView) -> Value {
     json!({"username": u.username, "roles": u.roles, "color": u.color})
 }
@@ -340,7 +367,7 @@ pub fn ready_user(user: &User) -> Value {
     let mut map = Map::new();
     map.insert("roles".into(), json!(user.roles));
     map.insert("username".into(), json!(user.display_name()));
-    put_extras(&mut map, &user.extra);
+    put_extras(&mut map, &crate::records::extras_with_profile(&user.extra, &user.profile));
     map.remove("validator");
     Value::Object(map)
 }

@@ -78,8 +78,9 @@ pub fn parse_users(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<
             }
         };
         let validator = rec.get("validator").and_then(Value::as_str).map(str::to_owned);
-        let extra = extras_from(&rec, &["username", "roles", "validator"]);
-        users.push(User { id: UserId(id), username, roles, validator, extra, timeout_until: None });
+        let mut extra = extras_from(&rec, &["username", "roles", "validator"]);
+        let profile = codec::records::take_profile(&mut extra);
+        users.push(User { id: UserId(id), username, roles, validator, extra, timeout_until: None, profile });
     }
     Ok(users)
 }

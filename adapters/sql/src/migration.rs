@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(EscapeText),
             Box::new(Mentions),
             Box::new(PushEndpoints),
+            Box::new(super::state::UnreadsTable),
         ]
     }
 }

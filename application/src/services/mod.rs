@@ -41,7 +41,8 @@ pub use gate::Gate;
 pub use lists::Lists;
 pub use lists::{POLICY_CLOSE, lists_channel};
 pub use messaging::{
-    EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest, ReplyTarget,
+    AroundRequest, EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest,
+    ReplyTarget, UnreadAck, UnreadTarget,
 };
 pub use plugins::Plugins;
 pub use push::Push;
