@@ -223,6 +223,31 @@ pub enum UserError {
     /// Rate limiting is off.
     #[error("Rate limiter not available or disabled")]
     RateLimiterDisabled,
+    /// `status_set` without a status.
+    #[error("Status is required")]
+    StatusRequired,
+    /// `status_set` with an unknown status, or a text that is not a string of at most 100
+    /// characters.
+    #[error("Invalid status. Must be one of: online, idle, dnd, offline, invisible")]
+    InvalidStatus,
+    /// `user_update` on someone else without `manage_users`.
+    #[error("Access denied: 'manage_users' permission required")]
+    ManageUsersRequired,
+    /// `user_update` without an object of updates.
+    #[error("Updates must be an object")]
+    UpdatesNotObject,
+    /// `user_update` naming a field it cannot change.
+    #[error("Cannot update field: {0}")]
+    CannotUpdateField(String),
+    /// A nickname that is neither a string nor null.
+    #[error("Nickname must be a string or null")]
+    NicknameNotString,
+    /// A nickname longer than 32 characters (new).
+    #[error("Nickname must be at most 32 characters")]
+    NicknameTooLong,
+    /// Deleting the only owner.
+    #[error("Cannot delete the last owner")]
+    CannotDeleteLastOwner,
 }
 
 /// Roles and their permission objects.

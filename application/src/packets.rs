@@ -303,6 +303,49 @@ pub enum Packet {
         /// Echo of the request.
         range: Range,
     },
+    /// A user's visible status (`status_get` reply and `status_set` broadcast).
+    StatusGet {
+        /// Display name.
+        username: String,
+        /// The status as others see it.
+        status: domain::Presence,
+    },
+    /// `status_set` reply for a hidden status (to the sender only).
+    StatusSet {
+        /// The status as chosen.
+        status: domain::Presence,
+    },
+    /// `user_update` reply.
+    UserUpdateReply {
+        /// The user's display name.
+        user: String,
+        /// The nickname now.
+        nickname: Option<String>,
+    },
+    /// `user_updated` broadcast.
+    UserUpdated {
+        /// The user's display name.
+        username: String,
+        /// The nickname now.
+        nickname: Option<String>,
+    },
+    /// A nickname was set.
+    NicknameUpdate {
+        /// The user's display name.
+        username: String,
+        /// The new nickname.
+        nickname: String,
+    },
+    /// A nickname was removed.
+    NicknameRemove {
+        /// The user's display name.
+        username: String,
+    },
+    /// `user_delete` reply.
+    UserDeleteReply {
+        /// The deleted user's display name.
+        user: String,
+    },
     /// `unreads_get`: the caller's read state of every text channel they may view.
     UnreadsGet {
         /// Channel name and its state, in display order.

@@ -176,6 +176,21 @@ pub fn packet_json(packet: &Packet) -> Value {
             "messages": messages_json(messages),
             "range": {"start": range.start, "end": range.end},
         }),
+        Packet::StatusGet { username, status } => {
+            json!({"cmd": "status_get", "username": username, "status": presence(status)})
+        }
+        Packet::StatusSet { status } => json!({"cmd": "status_set", "status": presence(status)}),
+        Packet::UserUpdateReply { user, nickname } => json!({"cmd": "user_update", "user": user, "nickname": nickname}),
+        Packet::UserUpdated { username, nickname } => {
+            json!({"cmd": "user_updated", "username": username, "nickname": nickname})
+        }
+        Packet::NicknameUpdate { username, nickname } => {
+            json!({"cmd": "nickname_update", "user": username, "username": username, "nickname": nickname})
+        }
+        Packet::NicknameRemove { username } => {
+            json!({"cmd": "nickname_remove", "user": username, "username": username})
+        }
+        Packet::UserDeleteReply { user } => json!({"cmd": "user_delete", "user": user, "deleted": true}),
         Packet::UnreadsGet { unreads } => {
             let map: Map<String, Value> = unreads.iter().map(|(c, st)| (c.clone(), unread_json(st))).collect();
             json!({"cmd": "unreads_get", "unreads": map})
@@ -359,7 +374,18 @@ fn unread_json(st: &application::packets::UnreadState) -> Value {
 }
 
 fn user_view(u: &UserView) -> Value {
-    json!({"username": u.username, "roles": u.roles, "color": u.color})
+    let mut v = json!({"username": u.username, "roles": u.roles, "color": u.color});
+    if let Some(n) = &u.nickname {
+        v["nickname"] = json!(n);
+    }
+    if let Some(p) = &u.status {
+        v["status"] = presence(p);
+    }
+    v
+}
+
+fn presence(p: &domain::Presence) -> Value {
+    json!({"status": p.status, "text": p.text})
 }
 
 /// `ready.user`: the stored record without `validator`, `username` forced, no id.

@@ -32,8 +32,8 @@ pub mod voice;
 
 pub use audience::Audience;
 pub use community::{
-    AdminAction, AdminOutcome, ChannelChanges, Community, NewChannel, RoleChanges, TimeoutRequest, creatable_kind,
-    permissions_of, valid_channel_name,
+    AdminAction, AdminOutcome, ChannelChanges, Community, MAX_NICKNAME, MAX_STATUS_TEXT, NewChannel, RoleChanges,
+    TimeoutRequest, UserUpdate, creatable_kind, permissions_of, valid_channel_name,
 };
 pub use directory::Directory;
 pub use emojis::{EmojiChange, Emojis, NewEmoji};
