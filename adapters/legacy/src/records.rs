@@ -146,7 +146,8 @@ mod tests {
         assert_eq!(users.len(), 4);
         assert_eq!(users[0].username.as_deref(), Some("alice"));
         assert_eq!(users[0].validator.as_deref(), Some("v"));
-        assert_eq!(users[0].extra.len(), 1);
+        assert_eq!(users[0].extra.len(), 0, "the nickname is the profile's, not an extra key");
+        assert_eq!(users[0].profile.nickname.as_deref(), Some("Al"));
         assert_eq!(users[1].id.0, "bob");
         assert_eq!(users[1].username, None);
         assert_eq!(users[1].display_name(), "bob");
