@@ -171,6 +171,27 @@ pub enum MessageError {
     /// `messages_get` with a wrongly typed `start` or `limit` (new).
     #[error("Invalid start or limit")]
     InvalidPaging,
+    /// `messages_around` without `around`.
+    #[error("around (message ID) is required")]
+    AroundRequired,
+    /// `messages_around` without `channel` (or `thread_id`).
+    #[error("Channel or thread_id required")]
+    ChannelOrThreadRequired,
+    /// `messages_around` with `bounds` that is not an object of integers (new).
+    #[error("Bounds must be an object of integers")]
+    InvalidBounds,
+    /// A channel that does not exist.
+    #[error("Channel not found")]
+    ChannelNotFound,
+    /// An unreads command naming neither a channel nor a thread.
+    #[error("Channel or thread_id is required")]
+    ChannelOrThreadIdRequired,
+    /// A thread that does not exist (this server keeps none yet).
+    #[error("Thread not found")]
+    ThreadNotFound,
+    /// `unreads_ack` with a `message_id` that is not a string (new).
+    #[error("Message ID must be a string")]
+    MessageIdNotString,
 }
 
 /// Users and moderation: lists, bans, timeouts, leaving, a user's roles, rate-limit status.
@@ -212,6 +233,31 @@ pub enum UserError {
     /// Rate limiting is off.
     #[error("Rate limiter not available or disabled")]
     RateLimiterDisabled,
+    /// `status_set` without a status.
+    #[error("Status is required")]
+    StatusRequired,
+    /// `status_set` with an unknown status, or a text that is not a string of at most 100
+    /// characters.
+    #[error("Invalid status. Must be one of: online, idle, dnd, offline, invisible")]
+    InvalidStatus,
+    /// `user_update` on someone else without `manage_users`.
+    #[error("Access denied: 'manage_users' permission required")]
+    ManageUsersRequired,
+    /// `user_update` without an object of updates.
+    #[error("Updates must be an object")]
+    UpdatesNotObject,
+    /// `user_update` naming a field it cannot change.
+    #[error("Cannot update field: {0}")]
+    CannotUpdateField(String),
+    /// A nickname that is neither a string nor null.
+    #[error("Nickname must be a string or null")]
+    NicknameNotString,
+    /// A nickname longer than 32 characters (new).
+    #[error("Nickname must be at most 32 characters")]
+    NicknameTooLong,
+    /// Deleting the only owner.
+    #[error("Cannot delete the last owner")]
+    CannotDeleteLastOwner,
 }
 
 /// Roles and their permission objects.

@@ -127,6 +127,17 @@ pub struct SnapshotPush {
     pub extra: Extras,
 }
 
+/// One read marker (docs/design/unreads.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotUnread {
+    /// The reader's user id.
+    pub user: domain::UserId,
+    /// The channel's name.
+    pub channel: String,
+    /// Id of the last message read.
+    pub last_read: String,
+}
+
 /// Everything read from another server's data, ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -146,6 +157,8 @@ pub struct Snapshot {
     pub emojis: Vec<SnapshotEmoji>,
     /// Push subscriptions, keyed by the original's lower-cased usernames.
     pub push: Vec<SnapshotPush>,
+    /// Read markers of `db/unreads.json` (channels only; threads are skipped).
+    pub unreads: Vec<SnapshotUnread>,
     /// Files of `vapid/` (absolute paths in the source).
     pub vapid_files: Vec<PathBuf>,
     /// Files of `db/serverAssets/` (absolute paths in the source).

@@ -50,6 +50,17 @@ pub struct Range {
     pub end: i64,
 }
 
+/// How far a user has read a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadState {
+    /// Id of the last message read (`None`: never acknowledged).
+    pub last_read: Option<String>,
+    /// Messages after it (all of them when it is unset or no longer there).
+    pub unread_count: u64,
+    /// Messages in the channel.
+    pub total_messages: u64,
+}
+
 /// A packet for one or many connections.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Packet {
@@ -310,6 +321,84 @@ pub enum Packet {
         /// Oldest first.
         messages: Vec<MessageView>,
         /// Echo of the request.
+        range: Range,
+    },
+    /// A user's visible status (`status_get` reply and `status_set` broadcast).
+    StatusGet {
+        /// Display name.
+        username: String,
+        /// The status as others see it.
+        status: domain::Presence,
+    },
+    /// `status_set` reply for a hidden status (to the sender only).
+    StatusSet {
+        /// The status as chosen.
+        status: domain::Presence,
+    },
+    /// `user_update` reply.
+    UserUpdateReply {
+        /// The user's display name.
+        user: String,
+        /// The nickname now.
+        nickname: Option<String>,
+    },
+    /// `user_updated` broadcast.
+    UserUpdated {
+        /// The user's display name.
+        username: String,
+        /// The nickname now.
+        nickname: Option<String>,
+    },
+    /// A nickname was set.
+    NicknameUpdate {
+        /// The user's display name.
+        username: String,
+        /// The new nickname.
+        nickname: String,
+    },
+    /// A nickname was removed.
+    NicknameRemove {
+        /// The user's display name.
+        username: String,
+    },
+    /// `user_delete` reply.
+    UserDeleteReply {
+        /// The deleted user's display name.
+        user: String,
+    },
+    /// `unreads_get`: the caller's read state of every text channel they may view.
+    UnreadsGet {
+        /// Channel name and its state, in display order.
+        unreads: Vec<(String, UnreadState)>,
+    },
+    /// `unreads_count`: the caller's read state of one channel.
+    UnreadsCount {
+        /// Channel name.
+        channel: String,
+        /// Its state.
+        state: UnreadState,
+    },
+    /// `unreads_ack`: the caller's marker moved (`None`: an empty channel, nothing stored).
+    UnreadsAck {
+        /// Channel name.
+        channel: String,
+        /// The message now last read.
+        last_read: Option<String>,
+    },
+    /// `unreads_update`: a user's marker moved, sent to each of their connections.
+    UnreadsUpdate {
+        /// Channel name.
+        channel: String,
+        /// The message now last read.
+        last_read: String,
+    },
+    /// `messages_around`: a message with its older and newer neighbours.
+    MessagesAround {
+        /// Channel name.
+        channel: String,
+        /// Oldest first.
+        messages: Vec<MessageView>,
+        /// 0-based index in the channel of the first message, and one past the last.
         range: Range,
     },
     /// The channels the recipient may view.

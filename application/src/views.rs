@@ -1,6 +1,6 @@
 //! Client-facing views of domain records: user ids replaced by usernames, server-added fields.
 
-use domain::{Channel, Message, Role, User, UserId};
+use domain::{Channel, Message, Presence, Role, User, UserId};
 use std::collections::HashMap;
 
 /// The list/online/connect/join form of a user.
@@ -12,12 +12,22 @@ pub struct UserView {
     pub roles: Vec<String>,
     /// Colour of the first role.
     pub color: Option<String>,
+    /// Nickname, when set.
+    pub nickname: Option<String>,
+    /// Status as others see it, when one was chosen (docs/design/status.md#hidden-presence).
+    pub status: Option<Presence>,
 }
 
 impl UserView {
     /// The view of `user` given the role table.
     pub fn of(user: &User, roles: &[Role]) -> Self {
-        Self { username: user.display_name().to_owned(), roles: user.roles.clone(), color: user.color(roles) }
+        Self {
+            username: user.display_name().to_owned(),
+            roles: user.roles.clone(),
+            color: user.color(roles),
+            nickname: user.profile.nickname.clone(),
+            status: user.profile.status.as_ref().map(Presence::as_seen),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub use emoji::{Emoji, ImageKind};
 pub use message::{Message, ReplyRef};
 pub use permission::{Action, Permission, may};
 pub use role::{MentionRule, Role};
-pub use user::{User, UserId};
+pub use user::{Presence, Profile, User, UserId};
 
 /// Unix time in seconds with a fractional part, as the original stores timestamps.
 pub type UnixSeconds = f64;

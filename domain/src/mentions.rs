@@ -170,6 +170,7 @@ mod tests {
             validator: None,
             extra: vec![],
             timeout_until: None,
+            profile: Default::default(),
         }
     }
 

@@ -41,17 +41,65 @@ pub struct User {
     pub extra: Extras,
     /// End of a moderation timeout (docs/design/moderation.md#timeouts), Unix seconds.
     pub timeout_until: Option<crate::UnixSeconds>,
+    /// Nickname and chosen status (stored among the record's keys, as the original does).
+    pub profile: Profile,
+}
+
+/// What a user chose to show about themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// Display nickname (docs/design/profiles.md#nicknames).
+    pub nickname: Option<String>,
+    /// Chosen status (docs/design/status.md); `None` until first set.
+    pub status: Option<Presence>,
+}
+
+/// The statuses `status_set` accepts.
+pub const STATUSES: [&str; 5] = ["online", "idle", "dnd", "offline", "invisible"];
+
+/// A chosen status and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    /// One of [`STATUSES`].
+    pub status: String,
+    /// Free text, at most 100 characters.
+    pub text: String,
+}
+
+impl Presence {
+    /// Whether this status hides the user's presence (`offline` and `invisible` alike).
+    pub fn hidden(&self) -> bool {
+        matches!(self.status.as_str(), "offline" | "invisible")
+    }
+
+    /// What others see of it: hidden statuses read `offline` without text.
+    pub fn as_seen(&self) -> Presence {
+        if self.hidden() { Presence { status: "offline".into(), text: String::new() } } else { self.clone() }
+    }
 }
 
 impl User {
     /// A new user made from the configured template roles.
     pub fn new(id: UserId, username: String, roles: Vec<String>, extra: Extras) -> Self {
-        Self { id, username: Some(username), roles, validator: None, extra, timeout_until: None }
+        Self {
+            id,
+            username: Some(username),
+            roles,
+            validator: None,
+            extra,
+            timeout_until: None,
+            profile: Profile::default(),
+        }
     }
 
     /// The name shown to clients: the username, or the id for legacy records without one.
     pub fn display_name(&self) -> &str {
         self.username.as_deref().unwrap_or(self.id.as_str())
+    }
+
+    /// Whether the user chose a status that hides their presence.
+    pub fn hidden(&self) -> bool {
+        self.profile.status.as_ref().is_some_and(Presence::hidden)
     }
 
     /// Whether the user holds the role `name`.

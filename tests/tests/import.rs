@@ -35,11 +35,17 @@ fn write_original(root: &Path) {
     }
     std::fs::create_dir_all(root.join("vapid")).unwrap();
     let users = json!({
-        "USR:alice": {"roles": ["owner", "user"], "username": "alice", "validator": "old"},
+        "USR:alice": {"roles": ["owner", "user"], "username": "alice", "validator": "old",
+                      "nickname": "Al", "status": {"status": "idle", "text": "away"}},
         "USR:bob": {"roles": ["user"], "username": "bob"},
         "carol": {"roles": ["user"]}
     });
     std::fs::write(db.join("users.json"), pretty(&users)).unwrap();
+    let unreads = json!({
+        "USR:alice": {"general": "g2", "thread/t1": "x", "removed": "r1"},
+        "USR:bob": {"news": 5}
+    });
+    std::fs::write(db.join("unreads.json"), pretty(&unreads)).unwrap();
     let roles = json!({
         "owner": {"description": "Server owner with ultimate permissions.", "color": "#9400D3"},
         "admin": {"description": "Administrator role with full permissions.", "color": "#FF0000"},
@@ -165,6 +171,9 @@ async fn a_complete_original_is_imported_and_served(b: Backend) {
         "default roles and channels were replaced",
         "db/channels/general.json:3: not valid JSON",
         "db/channels/removed.json: no channel \"removed\"",
+        "marker of thread/t1 skipped: threads are not imported",
+        "marker of unknown channel removed skipped",
+        "marker of news is not text; skipped",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
@@ -179,6 +188,14 @@ async fn a_complete_original_is_imported_and_served(b: Backend) {
     s.restart();
     let mut alice = s.login("alice").await;
     assert_eq!(alice.ready.as_ref().unwrap()["user"]["roles"], json!(["owner", "user"]));
+    assert_eq!(alice.ready.as_ref().unwrap()["user"]["nickname"], "Al", "the nickname came along");
+    assert_eq!(alice.ready.as_ref().unwrap()["user"]["status"], json!({"status": "idle", "text": "away"}));
+    let count = alice.request(json!({"cmd": "unreads_count", "channel": "general"})).await;
+    assert_eq!(
+        count,
+        json!({"cmd": "unreads_count", "channel": "general", "unread_count": 1, "last_read": "g2", "total_messages": 3}),
+        "db/unreads.json was imported"
+    );
     assert_eq!(channel_names(&mut alice).await, ["general", "sep", "news", "talk"]);
     let general = history(&mut alice, "general").await;
     assert_eq!(ids(&general), ["g1", "g2", "g3"]);

@@ -224,6 +224,12 @@ impl MessageRepository for FailingAppends {
     async fn messages_before(&self, channel: &str, before: &str, limit: u64) -> StoreResult<Vec<Message>> {
         self.0.messages_before(channel, before, limit).await
     }
+    async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.0.messages_after(channel, after_id, limit).await
+    }
+    async fn message_count(&self, channel: &str) -> StoreResult<u64> {
+        self.0.message_count(channel).await
+    }
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
         self.0.message(channel, id).await
     }
@@ -258,6 +264,7 @@ impl MessageRepository for FailingAppends {
 
 application::delegate_push_subscriptions!(FailingAppends, 0);
 application::delegate_emoji_repository!(FailingAppends, 0);
+application::delegate_state!(FailingAppends, 0);
 
 #[async_trait]
 impl Store for FailingAppends {

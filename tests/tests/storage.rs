@@ -161,6 +161,7 @@ async fn postgres_text_written_before_escaping_reads_back_unchanged() {
         validator: None,
         extra: vec![],
         timeout_until: None,
+        profile: Default::default(),
     };
     assert_eq!(store.user(&user.id).await.unwrap(), Some(user.clone()));
     assert_eq!(store.user_by_name(&name).await.unwrap(), Some(user));
@@ -191,6 +192,7 @@ async fn pings_of_messages_stored_before_the_mentions_table_are_found(b: Backend
         validator: None,
         extra: vec![],
         timeout_until: None,
+        profile: Default::default(),
     };
     let asked = Message::new("q".into(), alice.id.clone(), "question".into(), 1.0);
     let answer = |id: &str, ping: Option<bool>, t: f64| Message {

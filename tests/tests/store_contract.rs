@@ -93,6 +93,7 @@ fn user(id: &str, name: &str) -> User {
         validator: Some(format!("token-{id}")),
         extra: vec![("bio".into(), json_string(&format!("I am {name}"))), ("level".into(), RawJson("3".into()))],
         timeout_until: None,
+        profile: Default::default(),
     }
 }
 
@@ -633,6 +634,68 @@ async fn messages_before_an_id(s: &dyn Store) {
     assert_eq!(ids(&s.messages_before("room", "room-4", 2).await.unwrap()), ["room-1", "room-2"]);
 }
 
+async fn messages_after_an_id_and_the_count(s: &dyn Store) {
+    assert_eq!(s.message_count("room").await.unwrap(), 0, "no channel yet");
+    let m = channel_with(s, "room", &["one", "two", "three", "four", "five"]).await;
+    let elsewhere = channel_with(s, "other", &["x"]).await;
+    assert_eq!(s.message_count("room").await.unwrap(), 5);
+    assert_eq!(s.message_count("other").await.unwrap(), 1);
+    assert_eq!(s.messages_after("room", "room-2", 2).await.unwrap(), m[2..4].to_vec());
+    assert_eq!(s.messages_after("room", "room-2", 10).await.unwrap(), m[2..5].to_vec());
+    assert_eq!(s.messages_after("room", "room-1", 1).await.unwrap(), m[1..2].to_vec());
+    assert_eq!(s.messages_after("room", "room-5", 5).await.unwrap(), vec![], "nothing after the newest");
+    assert_eq!(s.messages_after("room", "room-2", 0).await.unwrap(), vec![]);
+    assert_eq!(s.messages_after("room", "unknown", 5).await.unwrap(), vec![], "unknown id");
+    assert_eq!(s.messages_after("room", &elsewhere[0].id, 5).await.unwrap(), vec![], "id of another channel");
+    assert_eq!(s.messages_after("ghost", "room-2", 5).await.unwrap(), vec![]);
+    assert!(s.delete_message("room", "room-3").await.unwrap());
+    assert_eq!(ids(&s.messages_after("room", "room-2", 2).await.unwrap()), ["room-4", "room-5"]);
+    assert_eq!(s.message_count("room").await.unwrap(), 4);
+    assert_eq!(s.message_count("ghost").await.unwrap(), 0);
+}
+
+async fn read_markers_per_user_and_channel(s: &dyn Store) {
+    let (alice, bob) = (UserId("u-alice".into()), UserId("u-bob".into()));
+    s.insert_user(&user("u-alice", "Alice")).await.unwrap();
+    s.insert_user(&user("u-bob", "Bob")).await.unwrap();
+    assert_eq!(s.last_reads(&alice).await.unwrap(), vec![]);
+    assert_eq!(s.last_read(&alice, "room").await.unwrap(), None);
+    assert!(!s.set_last_read(&alice, "room", "room-1").await.unwrap(), "no such channel");
+    channel_with(s, "room", &["one", "two"]).await;
+    channel_with(s, "other", &["x"]).await;
+    assert!(s.set_last_read(&alice, "room", "room-1").await.unwrap());
+    assert!(s.set_last_read(&alice, "room", "room-2").await.unwrap(), "replaced");
+    assert!(s.set_last_read(&alice, "other", "any\u{0}id").await.unwrap(), "the id is stored as given");
+    assert!(s.set_last_read(&bob, "room", "room-1").await.unwrap());
+    assert!(!s.set_last_read(&alice, "ROOM", "room-1").await.unwrap(), "names are exact");
+    let mut mine = s.last_reads(&alice).await.unwrap();
+    mine.sort();
+    assert_eq!(mine, vec![("other".into(), "any\u{0}id".into()), ("room".into(), "room-2".into())]);
+    assert_eq!(s.last_read(&bob, "room").await.unwrap(), Some("room-1".into()));
+    let renamed = Channel { name: "hall".into(), ..channel("room") };
+    assert!(s.update_channel("room", &renamed).await.unwrap());
+    assert_eq!(s.last_read(&alice, "hall").await.unwrap(), Some("room-2".into()), "a rename keeps the markers");
+    assert_eq!(s.last_read(&alice, "room").await.unwrap(), None);
+    assert!(s.delete_channel("hall").await.unwrap());
+    assert!(s.insert_channel(&channel("hall")).await.unwrap());
+    assert_eq!(s.last_read(&alice, "hall").await.unwrap(), None, "a deleted channel loses its markers");
+    assert_eq!(s.last_reads(&alice).await.unwrap(), vec![("other".into(), "any\u{0}id".into())]);
+    assert!(s.delete_user(&alice).await.unwrap());
+    assert_eq!(s.last_reads(&alice).await.unwrap(), vec![], "a deleted user loses them");
+    assert_eq!(s.last_reads(&bob).await.unwrap(), vec![], "bob's marker went with the channel");
+}
+
+async fn the_server_profile_round_trips(s: &dyn Store) {
+    use application::ports::ServerProfile;
+    assert_eq!(s.server_profile().await.unwrap(), ServerProfile::default());
+    let p = ServerProfile { name: Some("Zöne \u{0}".into()), icon: None, banner: Some(String::new()) };
+    s.save_server_profile(&p).await.unwrap();
+    assert_eq!(s.server_profile().await.unwrap(), p);
+    let q = ServerProfile { name: None, icon: Some("https://x/i.png".into()), banner: None };
+    s.save_server_profile(&q).await.unwrap();
+    assert_eq!(s.server_profile().await.unwrap(), q);
+}
+
 async fn message_gives_its_one_based_position(s: &dyn Store) {
     let m = channel_with(s, "room", &["one", "two", "three"]).await;
     channel_with(s, "other", &["x", "y", "z", "w"]).await;
@@ -1053,6 +1116,10 @@ async fn round_trip(s: &dyn Store, text: &str) {
         validator: Some(t("token")),
         extra: extra(),
         timeout_until: Some(1_712_345_678.123_456_7),
+        profile: domain::Profile {
+            nickname: Some(t("nick")),
+            status: Some(domain::Presence { status: "dnd".into(), text: t("status") }),
+        },
     };
     s.insert_user(&u).await.unwrap();
     assert_eq!(s.user(&u.id).await.unwrap(), Some(u.clone()));
@@ -1322,6 +1389,9 @@ contract! {
     one_bad_append_among_concurrent_ones_fails_alone,
     messages_page_skips_newest,
     messages_before_an_id,
+    messages_after_an_id_and_the_count,
+    read_markers_per_user_and_channel,
+    the_server_profile_round_trips,
     message_gives_its_one_based_position,
     last_message_time_of_the_newest_message,
     update_message_replaces_in_place,

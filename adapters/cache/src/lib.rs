@@ -305,6 +305,12 @@ impl MessageRepository for CachedStore {
         self.inner.messages_before(channel, before_id, limit).await
     }
 
+    async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.messages_after(channel, after_id, limit).await
+    }
+    async fn message_count(&self, channel: &str) -> StoreResult<u64> {
+        self.inner.message_count(channel).await
+    }
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
         self.inner.message(channel, id).await
     }
@@ -348,6 +354,7 @@ impl MessageRepository for CachedStore {
 application::delegate_push_subscriptions!(CachedStore, inner);
 // Emoji are not cached here: the emoji service keeps its own catalogue.
 application::delegate_emoji_repository!(CachedStore, inner);
+application::delegate_state!(CachedStore, inner);
 
 #[async_trait]
 impl Store for CachedStore {

@@ -26,7 +26,7 @@ pub const MAX_IDENTIFIER_LIST: usize = 256;
 const MAX_ECHOED_COMMAND: usize = 64;
 
 /// Fields that name something the server looks up.
-const IDENTIFIERS: [&str; 15] = [
+const IDENTIFIERS: [&str; 18] = [
     "user",
     "channel",
     "id",
@@ -42,6 +42,9 @@ const IDENTIFIERS: [&str; 15] = [
     "reply_to",
     "query",
     "roles",
+    "around",
+    "message_id",
+    "thread_id",
 ];
 
 /// The first identifier field that is too long, if any.

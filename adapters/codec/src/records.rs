@@ -2,7 +2,11 @@
 //! original's files (docs/design/import.md#original-layout), so imported records round-trip unchanged.
 
 use domain::message::Interaction;
-use domain::{Channel, ChannelKind, Extras, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, UserId};
+use domain::user::STATUSES;
+use domain::{
+    Channel, ChannelKind, Extras, MentionRule, Message, PermissionMap, Presence, Profile, RawJson, ReplyRef, Role,
+    UserId,
+};
 use serde_json::{Map, Value, json};
 
 /// Extras as a JSON object.
@@ -199,6 +203,51 @@ pub fn apply_message_document(m: &mut Message, text: &str) {
 /// Extras of a user record as a document.
 pub fn extras_document(extras: &Extras) -> String {
     Value::Object(extras_object(extras)).to_string()
+}
+
+/// Takes the keys the original keeps a user's nickname and status under (`nickname`,
+/// `status` as `{"status","text"}`) out of the record's extras, when they hold what this
+/// server understands; anything else stays an extra key.
+pub fn take_profile(extra: &mut Extras) -> Profile {
+    let mut profile = Profile::default();
+    extra.retain(|(k, v)| {
+        let value: Value = serde_json::from_str(&v.0).unwrap_or(Value::Null);
+        match (k.as_str(), &value) {
+            ("nickname", Value::String(n)) => {
+                profile.nickname = Some(n.clone());
+                false
+            }
+            ("nickname", Value::Null) => false,
+            ("status", Value::Object(o)) => {
+                let status = o.get("status").and_then(Value::as_str).filter(|s| STATUSES.contains(s));
+                let text = match o.get("text") {
+                    None | Some(Value::Null) => Some(""),
+                    Some(t) => t.as_str(),
+                };
+                match (status, text) {
+                    (Some(status), Some(text)) => {
+                        profile.status = Some(Presence { status: status.into(), text: text.into() });
+                        false
+                    }
+                    _ => true,
+                }
+            }
+            _ => true,
+        }
+    });
+    profile
+}
+
+/// A user's extras with its nickname and status put back under the original's keys.
+pub fn extras_with_profile(extra: &Extras, profile: &Profile) -> Extras {
+    let mut out = extra.clone();
+    if let Some(n) = &profile.nickname {
+        out.push(("nickname".into(), RawJson(json!(n).to_string())));
+    }
+    if let Some(p) = &profile.status {
+        out.push(("status".into(), RawJson(json!({"status": p.status, "text": p.text}).to_string())));
+    }
+    out
 }
 
 /// Extras from a document.

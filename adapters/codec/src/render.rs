@@ -192,6 +192,44 @@ pub fn packet_json(packet: &Packet) -> Value {
             "messages": messages_json(messages),
             "range": {"start": range.start, "end": range.end},
         }),
+        Packet::StatusGet { username, status } => {
+            json!({"cmd": "status_get", "username": username, "status": presence(status)})
+        }
+        Packet::StatusSet { status } => json!({"cmd": "status_set", "status": presence(status)}),
+        Packet::UserUpdateReply { user, nickname } => json!({"cmd": "user_update", "user": user, "nickname": nickname}),
+        Packet::UserUpdated { username, nickname } => {
+            json!({"cmd": "user_updated", "username": username, "nickname": nickname})
+        }
+        Packet::NicknameUpdate { username, nickname } => {
+            json!({"cmd": "nickname_update", "user": username, "username": username, "nickname": nickname})
+        }
+        Packet::NicknameRemove { username } => {
+            json!({"cmd": "nickname_remove", "user": username, "username": username})
+        }
+        Packet::UserDeleteReply { user } => json!({"cmd": "user_delete", "user": user, "deleted": true}),
+        Packet::UnreadsGet { unreads } => {
+            let map: Map<String, Value> = unreads.iter().map(|(c, st)| (c.clone(), unread_json(st))).collect();
+            json!({"cmd": "unreads_get", "unreads": map})
+        }
+        Packet::UnreadsCount { channel, state } => json!({
+            "cmd": "unreads_count",
+            "channel": channel,
+            "unread_count": state.unread_count,
+            "last_read": state.last_read,
+            "total_messages": state.total_messages,
+        }),
+        Packet::UnreadsAck { channel, last_read } => {
+            json!({"cmd": "unreads_ack", "channel": channel, "last_read": last_read})
+        }
+        Packet::UnreadsUpdate { channel, last_read } => {
+            json!({"cmd": "unreads_update", "channel": channel, "last_read": last_read})
+        }
+        Packet::MessagesAround { channel, messages, range } => json!({
+            "cmd": "messages_around",
+            "channel": channel,
+            "messages": messages_json(messages),
+            "range": {"start": range.start, "end": range.end},
+        }),
         Packet::ChannelsGet(list) => {
             json!({"cmd": "channels_get", "val": list.iter().map(channel_json).collect::<Vec<_>>()})
         }
@@ -355,8 +393,23 @@ fn role_wire(role: &domain::Role) -> Map<String, Value> {
     map
 }
 
+fn unread_json(st: &application::packets::UnreadState) -> Value {
+    json!({"last_read": st.last_read, "unread_count": st.unread_count, "total_messages": st.total_messages})
+}
+
 fn user_view(u: &UserView) -> Value {
-    json!({"username": u.username, "roles": u.roles, "color": u.color})
+    let mut v = json!({"username": u.username, "roles": u.roles, "color": u.color});
+    if let Some(n) = &u.nickname {
+        v["nickname"] = json!(n);
+    }
+    if let Some(p) = &u.status {
+        v["status"] = presence(p);
+    }
+    v
+}
+
+fn presence(p: &domain::Presence) -> Value {
+    json!({"status": p.status, "text": p.text})
 }
 
 /// `ready.user`: the stored record without `validator`, `username` forced, no id.
@@ -364,7 +417,7 @@ pub fn ready_user(user: &User) -> Value {
     let mut map = Map::new();
     map.insert("roles".into(), json!(user.roles));
     map.insert("username".into(), json!(user.display_name()));
-    put_extras(&mut map, &user.extra);
+    put_extras(&mut map, &crate::records::extras_with_profile(&user.extra, &user.profile));
     map.remove("validator");
     Value::Object(map)
 }

@@ -26,6 +26,7 @@ pub mod fixture;
 pub mod messages;
 pub mod push;
 pub mod records;
+pub mod unreads;
 
 #[cfg(test)]
 mod tests;
@@ -175,6 +176,14 @@ pub fn read_folder(from: &Path) -> Result<Snapshot, LegacyError> {
         }
         None => vec![],
     };
+    let unreads = match read_optional(&db.join("unreads.json"))? {
+        Some(b) => {
+            fp.add("db/unreads.json", &b);
+            let names: Vec<&str> = channels.iter().map(|c| c.channel.name.as_str()).collect();
+            unreads::parse_unreads("db/unreads.json", &b, &names, &mut issues)
+        }
+        None => vec![],
+    };
     let vapid_files = plain_files(&root.join("vapid"))?;
     let asset_files: Vec<PathBuf> = plain_files(&db.join("serverAssets"))?
         .into_iter()
@@ -208,6 +217,7 @@ pub fn read_folder(from: &Path) -> Result<Snapshot, LegacyError> {
         channels,
         emojis,
         push,
+        unreads,
         vapid_files,
         asset_files,
         issues,

@@ -78,8 +78,9 @@ pub fn parse_users(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<
             }
         };
         let validator = rec.get("validator").and_then(Value::as_str).map(str::to_owned);
-        let extra = extras_from(&rec, &["username", "roles", "validator"]);
-        users.push(User { id: UserId(id), username, roles, validator, extra, timeout_until: None });
+        let mut extra = extras_from(&rec, &["username", "roles", "validator"]);
+        let profile = codec::records::take_profile(&mut extra);
+        users.push(User { id: UserId(id), username, roles, validator, extra, timeout_until: None, profile });
     }
     Ok(users)
 }
@@ -200,7 +201,8 @@ mod tests {
         assert_eq!(users.len(), 4);
         assert_eq!(users[0].username.as_deref(), Some("alice"));
         assert_eq!(users[0].validator.as_deref(), Some("v"));
-        assert_eq!(users[0].extra.len(), 1);
+        assert_eq!(users[0].extra.len(), 0, "the nickname is the profile's, not an extra key");
+        assert_eq!(users[0].profile.nickname.as_deref(), Some("Al"));
         assert_eq!(users[1].id.0, "bob");
         assert_eq!(users[1].username, None);
         assert_eq!(users[1].display_name(), "bob");

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use application::ports::{
-    ChannelRepository, MessageRepository, PendingChange, PushSubscriptionRepository, RoleRepository, Store, StoreError,
-    StoreErrorKind, StoreResult, Subscription, UserRepository,
+    ChannelRepository, MessageRepository, PendingChange, PushSubscriptionRepository, RoleRepository, ServerProfile,
+    ServerProfileRepository, Store, StoreError, StoreErrorKind, StoreResult, Subscription, UnreadRepository,
+    UserRepository,
 };
 use async_trait::async_trait;
 use domain::mentions::message_targets;
@@ -33,6 +34,10 @@ struct State {
     emojis: Vec<domain::Emoji>,
     /// The next emoji id to hand out.
     next_emoji_id: i64,
+    /// Read markers: (user, channel) → message id.
+    unreads: HashMap<(UserId, String), String>,
+    /// The server profile.
+    profile: ServerProfile,
 }
 
 /// A message and its creation number (which orders messages across channels).
@@ -113,6 +118,7 @@ impl UserRepository for MemoryStore {
         Ok(self.with(|s| {
             let before = s.users.len();
             s.users.retain(|u| &u.id != id);
+            s.unreads.retain(|(u, _), _| u != id);
             before != s.users.len()
         }))
     }
@@ -219,6 +225,12 @@ impl ChannelRepository for MemoryStore {
             {
                 s.messages.insert(channel.name.clone(), msgs);
             }
+            if name != channel.name {
+                let moved: Vec<_> = s.unreads.extract_if(|(_, c), _| c == name).collect();
+                for ((user, _), id) in moved {
+                    s.unreads.insert((user, channel.name.clone()), id);
+                }
+            }
             Ok(true)
         })
     }
@@ -238,6 +250,7 @@ impl ChannelRepository for MemoryStore {
             let before = s.channels.len();
             s.channels.retain(|c| c.name != name);
             s.messages.remove(name);
+            s.unreads.retain(|(_, c), _| c != name);
             before != s.channels.len()
         }))
     }
@@ -286,6 +299,20 @@ impl MessageRepository for MemoryStore {
                 None => vec![],
             }
         }))
+    }
+
+    async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        Ok(self.with(|s| {
+            let all = s.messages.get(channel).map(Vec::as_slice).unwrap_or_default();
+            match all.iter().position(|m| m.message.id == after_id) {
+                Some(at) => copied(&all[at + 1..all.len().min((at + 1).saturating_add(limit as usize))]),
+                None => vec![],
+            }
+        }))
+    }
+
+    async fn message_count(&self, channel: &str) -> StoreResult<u64> {
+        Ok(self.with(|s| s.messages.get(channel).map_or(0, |m| m.len() as u64)))
     }
 
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
@@ -422,5 +449,40 @@ impl Store for MemoryStore {
             s.channels = channels.to_vec();
             true
         }))
+    }
+}
+
+#[async_trait]
+impl UnreadRepository for MemoryStore {
+    async fn last_reads(&self, user: &UserId) -> StoreResult<Vec<(String, String)>> {
+        Ok(self.with(|s| {
+            s.unreads.iter().filter(|((u, _), _)| u == user).map(|((_, c), id)| (c.clone(), id.clone())).collect()
+        }))
+    }
+
+    async fn last_read(&self, user: &UserId, channel: &str) -> StoreResult<Option<String>> {
+        Ok(self.with(|s| s.unreads.get(&(user.clone(), channel.to_owned())).cloned()))
+    }
+
+    async fn set_last_read(&self, user: &UserId, channel: &str, message_id: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            if !s.channels.iter().any(|c| c.name == channel) {
+                return false;
+            }
+            s.unreads.insert((user.clone(), channel.to_owned()), message_id.to_owned());
+            true
+        }))
+    }
+}
+
+#[async_trait]
+impl ServerProfileRepository for MemoryStore {
+    async fn server_profile(&self) -> StoreResult<ServerProfile> {
+        Ok(self.with(|s| s.profile.clone()))
+    }
+
+    async fn save_server_profile(&self, profile: &ServerProfile) -> StoreResult<()> {
+        self.with(|s| s.profile = profile.clone());
+        Ok(())
     }
 }

@@ -281,6 +281,7 @@ impl Writer<'_> {
         }
         if existing.is_none() {
             mentions::Entity::delete_many().exec(tx).await?;
+            crate::state::unreads::Entity::delete_many().exec(tx).await?;
             messages::Entity::delete_many().exec(tx).await?;
             let gone = channels::Entity::delete_many().exec(tx).await?.rows_affected
                 + roles::Entity::delete_many().exec(tx).await?.rows_affected;
@@ -291,6 +292,7 @@ impl Writer<'_> {
         self.channels_and_messages(snapshot, progress).await?;
         let emoji_ids = self.emojis(snapshot).await?;
         self.push(snapshot).await?;
+        self.unreads(snapshot).await?;
         set_meta(tx, text, SEEDED_KEY, "1".into()).await?;
         Ok(emoji_ids)
     }
@@ -456,6 +458,30 @@ impl Writer<'_> {
             set_meta(self.tx, self.text, EMOJI_NEXT_ID_KEY, next.to_string()).await?;
         }
         Ok(written)
+    }
+
+    /// Read markers of imported users in imported channels; a marker already stored wins.
+    async fn unreads(&mut self, snap: &Snapshot) -> Result<(), Fail> {
+        use crate::state::unreads as table;
+        for u in &snap.unreads {
+            let user =
+                users::Entity::find().filter(users::Column::Id.eq(self.text.put(u.user.as_str()))).one(self.tx).await?;
+            let channel = channels::Entity::find()
+                .filter(channels::Column::Name.eq(self.text.put(&u.channel)))
+                .one(self.tx)
+                .await?;
+            let (Some(_), Some(channel)) = (user, channel) else { continue };
+            if table::Entity::find_by_id((self.text.put(u.user.as_str()), channel.seq)).one(self.tx).await?.is_some() {
+                continue;
+            }
+            let row = self.text.store(table::ActiveModel {
+                user_id: Set(u.user.as_str().to_owned()),
+                channel_seq: Set(channel.seq),
+                last_read: Set(u.last_read.clone()),
+            });
+            table::Entity::insert(row).exec(self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn push(&mut self, snap: &Snapshot) -> Result<(), Fail> {

@@ -15,6 +15,7 @@ mod mention_index;
 mod migration;
 mod push;
 mod search;
+pub(crate) mod state;
 pub mod text;
 mod writer;
 
@@ -104,13 +105,16 @@ impl SqlStore {
 
     fn user_from_row(&self, r: users::Model) -> User {
         let r = self.text.load(r);
+        let mut extra = extras_from_document(&r.extra);
+        let profile = take_profile(&mut extra);
         User {
             id: UserId(r.id),
             username: r.username,
             roles: serde_json::from_str(&r.roles).unwrap_or_default(),
             validator: r.validator,
-            extra: extras_from_document(&r.extra),
+            extra,
             timeout_until: r.timeout_until,
+            profile,
         }
     }
 
@@ -123,7 +127,7 @@ impl SqlStore {
             username_lower: Set(u.username.as_ref().map(|n| n.to_lowercase())),
             roles: Set(serde_json::to_string(&u.roles).unwrap_or_else(|_| "[]".into())),
             validator: Set(u.validator.clone()),
-            extra: Set(extras_document(&u.extra)),
+            extra: Set(extras_document(&extras_with_profile(&u.extra, &u.profile))),
             timeout_until: Set(u.timeout_until),
         })
     }
@@ -207,11 +211,14 @@ impl UserRepository for SqlStore {
     }
 
     async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
+        let tx = connect::begin_write(&self.db).await.map_err(err("delete_user"))?;
         let done = users::Entity::delete_many()
             .filter(users::Column::Id.eq(self.text.put(id.as_str())))
-            .exec(&self.db)
+            .exec(&tx)
             .await
             .map_err(err("delete_user"))?;
+        state::forget_unreads(&tx, self.text, None, Some(id)).await.map_err(err("delete_user"))?;
+        tx.commit().await.map_err(err("delete_user"))?;
         Ok(done.rows_affected > 0)
     }
 
@@ -443,6 +450,7 @@ impl ChannelRepository for SqlStore {
             .await
             .map_err(err("delete_channel"))?;
         mention_index::forget_channel(&tx, row.seq).await.map_err(err("delete_channel"))?;
+        state::forget_unreads(&tx, self.text, Some(row.seq), None).await.map_err(err("delete_channel"))?;
         tx.commit().await.map_err(err("delete_channel"))?;
         Ok(true)
     }
@@ -499,6 +507,37 @@ impl MessageRepository for SqlStore {
             .map_err(err_in("messages_before", channel))?;
         rows.reverse();
         Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
+    }
+
+    async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(vec![]) };
+        let Some(anchor) = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Id.eq(self.text.put(after_id)))
+            .one(&self.db)
+            .await
+            .map_err(err_in("messages_after", channel))?
+        else {
+            return Ok(vec![]);
+        };
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .filter(messages::Column::Seq.gt(anchor.seq))
+            .order_by_asc(messages::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(err_in("messages_after", channel))?;
+        Ok(rows.into_iter().map(|r| self.message_from_row(r)).collect())
+    }
+
+    async fn message_count(&self, channel: &str) -> StoreResult<u64> {
+        let Some(seq) = self.channel_seq(channel).await? else { return Ok(0) };
+        messages::Entity::find()
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .count(&self.db)
+            .await
+            .map_err(err_in("message_count", channel))
     }
 
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {

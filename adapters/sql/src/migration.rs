@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(Mentions),
             Box::new(PushEndpoints),
             Box::new(RolePositions),
+            Box::new(super::state::UnreadsTable),
         ]
     }
 }

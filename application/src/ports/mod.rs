@@ -6,6 +6,7 @@ mod emojis;
 mod outbound;
 mod plugins;
 mod push;
+mod state;
 mod store;
 mod system;
 
@@ -19,6 +20,7 @@ pub use plugins::{
 pub use push::{
     Delivery, NoNotifier, Notifier, PushMessage, PushSubscriptionRepository, Subscription, SubscriptionProblem,
 };
+pub use state::{ServerProfile, ServerProfileRepository, UnreadRepository};
 pub use store::{
     ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
     StoreResult, UserRepository,

@@ -207,6 +207,11 @@ pub trait MessageRepository: Send + Sync {
     /// Up to `limit` messages created just before message `before_id`, oldest first
     /// (empty when the channel holds no message with that id).
     async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>>;
+    /// Up to `limit` messages created just after message `after_id`, oldest first (empty
+    /// when the channel holds no message with that id).
+    async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>>;
+    /// How many messages the channel holds (0 for a channel that does not exist).
+    async fn message_count(&self, channel: &str) -> StoreResult<u64>;
     /// One message and its 1-based position among the messages the channel holds now
     /// (a deletion moves the later ones up).
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>>;
@@ -253,6 +258,8 @@ pub trait Store:
     + MessageRepository
     + EmojiRepository
     + super::PushSubscriptionRepository
+    + super::UnreadRepository
+    + super::ServerProfileRepository
 {
     /// Writes `roles` and `channels`, in their order, if this store has never been
     /// initialised (seeded or imported into), and returns true; otherwise writes nothing

@@ -186,6 +186,12 @@ impl Audience {
         self.read().viewers.get(channel).cloned().unwrap_or_default()
     }
 
+    /// Sends `packet` to every connection of `user`, without a listener.
+    pub fn to_user(&self, user: &UserId, packet: &Packet) {
+        let targets = self.hub.connections_of(user);
+        self.hub.fan_out(packet, &targets, &Origin::default());
+    }
+
     /// Sends `packet` to every authenticated connection whose user may view `channel`,
     /// then to the origin connection (with its listener) without re-checking it.
     pub async fn broadcast(&self, packet: &Packet, channel: &str, origin: &Origin) {
@@ -364,6 +370,12 @@ impl MessageRepository for Observed {
     async fn messages_before(&self, channel: &str, before_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
         self.inner.messages_before(channel, before_id, limit).await
     }
+    async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
+        self.inner.messages_after(channel, after_id, limit).await
+    }
+    async fn message_count(&self, channel: &str) -> StoreResult<u64> {
+        self.inner.message_count(channel).await
+    }
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
         self.inner.message(channel, id).await
     }
@@ -411,6 +423,7 @@ impl MessageRepository for Observed {
 
 crate::delegate_push_subscriptions!(Observed, inner);
 crate::delegate_emoji_repository!(Observed, inner);
+crate::delegate_state!(Observed, inner);
 
 #[async_trait]
 impl Store for Observed {

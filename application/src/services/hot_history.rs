@@ -49,6 +49,17 @@ pub struct HotHistory {
     slots: Mutex<(HashMap<String, Slot>, u64)>,
 }
 
+/// A `messages_around` page answered from a cached tail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AroundPage {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// How many messages the channel holds after the page.
+    pub after: usize,
+    /// The page's 0-based index in the channel, when the tail holds the whole channel.
+    pub start: Option<usize>,
+}
+
 /// Where a page starts and how long it is, as `messages_get` asks.
 fn page_of(tail: &VecDeque<Arc<Message>>, complete: bool, start: &HistoryStart, limit: usize) -> Option<Vec<Message>> {
     let n = tail.len();
@@ -85,6 +96,31 @@ impl HotHistory {
         let slot = slots.get_mut(channel)?;
         let tail = slot.tail.as_ref()?;
         let page = page_of(tail, slot.complete, start, limit)?;
+        slot.used = *clock;
+        Some(page)
+    }
+
+    /// The messages around `id` (`older` before it, the message, `newer` after it, oldest
+    /// first) when the cached tail holds them all, with how many newer messages the
+    /// channel holds after the page and whether the tail is the whole channel (then the
+    /// page's index in the channel is the index in the tail).
+    pub fn around(&self, channel: &str, id: &str, older: usize, newer: usize) -> Option<AroundPage> {
+        let mut guard = self.lock();
+        let (slots, clock) = &mut *guard;
+        *clock += 1;
+        let slot = slots.get_mut(channel)?;
+        let tail = slot.tail.as_ref()?;
+        let at = tail.iter().position(|m| m.id == id)?;
+        if at < older && !slot.complete {
+            return None;
+        }
+        let from = at.saturating_sub(older);
+        let to = tail.len().min(at.saturating_add(1).saturating_add(newer));
+        let page = AroundPage {
+            messages: tail.range(from..to).map(|m| (**m).clone()).collect(),
+            after: tail.len() - to,
+            start: slot.complete.then_some(from),
+        };
         slot.used = *clock;
         Some(page)
     }
@@ -223,6 +259,21 @@ mod tests {
         assert_eq!(h.page("c", &HistoryStart::Skip(180), 50), None, "older than the tail");
         assert_eq!(h.page("c", &HistoryStart::Before("m10".into()), 50), None);
         assert_eq!(h.page("c", &HistoryStart::Before("zz".into()), 50), None, "maybe older");
+    }
+
+    #[test]
+    fn pages_around_a_message() {
+        let h = hot_with(5);
+        let page = h.around("c", "m2", 1, 1).unwrap();
+        assert_eq!(ids(Some(page.messages)), Some(vec!["m1".into(), "m2".into(), "m3".into()]));
+        assert_eq!((page.after, page.start), (1, Some(1)));
+        let page = h.around("c", "m0", 9, 9).unwrap();
+        assert_eq!((page.messages.len(), page.after, page.start), (5, 0, Some(0)));
+        assert_eq!(h.around("c", "zz", 1, 1), None);
+        let full = hot_with(TAIL);
+        assert_eq!(full.around("c", "m3", 5, 0), None, "older than the tail");
+        let page = full.around("c", "m10", 5, 2).unwrap();
+        assert_eq!((page.messages.len(), page.after, page.start), (8, TAIL - 13, None));
     }
 
     #[test]

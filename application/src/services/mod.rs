@@ -32,8 +32,8 @@ pub mod voice;
 
 pub use audience::Audience;
 pub use community::{
-    AdminAction, AdminOutcome, ChannelChanges, Community, NewChannel, RoleChanges, RolePermissions, TimeoutRequest,
-    creatable_kind, permissions_of, valid_channel_name,
+    AdminAction, AdminOutcome, ChannelChanges, Community, MAX_NICKNAME, MAX_STATUS_TEXT, NewChannel, RoleChanges,
+    RolePermissions, TimeoutRequest, UserUpdate, creatable_kind, permissions_of, valid_channel_name,
 };
 pub use directory::Directory;
 pub use emojis::{EmojiChange, Emojis, NewEmoji};
@@ -41,7 +41,8 @@ pub use gate::Gate;
 pub use lists::Lists;
 pub use lists::{POLICY_CLOSE, lists_channel};
 pub use messaging::{
-    EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest, ReplyTarget,
+    AroundRequest, EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest,
+    ReplyTarget, UnreadAck, UnreadTarget,
 };
 pub use plugins::Plugins;
 pub use push::Push;

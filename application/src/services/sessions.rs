@@ -200,7 +200,8 @@ impl Sessions {
         if created {
             self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
         }
-        if first {
+        // A hidden status keeps the login quiet (docs/design/status.md#hidden-presence).
+        if first && !user.hidden() {
             self.hub.send_all_authenticated(&Packet::UserConnect(view.clone()));
         }
         if created {
@@ -277,7 +278,11 @@ impl Sessions {
         self.slash.disconnect(session.conn);
         if let Some(departure) = departure {
             tracing::info!(conn = session.conn, user = %departure.user.username, "disconnected");
-            if departure.last {
+            let hidden = match self.store.user(&departure.user.id).await {
+                Ok(u) => u.is_some_and(|u| u.hidden()),
+                Err(_) => false,
+            };
+            if departure.last && !hidden {
                 self.hub.send_all_authenticated(&Packet::UserDisconnect { username: departure.user.username });
             }
         }

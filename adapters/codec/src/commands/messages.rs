@@ -2,7 +2,8 @@
 
 use application::errors::MessageError;
 use application::services::{
-    EditMessage, HistoryRequest, HistoryStart, NewMessage, PingsPage, ReactRequest, ReplyTarget,
+    AroundRequest, EditMessage, HistoryRequest, HistoryStart, NewMessage, PingsPage, ReactRequest, ReplyTarget,
+    UnreadAck, UnreadTarget,
 };
 use domain::{ContentError, MessageContent};
 use serde_json::Value;
@@ -25,6 +26,10 @@ commands!(
     message_react_add,
     message_react_remove,
     pings_get,
+    messages_around,
+    unreads_get,
+    unreads_count,
+    unreads_ack,
 );
 
 /// Message text: trimmed, not empty, at most `max` characters.
@@ -173,4 +178,41 @@ handler!(pings_get(app, session, req) {
         offset: paging("offset", 0).filter(|o| *o >= 0).ok_or(MessageError::PingsOffset),
     };
     app.messaging.pings(session, page).await
+});
+
+handler!(messages_around(app, session, req) {
+    let around = required(req, "around", MessageError::AroundRequired)?;
+    // Absent or null bounds take the default; a bound that is not an integer is refused.
+    let bound = |key: &str| -> Result<i64, MessageError> {
+        match req.get("bounds") {
+            None | Some(Value::Null) => Ok(50),
+            Some(Value::Object(b)) => match b.get(key) {
+                None | Some(Value::Null) => Ok(50),
+                Some(Value::Number(n)) => n.as_i64().ok_or(MessageError::InvalidBounds),
+                Some(_) => Err(MessageError::InvalidBounds),
+            },
+            Some(_) => Err(MessageError::InvalidBounds),
+        }
+    };
+    let (above, below) = (bound("above")?, bound("below")?);
+    app.messaging.around(session, AroundRequest { channel: req.text("channel"), around, above, below }).await
+});
+
+/// The `channel` or `thread_id` of an unreads command.
+fn unread_target(req: &Request) -> UnreadTarget {
+    UnreadTarget { channel: req.text("channel"), thread_id: req.text("thread_id") }
+}
+
+handler!(unreads_get(app, session, _req) { app.messaging.unreads(session).await });
+
+handler!(unreads_count(app, session, req) { app.messaging.unread_count(session, unread_target(req)).await });
+
+handler!(unreads_ack(app, session, req) {
+    let message_id = match req.get("message_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if id.is_empty() => None,
+        Some(Value::String(id)) => Some(id.clone()),
+        Some(_) => return Err(MessageError::MessageIdNotString),
+    };
+    app.messaging.ack(session, UnreadAck { target: unread_target(req), message_id }).await
 });

@@ -1,8 +1,10 @@
 //! User and moderation commands, and rate-limit status.
 
 use application::errors::UserError;
-use application::services::TimeoutRequest;
+use application::services::{MAX_NICKNAME, MAX_STATUS_TEXT, TimeoutRequest, UserUpdate};
+use domain::Presence;
 use domain::RawJson;
+use domain::user::STATUSES;
 use serde_json::Value;
 
 use super::{commands, handler, origin};
@@ -22,6 +24,10 @@ commands!(
     user_roles_set,
     rate_limit_status,
     rate_limit_reset,
+    status_set,
+    status_get,
+    user_update,
+    user_delete,
 );
 
 /// The `user` field (a username or an id).
@@ -83,3 +89,48 @@ handler!(user_roles_get(app, session, req) { app.community.roles_get(session, ta
 handler!(rate_limit_status(app, session, req) { app.community.rate_limit_status(session, req.text("user")).await });
 
 handler!(rate_limit_reset(app, session, req) { app.community.rate_limit_reset(session, target(req)).await });
+
+/// The `status` and `text` of `status_set`.
+fn presence(req: &Request) -> Result<Presence, UserError> {
+    let status = match req.get("status") {
+        None | Some(Value::Null) => return Err(UserError::StatusRequired),
+        Some(Value::String(s)) if s.is_empty() => return Err(UserError::StatusRequired),
+        Some(Value::String(s)) if STATUSES.contains(&s.as_str()) => s.clone(),
+        Some(_) => return Err(UserError::InvalidStatus),
+    };
+    let text = match req.get("text") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(t)) if t.chars().count() <= MAX_STATUS_TEXT => t.clone(),
+        Some(_) => return Err(UserError::InvalidStatus),
+    };
+    Ok(Presence { status, text })
+}
+
+handler!(status_set(app, session, req) { app.community.status_set(session, presence(req), &origin(session, req)).await });
+
+handler!(status_get(app, session, req) { app.community.status_get(session, target(req)).await });
+
+/// The nickname of `user_update`'s `updates` (`None`: remove it).
+fn nickname(req: &Request) -> Result<Option<String>, UserError> {
+    let Some(Value::Object(updates)) = req.get("updates").filter(|u| u.as_object().is_some_and(|o| !o.is_empty()))
+    else {
+        return Err(UserError::UpdatesNotObject);
+    };
+    if let Some(field) = updates.keys().find(|k| k.as_str() != "nickname") {
+        let shown: String = field.chars().take(64).collect();
+        return Err(UserError::CannotUpdateField(shown));
+    }
+    match updates.get("nickname") {
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(n)) if n.trim().is_empty() => Ok(None),
+        Some(Value::String(n)) if n.chars().count() <= MAX_NICKNAME => Ok(Some(n.clone())),
+        Some(Value::String(_)) => Err(UserError::NicknameTooLong),
+        _ => Err(UserError::NicknameNotString),
+    }
+}
+
+handler!(user_update(app, session, req) {
+    app.community.user_update(session, UserUpdate { user: target(req), nickname: nickname(req) }).await
+});
+
+handler!(user_delete(app, session, req) { app.community.user_delete(session, target(req), &origin(session, req)).await });

@@ -5,6 +5,7 @@ mod admin;
 mod channels;
 mod limits;
 mod moderation;
+mod profiles;
 mod roles;
 mod users;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 pub use admin::{AdminAction, AdminOutcome};
 pub use channels::{ChannelChanges, NewChannel, creatable_kind, valid_channel_name};
 pub use moderation::TimeoutRequest;
+pub use profiles::{MAX_NICKNAME, MAX_STATUS_TEXT, UserUpdate};
 pub use roles::{RoleChanges, RolePermissions, permissions_of};
 
 use super::{Directory, Lists};

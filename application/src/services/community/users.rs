@@ -28,7 +28,7 @@ impl Community {
             if seen.contains(&id) {
                 continue;
             }
-            if let Some(u) = self.store.user(&id).await? {
+            if let Some(u) = self.store.user(&id).await?.filter(|u| !u.hidden()) {
                 out.push(UserView::of(&u, &roles));
             }
             seen.push(id);

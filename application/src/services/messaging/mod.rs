@@ -4,8 +4,12 @@
 mod pings;
 mod post;
 mod reactions;
-mod reading;
+pub mod reading;
 mod typing;
+mod unreads;
+
+pub use reading::{AroundRequest, MAX_AROUND};
+pub use unreads::{UnreadAck, UnreadTarget};
 
 use std::sync::Arc;
 

@@ -1,9 +1,27 @@
-//! Reading messages: message_get, message_replies, messages_search, messages_pinned.
+//! Reading messages: message_get, message_replies, messages_search, messages_pinned,
+//! messages_around.
 
 use super::{MAX_PINNED, MAX_REPLIES, Messaging};
 use crate::errors::MessageError;
+use crate::packets::Range;
 use crate::services::{Outcome, Reply};
 use crate::{Packet, Session};
+
+/// The most messages `messages_around` returns on either side of its target.
+pub const MAX_AROUND: i64 = 200;
+
+/// Input of `messages_around`; each field's error is reported in the original's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AroundRequest {
+    /// The channel (`None`: absent).
+    pub channel: Option<String>,
+    /// The target message id.
+    pub around: String,
+    /// Newer messages wanted (clamped to 0..=[`MAX_AROUND`]).
+    pub above: i64,
+    /// Older messages wanted (clamped to 0..=[`MAX_AROUND`]).
+    pub below: i64,
+}
 
 impl Messaging {
     /// `message_get`: one message with its position.
@@ -40,5 +58,44 @@ impl Messaging {
         let book = self.name_book().await?;
         let messages = self.store.pinned(&channel, MAX_PINNED).await?.into_iter().map(|m| book.view(m)).collect();
         Ok(Reply::Packet(Packet::MessagesPinned { channel, messages }))
+    }
+
+    /// `messages_around` (docs/design/messages.md#around): up to `below` older messages,
+    /// the target and up to `above` newer ones, oldest first, with their index range in
+    /// the channel (end exclusive); from the hot tail when it holds them all.
+    pub async fn around(&self, session: &Session, req: AroundRequest) -> Outcome<MessageError> {
+        self.directory.caller_with_roles(session).await?;
+        let channel = req.channel.ok_or(MessageError::ChannelOrThreadRequired)?;
+        if self.store.channel(&channel).await?.is_none() {
+            return Err(MessageError::ChannelNotFound);
+        }
+        self.directory.readable_text_channel(session, &channel).await?;
+        let (older, newer) = (req.below.clamp(0, MAX_AROUND) as usize, req.above.clamp(0, MAX_AROUND) as usize);
+        let (messages, start) = match self.history.around(&channel, &req.around, older, newer) {
+            Some(page) => {
+                let start = match page.start {
+                    Some(start) => start as u64,
+                    None => {
+                        let total = self.store.message_count(&channel).await?;
+                        total.saturating_sub((page.after + page.messages.len()) as u64)
+                    }
+                };
+                (page.messages, start)
+            }
+            None => {
+                let (target, position) =
+                    self.store.message(&channel, &req.around).await?.ok_or(MessageError::MessageNotFound)?;
+                let mut page = self.store.messages_before(&channel, &target.id, older as u64).await?;
+                let start = (position - 1).saturating_sub(page.len() as u64);
+                page.push(target);
+                page.extend(self.store.messages_after(&channel, &req.around, newer as u64).await?);
+                (page, start)
+            }
+        };
+        let end = start + messages.len() as u64;
+        let range = Range { start: start as i64, end: end as i64 };
+        let book = self.name_book().await?;
+        let messages = messages.into_iter().map(|m| book.view(m)).collect();
+        Ok(Reply::Packet(Packet::MessagesAround { channel, messages, range }))
     }
 }
