@@ -2,6 +2,7 @@
 //! runs the `originchats` server. `main.rs` only parses the command line.
 
 pub mod cli;
+mod cluster;
 pub mod config;
 pub mod import;
 mod observability;

@@ -2,6 +2,7 @@
 //! Each trait documents its contract; adapters implement them.
 
 mod auth;
+mod bus;
 mod emojis;
 mod outbound;
 mod plugins;
@@ -10,6 +11,7 @@ mod store;
 mod system;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
+pub use bus::{CacheControl, ClusterEvent, EventBus, Forget, LocalBus, LocalPresence, Presence, Target};
 pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
 pub use plugins::{

@@ -191,7 +191,7 @@ impl Sessions {
         let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
         self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
         session.user = Some(me.clone());
-        let first = self.hub.authenticate(conn, me);
+        let first = self.hub.authenticate(conn, me.clone());
         self.audience.joined(conn, &user).await;
         drop(lock);
         tracing::info!(conn, user = %identity.username, created, "authenticated");
@@ -200,7 +200,8 @@ impl Sessions {
         if created {
             self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
         }
-        if first {
+        // First here; then first anywhere (docs/design/cluster.md#presence).
+        if first && self.hub.presence().arrived(&me.id, &me.username).await {
             self.hub.send_all_authenticated(&Packet::UserConnect(view.clone()));
         }
         if created {
@@ -277,7 +278,7 @@ impl Sessions {
         self.slash.disconnect(session.conn);
         if let Some(departure) = departure {
             tracing::info!(conn = session.conn, user = %departure.user.username, "disconnected");
-            if departure.last {
+            if departure.last && self.hub.presence().departed(&departure.user.id).await {
                 self.hub.send_all_authenticated(&Packet::UserDisconnect { username: departure.user.username });
             }
         }

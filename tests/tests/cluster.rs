@@ -1,0 +1,308 @@
+//! Three nodes of one cluster on this machine (docs/scaling.md, docs/design/cluster.md):
+//! clients spread over the nodes see exactly the packets one node would send them —
+//! messages, edits, deletes, reactions, typing, presence, bans, role and channel changes —
+//! and a node killed with SIGKILL loses no acknowledged message and its users are
+//! announced gone by the others. Every node shares one fresh PostgreSQL database and NATS,
+//! under a cluster name of its own. The tests need PostgreSQL (skipped without
+//! `ORIGINCHATS_TEST_POSTGRES_URL`) and NATS with JetStream (`ORIGINCHATS_TEST_NATS_URL`,
+//! else 127.0.0.1:4222).
+
+use std::time::{Duration, Instant};
+
+use originchats_tests::cluster::{TestCluster, nats_url};
+use originchats_tests::expect::next_cmd;
+use originchats_tests::server::run_to_end;
+use originchats_tests::{Client, TestServer};
+use serde_json::{Value, json};
+
+/// Packets that logins and list pushes may interleave with what a test waits for.
+const BACKGROUND: [&str; 6] = ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
+
+/// Reads up to the `message_new` whose content is `marker`, returning what came before it,
+/// presence and list pushes left out. Events of one node reach every other node in order,
+/// so a marker posted after an action proves the action's packets (or their absence) were
+/// delivered first.
+async fn before_marker(c: &mut Client, marker: &str) -> Vec<Value> {
+    let mut seen = vec![];
+    loop {
+        let v = c.recv().await;
+        if v["cmd"] == "message_new" && v["message"]["content"] == marker {
+            return seen;
+        }
+        if !BACKGROUND.contains(&v["cmd"].as_str().unwrap_or("")) {
+            seen.push(v);
+        }
+    }
+}
+
+/// Posts `marker` in general from `from` and reads past it on every client in `all`.
+async fn barrier(from: &mut Client, all: &mut [&mut Client], marker: &str) -> Vec<Vec<Value>> {
+    let own = from.request(json!({"cmd": "message_new", "channel": "general", "content": marker})).await;
+    assert_eq!(own["cmd"], "message_new", "{own}");
+    let mut out = vec![];
+    for c in all.iter_mut() {
+        out.push(before_marker(c, marker).await);
+    }
+    out
+}
+
+/// Waits until `c` has seen `user_connect` for each of `names` (in any order), skipping
+/// other background packets.
+async fn connected(c: &mut Client, names: &[&str]) {
+    let mut missing: Vec<&str> = names.to_vec();
+    while !missing.is_empty() {
+        let v = c.recv().await;
+        if v["cmd"] == "user_connect" {
+            let name = v["user"]["username"].as_str().unwrap_or_default().to_owned();
+            missing.retain(|n| *n != name);
+        } else {
+            assert!(BACKGROUND.contains(&v["cmd"].as_str().unwrap_or("")), "unexpected {v}");
+        }
+    }
+}
+
+async fn messages_edits_deletes_and_reactions_cross_nodes() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut dave = cl.login(0, "dave").await;
+    let mut alice = cl.login(1, "alice").await;
+    let mut carol = cl.login(2, "carol").await;
+    connected(&mut boss, &["alice", "carol"]).await;
+    let sent = alice
+        .request(json!({"cmd": "message_new", "channel": "general", "content": "hello", "listener": "L"}))
+        .await;
+    assert_eq!(sent["cmd"], "message_new");
+    assert_eq!(sent["listener"], "L", "the sender's copy keeps its listener");
+    let mut shared = sent.clone();
+    shared.as_object_mut().unwrap().remove("listener");
+    for c in [&mut boss, &mut dave, &mut carol] {
+        assert_eq!(next_cmd(c, "message_new").await, shared, "every node delivers the same packet");
+    }
+    let id = sent["message"]["id"].clone();
+    let edit = alice.request(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "edited"})).await;
+    assert_eq!(edit["cmd"], "message_edit", "{edit}");
+    for c in [&mut boss, &mut dave, &mut carol] {
+        assert_eq!(next_cmd(c, "message_edit").await, edit);
+    }
+    let react = json!({"cmd": "message_react_add", "channel": "general", "id": id, "emoji": "👍"});
+    let reacted = carol.request(react).await;
+    assert_eq!(reacted["cmd"], "message_react_add", "{reacted}");
+    for c in [&mut boss, &mut dave, &mut alice] {
+        assert_eq!(next_cmd(c, "message_react_add").await, reacted);
+    }
+    // History read on another node shows the edit and the reaction (no stale cache).
+    let page = boss.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["content"], "edited", "{page}");
+    assert_eq!(last["reactions"], json!({"👍": ["carol"]}), "{page}");
+    let deleted = alice.request(json!({"cmd": "message_delete", "channel": "general", "id": id})).await;
+    assert_eq!(deleted["cmd"], "message_delete", "{deleted}");
+    for c in [&mut boss, &mut dave, &mut carol] {
+        assert_eq!(next_cmd(c, "message_delete").await, deleted);
+    }
+    let page = carol.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    assert!(!page.to_string().contains(&id.as_str().unwrap().to_string()), "deleted everywhere: {page}");
+    // Typing crosses nodes too, to the channel's viewers only.
+    let typing = dave.request(json!({"cmd": "typing", "channel": "general"})).await;
+    assert_eq!(typing["cmd"], "typing");
+    for c in [&mut boss, &mut alice, &mut carol] {
+        assert_eq!(next_cmd(c, "typing").await, typing);
+    }
+}
+
+async fn channel_and_role_changes_reach_every_node() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut alice = cl.login(1, "alice").await;
+    let mut carol = cl.login(2, "carol").await;
+    connected(&mut boss, &["alice", "carol"]).await;
+    let create = json!({"cmd": "channel_create", "name": "staff", "type": "text",
+        "permissions": {"view": ["admin"], "send": ["admin"]}});
+    assert_eq!(boss.request(create).await["cmd"], "channel_create");
+    for c in [&mut alice, &mut carol] {
+        let list = next_cmd(c, "channels_get").await;
+        assert!(!list.to_string().contains("\"staff\""), "a hidden channel is not listed: {list}");
+    }
+    let secret = boss.request(json!({"cmd": "message_new", "channel": "staff", "content": "secret"})).await;
+    assert_eq!(secret["cmd"], "message_new");
+    for seen in barrier(&mut boss, &mut [&mut alice, &mut carol], "after secret").await {
+        assert!(seen.is_empty(), "nobody without the role sees the staff channel: {seen:?}");
+    }
+    let granted = boss.request(json!({"cmd": "user_roles_add", "user": "carol", "roles": ["admin"]})).await;
+    assert_eq!(granted["cmd"], "user_roles_add", "{granted}");
+    let list = loop {
+        let v = next_cmd(&mut carol, "channels_get").await;
+        if v.to_string().contains("\"staff\"") {
+            break v;
+        }
+    };
+    assert!(list.to_string().contains("\"staff\""));
+    let second = boss.request(json!({"cmd": "message_new", "channel": "staff", "content": "for admins"})).await;
+    assert_eq!(next_cmd(&mut carol, "message_new").await["message"], second["message"]);
+    let seen = barrier(&mut boss, &mut [&mut alice], "after admins").await;
+    assert!(seen[0].is_empty(), "alice still may not view staff: {:?}", seen[0]);
+    // Carol's node checks her new role when she posts there.
+    let hers = carol.request(json!({"cmd": "message_new", "channel": "staff", "content": "mine"})).await;
+    assert_eq!(hers["cmd"], "message_new", "{hers}");
+    assert_eq!(next_cmd(&mut boss, "message_new").await["message"]["content"], "mine");
+}
+
+async fn presence_counts_users_once_across_nodes() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut bob = cl.login(1, "bob").await;
+    let mut watcher = cl.login(2, "watcher").await;
+    connected(&mut boss, &["bob", "watcher"]).await;
+    let a1 = cl.login(1, "alice").await;
+    connected(&mut boss, &["alice"]).await;
+    let a2 = cl.login(2, "alice").await;
+    // A second connection, on another node, is no news.
+    watcher.request(json!({"cmd": "message_new", "channel": "general", "content": "after a2"})).await;
+    loop {
+        let v = boss.recv().await;
+        if v["message"]["content"] == "after a2" {
+            break;
+        }
+        assert_ne!(v["cmd"], "user_connect", "alice connected once already: {v}");
+    }
+    let online = watcher.request(json!({"cmd": "users_online"})).await;
+    let mut names: Vec<&str> =
+        online["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["alice", "bob", "boss", "watcher"], "one entry per user, whatever the node: {online}");
+    a1.close().await;
+    a2.close().await;
+    let gone = next_cmd(&mut boss, "user_disconnect").await;
+    assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "alice"}));
+    let gone = next_cmd(&mut watcher, "user_disconnect").await;
+    assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "alice"}));
+    // Only one disconnect: markers from both nodes alice was on come after nothing else.
+    for from in [&mut bob, &mut watcher] {
+        let marker = format!("after close {}", from.ready.as_ref().map(|r| r["user"]["username"].to_string()).unwrap_or_default());
+        from.request(json!({"cmd": "message_new", "channel": "general", "content": marker})).await;
+        loop {
+            let v = boss.recv().await;
+            if v["message"]["content"] == marker.as_str() {
+                break;
+            }
+            assert_ne!(v["cmd"], "user_disconnect", "alice disconnected once: {v}");
+        }
+    }
+    let online = boss.request(json!({"cmd": "users_online"})).await;
+    assert!(!online.to_string().contains("alice"), "{online}");
+}
+
+async fn a_ban_closes_every_connection_on_every_node() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut m1 = cl.login(1, "mallory").await;
+    let mut m2 = cl.login(2, "mallory").await;
+    connected(&mut boss, &["mallory"]).await;
+    let started = Instant::now();
+    let banned = boss.request(json!({"cmd": "user_ban", "user": "mallory"})).await;
+    assert_eq!(banned, json!({"cmd": "user_ban", "user": "mallory", "banned": true}));
+    for m in [&mut m1, &mut m2] {
+        let notice = next_cmd(m, "auth_error").await;
+        assert_eq!(notice, json!({"cmd": "auth_error", "val": "Access denied: You are banned from this server"}));
+        assert_eq!(m.close_frame().await, Some((1008, "banned".into())));
+    }
+    assert!(started.elapsed() < Duration::from_secs(1), "closed within a second: {:?}", started.elapsed());
+    let gone = next_cmd(&mut boss, "user_disconnect").await;
+    assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "mallory"}));
+    let mut again = cl.nodes[2].connect().await;
+    let refused = again.request(json!({"cmd": "auth", "validator": "good:USR:mallory:mallory"})).await;
+    assert_eq!(refused, json!({"cmd": "auth_error", "val": "Access denied: You are banned from this server"}));
+}
+
+async fn a_killed_node_loses_no_acknowledged_message_and_its_users_go() {
+    let Some(mut cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut alice = cl.login(1, "alice").await;
+    let mut carol = cl.login(2, "carol").await;
+    connected(&mut boss, &["alice", "carol"]).await;
+    connected(&mut alice, &["carol"]).await;
+    // Carol posts as fast as she can; every acknowledged message must survive the kill.
+    let mut acked = vec![];
+    for i in 0..40 {
+        let r = carol.request(json!({"cmd": "message_new", "channel": "general", "content": format!("m{i}")})).await;
+        assert_eq!(r["cmd"], "message_new");
+        acked.push(r["message"]["id"].as_str().unwrap().to_owned());
+    }
+    carol.send(json!({"cmd": "message_new", "channel": "general", "content": "in flight"})).await;
+    cl.nodes[2].kill();
+    let killed = Instant::now();
+    let gone = next_cmd(&mut boss, "user_disconnect").await;
+    assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "carol"}));
+    assert!(killed.elapsed() < Duration::from_secs(30), "announced within 30 s: {:?}", killed.elapsed());
+    let gone = next_cmd(&mut alice, "user_disconnect").await;
+    assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "carol"}), "announced once, to everyone");
+    for seen in barrier(&mut boss, &mut [&mut alice], "after the kill").await {
+        assert!(seen.iter().all(|v| v["cmd"] == "message_new"), "{seen:?}");
+    }
+    let page = alice.request(json!({"cmd": "messages_get", "channel": "general", "limit": 100})).await;
+    let stored: Vec<&str> =
+        page["messages"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str()).collect();
+    for id in &acked {
+        assert!(stored.contains(&id.as_str()), "acknowledged message {id} lost");
+    }
+    let online = alice.request(json!({"cmd": "users_online"})).await;
+    assert!(!online.to_string().contains("carol"), "{online}");
+}
+
+async fn a_cluster_needs_postgres_and_nats_and_unique_node_ids() {
+    // SQLite with cluster.nats_url: refused, naming PostgreSQL.
+    let dir = tempfile::tempdir().unwrap();
+    let config = json!({"storage": {"url": "sqlite://x.db"}, "cluster": {"nats_url": nats_url()}});
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let (ok, _, err) = run_to_end(dir.path(), &[]);
+    assert!(!ok, "a SQLite cluster node must not start");
+    assert!(err.contains("PostgreSQL"), "{err}");
+    // A second node with a live node's id: refused.
+    let Some(cl) = TestCluster::start(1).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = cl.node_config("node0", &json!({"websocket": {"host": "127.0.0.1", "port": 0}}));
+    config["storage"] = json!({"url": cl.storage_url()});
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let (ok, _, err) = run_to_end(dir.path(), &[]);
+    assert!(!ok, "a duplicate node id must be refused");
+    assert!(err.contains("node_id") && err.contains("in use"), "{err}");
+    // NATS unreachable: retried, then a clear failure.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = cl.node_config("lonely", &json!({"websocket": {"host": "127.0.0.1", "port": 0}}));
+    config["storage"] = json!({"url": cl.storage_url()});
+    config["cluster"]["nats_url"] = json!("nats://127.0.0.1:1");
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let started = Instant::now();
+    let (ok, _, err) = tokio::task::spawn_blocking({
+        let path = dir.path().to_owned();
+        move || run_to_end(&path, &[])
+    })
+    .await
+    .unwrap();
+    assert!(!ok);
+    assert!(err.contains("NATS unreachable"), "{err}");
+    assert!(started.elapsed() >= Duration::from_secs(25), "retried for about 30 s: {:?}", started.elapsed());
+    let _: Option<TestServer> = None;
+}
+
+macro_rules! cluster_tests {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case().await;
+                }
+            )*
+        }
+    };
+}
+
+cluster_tests!(
+    messages_edits_deletes_and_reactions_cross_nodes,
+    channel_and_role_changes_reach_every_node,
+    presence_counts_users_once_across_nodes,
+    a_ban_closes_every_connection_on_every_node,
+    a_killed_node_loses_no_acknowledged_message_and_its_users_go,
+    a_cluster_needs_postgres_and_nats_and_unique_node_ids,
+);
