@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{
-    AuthValidator, CacheControl, Clock, EmojiImages, EventBus, IdSource, LocalBus, LocalPresence, Notifier, PacketEncoder, PluginHost,
-    Presence, Store,
+    AuthValidator, CacheControl, Clock, EmojiImages, EventBus, IdSource, LocalBus, LocalPresence, Notifier,
+    PacketEncoder, PluginHost, Presence, Store,
 };
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
@@ -18,7 +18,8 @@ use crate::services::push::PushParts;
 use crate::services::sessions::SessionsParts;
 use crate::services::slash::SlashParts;
 use crate::services::{
-    Audience, Cluster, ClusterParts, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, Sessions, Slash, Voice,
+    Audience, Cluster, ClusterParts, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, Sessions,
+    Slash, Voice,
 };
 use crate::settings::Settings;
 use crate::voice::VoiceRooms;

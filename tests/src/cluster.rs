@@ -44,7 +44,8 @@ impl TestCluster {
         let mut cluster = Self { nodes: vec![], name: fresh_cluster_name(), admin, url };
         for i in 0..n {
             let node = cluster.node_config(&format!("node{i}"), &overrides);
-            let server = TestServer::start_node(Backend::Postgres(cluster.admin.clone()), cluster.url.clone(), node).await;
+            let server =
+                TestServer::start_node(Backend::Postgres(cluster.admin.clone()), cluster.url.clone(), node).await;
             cluster.nodes.push(server);
         }
         Some(cluster)

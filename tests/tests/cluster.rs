@@ -16,7 +16,8 @@ use originchats_tests::{Client, TestServer};
 use serde_json::{Value, json};
 
 /// Packets that logins and list pushes may interleave with what a test waits for.
-const BACKGROUND: [&str; 6] = ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
+const BACKGROUND: [&str; 6] =
+    ["users_list", "channels_get", "roles_list", "user_connect", "user_join", "user_disconnect"];
 
 /// Reads up to the `message_new` whose content is `marker`, returning what came before it,
 /// presence and list pushes left out. Events of one node reach every other node in order,
@@ -35,9 +36,37 @@ async fn before_marker(c: &mut Client, marker: &str) -> Vec<Value> {
     }
 }
 
+/// Sends `request` with a listener of its own and returns the answer (the packet that
+/// carries that listener, without it); packets of other clients' doings are skipped.
+async fn ask(c: &mut Client, mut request: Value) -> Value {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let tag = format!("q{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    request["listener"] = json!(tag);
+    c.send(request).await;
+    loop {
+        let mut v = c.recv().await;
+        if v["listener"] == tag.as_str() {
+            v.as_object_mut().unwrap().remove("listener");
+            return v;
+        }
+    }
+}
+
+/// Reads packets until one with `cmd`, skipping background packets and `message_new`.
+async fn skip_to(c: &mut Client, cmd: &str) -> Value {
+    loop {
+        let v = c.recv().await;
+        if v["cmd"] == cmd {
+            return v;
+        }
+        let skippable = BACKGROUND.contains(&v["cmd"].as_str().unwrap_or("")) || v["cmd"] == "message_new";
+        assert!(skippable, "unexpected packet before {cmd}: {v}");
+    }
+}
+
 /// Posts `marker` in general from `from` and reads past it on every client in `all`.
 async fn barrier(from: &mut Client, all: &mut [&mut Client], marker: &str) -> Vec<Vec<Value>> {
-    let own = from.request(json!({"cmd": "message_new", "channel": "general", "content": marker})).await;
+    let own = ask(from, json!({"cmd": "message_new", "channel": "general", "content": marker})).await;
     assert_eq!(own["cmd"], "message_new", "{own}");
     let mut out = vec![];
     for c in all.iter_mut() {
@@ -68,42 +97,39 @@ async fn messages_edits_deletes_and_reactions_cross_nodes() {
     let mut alice = cl.login(1, "alice").await;
     let mut carol = cl.login(2, "carol").await;
     connected(&mut boss, &["alice", "carol"]).await;
-    let sent = alice
-        .request(json!({"cmd": "message_new", "channel": "general", "content": "hello", "listener": "L"}))
-        .await;
+    let sent = ask(&mut alice, json!({"cmd": "message_new", "channel": "general", "content": "hello"})).await;
     assert_eq!(sent["cmd"], "message_new");
-    assert_eq!(sent["listener"], "L", "the sender's copy keeps its listener");
-    let mut shared = sent.clone();
-    shared.as_object_mut().unwrap().remove("listener");
+    let shared = sent.clone();
     for c in [&mut boss, &mut dave, &mut carol] {
         assert_eq!(next_cmd(c, "message_new").await, shared, "every node delivers the same packet");
     }
     let id = sent["message"]["id"].clone();
-    let edit = alice.request(json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "edited"})).await;
+    let edit =
+        ask(&mut alice, json!({"cmd": "message_edit", "channel": "general", "id": id, "content": "edited"})).await;
     assert_eq!(edit["cmd"], "message_edit", "{edit}");
     for c in [&mut boss, &mut dave, &mut carol] {
         assert_eq!(next_cmd(c, "message_edit").await, edit);
     }
     let react = json!({"cmd": "message_react_add", "channel": "general", "id": id, "emoji": "👍"});
-    let reacted = carol.request(react).await;
+    let reacted = ask(&mut carol, react).await;
     assert_eq!(reacted["cmd"], "message_react_add", "{reacted}");
     for c in [&mut boss, &mut dave, &mut alice] {
         assert_eq!(next_cmd(c, "message_react_add").await, reacted);
     }
     // History read on another node shows the edit and the reaction (no stale cache).
-    let page = boss.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    let page = ask(&mut boss, json!({"cmd": "messages_get", "channel": "general"})).await;
     let last = page["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["content"], "edited", "{page}");
     assert_eq!(last["reactions"], json!({"👍": ["carol"]}), "{page}");
-    let deleted = alice.request(json!({"cmd": "message_delete", "channel": "general", "id": id})).await;
+    let deleted = ask(&mut alice, json!({"cmd": "message_delete", "channel": "general", "id": id})).await;
     assert_eq!(deleted["cmd"], "message_delete", "{deleted}");
     for c in [&mut boss, &mut dave, &mut carol] {
         assert_eq!(next_cmd(c, "message_delete").await, deleted);
     }
-    let page = carol.request(json!({"cmd": "messages_get", "channel": "general"})).await;
+    let page = ask(&mut carol, json!({"cmd": "messages_get", "channel": "general"})).await;
     assert!(!page.to_string().contains(&id.as_str().unwrap().to_string()), "deleted everywhere: {page}");
     // Typing crosses nodes too, to the channel's viewers only.
-    let typing = dave.request(json!({"cmd": "typing", "channel": "general"})).await;
+    let typing = ask(&mut dave, json!({"cmd": "typing", "channel": "general"})).await;
     assert_eq!(typing["cmd"], "typing");
     for c in [&mut boss, &mut alice, &mut carol] {
         assert_eq!(next_cmd(c, "typing").await, typing);
@@ -118,17 +144,17 @@ async fn channel_and_role_changes_reach_every_node() {
     connected(&mut boss, &["alice", "carol"]).await;
     let create = json!({"cmd": "channel_create", "name": "staff", "type": "text",
         "permissions": {"view": ["admin"], "send": ["admin"]}});
-    assert_eq!(boss.request(create).await["cmd"], "channel_create");
+    assert_eq!(ask(&mut boss, create).await["cmd"], "channel_create");
     for c in [&mut alice, &mut carol] {
         let list = next_cmd(c, "channels_get").await;
         assert!(!list.to_string().contains("\"staff\""), "a hidden channel is not listed: {list}");
     }
-    let secret = boss.request(json!({"cmd": "message_new", "channel": "staff", "content": "secret"})).await;
+    let secret = ask(&mut boss, json!({"cmd": "message_new", "channel": "staff", "content": "secret"})).await;
     assert_eq!(secret["cmd"], "message_new");
     for seen in barrier(&mut boss, &mut [&mut alice, &mut carol], "after secret").await {
         assert!(seen.is_empty(), "nobody without the role sees the staff channel: {seen:?}");
     }
-    let granted = boss.request(json!({"cmd": "user_roles_add", "user": "carol", "roles": ["admin"]})).await;
+    let granted = ask(&mut boss, json!({"cmd": "user_roles_add", "user": "carol", "roles": ["admin"]})).await;
     assert_eq!(granted["cmd"], "user_roles_add", "{granted}");
     let list = loop {
         let v = next_cmd(&mut carol, "channels_get").await;
@@ -137,12 +163,12 @@ async fn channel_and_role_changes_reach_every_node() {
         }
     };
     assert!(list.to_string().contains("\"staff\""));
-    let second = boss.request(json!({"cmd": "message_new", "channel": "staff", "content": "for admins"})).await;
+    let second = ask(&mut boss, json!({"cmd": "message_new", "channel": "staff", "content": "for admins"})).await;
     assert_eq!(next_cmd(&mut carol, "message_new").await["message"], second["message"]);
     let seen = barrier(&mut boss, &mut [&mut alice], "after admins").await;
     assert!(seen[0].is_empty(), "alice still may not view staff: {:?}", seen[0]);
     // Carol's node checks her new role when she posts there.
-    let hers = carol.request(json!({"cmd": "message_new", "channel": "staff", "content": "mine"})).await;
+    let hers = ask(&mut carol, json!({"cmd": "message_new", "channel": "staff", "content": "mine"})).await;
     assert_eq!(hers["cmd"], "message_new", "{hers}");
     assert_eq!(next_cmd(&mut boss, "message_new").await["message"]["content"], "mine");
 }
@@ -157,7 +183,7 @@ async fn presence_counts_users_once_across_nodes() {
     connected(&mut boss, &["alice"]).await;
     let a2 = cl.login(2, "alice").await;
     // A second connection, on another node, is no news.
-    watcher.request(json!({"cmd": "message_new", "channel": "general", "content": "after a2"})).await;
+    ask(&mut watcher, json!({"cmd": "message_new", "channel": "general", "content": "after a2"})).await;
     loop {
         let v = boss.recv().await;
         if v["message"]["content"] == "after a2" {
@@ -165,7 +191,7 @@ async fn presence_counts_users_once_across_nodes() {
         }
         assert_ne!(v["cmd"], "user_connect", "alice connected once already: {v}");
     }
-    let online = watcher.request(json!({"cmd": "users_online"})).await;
+    let online = ask(&mut watcher, json!({"cmd": "users_online"})).await;
     let mut names: Vec<&str> =
         online["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     names.sort_unstable();
@@ -178,8 +204,11 @@ async fn presence_counts_users_once_across_nodes() {
     assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "alice"}));
     // Only one disconnect: markers from both nodes alice was on come after nothing else.
     for from in [&mut bob, &mut watcher] {
-        let marker = format!("after close {}", from.ready.as_ref().map(|r| r["user"]["username"].to_string()).unwrap_or_default());
-        from.request(json!({"cmd": "message_new", "channel": "general", "content": marker})).await;
+        let marker = format!(
+            "after close {}",
+            from.ready.as_ref().map(|r| r["user"]["username"].to_string()).unwrap_or_default()
+        );
+        ask(from, json!({"cmd": "message_new", "channel": "general", "content": marker})).await;
         loop {
             let v = boss.recv().await;
             if v["message"]["content"] == marker.as_str() {
@@ -188,7 +217,7 @@ async fn presence_counts_users_once_across_nodes() {
             assert_ne!(v["cmd"], "user_disconnect", "alice disconnected once: {v}");
         }
     }
-    let online = boss.request(json!({"cmd": "users_online"})).await;
+    let online = ask(&mut boss, json!({"cmd": "users_online"})).await;
     assert!(!online.to_string().contains("alice"), "{online}");
 }
 
@@ -199,7 +228,7 @@ async fn a_ban_closes_every_connection_on_every_node() {
     let mut m2 = cl.login(2, "mallory").await;
     connected(&mut boss, &["mallory"]).await;
     let started = Instant::now();
-    let banned = boss.request(json!({"cmd": "user_ban", "user": "mallory"})).await;
+    let banned = ask(&mut boss, json!({"cmd": "user_ban", "user": "mallory"})).await;
     assert_eq!(banned, json!({"cmd": "user_ban", "user": "mallory", "banned": true}));
     for m in [&mut m1, &mut m2] {
         let notice = next_cmd(m, "auth_error").await;
@@ -224,28 +253,27 @@ async fn a_killed_node_loses_no_acknowledged_message_and_its_users_go() {
     // Carol posts as fast as she can; every acknowledged message must survive the kill.
     let mut acked = vec![];
     for i in 0..40 {
-        let r = carol.request(json!({"cmd": "message_new", "channel": "general", "content": format!("m{i}")})).await;
+        let r = ask(&mut carol, json!({"cmd": "message_new", "channel": "general", "content": format!("m{i}")})).await;
         assert_eq!(r["cmd"], "message_new");
         acked.push(r["message"]["id"].as_str().unwrap().to_owned());
     }
     carol.send(json!({"cmd": "message_new", "channel": "general", "content": "in flight"})).await;
     cl.nodes[2].kill();
     let killed = Instant::now();
-    let gone = next_cmd(&mut boss, "user_disconnect").await;
+    let gone = skip_to(&mut boss, "user_disconnect").await;
     assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "carol"}));
     assert!(killed.elapsed() < Duration::from_secs(30), "announced within 30 s: {:?}", killed.elapsed());
-    let gone = next_cmd(&mut alice, "user_disconnect").await;
+    let gone = skip_to(&mut alice, "user_disconnect").await;
     assert_eq!(gone, json!({"cmd": "user_disconnect", "username": "carol"}), "announced once, to everyone");
     for seen in barrier(&mut boss, &mut [&mut alice], "after the kill").await {
         assert!(seen.iter().all(|v| v["cmd"] == "message_new"), "{seen:?}");
     }
-    let page = alice.request(json!({"cmd": "messages_get", "channel": "general", "limit": 100})).await;
-    let stored: Vec<&str> =
-        page["messages"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str()).collect();
+    let page = ask(&mut alice, json!({"cmd": "messages_get", "channel": "general", "limit": 100})).await;
+    let stored: Vec<&str> = page["messages"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str()).collect();
     for id in &acked {
         assert!(stored.contains(&id.as_str()), "acknowledged message {id} lost");
     }
-    let online = alice.request(json!({"cmd": "users_online"})).await;
+    let online = ask(&mut alice, json!({"cmd": "users_online"})).await;
     assert!(!online.to_string().contains("carol"), "{online}");
 }
 

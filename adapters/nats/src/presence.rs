@@ -89,11 +89,7 @@ impl KvPresence {
     }
 
     /// Changes a user's entry with compare-and-set; returns the sets before and after.
-    async fn change(
-        &self,
-        user: &UserId,
-        f: impl Fn(&mut Seen),
-    ) -> anyhow::Result<(Seen, Seen)> {
+    async fn change(&self, user: &UserId, f: impl Fn(&mut Seen)) -> anyhow::Result<(Seen, Seen)> {
         let key = key(user);
         for _ in 0..64 {
             let entry = self.kv.entry(key.clone()).await?;
@@ -180,10 +176,11 @@ impl Presence for KvPresence {
 
     async fn departed(&self, user: &UserId) -> bool {
         let _lock = self.locks.user(user).await;
-        match self.change(user, |s| {
-            s.nodes.remove(&self.me);
-        })
-        .await
+        match self
+            .change(user, |s| {
+                s.nodes.remove(&self.me);
+            })
+            .await
         {
             Ok((_, after)) => after.nodes.is_empty(),
             Err(e) => {

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn events_round_trip() {
         let events = [
-            ClusterEvent::Deliver { target: Target::Channel("général\n".into()), frame: Frame::new("{\"a\":\"\\n\"}".into()) },
+            ClusterEvent::Deliver {
+                target: Target::Channel("général\n".into()),
+                frame: Frame::new("{\"a\":\"\\n\"}".into()),
+            },
             ClusterEvent::Deliver { target: Target::Everyone, frame: Frame::new(String::new()) },
             ClusterEvent::Deliver { target: Target::User(UserId("u1".into())), frame: Frame::new("x".into()) },
             ClusterEvent::CloseUser { user: UserId("u".into()), code: 1008, reason: "banned".into() },

@@ -18,8 +18,8 @@ use domain::{Action, Channel, Message, Role, User, UserId, may};
 use super::hot_history::HotHistory;
 use crate::hub::Hub;
 use crate::ports::{
-    ClusterEvent, Forget, Frame, Target,
-    ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
+    ChannelRepository, ClusterEvent, Commit, Forget, Frame, MessageRepository, PendingChange, RoleRepository, Store,
+    StoreResult, Target, UserRepository,
 };
 use crate::{ConnId, Origin, Packet};
 
@@ -192,7 +192,8 @@ impl Audience {
     /// Other nodes deliver the same bytes to their own viewers of the channel.
     pub async fn broadcast(&self, packet: &Packet, channel: &str, origin: &Origin) {
         let shared = self.hub.encode(packet);
-        self.hub.publish(|| ClusterEvent::Deliver { target: Target::Channel(channel.to_owned()), frame: shared.clone() });
+        self.hub
+            .publish(|| ClusterEvent::Deliver { target: Target::Channel(channel.to_owned()), frame: shared.clone() });
         let targets = self.viewers(channel).await;
         self.hub.fan_out_frame(packet, shared, &targets, origin);
     }
@@ -346,7 +347,8 @@ impl ChannelRepository for Observed {
         channel_write!(self, self.inner.insert_channel(channel), vec![])
     }
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
-        let result = channel_write!(self, self.inner.update_channel(name, channel), vec![name.to_owned(), channel.name.clone()]);
+        let result =
+            channel_write!(self, self.inner.update_channel(name, channel), vec![name.to_owned(), channel.name.clone()]);
         self.history.channel_changed(name);
         self.history.channel_changed(&channel.name);
         result

@@ -141,8 +141,12 @@ fn default_node_id() -> String {
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "node".into());
-    let host: String =
-        host.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).take(48).collect();
+    let host: String = host
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .take(48)
+        .collect();
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
     format!("{}-{suffix}", if host.is_empty() { "node" } else { &host })
 }
