@@ -107,7 +107,7 @@ impl App {
         let history = Arc::new(HotHistory::default());
         let observed = Arc::new(Observed::new(store, history.clone()));
         let store: Arc<dyn Store> = observed.clone();
-        let limiter = Arc::new(Limiter::new(settings.rate_limit));
+        let limiter = Arc::new(Limiter::with_bus(settings.rate_limit, hub.bus().clone()));
         let rooms = Arc::new(VoiceRooms::default());
         let directory = Arc::new(Directory::new(store.clone()));
         let gate = Arc::new(Gate::new(store.clone(), limiter.clone(), clock.clone()));
@@ -126,7 +126,7 @@ impl App {
             store: store.clone(),
             directory: directory.clone(),
             hub: hub.clone(),
-            limiter,
+            limiter: limiter.clone(),
             clock: clock.clone(),
             lists: lists.clone(),
             host: host.clone(),
@@ -191,6 +191,7 @@ impl App {
             history,
             store: store.clone(),
             cache: cluster.cache,
+            limiter: limiter.clone(),
         }));
         let sessions = Arc::new(Sessions::new(SessionsParts {
             auth,

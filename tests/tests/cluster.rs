@@ -310,7 +310,111 @@ async fn a_cluster_needs_postgres_and_nats_and_unique_node_ids() {
     assert!(!ok);
     assert!(err.contains("NATS unreachable"), "{err}");
     assert!(started.elapsed() >= Duration::from_secs(25), "retried for about 30 s: {:?}", started.elapsed());
-    let _: Option<TestServer> = None;
+}
+
+async fn rate_limits_and_timeouts_hold_across_nodes() {
+    let limits =
+        json!({"rate_limiting": {"enabled": true, "messages_per_minute": 5, "burst_limit": 2, "cooldown_seconds": 30}});
+    let Some(cl) = TestCluster::start_with(3, limits).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut b1 = cl.login(1, "bob").await;
+    let mut b2 = cl.login(2, "bob").await;
+    connected(&mut boss, &["bob"]).await;
+    // Two messages from node 1; node 2 has seen them (its limiter heard first) ...
+    for i in 0..2 {
+        let sent = ask(&mut b1, json!({"cmd": "message_new", "channel": "general", "content": format!("b{i}")})).await;
+        assert_eq!(sent["cmd"], "message_new");
+        assert_eq!(next_cmd(&mut b2, "message_new").await, sent);
+    }
+    // ... so the third, on node 2, is over the burst limit, with the same packet one node sends.
+    let limited = ask(&mut b2, json!({"cmd": "message_new", "channel": "general", "content": "b2"})).await;
+    assert_eq!(
+        limited,
+        json!({"cmd": "rate_limit", "reason": "Burst limit exceeded. You're in cooldown for 30 seconds", "length": 30000})
+    );
+    let status = ask(&mut boss, json!({"cmd": "rate_limit_status", "user": "bob"})).await;
+    assert_eq!(status["status"]["messages_this_minute"], 2, "{status}");
+    // A reset on node 0 frees bob on every node.
+    let reset = ask(&mut boss, json!({"cmd": "rate_limit_reset", "user": "bob"})).await;
+    assert_eq!(reset["cmd"], "rate_limit_reset", "{reset}");
+    let marker = ask(&mut boss, json!({"cmd": "message_new", "channel": "general", "content": "reset done"})).await;
+    assert_eq!(before_marker(&mut b2, "reset done").await.len(), 0, "{marker}");
+    let sent = ask(&mut b2, json!({"cmd": "message_new", "channel": "general", "content": "free"})).await;
+    assert_eq!(sent["cmd"], "message_new", "{sent}");
+    // A timeout set on node 0 holds on node 1 at once.
+    let t = ask(&mut boss, json!({"cmd": "user_timeout", "user": "bob", "timeout": 300})).await;
+    assert_eq!(t, json!({"cmd": "user_timeout", "user": "bob", "timeout": 300}));
+    for b in [&mut b1, &mut b2] {
+        assert_eq!(
+            skip_to(b, "rate_limit").await,
+            json!({"cmd": "rate_limit", "reason": "User timeout set", "length": 300000})
+        );
+    }
+    let blocked = ask(&mut b1, json!({"cmd": "message_new", "channel": "general", "content": "no"})).await;
+    assert_eq!(blocked["cmd"], "rate_limit", "{blocked}");
+    assert!(blocked["reason"].as_str().unwrap().starts_with("You are in timeout for "), "{blocked}");
+}
+
+/// A process killed when dropped, so that a failing test leaves nothing behind.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A NATS server of this test's own, on a free port, with JetStream storing in `store`.
+fn private_nats(port: u16, store: &std::path::Path) -> Killed {
+    Killed(
+        std::process::Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server (apt-get install nats-server)"),
+    )
+}
+
+/// Waits (at most `within`) until `server`'s log contains `text`.
+async fn log_shows(server: &TestServer, text: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !server.log().contains(text) {
+        assert!(Instant::now() < deadline, "the log never showed {text:?}:\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_node_that_loses_nats_reconnects_and_resynchronises() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = tempfile::tempdir().unwrap();
+    let nats = private_nats(port, store.path());
+    let url = format!("nats://127.0.0.1:{port}");
+    let up = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(10), "the private NATS server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(cl) = TestCluster::start_with(2, json!({"cluster": {"nats_url": url}})).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut alice = cl.login(1, "alice").await;
+    connected(&mut boss, &["alice"]).await;
+    drop(nats);
+    for node in &cl.nodes {
+        log_shows(node, "lost the connection to NATS", Duration::from_secs(10)).await;
+    }
+    let _nats = private_nats(port, store.path());
+    for node in &cl.nodes {
+        log_shows(node, "reconnected to NATS; resynchronising", Duration::from_secs(20)).await;
+        log_shows(node, "resynchronised with the cluster", Duration::from_secs(10)).await;
+    }
+    // Events cross again, without a restart.
+    let sent = ask(&mut alice, json!({"cmd": "message_new", "channel": "general", "content": "back"})).await;
+    assert_eq!(next_cmd(&mut boss, "message_new").await, sent);
+    let sent = ask(&mut boss, json!({"cmd": "message_new", "channel": "general", "content": "again"})).await;
+    assert_eq!(next_cmd(&mut alice, "message_new").await, sent);
 }
 
 macro_rules! cluster_tests {
@@ -333,4 +437,6 @@ cluster_tests!(
     a_ban_closes_every_connection_on_every_node,
     a_killed_node_loses_no_acknowledged_message_and_its_users_go,
     a_cluster_needs_postgres_and_nats_and_unique_node_ids,
+    a_node_that_loses_nats_reconnects_and_resynchronises,
+    rate_limits_and_timeouts_hold_across_nodes,
 );

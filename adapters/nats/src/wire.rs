@@ -1,7 +1,7 @@
 //! How a [`ClusterEvent`] travels: one line of JSON naming the publishing node and the
 //! event, then, for a delivery, the frame's bytes exactly as encoded once by the publisher.
 
-use application::ports::{ClusterEvent, Forget, Frame, Target};
+use application::ports::{ClusterEvent, Forget, Frame, LimiterChange, Target};
 use bytes::{BufMut, Bytes, BytesMut};
 use domain::UserId;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,9 @@ enum Head {
     ForgetMessages { n: String, c: String },
     ForgetEmojis { n: String },
     ChannelLists { n: String },
+    Taken { n: String, u: String, p: String, at: f64 },
+    Cleared { n: String, u: String },
+    Reset { n: String, u: String },
 }
 
 /// Encodes `event` from `node`.
@@ -47,6 +50,16 @@ pub fn encode(node: &str, event: &ClusterEvent) -> Bytes {
             None,
         ),
         ClusterEvent::ChannelLists => (Head::ChannelLists { n }, None),
+        ClusterEvent::Limiter(change) => (
+            match change {
+                LimiterChange::Taken { user, purpose, at } => {
+                    Head::Taken { n, u: user.0.clone(), p: purpose.clone(), at: *at }
+                }
+                LimiterChange::Cleared(u) => Head::Cleared { n, u: u.0.clone() },
+                LimiterChange::Reset(u) => Head::Reset { n, u: u.0.clone() },
+            },
+            None,
+        ),
     };
     let head = serde_json::to_vec(&head).unwrap_or_default();
     let mut out = BytesMut::with_capacity(head.len() + 1 + frame.map_or(0, |f| f.bytes().len()));
@@ -75,6 +88,11 @@ pub fn decode(payload: &[u8]) -> Result<(String, ClusterEvent), String> {
         Head::ForgetMessages { n, c } => (n, ClusterEvent::Forget(Forget::Messages(c))),
         Head::ForgetEmojis { n } => (n, ClusterEvent::Forget(Forget::Emojis)),
         Head::ChannelLists { n } => (n, ClusterEvent::ChannelLists),
+        Head::Taken { n, u, p, at } => {
+            (n, ClusterEvent::Limiter(LimiterChange::Taken { user: UserId(u), purpose: p, at }))
+        }
+        Head::Cleared { n, u } => (n, ClusterEvent::Limiter(LimiterChange::Cleared(UserId(u)))),
+        Head::Reset { n, u } => (n, ClusterEvent::Limiter(LimiterChange::Reset(UserId(u)))),
     })
 }
 
@@ -98,6 +116,9 @@ mod tests {
             ClusterEvent::Forget(Forget::Messages("a".into())),
             ClusterEvent::Forget(Forget::Emojis),
             ClusterEvent::ChannelLists,
+            ClusterEvent::Limiter(LimiterChange::Taken { user: UserId("u".into()), purpose: "typing".into(), at: 1.5 }),
+            ClusterEvent::Limiter(LimiterChange::Cleared(UserId("u".into()))),
+            ClusterEvent::Limiter(LimiterChange::Reset(UserId("u".into()))),
         ];
         for e in events {
             assert_eq!(decode(&encode("n1", &e)), Ok(("n1".to_owned(), e)));

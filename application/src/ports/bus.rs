@@ -57,7 +57,30 @@ pub enum ClusterEvent {
     Forget(Forget),
     /// Push each authenticated connection its own channel list.
     ChannelLists,
+    /// A user's rate-limit bucket changed on another node.
+    Limiter(LimiterChange),
 }
+
+/// A change of a user's rate-limit buckets, replayed on every node so a user's limits hold
+/// across nodes (docs/design/cluster.md#rate-limits).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimiterChange {
+    /// An action of `purpose` (its name) was admitted at `at`.
+    Taken {
+        /// Whose.
+        user: UserId,
+        /// Which bucket, by [`crate::limiter::Purpose::name`].
+        purpose: String,
+        /// When (Unix seconds).
+        at: f64,
+    },
+    /// The user's message history was cleared (a new timeout).
+    Cleared(UserId),
+    /// Every bucket of the user was reset.
+    Reset(UserId),
+}
+
+impl Eq for LimiterChange {}
 
 /// Publishes events to the other nodes. Events from one node reach every other node in
 /// the order they were published; a node never receives its own events.

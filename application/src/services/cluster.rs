@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::hot_history::HotHistory;
 use super::{Audience, Emojis, Lists};
 use crate::hub::Hub;
+use crate::limiter::Limiter;
 use crate::ports::{CacheControl, ClusterEvent, Forget, Store, Target};
 
 /// Applies other nodes' events to this node.
@@ -18,6 +19,7 @@ pub struct Cluster {
     history: Arc<HotHistory>,
     store: Arc<dyn Store>,
     cache: Option<Arc<dyn CacheControl>>,
+    limiter: Arc<Limiter>,
 }
 
 /// The parts a [`Cluster`] is built from.
@@ -36,13 +38,15 @@ pub struct ClusterParts {
     pub store: Arc<dyn Store>,
     /// The cache under the store, when there is one.
     pub cache: Option<Arc<dyn CacheControl>>,
+    /// The rate limiter.
+    pub limiter: Arc<Limiter>,
 }
 
 impl Cluster {
     /// A receiver over these parts.
     pub fn new(parts: ClusterParts) -> Self {
-        let ClusterParts { hub, audience, lists, emojis, history, store, cache } = parts;
-        Self { hub, audience, lists, emojis, history, store, cache }
+        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter } = parts;
+        Self { hub, audience, lists, emojis, history, store, cache, limiter }
     }
 
     /// Applies one event from another node. Events are applied one after the other, in
@@ -57,6 +61,7 @@ impl Cluster {
             }
             ClusterEvent::Forget(what) => self.forget(what).await,
             ClusterEvent::ChannelLists => self.lists.push_own_channel_lists().await,
+            ClusterEvent::Limiter(change) => self.limiter.apply(&change),
             ClusterEvent::Deliver { .. } | ClusterEvent::CloseUser { .. } => {}
         }
     }
