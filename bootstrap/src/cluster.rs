@@ -16,7 +16,7 @@ use crate::config::ClusterConfig;
 pub struct Joined {
     node: Node,
     presence: Arc<KvPresence>,
-    incoming: Mutex<Option<mpsc::UnboundedReceiver<Incoming>>>,
+    incoming: Mutex<Option<mpsc::Receiver<Incoming>>>,
 }
 
 /// Connects to NATS (retrying for up to 30 s) and takes this node's lease.

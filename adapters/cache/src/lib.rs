@@ -352,6 +352,24 @@ impl Store for CachedStore {
     }
 }
 
+/// Another node's write: drop what it made stale (docs/design/cluster.md#forget-before-deliver).
+#[async_trait]
+impl application::ports::CacheControl for CachedStore {
+    async fn forget(&self, what: &application::ports::Forget) {
+        use application::ports::Forget;
+        match what {
+            Forget::User(id) => self.forget_user(id).await,
+            Forget::Roles => self.roles.invalidate_all(),
+            Forget::Channels(_) => self.channels.invalidate_all(),
+            Forget::Messages(_) | Forget::Emojis => {}
+        }
+    }
+
+    fn clear(&self) {
+        CachedStore::clear(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,23 +446,5 @@ mod tests {
         assert_eq!(slot.cache.get(&()).await, None, "the value inserted after the write was removed");
         assert_eq!(slot.get_or_load((), || store.load(None)).await.unwrap(), 2, "the next read sees the write");
         assert_eq!(slot.cache.get(&()).await, Some(2), "and an undisturbed read is cached");
-    }
-}
-
-/// Another node's write: drop what it made stale (docs/design/cluster.md#forget-before-deliver).
-#[async_trait]
-impl application::ports::CacheControl for CachedStore {
-    async fn forget(&self, what: &application::ports::Forget) {
-        use application::ports::Forget;
-        match what {
-            Forget::User(id) => self.forget_user(id).await,
-            Forget::Roles => self.roles.invalidate_all(),
-            Forget::Channels(_) => self.channels.invalidate_all(),
-            Forget::Messages(_) | Forget::Emojis => {}
-        }
-    }
-
-    fn clear(&self) {
-        CachedStore::clear(self);
     }
 }

@@ -27,6 +27,11 @@ pub mod wire;
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 /// How long a lease lives without a refresh.
 pub const LEASE: Duration = Duration::from_secs(8);
+/// The most events a node queues for publishing; while NATS is away more are dropped
+/// (the other nodes resynchronise when it is back).
+pub const PUBLISH_QUEUE: usize = 65_536;
+/// The most received events waiting to be applied; beyond it NATS holds them.
+pub const RECEIVE_QUEUE: usize = 8_192;
 /// How long start-up keeps trying to reach NATS.
 pub const CONNECT_FOR: Duration = Duration::from_secs(30);
 
@@ -69,10 +74,8 @@ pub struct Node {
 
 /// Connects to NATS, retrying with backoff for up to [`CONNECT_FOR`], and takes this node's
 /// lease; fails when NATS stays unreachable or another live node has the same id.
-pub async fn join(
-    config: NodeConfig,
-) -> anyhow::Result<(Node, Arc<presence::KvPresence>, mpsc::UnboundedReceiver<Incoming>)> {
-    let (tx, rx) = mpsc::unbounded_channel();
+pub async fn join(config: NodeConfig) -> anyhow::Result<(Node, Arc<presence::KvPresence>, mpsc::Receiver<Incoming>)> {
+    let (tx, rx) = mpsc::channel(RECEIVE_QUEUE);
     let client = connect_with_retry(&config.url, tx.clone()).await?;
     let js = jetstream::new(client.clone());
     let nodes = bucket(&js, &format!("{}_nodes", config.cluster), LEASE).await?;
@@ -126,7 +129,7 @@ pub async fn bucket(js: &jetstream::Context, name: &str, max_age: Duration) -> a
     js.get_key_value(name).await.with_context(|| format!("opening the NATS key-value bucket {name}"))
 }
 
-async fn connect_with_retry(url: &str, tx: mpsc::UnboundedSender<Incoming>) -> anyhow::Result<async_nats::Client> {
+async fn connect_with_retry(url: &str, tx: mpsc::Sender<Incoming>) -> anyhow::Result<async_nats::Client> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
@@ -146,7 +149,7 @@ async fn connect_with_retry(url: &str, tx: mpsc::UnboundedSender<Incoming>) -> a
                         }
                         async_nats::Event::Connected if lost.swap(false, Ordering::SeqCst) => {
                             tracing::info!("reconnected to NATS; resynchronising");
-                            let _ = events.send(Incoming::Resync);
+                            let _ = events.send(Incoming::Resync).await;
                         }
                         other => tracing::debug!(event = %other, "NATS"),
                     }
@@ -184,7 +187,7 @@ impl Node {
         });
     }
 
-    async fn spawn_subscriber(&self, tx: mpsc::UnboundedSender<Incoming>) -> anyhow::Result<()> {
+    async fn spawn_subscriber(&self, tx: mpsc::Sender<Incoming>) -> anyhow::Result<()> {
         let mut sub = self.client.subscribe(self.subject()).await.context("subscribing to the cluster's events")?;
         let me = self.config.node_id.clone();
         tokio::spawn(async move {
@@ -192,7 +195,7 @@ impl Node {
                 match wire::decode(&msg.payload) {
                     Ok((node, _)) if node == me => {}
                     Ok((_, event)) => {
-                        if tx.send(Incoming::Event(event)).is_err() {
+                        if tx.send(Incoming::Event(event)).await.is_err() {
                             return;
                         }
                     }
@@ -205,7 +208,7 @@ impl Node {
 
     /// The bus that publishes this node's events.
     pub fn bus(&self) -> Arc<NatsBus> {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
+        let (tx, mut rx) = mpsc::channel::<Bytes>(PUBLISH_QUEUE);
         let client = self.client.clone();
         let subject = self.subject();
         tokio::spawn(async move {
@@ -228,12 +231,14 @@ impl Node {
 /// Publishes events on the cluster's subject, one after the other.
 pub struct NatsBus {
     node: String,
-    tx: mpsc::UnboundedSender<Bytes>,
+    tx: mpsc::Sender<Bytes>,
 }
 
 impl EventBus for NatsBus {
     fn publish(&self, event: ClusterEvent) {
-        let _ = self.tx.send(wire::encode(&self.node, &event));
+        if self.tx.try_send(wire::encode(&self.node, &event)).is_err() {
+            tracing::error!("cluster event dropped: the publishing queue is full (NATS unavailable?)");
+        }
     }
     fn clustered(&self) -> bool {
         true

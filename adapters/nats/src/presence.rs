@@ -48,7 +48,7 @@ fn user_of(key: &str) -> Option<UserId> {
 impl KvPresence {
     /// Opens the bucket, mirrors it, and sweeps out nodes whose lease expired; users that
     /// had no other node are reported as [`Incoming::Gone`].
-    pub async fn start(node: &Node, events: mpsc::UnboundedSender<Incoming>) -> anyhow::Result<Arc<Self>> {
+    pub async fn start(node: &Node, events: mpsc::Sender<Incoming>) -> anyhow::Result<Arc<Self>> {
         let kv = bucket(&node.js, &format!("{}_presence", node.config.cluster), std::time::Duration::ZERO).await?;
         let presence = Arc::new(Self {
             me: node.config.node_id.clone(),
@@ -118,7 +118,7 @@ impl KvPresence {
     }
 
     /// Removes nodes without a lease from every entry.
-    async fn sweep(&self, nodes: &kv::Store, events: &mpsc::UnboundedSender<Incoming>) -> anyhow::Result<()> {
+    async fn sweep(&self, nodes: &kv::Store, events: &mpsc::Sender<Incoming>) -> anyhow::Result<()> {
         let mut live = BTreeSet::new();
         let mut keys = nodes.keys().await?;
         while let Some(k) = keys.next().await {
@@ -137,7 +137,7 @@ impl KvPresence {
             let (before, after) = self.change(&user, |s| s.nodes.retain(|n| live.contains(n))).await?;
             if !before.nodes.is_empty() && after.nodes.is_empty() {
                 tracing::info!(user = %after.name, "user's only node is gone");
-                let _ = events.send(Incoming::Gone { username: after.name });
+                let _ = events.send(Incoming::Gone { username: after.name }).await;
             }
         }
         Ok(())
