@@ -192,6 +192,7 @@ impl App {
             store: store.clone(),
             cache: cluster.cache,
             limiter: limiter.clone(),
+            voice: voice.clone(),
         }));
         let sessions = Arc::new(Sessions::new(SessionsParts {
             auth,

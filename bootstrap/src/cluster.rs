@@ -40,7 +40,8 @@ impl Joined {
         tokio::spawn(async move {
             while let Some(next) = incoming.recv().await {
                 match next {
-                    Incoming::Event(event) => app.cluster.receive(event).await,
+                    Incoming::Event { node, event } => app.cluster.receive(&node, event).await,
+                    Incoming::NodeGone(node) => app.cluster.node_gone(&node).await,
                     Incoming::Resync => {
                         app.cluster.forget_everything().await;
                         let here = app.cluster.users_here();

@@ -417,6 +417,122 @@ async fn a_node_that_loses_nats_reconnects_and_resynchronises() {
     assert_eq!(next_cmd(&mut alice, "message_new").await, sent);
 }
 
+fn who(name: &str, muted: bool, peer: Option<&str>) -> Value {
+    let mut v = json!({"id": format!("USR:{name}"), "username": name, "muted": muted});
+    if let Some(p) = peer {
+        v["peer_id"] = json!(p);
+    }
+    v
+}
+
+fn voice_joined(name: &str, peer: Option<&str>) -> Value {
+    json!({"cmd": "voice_user_joined", "channel": "lounge", "user": who(name, false, peer)})
+}
+
+/// `voice_join` from `c`: its own event first (with its peer id), then the reply.
+async fn voice_join(c: &mut Client, name: &str, peer: &str) -> Value {
+    c.send(json!({"cmd": "voice_join", "channel": "lounge", "peer_id": peer, "listener": "j"})).await;
+    assert_eq!(skip_to(c, "voice_user_joined").await, voice_joined(name, Some(peer)));
+    let mut reply = skip_to(c, "voice_join").await;
+    assert_eq!(reply["listener"], "j");
+    reply.as_object_mut().unwrap().remove("listener");
+    reply
+}
+
+fn lounge_in(list: &Value) -> Value {
+    list["val"].as_array().unwrap().iter().find(|c| c["name"] == "lounge").unwrap()["voice_state"].clone()
+}
+
+async fn voice_rosters_cross_nodes_and_a_killed_node_releases_its_seats() {
+    let Some(mut cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut dave = cl.login(0, "dave").await;
+    let mut alice = cl.login(1, "alice").await;
+    let mut bob = cl.login(2, "bob").await;
+    connected(&mut boss, &["alice", "bob"]).await;
+    let create = json!({"cmd": "channel_create", "name": "lounge", "type": "voice", "permissions": {"view": ["user"]}});
+    assert_eq!(ask(&mut boss, create).await["created"], true);
+    barrier(&mut boss, &mut [&mut dave, &mut alice, &mut bob], "lounge exists").await;
+
+    // alice (node 1) joins: viewers on every node get the event without her peer id.
+    let reply = voice_join(&mut alice, "alice", "peer-a").await;
+    assert_eq!(reply, json!({"cmd": "voice_join", "channel": "lounge", "participants": []}));
+    for c in [&mut boss, &mut dave, &mut bob] {
+        assert_eq!(skip_to(c, "voice_user_joined").await, voice_joined("alice", None));
+    }
+    // bob (node 2) joins: he is told alice's peer id, and she his.
+    let reply = voice_join(&mut bob, "bob", "peer-b").await;
+    assert_eq!(reply["participants"], json!([{"username": "alice", "peer_id": "peer-a", "muted": false}]));
+    assert_eq!(skip_to(&mut alice, "voice_user_joined").await, voice_joined("bob", Some("peer-b")));
+    for c in [&mut boss, &mut dave] {
+        assert_eq!(skip_to(c, "voice_user_joined").await, voice_joined("bob", None));
+    }
+    // Every node shows the same roster.
+    let both = json!([{"username": "alice", "muted": false}, {"username": "bob", "muted": false}]);
+    assert_eq!(lounge_in(&ask(&mut dave, json!({"cmd": "channels_get"})).await), both);
+    assert_eq!(lounge_in(&ask(&mut bob, json!({"cmd": "channels_get"})).await), both);
+    let watcher = ask(&mut dave, json!({"cmd": "voice_state", "channel": "lounge"})).await;
+    assert_eq!(watcher["participants"], json!([who("alice", false, None), who("bob", false, None)]));
+    let member = ask(&mut bob, json!({"cmd": "voice_state", "channel": "lounge"})).await;
+    assert_eq!(member["participants"], json!([who("alice", false, Some("peer-a")), who("bob", false, Some("peer-b"))]));
+
+    // alice mutes on node 1: bob (in the call, node 2) gets her peer id, watchers do not.
+    alice.send(json!({"cmd": "voice_mute", "listener": "m"})).await;
+    let update = json!({"cmd": "voice_user_updated", "channel": "lounge", "user": who("alice", true, Some("peer-a"))});
+    assert_eq!(skip_to(&mut alice, "voice_user_updated").await, update);
+    let muted = json!({"cmd": "voice_mute", "channel": "lounge", "muted": true, "listener": "m"});
+    assert_eq!(skip_to(&mut alice, "voice_mute").await, muted);
+    assert_eq!(skip_to(&mut bob, "voice_user_updated").await, update);
+    for c in [&mut boss, &mut dave] {
+        assert_eq!(skip_to(c, "voice_user_updated").await["user"], who("alice", true, None));
+    }
+
+    // A second connection of alice on node 0 takes her seat from node 1.
+    let mut alice2 = cl.login(0, "alice").await;
+    let left_alice = json!({"cmd": "voice_user_left", "channel": "lounge", "username": "alice"});
+    let reply = voice_join_after_left(&mut alice2, &left_alice).await;
+    assert_eq!(reply["participants"], json!([{"username": "bob", "peer_id": "peer-b", "muted": false}]));
+    assert_eq!(skip_to(&mut alice, "voice_user_left").await, left_alice);
+    assert_eq!(skip_to(&mut alice, "voice_leave").await, json!({"cmd": "voice_leave", "channel": "lounge"}));
+    assert_eq!(skip_to(&mut alice, "voice_user_joined").await, voice_joined("alice", None));
+    assert_eq!(skip_to(&mut bob, "voice_user_left").await, left_alice);
+    assert_eq!(skip_to(&mut bob, "voice_user_joined").await, voice_joined("alice", Some("peer-a2")));
+    for c in [&mut boss, &mut dave] {
+        assert_eq!(skip_to(c, "voice_user_left").await, left_alice);
+        assert_eq!(skip_to(c, "voice_user_joined").await, voice_joined("alice", None));
+    }
+    let err = ask(&mut alice, json!({"cmd": "voice_leave"})).await;
+    assert_eq!(err, json!({"cmd": "error", "src": "voice_leave", "val": "You are not in a voice channel"}));
+
+    // bob's node dies: within 30 s every other node releases his seat as if he had closed.
+    cl.nodes[2].kill();
+    let killed = Instant::now();
+    let left_bob = json!({"cmd": "voice_user_left", "channel": "lounge", "username": "bob"});
+    for c in [&mut alice2, &mut boss, &mut dave, &mut alice] {
+        assert_eq!(skip_to(c, "voice_user_left").await, left_bob);
+    }
+    assert!(killed.elapsed() < Duration::from_secs(30), "released within 30 s: {:?}", killed.elapsed());
+    let only = json!([{"username": "alice", "muted": false}]);
+    assert_eq!(lounge_in(&ask(&mut alice, json!({"cmd": "channels_get"})).await), only);
+    let member = ask(&mut alice2, json!({"cmd": "voice_state", "channel": "lounge"})).await;
+    assert_eq!(member["participants"], json!([who("alice", false, Some("peer-a2"))]));
+    // Nothing else arrived anywhere (no second leave, no stray event).
+    for seen in barrier(&mut boss, &mut [&mut dave, &mut alice, &mut alice2], "after bob's node").await {
+        assert!(seen.is_empty(), "{seen:?}");
+    }
+}
+
+/// `voice_join` of `lounge` with peer `peer-a2` from a connection that first hears the
+/// user's old seat go.
+async fn voice_join_after_left(c: &mut Client, left: &Value) -> Value {
+    c.send(json!({"cmd": "voice_join", "channel": "lounge", "peer_id": "peer-a2", "listener": "j"})).await;
+    assert_eq!(&skip_to(c, "voice_user_left").await, left);
+    assert_eq!(skip_to(c, "voice_user_joined").await, voice_joined("alice", Some("peer-a2")));
+    let reply = skip_to(c, "voice_join").await;
+    assert_eq!(reply["listener"], "j");
+    reply
+}
+
 macro_rules! cluster_tests {
     ($($case:ident),* $(,)?) => {
         mod postgres {
@@ -439,4 +555,5 @@ cluster_tests!(
     a_cluster_needs_postgres_and_nats_and_unique_node_ids,
     a_node_that_loses_nats_reconnects_and_resynchronises,
     rate_limits_and_timeouts_hold_across_nodes,
+    voice_rosters_cross_nodes_and_a_killed_node_releases_its_seats,
 );

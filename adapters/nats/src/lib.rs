@@ -50,7 +50,14 @@ pub struct NodeConfig {
 #[derive(Debug)]
 pub enum Incoming {
     /// Another node's event.
-    Event(ClusterEvent),
+    Event {
+        /// The publishing node.
+        node: String,
+        /// What it published.
+        event: ClusterEvent,
+    },
+    /// A node's lease expired (seen by every node that had seen the lease).
+    NodeGone(String),
     /// The connection to NATS came back after a loss: events may have been missed.
     Resync,
     /// A user's only node is gone (its lease expired): this node announces the disconnect.
@@ -194,8 +201,8 @@ impl Node {
             while let Some(msg) = sub.next().await {
                 match wire::decode(&msg.payload) {
                     Ok((node, _)) if node == me => {}
-                    Ok((_, event)) => {
-                        if tx.send(Incoming::Event(event)).await.is_err() {
+                    Ok((node, event)) => {
+                        if tx.send(Incoming::Event { node, event }).await.is_err() {
                             return;
                         }
                     }

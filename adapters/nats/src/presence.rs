@@ -33,6 +33,8 @@ pub struct KvPresence {
     mirror: Arc<RwLock<HashMap<UserId, BTreeSet<String>>>>,
     /// Serialises this node's changes of one user.
     locks: application::locks::Locks,
+    /// The live nodes at the last sweep, to notice the ones whose lease expired since.
+    known: std::sync::Mutex<BTreeSet<String>>,
 }
 
 fn key(user: &UserId) -> String {
@@ -55,6 +57,7 @@ impl KvPresence {
             kv,
             mirror: Arc::default(),
             locks: application::locks::Locks::default(),
+            known: std::sync::Mutex::default(),
         });
         let mut watch = presence.kv.watch_all().await?;
         let mirror = presence.mirror.clone();
@@ -127,6 +130,16 @@ impl KvPresence {
         if !live.contains(&self.me) {
             // This node's own lease is not visible: do not judge the others.
             return Ok(());
+        }
+        let vanished: Vec<String> = {
+            let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            let vanished = known.difference(&live).cloned().collect();
+            known.clone_from(&live);
+            vanished
+        };
+        for node in vanished {
+            tracing::info!(node, "a node's lease expired");
+            let _ = events.send(Incoming::NodeGone(node)).await;
         }
         let stale: Vec<UserId> = {
             let m = self.mirror.read().unwrap_or_else(|p| p.into_inner());

@@ -1,7 +1,7 @@
 //! How a [`ClusterEvent`] travels: one line of JSON naming the publishing node and the
 //! event, then, for a delivery, the frame's bytes exactly as encoded once by the publisher.
 
-use application::ports::{ClusterEvent, Forget, Frame, LimiterChange, Target};
+use application::ports::{ClusterEvent, Forget, Frame, LimiterChange, Target, VoiceChange};
 use bytes::{BufMut, Bytes, BytesMut};
 use domain::UserId;
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,9 @@ enum Head {
     Taken { n: String, u: String, p: String, at: f64 },
     Cleared { n: String, u: String },
     Reset { n: String, u: String },
+    VoiceJoined { n: String, u: String, c: String, name: String, peer: String },
+    VoiceMuted { n: String, u: String, muted: bool },
+    VoiceLeft { n: String, u: String },
 }
 
 /// Encodes `event` from `node`.
@@ -60,6 +63,20 @@ pub fn encode(node: &str, event: &ClusterEvent) -> Bytes {
             },
             None,
         ),
+        ClusterEvent::Voice(change) => (
+            match change {
+                VoiceChange::Joined { channel, user, username, peer_id } => Head::VoiceJoined {
+                    n,
+                    u: user.0.clone(),
+                    c: channel.clone(),
+                    name: username.clone(),
+                    peer: peer_id.clone(),
+                },
+                VoiceChange::Muted { user, muted } => Head::VoiceMuted { n, u: user.0.clone(), muted: *muted },
+                VoiceChange::Left(u) => Head::VoiceLeft { n, u: u.0.clone() },
+            },
+            None,
+        ),
     };
     let head = serde_json::to_vec(&head).unwrap_or_default();
     let mut out = BytesMut::with_capacity(head.len() + 1 + frame.map_or(0, |f| f.bytes().len()));
@@ -93,6 +110,11 @@ pub fn decode(payload: &[u8]) -> Result<(String, ClusterEvent), String> {
         }
         Head::Cleared { n, u } => (n, ClusterEvent::Limiter(LimiterChange::Cleared(UserId(u)))),
         Head::Reset { n, u } => (n, ClusterEvent::Limiter(LimiterChange::Reset(UserId(u)))),
+        Head::VoiceJoined { n, u, c, name, peer } => {
+            (n, ClusterEvent::Voice(VoiceChange::Joined { channel: c, user: UserId(u), username: name, peer_id: peer }))
+        }
+        Head::VoiceMuted { n, u, muted } => (n, ClusterEvent::Voice(VoiceChange::Muted { user: UserId(u), muted })),
+        Head::VoiceLeft { n, u } => (n, ClusterEvent::Voice(VoiceChange::Left(UserId(u)))),
     })
 }
 
@@ -119,6 +141,14 @@ mod tests {
             ClusterEvent::Limiter(LimiterChange::Taken { user: UserId("u".into()), purpose: "typing".into(), at: 1.5 }),
             ClusterEvent::Limiter(LimiterChange::Cleared(UserId("u".into()))),
             ClusterEvent::Limiter(LimiterChange::Reset(UserId("u".into()))),
+            ClusterEvent::Voice(VoiceChange::Joined {
+                channel: "vc".into(),
+                user: UserId("u".into()),
+                username: "ü".into(),
+                peer_id: "p\n".into(),
+            }),
+            ClusterEvent::Voice(VoiceChange::Muted { user: UserId("u".into()), muted: true }),
+            ClusterEvent::Voice(VoiceChange::Left(UserId("u".into()))),
         ];
         for e in events {
             assert_eq!(decode(&encode("n1", &e)), Ok(("n1".to_owned(), e)));

@@ -59,6 +59,34 @@ pub enum ClusterEvent {
     ChannelLists,
     /// A user's rate-limit bucket changed on another node.
     Limiter(LimiterChange),
+    /// A voice seat held on the publishing node changed.
+    Voice(VoiceChange),
+}
+
+/// A change of a voice seat held through a connection of the publishing node; every node
+/// keeps the seats of the others beside its own (docs/design/cluster.md#voice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoiceChange {
+    /// The user took a seat in `channel` (any other seat of theirs is gone).
+    Joined {
+        /// Which voice channel.
+        channel: String,
+        /// Who.
+        user: UserId,
+        /// Their display name.
+        username: String,
+        /// Their WebRTC endpoint's id.
+        peer_id: String,
+    },
+    /// The user's seat was muted or unmuted.
+    Muted {
+        /// Who.
+        user: UserId,
+        /// The new flag.
+        muted: bool,
+    },
+    /// The user's seat is gone.
+    Left(UserId),
 }
 
 /// A change of a user's rate-limit buckets, replayed on every node so a user's limits hold

@@ -11,7 +11,9 @@ mod store;
 mod system;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
-pub use bus::{CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, Target};
+pub use bus::{
+    CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, Target, VoiceChange,
+};
 pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
 pub use plugins::{

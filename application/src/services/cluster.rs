@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::hot_history::HotHistory;
-use super::{Audience, Emojis, Lists};
+use super::{Audience, Emojis, Lists, Voice};
 use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{CacheControl, ClusterEvent, Forget, Store, Target};
@@ -20,6 +20,7 @@ pub struct Cluster {
     store: Arc<dyn Store>,
     cache: Option<Arc<dyn CacheControl>>,
     limiter: Arc<Limiter>,
+    voice: Arc<Voice>,
 }
 
 /// The parts a [`Cluster`] is built from.
@@ -40,18 +41,20 @@ pub struct ClusterParts {
     pub cache: Option<Arc<dyn CacheControl>>,
     /// The rate limiter.
     pub limiter: Arc<Limiter>,
+    /// Voice rosters.
+    pub voice: Arc<Voice>,
 }
 
 impl Cluster {
     /// A receiver over these parts.
     pub fn new(parts: ClusterParts) -> Self {
-        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter } = parts;
-        Self { hub, audience, lists, emojis, history, store, cache, limiter }
+        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter, voice } = parts;
+        Self { hub, audience, lists, emojis, history, store, cache, limiter, voice }
     }
 
     /// Applies one event from another node. Events are applied one after the other, in
-    /// the order their node published them.
-    pub async fn receive(&self, event: ClusterEvent) {
+    /// the order their node published them; `from` is the publishing node.
+    pub async fn receive(&self, from: &str, event: ClusterEvent) {
         if self.hub.receive(&event) {
             return;
         }
@@ -59,8 +62,16 @@ impl Cluster {
             ClusterEvent::Deliver { target: Target::Channel(channel), frame } => {
                 self.audience.deliver_remote(&channel, &frame).await;
             }
-            ClusterEvent::Forget(what) => self.forget(what).await,
+            ClusterEvent::Forget(what) => {
+                let rights = matches!(what, Forget::User(_) | Forget::Roles | Forget::Channels(_));
+                self.forget(what).await;
+                if rights {
+                    // Seats held here whose user lost the channel are cleared here.
+                    self.voice.reconcile().await;
+                }
+            }
             ClusterEvent::ChannelLists => self.lists.push_own_channel_lists().await,
+            ClusterEvent::Voice(change) => self.voice.remote(from, change).await,
             ClusterEvent::Limiter(change) => self.limiter.apply(&change),
             ClusterEvent::Deliver { .. } | ClusterEvent::CloseUser { .. } => {}
         }
@@ -110,6 +121,11 @@ impl Cluster {
                 self.audience.user_changed(&user);
             }
         }
+    }
+
+    /// Another node's lease expired: what it held here is released.
+    pub async fn node_gone(&self, node: &str) {
+        self.voice.node_gone(node).await;
     }
 
     /// The users connected to this node, with their names.
