@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use crate::limiter::Limiter;
-use crate::ports::{AuthValidator, Clock, EmojiImages, IdSource, Notifier, PacketEncoder, PluginHost, Store};
+use crate::ports::{
+    AuthValidator, CacheControl, Clock, EmojiImages, EventBus, IdSource, LocalBus, LocalPresence, Notifier,
+    PacketEncoder, PluginHost, Presence, Store,
+};
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
 use crate::services::emojis::EmojisParts;
@@ -15,7 +18,8 @@ use crate::services::push::PushParts;
 use crate::services::sessions::SessionsParts;
 use crate::services::slash::SlashParts;
 use crate::services::{
-    Audience, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, Sessions, Slash, Voice,
+    Audience, Cluster, ClusterParts, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, Sessions,
+    Slash, Voice,
 };
 use crate::settings::Settings;
 use crate::voice::VoiceRooms;
@@ -47,6 +51,25 @@ pub struct App {
     pub push: Arc<Push>,
     /// Custom emoji.
     pub emojis: Arc<Emojis>,
+    /// What other nodes of a cluster ask of this one (docs/design/cluster.md).
+    pub cluster: Arc<Cluster>,
+}
+
+/// How a node reaches the other nodes of a cluster; [`ClusterPorts::single`] for none.
+pub struct ClusterPorts {
+    /// The event bus.
+    pub bus: Arc<dyn EventBus>,
+    /// The cache under the store, which other nodes' writes make stale.
+    pub cache: Option<Arc<dyn CacheControl>>,
+    /// Who is online on which node.
+    pub presence: Arc<dyn Presence>,
+}
+
+impl ClusterPorts {
+    /// A single node: no peers.
+    pub fn single() -> Self {
+        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence) }
+    }
 }
 
 /// The ports an [`App`] is built from.
@@ -70,16 +93,21 @@ pub struct Ports {
 }
 
 impl App {
-    /// Wires the services.
+    /// Wires the services of a single node.
     pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self::with_cluster(ports, settings, ClusterPorts::single())
+    }
+
+    /// Wires the services of a node that shares its database with other nodes.
+    pub fn with_cluster(ports: Ports, settings: Settings, cluster: ClusterPorts) -> Self {
         let Ports { store, auth, clock, ids, encoder, plugins: host, notifier, images } = ports;
         let settings = Arc::new(settings);
-        let hub = Arc::new(Hub::new(encoder));
+        let hub = Arc::new(Hub::with_bus(encoder, cluster.bus, cluster.presence));
         // Every write goes through the observer, which keeps the audience index current.
         let history = Arc::new(HotHistory::default());
         let observed = Arc::new(Observed::new(store, history.clone()));
         let store: Arc<dyn Store> = observed.clone();
-        let limiter = Arc::new(Limiter::new(settings.rate_limit));
+        let limiter = Arc::new(Limiter::with_bus(settings.rate_limit, hub.bus().clone()));
         let rooms = Arc::new(VoiceRooms::default());
         let directory = Arc::new(Directory::new(store.clone()));
         let gate = Arc::new(Gate::new(store.clone(), limiter.clone(), clock.clone()));
@@ -98,7 +126,7 @@ impl App {
             store: store.clone(),
             directory: directory.clone(),
             hub: hub.clone(),
-            limiter,
+            limiter: limiter.clone(),
             clock: clock.clone(),
             ids: ids.clone(),
             lists: lists.clone(),
@@ -140,7 +168,7 @@ impl App {
             host: host.clone(),
             plugins: plugins.clone(),
             settings: settings.clone(),
-            history,
+            history: history.clone(),
             push: push.clone(),
             emojis: emojis.clone(),
         }));
@@ -156,6 +184,17 @@ impl App {
             host: host.clone(),
             plugins: plugins.clone(),
         }));
+        let cluster = Arc::new(Cluster::new(ClusterParts {
+            hub: hub.clone(),
+            audience: audience.clone(),
+            lists: lists.clone(),
+            emojis: emojis.clone(),
+            history,
+            store: store.clone(),
+            cache: cluster.cache,
+            limiter: limiter.clone(),
+            voice: voice.clone(),
+        }));
         let sessions = Arc::new(Sessions::new(SessionsParts {
             auth,
             ids,
@@ -170,6 +209,20 @@ impl App {
             settings: settings.clone(),
             clock,
         }));
-        Self { settings, hub, sessions, messaging, community, voice, slash, plugins, lists, audience, push, emojis }
+        Self {
+            settings,
+            hub,
+            sessions,
+            messaging,
+            community,
+            voice,
+            slash,
+            plugins,
+            lists,
+            audience,
+            push,
+            emojis,
+            cluster,
+        }
     }
 }

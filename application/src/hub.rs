@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use domain::UserId;
 
-use crate::ports::{Frame, Outbox, PacketEncoder};
+use crate::ports::{ClusterEvent, EventBus, Frame, LocalBus, LocalPresence, Outbox, PacketEncoder, Presence, Target};
 use crate::{ConnId, Origin, Packet, SessionUser};
 
 /// Close code and reason for a client that fell too far behind.
@@ -30,6 +30,8 @@ struct State {
 pub struct Hub {
     state: RwLock<State>,
     encoder: Arc<dyn PacketEncoder>,
+    bus: Arc<dyn EventBus>,
+    presence: Arc<dyn Presence>,
 }
 
 /// What closing a connection changed.
@@ -42,9 +44,38 @@ pub struct Departure {
 }
 
 impl Hub {
-    /// An empty hub.
+    /// An empty hub of a single node.
     pub fn new(encoder: Arc<dyn PacketEncoder>) -> Self {
-        Self { state: RwLock::new(State::default()), encoder }
+        Self::with_bus(encoder, Arc::new(LocalBus), Arc::new(LocalPresence))
+    }
+
+    /// An empty hub that tells the other nodes of a cluster through `bus` what they must
+    /// deliver to their own connections (docs/design/cluster.md#events).
+    /// `presence` counts the nodes where a user is connected.
+    pub fn with_bus(encoder: Arc<dyn PacketEncoder>, bus: Arc<dyn EventBus>, presence: Arc<dyn Presence>) -> Self {
+        Self { state: RwLock::new(State::default()), encoder, bus, presence }
+    }
+
+    /// Who is online on the other nodes.
+    pub fn presence(&self) -> &Arc<dyn Presence> {
+        &self.presence
+    }
+
+    /// The bus to the other nodes.
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
+    }
+
+    /// Tells the other nodes, when there are any.
+    pub fn publish(&self, event: impl FnOnce() -> ClusterEvent) {
+        if self.bus.clustered() {
+            self.bus.publish(event());
+        }
+    }
+
+    /// Encodes the shared copy of a packet (without `listener`).
+    pub fn encode(&self, packet: &Packet) -> Frame {
+        self.encoder.encode(packet, None)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -96,6 +127,11 @@ impl Hub {
         self.read().conns.iter().filter_map(|(c, e)| e.user.as_ref().map(|u| (*c, u.id.clone()))).collect()
     }
 
+    /// The users of the authenticated connections (once per connection).
+    pub fn authenticated_users(&self) -> Vec<SessionUser> {
+        self.read().conns.values().filter_map(|e| e.user.clone()).collect()
+    }
+
     /// Connections of one user.
     pub fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
         self.read()
@@ -106,9 +142,9 @@ impl Hub {
             .collect()
     }
 
-    /// Whether the user has an authenticated connection.
+    /// Whether the user has an authenticated connection, here or on another node.
     pub fn is_online(&self, user: &UserId) -> bool {
-        self.read().online.contains_key(user)
+        self.read().online.contains_key(user) || self.presence.is_elsewhere(user)
     }
 
     /// Number of open connections.
@@ -116,7 +152,7 @@ impl Hub {
         self.read().conns.len()
     }
 
-    fn deliver(&self, targets: &[ConnId], frame: &Frame) {
+    pub(crate) fn deliver(&self, targets: &[ConnId], frame: &Frame) {
         let outboxes: Vec<Arc<dyn Outbox>> = {
             let st = self.read();
             targets.iter().filter_map(|c| st.conns.get(c).map(|e| e.outbox.clone())).collect()
@@ -126,6 +162,11 @@ impl Hub {
                 outbox.close(SLOW_CONSUMER.0, SLOW_CONSUMER.1);
             }
         }
+    }
+
+    /// Delivers an encoded frame to one connection.
+    pub fn deliver_to(&self, conn: ConnId, frame: &Frame) {
+        self.deliver(&[conn], frame);
     }
 
     /// Sends a packet to one connection, with `listener` when given.
@@ -138,6 +179,11 @@ impl Hub {
     /// given) gets its own copy with the listener, after the others.
     pub fn fan_out(&self, packet: &Packet, recipients: &[ConnId], origin: &Origin) {
         let shared = self.encoder.encode(packet, None);
+        self.fan_out_frame(packet, shared, recipients, origin);
+    }
+
+    /// [`Hub::fan_out`] with the shared copy already encoded.
+    pub fn fan_out_frame(&self, packet: &Packet, shared: Frame, recipients: &[ConnId], origin: &Origin) {
         let others: Vec<ConnId> = recipients.iter().copied().filter(|c| Some(*c) != origin.conn).collect();
         crate::telemetry::fan_out(recipients.len());
         self.deliver(&others, &shared);
@@ -150,14 +196,60 @@ impl Hub {
         }
     }
 
-    /// Sends a packet to every authenticated connection.
+    /// Sends a packet to every authenticated connection, on every node.
     pub fn send_all_authenticated(&self, packet: &Packet) {
-        let targets: Vec<ConnId> = self.authenticated().into_iter().map(|(c, _)| c).collect();
-        self.fan_out(packet, &targets, &Origin::default());
+        let shared = self.encoder.encode(packet, None);
+        self.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
+        self.deliver_all_authenticated(&shared);
     }
 
-    /// Closes every connection of a user.
+    fn deliver_all_authenticated(&self, frame: &Frame) {
+        let targets: Vec<ConnId> = self.authenticated().into_iter().map(|(c, _)| c).collect();
+        crate::telemetry::fan_out(targets.len());
+        self.deliver(&targets, frame);
+    }
+
+    /// Sends a packet to every connection of a user, on every node, counted as a fan-out.
+    pub fn send_user(&self, user: &UserId, packet: &Packet) {
+        self.send_user_counted(user, packet, true);
+    }
+
+    /// [`Hub::send_user`], not counted as a fan-out (a notice before closing).
+    pub fn notify_user(&self, user: &UserId, packet: &Packet) {
+        self.send_user_counted(user, packet, false);
+    }
+
+    fn send_user_counted(&self, user: &UserId, packet: &Packet, counted: bool) {
+        let shared = self.encoder.encode(packet, None);
+        self.publish(|| ClusterEvent::Deliver { target: Target::User(user.clone()), frame: shared.clone() });
+        let conns = self.connections_of(user);
+        if counted {
+            crate::telemetry::fan_out(conns.len());
+        }
+        self.deliver(&conns, &shared);
+    }
+
+    /// Does what another node asked of this node's connections; `false` when the event is
+    /// not the hub's.
+    pub fn receive(&self, event: &ClusterEvent) -> bool {
+        match event {
+            ClusterEvent::Deliver { target: Target::Everyone, frame } => self.deliver_all_authenticated(frame),
+            ClusterEvent::Deliver { target: Target::User(user), frame } => {
+                self.deliver(&self.connections_of(user), frame);
+            }
+            ClusterEvent::CloseUser { user, code, reason } => self.close_local(user, *code, reason),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Closes every connection of a user, on every node.
     pub fn close_user(&self, user: &UserId, code: u16, reason: &str) {
+        self.publish(|| ClusterEvent::CloseUser { user: user.clone(), code, reason: reason.to_owned() });
+        self.close_local(user, code, reason);
+    }
+
+    fn close_local(&self, user: &UserId, code: u16, reason: &str) {
         let outboxes: Vec<Arc<dyn Outbox>> = {
             let st = self.read();
             st.conns

@@ -1,10 +1,12 @@
 //! Per-user rate-limit state around the pure [`domain::rate_limit::Bucket`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use domain::rate_limit::{Bucket, BucketStatus, Denial, RateSettings};
 use domain::{UnixSeconds, UserId};
+
+use crate::ports::{ClusterEvent, EventBus, LimiterChange, LocalBus};
 
 /// Which budget an action draws on (typing has its own, docs/design/rate-limits.md#buckets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,16 +24,70 @@ pub enum Purpose {
     SlashResponses,
 }
 
-/// The limiter of all users; inert when rate limiting is disabled.
+impl Purpose {
+    const ALL: [Purpose; 5] =
+        [Purpose::Messages, Purpose::Typing, Purpose::Voice, Purpose::Reactions, Purpose::SlashResponses];
+
+    /// The bucket's name between nodes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Messages => "messages",
+            Purpose::Typing => "typing",
+            Purpose::Voice => "voice",
+            Purpose::Reactions => "reactions",
+            Purpose::SlashResponses => "slash_responses",
+        }
+    }
+
+    /// The bucket of a name from [`Purpose::name`].
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// The limiter of all users; inert when rate limiting is disabled. In a cluster every
+/// admitted action is replayed on the other nodes' limiters, so a user's buckets are the
+/// same on every node (docs/design/cluster.md#rate-limits).
 pub struct Limiter {
     settings: Option<RateSettings>,
     buckets: Mutex<HashMap<(UserId, Purpose), Bucket>>,
+    bus: Arc<dyn EventBus>,
 }
 
 impl Limiter {
-    /// A limiter with these settings (`None` = disabled).
+    /// A limiter of a single node with these settings (`None` = disabled).
     pub fn new(settings: Option<RateSettings>) -> Self {
-        Self { settings, buckets: Mutex::new(HashMap::new()) }
+        Self::with_bus(settings, Arc::new(LocalBus))
+    }
+
+    /// A limiter that tells the other nodes of a cluster what it admits.
+    pub fn with_bus(settings: Option<RateSettings>, bus: Arc<dyn EventBus>) -> Self {
+        Self { settings, buckets: Mutex::new(HashMap::new()), bus }
+    }
+
+    fn publish(&self, change: impl FnOnce() -> LimiterChange) {
+        if self.settings.is_some() && self.bus.clustered() {
+            self.bus.publish(ClusterEvent::Limiter(change()));
+        }
+    }
+
+    /// Replays another node's change.
+    pub fn apply(&self, change: &LimiterChange) {
+        let Some(s) = self.settings else { return };
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        match change {
+            LimiterChange::Taken { user, purpose, at } => {
+                if let Some(purpose) = Purpose::named(purpose) {
+                    let _ = map.entry((user.clone(), purpose)).or_default().try_take(*at, &s);
+                }
+            }
+            LimiterChange::Cleared(user) => {
+                if let Some(b) = map.get_mut(&(user.clone(), Purpose::Messages)) {
+                    b.clear_history();
+                }
+            }
+            LimiterChange::Reset(user) => map.retain(|(u, _), _| u != user),
+        }
     }
 
     /// Whether limiting is on.
@@ -46,7 +102,10 @@ impl Limiter {
         if map.len() > 10_000 {
             map.retain(|_, b| !b.is_idle(now, &s));
         }
-        map.entry((user.clone(), purpose)).or_default().try_take(now, &s)
+        map.entry((user.clone(), purpose)).or_default().try_take(now, &s)?;
+        drop(map);
+        self.publish(|| LimiterChange::Taken { user: user.clone(), purpose: purpose.name().to_owned(), at: now });
+        Ok(())
     }
 
     /// Counters of the message bucket.
@@ -64,11 +123,15 @@ impl Limiter {
         if let Some(b) = map.get_mut(&(user.clone(), Purpose::Messages)) {
             b.clear_history();
         }
+        drop(map);
+        self.publish(|| LimiterChange::Cleared(user.clone()));
     }
 
     /// Clears every bucket of a user.
     pub fn reset(&self, user: &UserId) {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|(u, _), _| u != user);
+        drop(map);
+        self.publish(|| LimiterChange::Reset(user.clone()));
     }
 }

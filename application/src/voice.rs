@@ -18,8 +18,11 @@ pub const MAX_PEER_ID_CHARS: usize = 256;
 /// One participant of a voice channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
-    /// The connection in the call.
+    /// The connection in the call (meaningful only when `node` is `None`).
     pub conn: ConnId,
+    /// The node holding the connection: `None` for this node, else the other node's id
+    /// (docs/design/cluster.md#voice).
+    pub node: Option<String>,
     /// Who.
     pub user: UserId,
     /// Their display name.
@@ -28,6 +31,13 @@ pub struct Seat {
     pub peer_id: String,
     /// Advisory mute flag.
     pub muted: bool,
+}
+
+impl Seat {
+    /// Whether this seat is held through `conn` of this node.
+    pub fn is_here(&self, conn: ConnId) -> bool {
+        self.node.is_none() && self.conn == conn
+    }
 }
 
 /// A seat together with the channel it is in.
@@ -51,7 +61,7 @@ impl VoiceRooms {
 
     /// The seat held through `conn`.
     pub fn seat_of_conn(&self, conn: ConnId) -> Option<Placed> {
-        self.find(|s| s.conn == conn)
+        self.find(|s| s.is_here(conn))
     }
 
     /// Seats `seat` at the end of `channel` (join order) and, in the same step, takes away
@@ -78,7 +88,7 @@ impl VoiceRooms {
     pub fn remove_seat(&self, channel: &str, conn: ConnId) -> Option<Seat> {
         let mut rooms = self.lock();
         let room = rooms.get_mut(channel)?;
-        let index = room.iter().position(|s| s.conn == conn)?;
+        let index = room.iter().position(|s| s.is_here(conn))?;
         let seat = room.remove(index);
         if room.is_empty() {
             rooms.remove(channel);
@@ -90,10 +100,43 @@ impl VoiceRooms {
     pub fn set_muted(&self, conn: ConnId, muted: bool) -> Option<Placed> {
         let mut rooms = self.lock();
         rooms.iter_mut().find_map(|(name, seats)| {
-            let seat = seats.iter_mut().find(|s| s.conn == conn)?;
+            let seat = seats.iter_mut().find(|s| s.is_here(conn))?;
             seat.muted = muted;
             Some((name.clone(), seat.clone()))
         })
+    }
+
+    /// Sets the mute flag of `user`'s seat held on `node`; returns the updated seat.
+    pub fn set_muted_remote(&self, node: &str, user: &UserId, muted: bool) -> Option<Placed> {
+        let mut rooms = self.lock();
+        rooms.iter_mut().find_map(|(name, seats)| {
+            let seat = seats.iter_mut().find(|s| s.node.as_deref() == Some(node) && s.user == *user)?;
+            seat.muted = muted;
+            Some((name.clone(), seat.clone()))
+        })
+    }
+
+    /// Removes the seats matching `pred`; rooms left empty disappear.
+    fn remove_where(&self, pred: impl Fn(&Seat) -> bool) -> Vec<Placed> {
+        let mut rooms = self.lock();
+        let mut out = vec![];
+        for (name, seats) in rooms.iter_mut() {
+            let (gone, kept): (Vec<Seat>, Vec<Seat>) = seats.drain(..).partition(|s| pred(s));
+            *seats = kept;
+            out.extend(gone.into_iter().map(|s| (name.clone(), s)));
+        }
+        rooms.retain(|_, seats| !seats.is_empty());
+        out
+    }
+
+    /// Removes `user`'s seat held on `node`, if it still is there.
+    pub fn leave_remote(&self, node: &str, user: &UserId) -> Option<Placed> {
+        self.remove_where(|s| s.node.as_deref() == Some(node) && s.user == *user).pop()
+    }
+
+    /// Removes every seat held on `node` (a node that is gone).
+    pub fn remove_node(&self, node: &str) -> Vec<Placed> {
+        self.remove_where(|s| s.node.as_deref() == Some(node))
     }
 
     /// The participants of `channel`, in join order.
@@ -117,7 +160,31 @@ mod tests {
     use super::*;
 
     fn seat(conn: ConnId, user: &str) -> Seat {
-        Seat { conn, user: UserId(user.into()), username: user.into(), peer_id: format!("peer-{conn}"), muted: false }
+        Seat {
+            conn,
+            node: None,
+            user: UserId(user.into()),
+            username: user.into(),
+            peer_id: format!("peer-{conn}"),
+            muted: false,
+        }
+    }
+
+    #[test]
+    fn seats_of_other_nodes_are_never_matched_by_a_local_connection() {
+        let rooms = VoiceRooms::default();
+        rooms.take_seat("a", Seat { node: Some("n2".into()), ..seat(1, "bob") });
+        assert!(rooms.seat_of_conn(1).is_none());
+        assert!(rooms.set_muted(1, true).is_none());
+        assert!(rooms.leave(1).is_none());
+        assert!(rooms.leave_remote("n3", &UserId("bob".into())).is_none());
+        assert!(rooms.set_muted_remote("n2", &UserId("bob".into()), true).unwrap().1.muted);
+        rooms.take_seat("a", seat(1, "alice"));
+        rooms.take_seat("b", Seat { node: Some("n2".into()), ..seat(2, "carol") });
+        let gone: Vec<String> = rooms.remove_node("n2").into_iter().map(|(_, s)| s.username).collect();
+        assert_eq!(gone.len(), 2);
+        assert_eq!(rooms.all().len(), 1);
+        assert_eq!(rooms.seats("a")[0].username, "alice");
     }
 
     #[test]

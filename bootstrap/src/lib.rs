@@ -3,6 +3,7 @@
 
 mod certificates;
 pub mod cli;
+mod cluster;
 pub mod config;
 pub mod import;
 mod observability;

@@ -60,6 +60,15 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
         Some(allow_from) => Some(crate::observability::install_metrics(allow_from.clone())?),
         None => None,
     };
+    let node = match &cfg.cluster {
+        Some(c) => Some(crate::cluster::join(c).await?),
+        None => None,
+    };
+    // Nodes of a cluster starting at once migrate and seed one after the other.
+    let startup_lock = match (&cfg.cluster, &cfg.storage) {
+        (Some(_), sql::StorageUrl::Postgres(url)) => Some(sql::AdvisoryLock::take(url, sql::STARTUP_LOCK).await?),
+        _ => None,
+    };
     let db = connect(&cfg.storage).await.with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
     tracing::info!(storage = %cfg.storage.masked(), "storage ready");
     if let Some(from) = &cfg.import_from {
@@ -70,7 +79,10 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
     // After `storage.import_from`, which may have put the original's VAPID keys in place.
     let notifier = crate::push::notifier(&cfg);
-    let app = build_app(&cfg, db, auth, plugins.clone(), notifier).await?;
+    let app = build_app(&cfg, db, auth, plugins.clone(), notifier, node.as_ref()).await?;
+    if let Some(lock) = startup_lock {
+        lock.release().await;
+    }
     tokio::spawn(app.plugins.clone().run_actions(action_rx));
     tokio::spawn(app.push.clone().run());
     let (signal, shutdown) = ShutdownSignal::new();
@@ -137,6 +149,9 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), serving).await;
     }
     plugins.stop();
+    if let Some(node) = &node {
+        node.leave().await;
+    }
     if admin_bound {
         let _ = std::fs::remove_file(&admin_path);
     }
@@ -220,8 +235,10 @@ pub(crate) async fn build_app(
     auth: Arc<dyn AuthValidator>,
     plugins: Arc<dyn PluginHost>,
     notifier: Arc<dyn Notifier>,
+    node: Option<&crate::cluster::Joined>,
 ) -> anyhow::Result<Arc<App>> {
-    let store: Arc<dyn Store> = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
+    let cached = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
+    let store: Arc<dyn Store> = cached.clone();
     let mut roles = domain::role::default_roles();
     for r in &mut roles {
         r.id = RandomIds.message_id();
@@ -239,7 +256,14 @@ pub(crate) async fn build_app(
         notifier,
         images: Arc::new(media::EmojiFolder::new(cfg.transport.emoji_dir.clone())),
     };
-    Ok(Arc::new(App::new(ports, cfg.app.clone())))
+    Ok(match node {
+        None => Arc::new(App::new(ports, cfg.app.clone())),
+        Some(node) => {
+            let app = Arc::new(App::with_cluster(ports, cfg.app.clone(), node.ports(cached)));
+            node.start(app.clone());
+            app
+        }
+    })
 }
 
 /// Ctrl-C or SIGTERM.

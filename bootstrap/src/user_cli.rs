@@ -72,7 +72,7 @@ pub fn run(config: Option<PathBuf>, command: UserCommand) -> anyhow::Result<()> 
             .with_context(|| format!("opening storage {}", cfg.storage.masked()))?;
         let no_plugins = Arc::new(application::ports::NoPlugins);
         let no_push = Arc::new(application::ports::NoNotifier);
-        let app = crate::run::build_app(&cfg, db, Arc::new(MockAuth), no_plugins, no_push).await?;
+        let app = crate::run::build_app(&cfg, db, Arc::new(MockAuth), no_plugins, no_push, None).await?;
         Ok(match app.community.admin(action).await {
             Ok(o) => json!({"ok": true, "message": o.message,
                 "users": o.users.iter().map(|u| json!({"username": u.username, "roles": u.roles})).collect::<Vec<_>>()}),

@@ -6,6 +6,7 @@
 /// The load benchmark `originchats-bench` (a tool: no test uses it).
 pub mod bench;
 pub mod client;
+pub mod cluster;
 pub mod expect;
 pub mod http;
 pub mod images;

@@ -71,6 +71,9 @@ pub struct TestServer {
     rust_log: Option<String>,
     /// From spawning the process to reading its listening line, for the latest start.
     startup: Duration,
+    /// Whether the database is this server's own (dropped with it) rather than shared
+    /// with other nodes of a cluster.
+    owns_database: bool,
 }
 
 /// Merges `over` into `into`: objects key by key, anything else replaced.
@@ -155,6 +158,12 @@ impl TestServer {
         Self::start_inner(backend, overrides, files, None).await
     }
 
+    /// Starts a node of a cluster on the database at `storage_url`, which it shares and
+    /// does not drop (docs/scaling.md).
+    pub async fn start_node(backend: Backend, storage_url: String, overrides: Value) -> Self {
+        Self::start_on(backend, Transport::from_env(), Some(storage_url), overrides, &[], None).await
+    }
+
     /// Starts a server with `overrides` whose process runs with `RUST_LOG=rust_log` (which
     /// the server reads before `logging.level`) instead of the tests' default.
     pub async fn start_with_log(backend: Backend, overrides: Value, rust_log: &str) -> Self {
@@ -164,20 +173,22 @@ impl TestServer {
     /// Starts a server with `overrides` whose clients use `transport` (WebTransport is then
     /// enabled beside WebSocket).
     pub async fn start_over(backend: Backend, transport: Transport, overrides: Value) -> Self {
-        Self::start_full(backend, transport, overrides, &[], None).await
+        Self::start_on(backend, transport, None, overrides, &[], None).await
     }
 
     async fn start_inner(backend: Backend, overrides: Value, files: &[(&str, &str)], rust_log: Option<String>) -> Self {
-        Self::start_full(backend, Transport::from_env(), overrides, files, rust_log).await
+        Self::start_on(backend, Transport::from_env(), None, overrides, files, rust_log).await
     }
 
-    async fn start_full(
+    async fn start_on(
         backend: Backend,
         transport: Transport,
+        shared: Option<String>,
         overrides: Value,
         files: &[(&str, &str)],
         rust_log: Option<String>,
     ) -> Self {
+        let owns_database = shared.is_none();
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, content) in files {
             let path = dir.path().join(path);
@@ -185,9 +196,10 @@ impl TestServer {
             std::fs::write(path, content).unwrap();
         }
         let rotur = MockRotur::start().await;
-        let storage_url = match &backend {
-            Backend::Sqlite => "sqlite://data/originchats.db".to_owned(),
-            Backend::Postgres(admin) => crate::pg::fresh_database(admin).await,
+        let storage_url = match (&backend, shared) {
+            (_, Some(url)) => url,
+            (Backend::Sqlite, None) => "sqlite://data/originchats.db".to_owned(),
+            (Backend::Postgres(admin), None) => crate::pg::fresh_database(admin).await,
         };
         let mut config = json!({
             "websocket": {"host": "127.0.0.1", "port": 0},
@@ -218,6 +230,7 @@ impl TestServer {
             descriptor_limit: None,
             rust_log,
             startup: Duration::ZERO,
+            owns_database,
         };
         server.spawn();
         server
@@ -467,7 +480,7 @@ impl Drop for TestServer {
             let excerpt: String = log[from..].chars().take(1500).collect();
             panic!("the server panicked during this test:\n{excerpt}");
         }
-        if let Backend::Postgres(admin) = &self.backend {
+        if let (Backend::Postgres(admin), true) = (&self.backend, self.owns_database) {
             crate::pg::drop_database(admin, &self.storage_url);
         }
     }

@@ -365,6 +365,24 @@ impl Store for CachedStore {
     }
 }
 
+/// Another node's write: drop what it made stale (docs/design/cluster.md#forget-before-deliver).
+#[async_trait]
+impl application::ports::CacheControl for CachedStore {
+    async fn forget(&self, what: &application::ports::Forget) {
+        use application::ports::Forget;
+        match what {
+            Forget::User(id) => self.forget_user(id).await,
+            Forget::Roles => self.roles.invalidate_all(),
+            Forget::Channels(_) => self.channels.invalidate_all(),
+            Forget::Messages(_) | Forget::Emojis => {}
+        }
+    }
+
+    fn clear(&self) {
+        CachedStore::clear(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

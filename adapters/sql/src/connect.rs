@@ -180,8 +180,44 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
     };
     opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
     let db = Database::connect(opts).await?;
-    Migrator::up(&db, None).await?;
+    // Nodes of a cluster may start at once: one migrates, the others wait and then find
+    // nothing left to do.
+    let lock = match url {
+        StorageUrl::Postgres(u) => Some(AdvisoryLock::take(u, MIGRATION_LOCK).await?),
+        StorageUrl::Sqlite(_) => None,
+    };
+    let migrated = Migrator::up(&db, None).await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    migrated?;
     Ok(db)
+}
+
+/// The PostgreSQL advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x6f63_6d69_6772;
+/// The PostgreSQL advisory lock a cluster node holds while it starts (migrations and the
+/// default roles and channels).
+pub const STARTUP_LOCK: i64 = 0x6f63_7374_6172;
+
+/// A session-level PostgreSQL advisory lock on a connection of its own.
+pub struct AdvisoryLock(sea_orm::sqlx::PgConnection, i64);
+
+impl AdvisoryLock {
+    /// Waits for and takes the lock `key` of the database at `url`.
+    pub async fn take(url: &str, key: i64) -> anyhow::Result<Self> {
+        use sea_orm::sqlx::Connection;
+        let mut conn = sea_orm::sqlx::PgConnection::connect(url).await?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)").bind(key).execute(&mut conn).await?;
+        Ok(Self(conn, key))
+    }
+
+    /// Releases the lock (closing the connection would too).
+    pub async fn release(mut self) {
+        use sea_orm::sqlx::Connection;
+        let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)").bind(self.1).execute(&mut self.0).await;
+        let _ = self.0.close().await;
+    }
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock

@@ -34,7 +34,7 @@ use sea_orm::{
 };
 
 use codec::records::*;
-pub use connect::{StorageUrl, connect, schema_version};
+pub use connect::{AdvisoryLock, STARTUP_LOCK, StorageUrl, connect, schema_version};
 use entities::{channels, mentions, messages, meta, pending_user_changes, roles, users};
 use text::TextCodec;
 

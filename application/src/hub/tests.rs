@@ -69,3 +69,51 @@ fn presence_counts_connections_per_user_and_cleans_up_once() {
     assert_eq!(hub.unregister(2).map(|d| d.last), Some(true));
     assert!(!hub.is_online(&UserId("a".into())));
 }
+
+/// Records what the hub publishes to other nodes.
+#[derive(Default)]
+struct RecordingBus(std::sync::Mutex<Vec<ClusterEvent>>);
+
+impl EventBus for RecordingBus {
+    fn publish(&self, event: ClusterEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+    fn clustered(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_clustered_broadcast_is_encoded_once_and_published_once() {
+    let enc = Arc::new(CountingEncoder(AtomicUsize::new(0)));
+    let bus = Arc::new(RecordingBus::default());
+    let hub = Hub::with_bus(enc.clone(), bus.clone(), Arc::new(LocalPresence));
+    for c in 0..5 {
+        hub.register(c, accepting(2));
+        hub.authenticate(c, user(&format!("u{c}")));
+    }
+    hub.send_all_authenticated(&Packet::Ping);
+    assert_eq!(enc.0.load(Ordering::SeqCst), 1, "one encoding for local and remote recipients");
+    let published = std::mem::take(&mut *bus.0.lock().unwrap());
+    let frame = Frame::new(format!("{:?}|{:?}", Packet::Ping, None::<&str>));
+    assert_eq!(published, [ClusterEvent::Deliver { target: Target::Everyone, frame: frame.clone() }]);
+    // What another node published is delivered here, and not published again.
+    assert!(hub.receive(&ClusterEvent::Deliver { target: Target::Everyone, frame }));
+    assert!(bus.0.lock().unwrap().is_empty(), "received events are never re-published");
+    assert_eq!(enc.0.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_closed_user_is_closed_on_every_node() {
+    let bus = Arc::new(RecordingBus::default());
+    let hub = Hub::with_bus(Arc::new(CountingEncoder(AtomicUsize::new(0))), bus.clone(), Arc::new(LocalPresence));
+    let mut m = MockOutbox::new();
+    m.expect_close().times(2).returning(|code, reason| assert_eq!((code, reason), (1008, "banned")));
+    hub.register(1, Arc::new(m));
+    hub.authenticate(1, user("m"));
+    hub.close_user(&UserId("m".into()), 1008, "banned");
+    let close = ClusterEvent::CloseUser { user: UserId("m".into()), code: 1008, reason: "banned".into() };
+    assert_eq!(bus.0.lock().unwrap().as_slice(), std::slice::from_ref(&close));
+    assert!(hub.receive(&close));
+    assert_eq!(bus.0.lock().unwrap().len(), 1);
+}

@@ -2,6 +2,7 @@
 //! Each trait documents its contract; adapters implement them.
 
 mod auth;
+mod bus;
 mod emojis;
 mod outbound;
 mod plugins;
@@ -11,6 +12,9 @@ mod store;
 mod system;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
+pub use bus::{
+    CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, Target, VoiceChange,
+};
 pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
 pub use plugins::{

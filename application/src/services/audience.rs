@@ -18,7 +18,8 @@ use domain::{Action, Channel, Message, Role, User, UserId, may};
 use super::hot_history::HotHistory;
 use crate::hub::Hub;
 use crate::ports::{
-    ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreResult, UserRepository,
+    ChannelRepository, ClusterEvent, Commit, Forget, Frame, MessageRepository, PendingChange, RoleRepository, Store,
+    StoreResult, Target, UserRepository,
 };
 use crate::{ConnId, Origin, Packet};
 
@@ -194,9 +195,20 @@ impl Audience {
 
     /// Sends `packet` to every authenticated connection whose user may view `channel`,
     /// then to the origin connection (with its listener) without re-checking it.
+    /// Other nodes deliver the same bytes to their own viewers of the channel.
     pub async fn broadcast(&self, packet: &Packet, channel: &str, origin: &Origin) {
+        let shared = self.hub.encode(packet);
+        self.hub
+            .publish(|| ClusterEvent::Deliver { target: Target::Channel(channel.to_owned()), frame: shared.clone() });
         let targets = self.viewers(channel).await;
-        self.hub.fan_out(packet, &targets, origin);
+        self.hub.fan_out_frame(packet, shared, &targets, origin);
+    }
+
+    /// Delivers another node's channel broadcast to this node's viewers of the channel.
+    pub async fn deliver_remote(&self, channel: &str, frame: &Frame) {
+        let targets = self.viewers(channel).await;
+        crate::telemetry::fan_out(targets.len());
+        self.hub.deliver(&targets, frame);
     }
 }
 
@@ -226,6 +238,14 @@ impl Observed {
             f(a);
         }
     }
+
+    /// Tells the other nodes of a cluster what this write made stale; they forget it before
+    /// the events that follow (docs/design/cluster.md#forget-before-deliver).
+    fn spread(&self, what: impl FnOnce() -> Forget) {
+        if let Some(a) = self.audience.get() {
+            a.hub.publish(|| ClusterEvent::Forget(what()));
+        }
+    }
 }
 
 #[async_trait]
@@ -242,16 +262,19 @@ impl UserRepository for Observed {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         self.inner.insert_user(user).await?;
         self.tell(|a| a.user_changed(user));
+        self.spread(|| Forget::User(user.id.clone()));
         Ok(())
     }
     async fn update_user(&self, user: &User) -> StoreResult<()> {
         self.inner.update_user(user).await?;
         self.tell(|a| a.user_changed(user));
+        self.spread(|| Forget::User(user.id.clone()));
         Ok(())
     }
     async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
         let deleted = self.inner.delete_user(id).await?;
         self.tell(|a| a.user_removed(id));
+        self.spread(|| Forget::User(id.clone()));
         Ok(deleted)
     }
     async fn pending_changes(&self, username: &str) -> StoreResult<Vec<PendingChange>> {
@@ -274,13 +297,19 @@ impl RoleRepository for Observed {
         self.inner.role(name).await
     }
     async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
-        self.inner.insert_role(role).await
+        let result = self.inner.insert_role(role).await;
+        self.spread(|| Forget::Roles);
+        result
     }
     async fn update_role(&self, role: &Role) -> StoreResult<bool> {
-        self.inner.update_role(role).await
+        let result = self.inner.update_role(role).await;
+        self.spread(|| Forget::Roles);
+        result
     }
     async fn delete_role(&self, name: &str) -> StoreResult<bool> {
-        self.inner.delete_role(name).await
+        let result = self.inner.delete_role(name).await;
+        self.spread(|| Forget::Roles);
+        result
     }
     async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
         self.inner.reorder_roles(names).await
@@ -307,9 +336,10 @@ impl Drop for AppendWatch {
 /// Runs a channel write, then marks the channel lists stale (also when the write failed:
 /// it may have happened before the error).
 macro_rules! channel_write {
-    ($self:ident, $call:expr) => {{
+    ($self:ident, $call:expr, $names:expr) => {{
         let result = $call.await;
         $self.tell(|a| a.channels_changed());
+        $self.spread(|| Forget::Channels($names));
         result
     }};
 }
@@ -323,19 +353,20 @@ impl ChannelRepository for Observed {
         self.inner.channel(name).await
     }
     async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
-        channel_write!(self, self.inner.insert_channel(channel))
+        channel_write!(self, self.inner.insert_channel(channel), vec![])
     }
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
-        let result = channel_write!(self, self.inner.update_channel(name, channel));
+        let result =
+            channel_write!(self, self.inner.update_channel(name, channel), vec![name.to_owned(), channel.name.clone()]);
         self.history.channel_changed(name);
         self.history.channel_changed(&channel.name);
         result
     }
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
-        channel_write!(self, self.inner.move_channel(name, position))
+        channel_write!(self, self.inner.move_channel(name, position), vec![])
     }
     async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
-        let result = channel_write!(self, self.inner.delete_channel(name));
+        let result = channel_write!(self, self.inner.delete_channel(name), vec![name.to_owned()]);
         self.history.channel_changed(name);
         result
     }
@@ -357,10 +388,14 @@ impl MessageRepository for Observed {
         };
         let mut watch = AppendWatch { history: self.history.clone(), channel: channel.to_owned(), ended: false };
         let message = message.clone();
+        let hub = self.audience.get().map(|a| a.hub.clone());
         Ok(Box::pin(async move {
             let result = commit.await;
             watch.ended = true;
             watch.history.appended(&watch.channel, result.as_ref().ok().map(|()| &message));
+            if let Some(hub) = hub {
+                hub.publish(|| ClusterEvent::Forget(Forget::Messages(watch.channel.clone())));
+            }
             result
         }))
     }
@@ -384,6 +419,7 @@ impl MessageRepository for Observed {
     }
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
         let result = self.inner.update_message(channel, message).await;
+        self.spread(|| Forget::Messages(channel.to_owned()));
         match &result {
             Ok(true) => self.history.updated(channel, message),
             Ok(false) => {}
@@ -394,6 +430,7 @@ impl MessageRepository for Observed {
     }
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
         let result = self.inner.delete_message(channel, id).await;
+        self.spread(|| Forget::Messages(channel.to_owned()));
         match &result {
             Ok(true) => self.history.deleted(channel, id),
             Ok(false) => {}
@@ -428,7 +465,7 @@ crate::delegate_state!(Observed, inner);
 #[async_trait]
 impl Store for Observed {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {
-        let result = channel_write!(self, self.inner.seed_defaults(roles, channels));
+        let result = channel_write!(self, self.inner.seed_defaults(roles, channels), vec![]);
         self.history.clear();
         result
     }

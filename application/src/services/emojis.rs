@@ -15,7 +15,9 @@ use domain::{Emoji, ImageKind};
 use super::{Directory, Outcome, Reply};
 use crate::errors::EmojiError;
 use crate::hub::Hub;
-use crate::ports::{Clock, EmojiImages, ImageProblem, Store, StoreError, StoreErrorKind, StoreResult};
+use crate::ports::{
+    Clock, ClusterEvent, EmojiImages, Forget, ImageProblem, Store, StoreError, StoreErrorKind, StoreResult, Target,
+};
 use crate::settings::Settings;
 use crate::{Origin, Packet, Session};
 
@@ -127,10 +129,19 @@ impl Emojis {
     }
 
     /// Sends a change to the caller (with its listener) and every other logged-in connection.
+    /// Other nodes drop their catalogue first, then deliver the same bytes.
     fn announce(&self, packet: &Packet, origin: &Origin) -> Reply {
+        let shared = self.hub.encode(packet);
+        self.hub.publish(|| ClusterEvent::Forget(Forget::Emojis));
+        self.hub.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
         let everyone: Vec<_> = self.hub.authenticated().into_iter().map(|(conn, _)| conn).collect();
-        self.hub.fan_out(packet, &everyone, origin);
+        self.hub.fan_out_frame(packet, shared, &everyone, origin);
         Reply::Done
+    }
+
+    /// Another node changed the emoji: the catalogue is read again at next use.
+    pub fn forget(&self) {
+        *self.catalogue.write().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// `emoji_get_all`: open to every logged-in user.

@@ -10,7 +10,7 @@ use domain::{Action, Channel, ChannelKind, User, UserId, may};
 use super::{Pushes, Voice};
 use crate::errors::AuthErrorText;
 use crate::hub::Hub;
-use crate::ports::{Store, StoreResult};
+use crate::ports::{ClusterEvent, Store, StoreResult};
 use crate::views::{ChannelView, UserView};
 use crate::voice::VoiceRooms;
 use crate::{ConnId, Origin, Packet};
@@ -90,9 +90,7 @@ impl Lists {
 
     /// Sends the ban notice to every connection of `user` and closes them.
     pub fn eject_banned(&self, user: &UserId) {
-        for conn in self.hub.connections_of(user) {
-            self.hub.send(conn, &Packet::AuthError(AuthErrorText::Banned), None);
-        }
+        self.hub.notify_user(user, &Packet::AuthError(AuthErrorText::Banned));
         self.hub.close_user(user, POLICY_CLOSE, "banned");
     }
 
@@ -207,6 +205,12 @@ impl Lists {
     /// Pushes each authenticated connection its own `channels_get` list. The channels and
     /// their server-added fields are read once; each viewer gets the part they may see.
     pub async fn push_channel_lists(&self) {
+        self.hub.publish(|| ClusterEvent::ChannelLists);
+        self.push_own_channel_lists().await;
+    }
+
+    /// Pushes this node's connections their channel lists (another node asked for it).
+    pub async fn push_own_channel_lists(&self) {
         let all = match self.store.channels().await {
             Ok(channels) => self.with_server_fields(channels).await,
             Err(e) => Err(e),

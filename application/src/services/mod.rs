@@ -16,6 +16,7 @@
 //! pushes after changes).
 
 pub mod audience;
+pub mod cluster;
 pub mod community;
 pub mod directory;
 pub mod emojis;
@@ -31,6 +32,7 @@ pub mod throttle;
 pub mod voice;
 
 pub use audience::Audience;
+pub use cluster::{Cluster, ClusterParts};
 pub use community::{
     AdminAction, AdminOutcome, ChannelChanges, Community, MAX_NICKNAME, MAX_STATUS_TEXT, NewChannel, RoleChanges,
     RolePermissions, TimeoutRequest, UserUpdate, creatable_kind, permissions_of, valid_channel_name,

@@ -144,16 +144,14 @@ impl Plugins {
             }
             PluginAction::Kick { user, reason } => {
                 let target = self.target(&user).await?;
-                let conns = self.hub.connections_of(&target.id);
-                self.hub.fan_out(&Packet::Disconnect { reason }, &conns, &Origin::default());
+                self.hub.send_user(&target.id, &Packet::Disconnect { reason });
                 self.hub.close_user(&target.id, KICK_CLOSE, "kicked");
                 Ok(())
             }
             PluginAction::Role { user, role, grant } => self.plugin_role(&user, &role, grant).await,
             PluginAction::SendToUser { user, packet } => {
                 let target = self.target(&user).await?;
-                let conns = self.hub.connections_of(&target.id);
-                self.hub.fan_out(&Packet::Custom(packet), &conns, &Origin::default());
+                self.hub.send_user(&target.id, &Packet::Custom(packet));
                 Ok(())
             }
             PluginAction::Broadcast { packet, channel } => {

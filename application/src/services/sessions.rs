@@ -191,7 +191,7 @@ impl Sessions {
         let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
         self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
         session.user = Some(me.clone());
-        let first = self.hub.authenticate(conn, me);
+        let first = self.hub.authenticate(conn, me.clone());
         self.audience.joined(conn, &user).await;
         drop(lock);
         tracing::info!(conn, user = %identity.username, created, "authenticated");
@@ -200,8 +200,10 @@ impl Sessions {
         if created {
             self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
         }
-        // A hidden status keeps the login quiet (docs/design/status.md#hidden-presence).
-        if first && !user.hidden() {
+        // First here, then first anywhere (docs/design/cluster.md#presence); a hidden status
+        // keeps the login quiet (docs/design/status.md#hidden-presence).
+        let first_anywhere = first && self.hub.presence().arrived(&me.id, &me.username).await;
+        if first_anywhere && !user.hidden() {
             self.hub.send_all_authenticated(&Packet::UserConnect(view.clone()));
         }
         if created {
@@ -278,11 +280,12 @@ impl Sessions {
         self.slash.disconnect(session.conn);
         if let Some(departure) = departure {
             tracing::info!(conn = session.conn, user = %departure.user.username, "disconnected");
+            let last_anywhere = departure.last && self.hub.presence().departed(&departure.user.id).await;
             let hidden = match self.store.user(&departure.user.id).await {
                 Ok(u) => u.is_some_and(|u| u.hidden()),
                 Err(_) => false,
             };
-            if departure.last && !hidden {
+            if last_anywhere && !hidden {
                 self.hub.send_all_authenticated(&Packet::UserDisconnect { username: departure.user.username });
             }
         }

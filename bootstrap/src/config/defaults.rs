@@ -29,6 +29,7 @@ pub fn default_config() -> Value {
         "service": {"name": "OriginChats", "version": "1.0.0"},
         "server": {"name": "My OriginChats Server", "owner": {"name": "Admin"}},
         "storage": {"url": "sqlite://originchats.db", "import_from": null},
+        "cluster": {"nats_url": null, "node_id": null, "name": "originchats"},
         "transport": {
             "websocket": {"enabled": true},
             "tls": {"enabled": false, "cert_path": null, "key_path": null},

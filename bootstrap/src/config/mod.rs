@@ -11,7 +11,9 @@ mod settings;
 pub mod setup;
 
 pub use defaults::default_config;
-pub use settings::{AuthMode, Config, LogFormat, PushConfig, TlsFiles, WebTransportConfig, usable_subject};
+pub use settings::{
+    AuthMode, ClusterConfig, Config, LogFormat, PushConfig, TlsFiles, WebTransportConfig, usable_subject,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -62,6 +62,8 @@ pub struct Config {
     pub storage: StorageUrl,
     /// `storage.import_from`, resolved.
     pub import_from: Option<PathBuf>,
+    /// `cluster.*` when `cluster.nats_url` is set; `None` runs a single node.
+    pub cluster: Option<ClusterConfig>,
     /// `auth.mode`.
     pub auth_mode: AuthMode,
     /// `auth.rotur_validate_url`.
@@ -111,6 +113,61 @@ pub struct TlsFiles {
 pub struct WebTransportConfig {
     /// UDP port; `websocket.port` when null.
     pub port: u16,
+}
+
+/// `cluster.*`: this node's place in a cluster (docs/scaling.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// `cluster.nats_url`.
+    pub nats_url: String,
+    /// `cluster.node_id`, or the host name with a random suffix.
+    pub node_id: String,
+    /// `cluster.name`: the prefix of the cluster's NATS subject and buckets.
+    pub name: String,
+}
+
+/// `cluster.*`; a cluster needs PostgreSQL.
+fn cluster(r: &mut Reader, storage: &StorageUrl) -> Result<Option<ClusterConfig>, ConfigError> {
+    let invalid = |key: &str, reason: String| ConfigError::Invalid { key: key.into(), reason };
+    let Some(nats_url) = r.opt_string("cluster.nats_url") else { return Ok(None) };
+    if matches!(storage, StorageUrl::Sqlite(_)) {
+        return Err(invalid(
+            "storage.url",
+            format!(
+                "is SQLite ({}), but cluster.nats_url is set: every node of a cluster must use the same \
+                 PostgreSQL database (postgres://...)",
+                storage.masked()
+            ),
+        ));
+    }
+    let node_id = match r.opt_string("cluster.node_id") {
+        Some(id) => id,
+        None => default_node_id(),
+    };
+    let name = r.string("cluster.name");
+    for (key, value) in [("cluster.node_id", &node_id), ("cluster.name", &name)] {
+        if !nats::valid_name(value) {
+            return Err(invalid(key, format!("{value:?} must be 1 to 64 letters, digits, '-' or '_'")));
+        }
+    }
+    r.record("cluster.node_id", node_id.clone());
+    Ok(Some(ClusterConfig { nats_url, node_id, name }))
+}
+
+/// The host name (letters, digits, '-' and '_' kept) and a random suffix.
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "node".into());
+    let host: String = host
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .take(48)
+        .collect();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    format!("{}-{suffix}", if host.is_empty() { "node" } else { &host })
 }
 
 /// What the Web Push adapter needs of `push.*` (docs/push.md).
@@ -204,6 +261,7 @@ impl Config {
         }
         r.record("storage.url", storage.masked());
         let import_from = r.opt_string("storage.import_from").map(|p| base.join(p));
+        let cluster = cluster(&mut r, &storage)?;
         let auth_mode = auth_mode(&mut r)?;
         let rate_limit = rate_enabled(&mut r).then(|| RateSettings {
             per_minute: r.int("rate_limiting.messages_per_minute", 1) as usize,
@@ -314,6 +372,7 @@ impl Config {
             port,
             storage,
             import_from,
+            cluster,
             auth_mode,
             rotur_validate_url,
             auth_timeout,

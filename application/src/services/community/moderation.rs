@@ -116,8 +116,7 @@ impl Community {
         if let (true, Some(reason)) = (seconds > 0, notice) {
             let denial = domain::rate_limit::Denial { reason, wait_seconds: seconds as f64 };
             let packet = Packet::RateLimit { denial, typing: false };
-            let conns = self.hub.connections_of(&user.id);
-            self.hub.fan_out(&packet, &conns, &Default::default());
+            self.hub.send_user(&user.id, &packet);
         }
         Ok(user)
     }

@@ -24,7 +24,10 @@ impl Community {
         let mut out = vec![];
         let mut online = self.hub.authenticated();
         online.sort_by_key(|(conn, _)| *conn);
-        for (_, id) in online {
+        // Then the users connected only to other nodes of a cluster.
+        let mut elsewhere = self.hub.presence().elsewhere();
+        elsewhere.sort();
+        for id in online.into_iter().map(|(_, id)| id).chain(elsewhere) {
             if seen.contains(&id) {
                 continue;
             }

@@ -1,0 +1,61 @@
+//! Joining a cluster (docs/scaling.md): the NATS connection, this node's lease, the event
+//! bus, and the task that applies other nodes' events to this node.
+
+use std::sync::{Arc, Mutex};
+
+use application::App;
+use application::app::ClusterPorts;
+use application::ports::CacheControl;
+use nats::presence::KvPresence;
+use nats::{Incoming, Node, NodeConfig};
+use tokio::sync::mpsc;
+
+use crate::config::ClusterConfig;
+
+/// This node in its cluster.
+pub struct Joined {
+    node: Node,
+    presence: Arc<KvPresence>,
+    incoming: Mutex<Option<mpsc::Receiver<Incoming>>>,
+}
+
+/// Connects to NATS (retrying for up to 30 s) and takes this node's lease.
+pub async fn join(cfg: &ClusterConfig) -> anyhow::Result<Joined> {
+    let config = NodeConfig { url: cfg.nats_url.clone(), cluster: cfg.name.clone(), node_id: cfg.node_id.clone() };
+    let (node, presence, incoming) = nats::join(config).await?;
+    tracing::info!(node = %cfg.node_id, cluster = %cfg.name, nats = %cfg.nats_url, "joined the cluster");
+    Ok(Joined { node, presence, incoming: Mutex::new(Some(incoming)) })
+}
+
+impl Joined {
+    /// The ports the application uses to reach the other nodes.
+    pub fn ports(&self, cache: Arc<dyn CacheControl>) -> ClusterPorts {
+        ClusterPorts { bus: self.node.bus(), cache: Some(cache), presence: self.presence.clone() }
+    }
+
+    /// Applies other nodes' events to `app`, one after the other.
+    pub fn start(&self, app: Arc<App>) {
+        let Some(mut incoming) = self.incoming.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
+        let presence = self.presence.clone();
+        tokio::spawn(async move {
+            while let Some(next) = incoming.recv().await {
+                match next {
+                    Incoming::Event { node, event } => app.cluster.receive(&node, event).await,
+                    Incoming::NodeGone(node) => app.cluster.node_gone(&node).await,
+                    Incoming::Resync => {
+                        app.cluster.forget_everything().await;
+                        let here = app.cluster.users_here();
+                        presence.reassert(&here).await;
+                        tracing::info!("resynchronised with the cluster");
+                    }
+                    Incoming::Gone { username } => app.cluster.user_gone(username),
+                }
+            }
+        });
+    }
+
+    /// Leaves the cluster at a clean stop.
+    pub async fn leave(&self) {
+        self.node.leave().await;
+    }
+}
