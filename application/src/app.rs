@@ -18,8 +18,8 @@ use crate::services::push::PushParts;
 use crate::services::sessions::SessionsParts;
 use crate::services::slash::SlashParts;
 use crate::services::{
-    Audience, Cluster, ClusterParts, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, Sessions,
-    Slash, Voice,
+    Audience, Cluster, ClusterParts, Community, Directory, Emojis, Gate, Lists, Messaging, Plugins, Push, ServerInfo,
+    Sessions, Slash, Voice,
 };
 use crate::settings::Settings;
 use crate::voice::VoiceRooms;
@@ -53,6 +53,8 @@ pub struct App {
     pub emojis: Arc<Emojis>,
     /// What other nodes of a cluster ask of this one (docs/design/cluster.md).
     pub cluster: Arc<Cluster>,
+    /// The server's name, icon and banner; [`ServerInfo::load`] before serving.
+    pub server: Arc<ServerInfo>,
 }
 
 /// How a node reaches the other nodes of a cluster; [`ClusterPorts::single`] for none.
@@ -195,6 +197,8 @@ impl App {
             limiter: limiter.clone(),
             voice: voice.clone(),
         }));
+        let server =
+            Arc::new(ServerInfo::new(store.clone(), directory.clone(), hub.clone(), settings.server_profile.clone()));
         let sessions = Arc::new(Sessions::new(SessionsParts {
             auth,
             ids,
@@ -208,6 +212,7 @@ impl App {
             host,
             settings: settings.clone(),
             clock,
+            server: server.clone(),
         }));
         Self {
             settings,
@@ -223,6 +228,7 @@ impl App {
             push,
             emojis,
             cluster,
+            server,
         }
     }
 }

@@ -515,6 +515,36 @@ pub enum PluginError {
     ReloadFailed(String),
 }
 
+/// `server_update` (docs/design/server-info.md): the original's texts, then this server's
+/// length bounds (new).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ServerError {
+    /// Shared checks.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// `name` neither a string nor null.
+    #[error("Name must be a string or null")]
+    NameType,
+    /// `icon` neither a string nor null.
+    #[error("Icon must be a string or null")]
+    IconType,
+    /// `banner` neither a string nor null.
+    #[error("Banner must be a string or null")]
+    BannerType,
+    /// None of `name`, `icon`, `banner` given.
+    #[error("No updates provided")]
+    NoUpdates,
+    /// A name longer than [`crate::services::server::MAX_SERVER_NAME`] characters (new).
+    #[error("Name must be at most {0} characters")]
+    NameTooLong(usize),
+    /// An icon URL too long (new).
+    #[error("Icon must be at most {0} characters")]
+    IconTooLong(usize),
+    /// A banner URL too long (new).
+    #[error("Banner must be at most {0} characters")]
+    BannerTooLong(usize),
+}
+
 /// Web Push commands (docs/push.md). The original's texts first, then this server's
 /// checks of a subscription (new).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -726,6 +756,9 @@ pub enum CommandError {
     /// Plugins.
     #[error(transparent)]
     Plugin(PluginError),
+    /// Server name, icon and banner.
+    #[error(transparent)]
+    Server(ServerError),
     /// Web Push.
     #[error(transparent)]
     Push(PushError),
@@ -761,6 +794,7 @@ family!(Channel(ChannelError));
 family!(Voice(VoiceError), Limited);
 family!(Slash(SlashError), Limited);
 family!(Plugin(PluginError));
+family!(Server(ServerError));
 family!(Push(PushError));
 family!(Emoji(EmojiError));
 

@@ -14,6 +14,8 @@ use crate::voice::Seat;
 pub struct Handshake {
     /// The config's `server` section (icon/banner rewritten), as JSON text.
     pub server: RawJson,
+    /// Stored fields that replace `name`/`icon`/`banner` of `server`.
+    pub overrides: crate::ports::ServerProfile,
     /// The config's `limits` section, as JSON text.
     pub limits: RawJson,
     /// Always `"1.1.0"`.
@@ -90,6 +92,10 @@ pub enum Packet {
     Ping,
     /// Answer to the client's `ping`.
     Pong,
+    /// `server_info`: the current name, icon and banner.
+    ServerInfo(crate::ports::ServerProfile),
+    /// `server_update`: the name, icon and banner after a change.
+    ServerUpdate(crate::ports::ServerProfile),
     /// A new message (global, channel-scoped).
     MessageNew {
         /// Channel name.

@@ -12,6 +12,9 @@ pub struct Settings {
     pub search_results: usize,
     /// `server` section for the handshake (icon/banner already rewritten), as JSON text.
     pub server_info: RawJson,
+    /// `server.name`, `server.icon`, `server.banner` (rewritten) as typed defaults of the
+    /// stored profile (docs/design/server-info.md#storage).
+    pub server_profile: crate::ports::ServerProfile,
     /// `limits` section for the handshake, as JSON text.
     pub limits_info: RawJson,
     /// Roles of a new user (`DB.users.default.roles`; `None` when the template has no `roles`).
@@ -104,6 +107,11 @@ impl Default for Settings {
             search_results: 30,
             server_info: RawJson(r#"{"name":"My OriginChats Server","owner":{"name":"Admin"}}"#.into()),
             limits_info: RawJson(r#"{"post_content":2000,"search_results":30}"#.into()),
+            server_profile: crate::ports::ServerProfile {
+                name: Some("My OriginChats Server".into()),
+                icon: None,
+                banner: None,
+            },
             new_user_roles: Some(vec!["user".into()]),
             new_user_extra: vec![],
             owners: vec![],

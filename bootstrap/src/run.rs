@@ -256,14 +256,16 @@ pub(crate) async fn build_app(
         notifier,
         images: Arc::new(media::EmojiFolder::new(cfg.transport.emoji_dir.clone())),
     };
-    Ok(match node {
+    let app = match node {
         None => Arc::new(App::new(ports, cfg.app.clone())),
         Some(node) => {
             let app = Arc::new(App::with_cluster(ports, cfg.app.clone(), node.ports(cached)));
             node.start(app.clone());
             app
         }
-    })
+    };
+    app.server.load().await?;
+    Ok(app)
 }
 
 /// Ctrl-C or SIGTERM.

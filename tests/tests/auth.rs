@@ -72,6 +72,8 @@ async fn handshake_matches_the_spec(b: Backend) {
         "self_role_add",
         "self_role_remove",
         "self_roles_list",
+        "server_info",
+        "server_update",
         "slash_call",
         "slash_list",
         "slash_register",

@@ -99,6 +99,11 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
             let validator = fields.get("validator").and_then(Value::as_str);
             return app.sessions.login(session, validator).await;
         }
+        if cmd.as_deref() == Ok("server_info") {
+            // Answered before `auth` too (docs/design/server-info.md).
+            let listener = listener.filter(|l| l.len() <= MAX_LISTENER_BYTES);
+            return app.sessions.send(conn, &app.server.info(), listener.as_deref());
+        }
         telemetry::request_refused("not_authenticated");
         return app.sessions.send(conn, &Packet::AuthError(AuthErrorText::Required), None);
     }

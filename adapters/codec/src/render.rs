@@ -55,6 +55,8 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::UserDisconnect { username } => json!({"cmd": "user_disconnect", "username": username}),
         Packet::Ping => json!({"cmd": "ping"}),
         Packet::Pong => json!({"cmd": "pong", "val": "pong"}),
+        Packet::ServerInfo(p) => json!({"cmd": "server_info", "name": p.name, "icon": p.icon, "banner": p.banner}),
+        Packet::ServerUpdate(p) => json!({"cmd": "server_update", "name": p.name, "icon": p.icon, "banner": p.banner}),
         Packet::MessageNew { channel, message } => {
             json!({"cmd": "message_new", "message": message_json(message), "channel": channel, "global": true})
         }
@@ -376,8 +378,17 @@ fn voice_user(seat: &Seat, with_peer: bool) -> Value {
 }
 
 fn handshake(h: &Handshake) -> Value {
+    let mut server = raw(&h.server);
+    if let Value::Object(fields) = &mut server {
+        let o = &h.overrides;
+        for (key, value) in [("name", &o.name), ("icon", &o.icon), ("banner", &o.banner)] {
+            if let Some(v) = value {
+                fields.insert(key.into(), Value::String(v.clone()));
+            }
+        }
+    }
     json!({
-        "server": raw(&h.server),
+        "server": server,
         "limits": raw(&h.limits),
         "version": h.version,
         "validator_key": h.validator_key,

@@ -1,5 +1,5 @@
 //! Plain HTTP on the WebSocket port (docs/design/http.md): an axum router with a short page
-//! at `/`, `/health`, the files of emoji and server assets ([`crate::files`]), `/metrics`
+//! at `/`, `/health`, `/info`, the files of emoji and server assets ([`crate::files`]), `/metrics`
 //! ([`crate::metrics`]), and a 404 for anything else.
 //!
 //! Every answer but `/metrics` carries the four CORS headers with the protocol's exact
@@ -99,6 +99,34 @@ async fn index() -> Response {
     (headers, PAGE).into_response()
 }
 
+/// `GET /info` (docs/design/server-info.md): the server's name, icon, banner and owner, and
+/// counters; an unset icon or banner is `""`.
+async fn info(State(state): State<HttpState>) -> Response {
+    let Ok(stats) = state.app.server.stats().await else {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+    };
+    let p = state.app.server.current();
+    let configured: serde_json::Value = serde_json::from_str(&state.app.settings.server_info.0).unwrap_or_default();
+    let owner = configured.get("owner").cloned().unwrap_or_else(|| serde_json::json!({}));
+    let body = serde_json::json!({
+        "server": {
+            "name": p.name.unwrap_or_default(),
+            "icon": p.icon.unwrap_or_default(),
+            "banner": p.banner.unwrap_or_default(),
+            "owner": owner,
+        },
+        "stats": {
+            "total_users": stats.total_users,
+            "connected_users": stats.connected_users,
+            "online_users": stats.online_users,
+            "total_channels": stats.total_channels,
+            "total_roles": stats.total_roles,
+        },
+    });
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body.to_string())
+        .into_response()
+}
+
 async fn health(State(state): State<HttpState>) -> Response {
     let body = serde_json::json!({"status": "ok", "connections": state.app.hub.connection_count()}).to_string();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -141,6 +169,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/", get(index))
         .route("/index.html", get(index))
         .route("/health", get(health))
+        .route("/info", get(info))
         .route("/webtransport", get(webtransport))
         .route("/emojis/", get(super::files::emoji))
         .route("/emojis/{*file}", get(super::files::emoji))

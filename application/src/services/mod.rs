@@ -10,6 +10,7 @@
 //! - [`Plugins`]: listing and reloading plugins, and carrying out what plugins ask for;
 //! - [`Push`]: Web Push subscriptions and the notifications of offline users.
 //! - [`Emojis`]: custom emoji, their images, and what the HTTP route serves.
+//! - [`ServerInfo`]: the server's name, icon and banner.
 //!
 //! Shared parts: [`Directory`] (who is calling, per-record locks), [`Gate`] (timeouts and
 //! rate limits), [`Audience`] (who may see a channel's events) and [`Lists`] (live list
@@ -26,6 +27,7 @@ pub mod lists;
 pub mod messaging;
 pub mod plugins;
 pub mod push;
+pub mod server;
 pub mod sessions;
 pub mod slash;
 pub mod throttle;
@@ -48,6 +50,7 @@ pub use messaging::{
 };
 pub use plugins::Plugins;
 pub use push::Push;
+pub use server::{MAX_SERVER_NAME, MAX_SERVER_URL, ServerInfo, ServerStats, ServerUpdate};
 pub use sessions::PROTOCOL_VERSION;
 pub use sessions::Sessions;
 pub use slash::{Slash, SlashAnswer, SlashCallRequest, SlashCommands};

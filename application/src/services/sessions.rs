@@ -9,6 +9,7 @@ use domain::{User, UserId};
 
 use tokio::sync::Semaphore;
 
+use super::server::ServerInfo;
 use super::throttle::AuthThrottle;
 use super::{Audience, Directory, Lists, Pushes, Reply, Slash, Voice};
 use crate::errors::{AuthErrorText, CommandError};
@@ -35,6 +36,7 @@ pub struct Sessions {
     audience: Arc<Audience>,
     host: Arc<dyn PluginHost>,
     settings: Arc<Settings>,
+    server: Arc<ServerInfo>,
     throttle: AuthThrottle,
     checks: Semaphore,
     clock: Arc<dyn Clock>,
@@ -66,6 +68,8 @@ pub struct SessionsParts {
     pub settings: Arc<Settings>,
     /// Time (failed logins per minute).
     pub clock: Arc<dyn Clock>,
+    /// The current server name, icon and banner.
+    pub server: Arc<ServerInfo>,
 }
 
 impl Sessions {
@@ -86,6 +90,7 @@ impl Sessions {
             audience: p.audience,
             host: p.host,
             settings: p.settings,
+            server: p.server,
         }
     }
 
@@ -99,6 +104,7 @@ impl Sessions {
         let session = Session::new(conn, self.ids.validator_key());
         let handshake = Handshake {
             server: self.settings.server_info.clone(),
+            overrides: self.server.overrides(),
             limits: self.settings.limits_info.clone(),
             version: PROTOCOL_VERSION,
             validator_key: session.validator_key.clone(),

@@ -349,6 +349,10 @@ impl Config {
         let app = application::Settings {
             post_content,
             search_results,
+            server_profile: {
+                let text = |key: &str| server_info.get(key).and_then(Value::as_str).map(str::to_owned);
+                application::ports::ServerProfile { name: text("name"), icon: text("icon"), banner: text("banner") }
+            },
             server_info: RawJson(server_info.to_string()),
             limits_info: RawJson(limits_info.to_string()),
             new_user_roles,
