@@ -361,30 +361,6 @@ pub enum ChannelError {
     /// `permissions` that is not an object.
     #[error("Permissions must be an object")]
     PermissionsNotObject,
-    /// A `permissions` list that is not a bounded list of names (new).
-    #[error("Permissions must be a list of permission names")]
-    InvalidPermissionList,
-    /// Marking `owner`, `admin` or `moderator` self-assignable.
-    #[error("Role '{0}' cannot be made self-assignable")]
-    CannotBeSelfAssignable(String),
-    /// `role_reorder` without a list of names.
-    #[error("Roles array is required")]
-    RolesArrayRequired,
-    /// `role_reorder` whose list is not every role exactly once.
-    #[error("Failed to reorder roles")]
-    ReorderFailed,
-    /// `self_role_add` / `self_role_remove` of a role that is not self-assignable.
-    #[error("This role is not self-assignable")]
-    NotSelfAssignable,
-    /// `self_role_add` of a role already held.
-    #[error("You already have this role")]
-    AlreadyHaveRole,
-    /// `self_role_remove` of a role not held.
-    #[error("You don't have this role")]
-    DontHaveRole,
-    /// `self_role_remove` of the caller's last role.
-    #[error("Cannot remove all roles from a user")]
-    CannotRemoveLastRole,
 }
 
 /// Voice channels.
