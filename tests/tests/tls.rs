@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use originchats_tests::http::https;
 use originchats_tests::server::run_to_end;
 use originchats_tests::{Backend, TestServer};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files, and a
 /// client configuration that trusts exactly that certificate.
@@ -37,26 +37,6 @@ impl SelfSigned {
         let path = |name: &str| self.dir.path().join(name).to_string_lossy().into_owned();
         json!({"transport": {"tls": {"enabled": true, "cert_path": path("cert.pem"), "key_path": path("key.pem")}}})
     }
-}
-
-/// One HTTP/1.1 request over TLS; returns status, lowercased head and body.
-async fn https(addr: &str, trust: Arc<rustls::ClientConfig>, request_line: &str) -> (u16, String, String) {
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    let timeout = originchats_tests::client::TIMEOUT;
-    let mut tls = tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(trust).connect(name, tcp))
-        .await
-        .unwrap()
-        .unwrap();
-    let request = format!("{request_line}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tls.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    // The server may end the TLS stream without close_notify after `Connection: close`;
-    // everything up to that point has been read either way.
-    let _ = tokio::time::timeout(timeout, tls.read_to_end(&mut raw)).await.unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete HTTP response");
-    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), head.to_lowercase(), body.to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
