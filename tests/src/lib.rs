@@ -5,6 +5,7 @@
 
 /// The load benchmark `originchats-bench` (a tool: no test uses it).
 pub mod bench;
+pub mod certs;
 pub mod client;
 pub mod cluster;
 pub mod expect;

@@ -3,34 +3,26 @@
 
 use std::sync::Arc;
 
+use originchats_tests::certs::SelfSigned;
 use originchats_tests::http::https;
 use originchats_tests::server::run_to_end;
 use originchats_tests::{Backend, TestServer};
 use serde_json::json;
 
-/// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files, and a
-/// client configuration that trusts exactly that certificate.
-struct SelfSigned {
+/// A self-signed certificate written as PEM files, and a client configuration that trusts
+/// exactly it.
+struct Files {
     dir: tempfile::TempDir,
     trust: Arc<rustls::ClientConfig>,
 }
 
-impl SelfSigned {
+impl Files {
     fn new() -> Self {
-        let generated =
-            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        let cert = SelfSigned::new();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("cert.pem"), generated.cert.pem()).unwrap();
-        std::fs::write(dir.path().join("key.pem"), generated.signing_key.serialize_pem()).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(generated.cert.der().clone()).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let trust = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Self { dir, trust: Arc::new(trust) }
+        std::fs::write(dir.path().join("cert.pem"), &cert.cert_pem).unwrap();
+        std::fs::write(dir.path().join("key.pem"), &cert.key_pem).unwrap();
+        Self { dir, trust: cert.trust }
     }
 
     fn config(&self) -> serde_json::Value {
@@ -41,7 +33,7 @@ impl SelfSigned {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_serves_websocket_and_http_with_the_configured_certificate() {
-    let cert = SelfSigned::new();
+    let cert = Files::new();
     let mut s = TestServer::start_with(Backend::Sqlite, cert.config()).await;
     assert_eq!(s.scheme, "wss", "the start-up line announces wss://");
     s.tls_trust = Some(cert.trust.clone());
@@ -64,7 +56,7 @@ async fn tls_serves_websocket_and_http_with_the_configured_certificate() {
     assert_eq!(alice.request(json!({"cmd": "ping"})).await["cmd"], "pong", "TLS clients are unaffected");
 
     // A client that does not trust the certificate is refused by its own TLS check.
-    let other = SelfSigned::new();
+    let other = Files::new();
     let connector = tokio_tungstenite::Connector::Rustls(other.trust.clone());
     let attempt = tokio_tungstenite::connect_async_tls_with_config(s.ws_url(), None, false, Some(connector)).await;
     assert!(attempt.is_err(), "the certificate is the configured one");
@@ -72,7 +64,7 @@ async fn tls_serves_websocket_and_http_with_the_configured_certificate() {
 
 #[test]
 fn unusable_tls_files_stop_start_up_naming_the_key() {
-    let cert = SelfSigned::new();
+    let cert = Files::new();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("junk.pem"), "not a certificate\n").unwrap();
     let cases = [

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use originchats_tests::certs::SelfSigned;
 use originchats_tests::client::TIMEOUT;
 use originchats_tests::http::{header, http_with};
 use originchats_tests::wt::{Trust, WtStream, hash_of};
@@ -170,35 +171,11 @@ backend_tests!(
     the_certificate_hashes_are_served_for_browsers,
 );
 
-/// A certificate for 127.0.0.1 and localhost as PEM files, and a client configuration that
-/// trusts exactly it.
-struct Cert {
-    cert_pem: String,
-    key_pem: String,
-    trust: Arc<rustls::ClientConfig>,
-}
-
-impl Cert {
-    fn new() -> Self {
-        let generated =
-            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(generated.cert.der().clone()).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let trust = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Self { cert_pem: generated.cert.pem(), key_pem: generated.signing_key.serialize_pem(), trust: Arc::new(trust) }
-    }
-
-    /// Writes both files the way a renewal does: new files renamed over the old ones.
-    fn install(&self, dir: &std::path::Path) {
-        for (name, pem) in [("key.pem", &self.key_pem), ("cert.pem", &self.cert_pem)] {
-            std::fs::write(dir.join(format!("{name}.new")), pem).unwrap();
-            std::fs::rename(dir.join(format!("{name}.new")), dir.join(name)).unwrap();
-        }
+/// Writes `cert`'s files the way a renewal does: new files renamed over the old ones.
+fn install(cert: &SelfSigned, dir: &std::path::Path) {
+    for (name, pem) in [("key.pem", &cert.key_pem), ("cert.pem", &cert.cert_pem)] {
+        std::fs::write(dir.join(format!("{name}.new")), pem).unwrap();
+        std::fs::rename(dir.join(format!("{name}.new")), dir.join(name)).unwrap();
     }
 }
 
@@ -233,8 +210,8 @@ async fn wt_works(s: &TestServer, trust: &Arc<rustls::ClientConfig>) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_files_are_reloaded_without_dropping_connections() {
     let files = tempfile::tempdir().unwrap();
-    let (first, second, third) = (Cert::new(), Cert::new(), Cert::new());
-    first.install(files.path());
+    let (first, second, third) = (SelfSigned::new(), SelfSigned::new(), SelfSigned::new());
+    install(&first, files.path());
     let path = |name: &str| files.path().join(name).to_string_lossy().into_owned();
     let config = json!({"transport": {
         "tls": {"enabled": true, "cert_path": path("cert.pem"), "key_path": path("key.pem")},
@@ -249,13 +226,13 @@ async fn certificate_files_are_reloaded_without_dropping_connections() {
     let info = s.webtransport_info().await;
     assert_eq!(info["certificate_hashes"], json!([]), "a CA-signed certificate needs no hashes");
 
-    second.install(files.path());
+    install(&second, files.path());
     reloads(&s, 1).await;
     assert!(wss_works(&s, &second.trust).await && wt_works(&s, &second.trust).await, "the new certificate");
     assert!(!wss_works(&s, &first.trust).await && !wt_works(&s, &first.trust).await, "not the old one");
 
     // SIGHUP reloads at once, even without a change of modification time.
-    third.install(files.path());
+    install(&third, files.path());
     let status = std::process::Command::new("kill").arg("-HUP").arg(s.pid().to_string()).status().unwrap();
     assert!(status.success());
     reloads(&s, 2).await;
