@@ -200,6 +200,9 @@ pub enum UserError {
     /// Shared checks.
     #[error(transparent)]
     Access(#[from] AccessError),
+    /// Refused by the profile bucket (`status_set`, `user_update`).
+    #[error(transparent)]
+    Limited(#[from] Limited),
     /// The named user does not exist.
     #[error("User not found")]
     UserNotFound,
@@ -764,7 +767,7 @@ macro_rules! family {
     };
 }
 family!(Message(MessageError), Limited);
-family!(User(UserError));
+family!(User(UserError), Limited);
 family!(Role(RoleError));
 family!(Channel(ChannelError));
 family!(Voice(VoiceError), Limited);

@@ -22,11 +22,20 @@ pub enum Purpose {
     /// A bot's `slash_response`s: a bucket of their own, so answering calls neither starves
     /// nor is starved by the bot's own messages.
     SlashResponses,
+    /// `status_set` and `user_update`: each is stored and sent to every logged-in user, so a
+    /// client looping on them would flood everyone (docs/design/rate-limits.md#buckets).
+    Profile,
 }
 
 impl Purpose {
-    const ALL: [Purpose; 5] =
-        [Purpose::Messages, Purpose::Typing, Purpose::Voice, Purpose::Reactions, Purpose::SlashResponses];
+    const ALL: [Purpose; 6] = [
+        Purpose::Messages,
+        Purpose::Typing,
+        Purpose::Voice,
+        Purpose::Reactions,
+        Purpose::SlashResponses,
+        Purpose::Profile,
+    ];
 
     /// The bucket's name between nodes.
     pub fn name(self) -> &'static str {
@@ -36,6 +45,7 @@ impl Purpose {
             Purpose::Voice => "voice",
             Purpose::Reactions => "reactions",
             Purpose::SlashResponses => "slash_responses",
+            Purpose::Profile => "profile",
         }
     }
 

@@ -3,8 +3,8 @@
 //! (`offline` and `invisible` alike), errors, persistence, and that a client which never
 //! sends these commands sees exactly the packets it saw before.
 
-use originchats_tests::expect::{err, settle};
-use originchats_tests::scenes::{cast, start};
+use originchats_tests::expect::{err, next_cmd, settle};
+use originchats_tests::scenes::{cast, post, start, start_with};
 use originchats_tests::{Backend, Client, backend_tests};
 use serde_json::{Value, json};
 
@@ -164,12 +164,13 @@ async fn deleting_users(b: Backend) {
     let r = boss.request(del("alice")).await;
     assert_eq!(r, json!({"cmd": "user_leave", "username": "alice"}));
     assert_eq!(boss.recv().await, json!({"cmd": "user_delete", "user": "alice", "deleted": true}));
-    assert_eq!(boss.recv().await["cmd"], "users_list");
+    // The list push is debounced, so alice's closing connection may be announced first.
+    next_cmd(&mut boss, "users_list").await;
     assert_eq!(bob.recv().await, json!({"cmd": "user_leave", "username": "alice"}));
     assert_eq!(alice.recv().await, json!({"cmd": "user_leave", "username": "alice"}));
     assert!(alice.closed().await.is_some(), "the deleted user's connections close");
     let mut cmds = vec![];
-    while !cmds.contains(&"user_disconnect".to_owned()) {
+    while !(cmds.contains(&"user_disconnect".to_owned()) && cmds.contains(&"users_list".to_owned())) {
         let p = bob.recv().await;
         if p["cmd"] == "users_list" {
             assert!(!p["users"].as_array().unwrap().iter().any(|u| u["username"] == "alice"), "{p}");
@@ -218,4 +219,59 @@ async fn old_clients_see_what_they_saw(b: Backend) {
     );
 }
 
-backend_tests!(statuses_and_hidden_presence, nicknames, deleting_users, old_clients_see_what_they_saw);
+/// `status_set` and `user_update` reach every logged-in user, so they draw on a bucket of
+/// their own (docs/design/rate-limits.md#buckets): over it, the sender gets `rate_limit`,
+/// nobody else hears anything, and nothing is stored; bad input is refused before it costs a
+/// slot; messages keep their own budget.
+async fn profile_changes_draw_on_a_bucket_of_their_own(b: Backend) {
+    let limits = json!({"rate_limiting": {"enabled": true, "messages_per_minute": 1000, "burst_limit": 3,
+        "burst_window_seconds": 10, "cooldown_seconds": 5}});
+    let s = start_with(b, limits).await;
+    let (mut boss, mut alice, mut bob) = cast(&s).await;
+    let invalid = "Invalid status. Must be one of: online, idle, dnd, offline, invisible";
+    for (i, text) in ["one", "two"].into_iter().enumerate() {
+        let bad = alice.request(json!({"cmd": "status_set", "status": "bogus", "listener": format!("b{i}")})).await;
+        assert_eq!(bad, json!({"cmd": "error", "src": "status_set", "val": invalid, "listener": format!("b{i}")}));
+        alice.send(json!({"cmd": "status_set", "status": "idle", "text": text})).await;
+        let seen = json!({"cmd": "status_get", "username": "alice", "status": status("idle", text)});
+        for c in [&mut alice, &mut bob, &mut boss] {
+            assert_eq!(c.recv().await, seen);
+        }
+    }
+    let r = alice.request(json!({"cmd": "user_update", "user": "alice", "updates": {"nickname": "Ally"}})).await;
+    assert_eq!(r, json!({"cmd": "user_updated", "username": "alice", "nickname": "Ally"}));
+    settle(&mut [&mut alice, &mut bob, &mut boss]).await;
+    let limited = |l: &str| json!({"cmd": "rate_limit", "reason": "Burst limit exceeded. You're in cooldown for 5 seconds", "length": 5000, "listener": l});
+    let fourth = json!({"cmd": "status_set", "status": "dnd", "text": "three", "listener": "p4"});
+    assert_eq!(alice.request(fourth).await, limited("p4"));
+    let nick = json!({"cmd": "user_update", "user": "alice", "updates": {"nickname": "Al"}, "listener": "p5"});
+    let again = alice.request(nick).await;
+    assert_eq!((&again["cmd"], &again["listener"]), (&json!("rate_limit"), &json!("p5")), "{again}");
+    let reason = again["reason"].as_str().unwrap();
+    assert!(reason.starts_with("You are in cooldown for ") && reason.ends_with(" more seconds"), "{again}");
+    assert!((1..=5000).contains(&again["length"].as_u64().unwrap()), "{again}");
+    quiet(&mut [&mut bob, &mut boss]).await;
+    assert_eq!(
+        bob.request(json!({"cmd": "status_get", "user": "alice"})).await,
+        json!({"cmd": "status_get", "username": "alice", "status": status("idle", "two")}),
+        "the refused status was not stored"
+    );
+    let listed = bob.request(json!({"cmd": "users_list"})).await;
+    let entry = listed["users"].as_array().unwrap().iter().find(|u| u["username"] == "alice").unwrap().clone();
+    assert_eq!(entry["nickname"], "Ally", "the refused nickname was not stored");
+    let m = post(&mut alice, "messages have a budget of their own").await;
+    assert_eq!(m["content"], "messages have a budget of their own");
+    settle(&mut [&mut bob, &mut boss]).await;
+    // Another user's budget is untouched.
+    bob.send(json!({"cmd": "status_set", "status": "dnd", "text": ""})).await;
+    let seen = json!({"cmd": "status_get", "username": "bob", "status": status("dnd", "")});
+    assert_eq!(boss.recv().await, seen);
+}
+
+backend_tests!(
+    statuses_and_hidden_presence,
+    nicknames,
+    deleting_users,
+    old_clients_see_what_they_saw,
+    profile_changes_draw_on_a_bucket_of_their_own
+);

@@ -6,7 +6,8 @@ use domain::permission::named::MANAGE_USERS;
 use domain::{Presence, User};
 
 use super::Community;
-use crate::errors::{AccessError, UserError};
+use crate::errors::{AccessError, Limited, UserError};
+use crate::limiter::Purpose;
 use crate::packets::Packet;
 use crate::ports::PluginEvent;
 use crate::services::{Outcome, Pushes, Reply};
@@ -46,6 +47,13 @@ impl Community {
         }
     }
 
+    /// Takes a slot of the caller's profile bucket once the request is known to be valid,
+    /// so refused input costs nothing (docs/design/rate-limits.md#buckets).
+    fn take_profile_slot(&self, me: &User) -> Result<(), Limited> {
+        let now = self.clock.now();
+        self.limiter.check(&me.id, Purpose::Profile, now).map_err(|denial| Limited { denial, typing: false })
+    }
+
     /// `status_set`: store the status, then tell everyone what they may know of it.
     pub async fn status_set(
         &self,
@@ -55,6 +63,7 @@ impl Community {
     ) -> Outcome<UserError> {
         let me = self.directory.caller_found(session).await?;
         let chosen = chosen?;
+        self.take_profile_slot(&me)?;
         let set = |u: &mut User| {
             let before = u.profile.status.clone();
             u.profile.status = Some(chosen.clone());
@@ -99,6 +108,7 @@ impl Community {
         let found = self.directory.resolve_user(&target).await?.ok_or(UserError::UserNotFound)?;
         self.may_manage(&me, &found).await?;
         let nickname = req.nickname?;
+        self.take_profile_slot(&me)?;
         let set = |u: &mut User| {
             u.profile.nickname = nickname.clone();
             Ok::<_, UserError>(())
