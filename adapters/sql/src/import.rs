@@ -282,6 +282,7 @@ impl Writer<'_> {
         if existing.is_none() {
             mentions::Entity::delete_many().exec(tx).await?;
             crate::state::unreads::Entity::delete_many().exec(tx).await?;
+            crate::threads::rows::Entity::delete_many().exec(tx).await?;
             messages::Entity::delete_many().exec(tx).await?;
             let gone = channels::Entity::delete_many().exec(tx).await?.rows_affected
                 + roles::Entity::delete_many().exec(tx).await?.rows_affected;

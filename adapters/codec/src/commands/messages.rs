@@ -54,7 +54,10 @@ fn message_ref(req: &Request) -> Result<(String, String), MessageError> {
 }
 
 handler!(message_new(app, session, req) {
-    let (channel, raw) = match (req.text("channel"), req.text("content")) {
+    // A thread message names its thread instead of a channel (docs/design/threads.md#thread-messages).
+    let thread_id = req.text("thread_id");
+    let channel_or_thread = req.text("channel").or_else(|| thread_id.as_ref().map(|_| String::new()));
+    let (channel, raw) = match (channel_or_thread, req.text("content")) {
         (Some(channel), Some(raw)) => (channel, raw),
         (channel, raw) => {
             let missing: Vec<&str> = [("channel", channel.is_none()), ("content", raw.is_none())]
@@ -71,7 +74,10 @@ handler!(message_new(app, session, req) {
         _ => ReplyTarget::None,
     };
     let input = NewMessage { channel, content, reply_to, ping: req.truthy("ping") };
-    app.messaging.post(session, input, &origin(session, req)).await
+    match thread_id {
+        Some(id) => app.messaging.post_in_thread(session, id, input, &origin(session, req)).await,
+        None => app.messaging.post(session, input, &origin(session, req)).await,
+    }
 });
 
 handler!(messages_get(app, session, req) {
@@ -80,6 +86,9 @@ handler!(messages_get(app, session, req) {
         _ => HistoryStart::Skip(req.int("start").map_err(|_| MessageError::InvalidPaging)?.unwrap_or(0)),
     };
     let limit = req.int("limit").map_err(|_| MessageError::InvalidPaging)?.unwrap_or(100);
+    if let Some(id) = req.text("thread_id") {
+        return app.messaging.thread_history(session, id, start, limit).await;
+    }
     let channel = required(req, "channel", MessageError::InvalidChannelName)?;
     app.messaging.history(session, HistoryRequest { channel, start, limit }).await
 });
@@ -102,6 +111,9 @@ handler!(message_delete(app, session, req) {
 });
 
 handler!(typing(app, session, req) {
+    if let Some(id) = req.text("thread_id") {
+        return app.messaging.typing_in_thread(session, id, &origin(session, req)).await;
+    }
     let channel = required(req, "channel", MessageError::ChannelNameNotProvided);
     app.messaging.typing(session, channel, &origin(session, req)).await
 });
@@ -195,7 +207,7 @@ handler!(messages_around(app, session, req) {
         }
     };
     let (above, below) = (bound("above")?, bound("below")?);
-    app.messaging.around(session, AroundRequest { channel: req.text("channel"), around, above, below }).await
+    app.messaging.around(session, AroundRequest { channel: req.text("channel"), thread_id: req.text("thread_id"), around, above, below }).await
 });
 
 /// The `channel` or `thread_id` of an unreads command.

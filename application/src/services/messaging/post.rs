@@ -20,13 +20,7 @@ impl Messaging {
         let now = self.clock.now();
         self.gate.admit(session, Purpose::Messages).await?;
         let user = self.directory.caller_with_roles(session).await?;
-        for role_name in role_mentions(req.content.as_str()) {
-            if let Some(role) = self.store.role(role_name).await?
-                && !role.mentionable_by(&user.roles)
-            {
-                return Err(MessageError::MentionDenied(role_name.to_owned()));
-            }
-        }
+        self.check_role_mentions(&user, req.content.as_str()).await?;
         let channel = match self.store.channel(&req.channel).await? {
             Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::Send) => c,
             _ => return Err(MessageError::SendDenied),
@@ -75,6 +69,18 @@ impl Messaging {
         Ok(Reply::Done)
     }
 
+    /// Refuses a text that mentions a role the author may not mention.
+    pub(super) async fn check_role_mentions(&self, user: &domain::User, content: &str) -> Result<(), MessageError> {
+        for role_name in role_mentions(content) {
+            if let Some(role) = self.store.role(role_name).await?
+                && !role.mentionable_by(&user.roles)
+            {
+                return Err(MessageError::MentionDenied(role_name.to_owned()));
+            }
+        }
+        Ok(())
+    }
+
     /// `messages_get`: a page of history, oldest first; from the hot tail of the channel
     /// when it can answer, else from the store.
     pub async fn history(&self, session: &Session, req: HistoryRequest) -> Outcome<MessageError> {
@@ -94,7 +100,12 @@ impl Messaging {
 
     /// A page of at most `limit` messages: from the hot tail, else from the store (and
     /// the tail is read for the next time).
-    async fn page(&self, channel: &str, start: &HistoryStart, limit: u64) -> Result<Vec<Message>, MessageError> {
+    pub(super) async fn page(
+        &self,
+        channel: &str,
+        start: &HistoryStart,
+        limit: u64,
+    ) -> Result<Vec<Message>, MessageError> {
         let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
         if let Some(page) = self.history.page(channel, start, wanted) {
             crate::telemetry::history_read(true);
@@ -114,7 +125,7 @@ impl Messaging {
     }
 
     /// The `pings` object of a new message.
-    async fn pings_of(&self, m: &Message, book: &NameBook) -> Result<Pings, MessageError> {
+    pub(super) async fn pings_of(&self, m: &Message, book: &NameBook) -> Result<Pings, MessageError> {
         let mut pings = Pings::default();
         for name in user_mentions(&m.content) {
             if let Some(u) = self.store.user_by_name(name).await?
