@@ -481,6 +481,14 @@ pub enum Packet {
         /// As for a channel.
         range: Range,
     },
+    /// A channel packet about a message of a thread: the packet with `thread_id` added
+    /// (`message_edit`, `message_delete`, reactions).
+    InThread {
+        /// The thread.
+        thread_id: String,
+        /// The packet as for a channel, naming the forum.
+        packet: Box<Packet>,
+    },
     /// `unreads_count` of a thread.
     ThreadUnreadsCount {
         /// The thread.

@@ -433,9 +433,78 @@ async fn channel_traffic_looks_as_before(b: Backend) {
     assert!(general.get("threads").is_none(), "{general}");
 }
 
+async fn editing_deleting_and_reacting_in_threads(b: Backend) {
+    let s = start(b).await;
+    let (mut boss, mut alice, mut bob) = cast(&s).await;
+    forums(&mut boss, &mut [&mut alice, &mut bob]).await;
+    let id = create(&mut alice, "ideas", "t").await["id"].clone();
+    settle(&mut [&mut bob, &mut boss]).await;
+    let m = bob.request(json!({"cmd": "message_new", "thread_id": id, "content": "first"})).await["message"].clone();
+    let general = post(&mut bob, "in general").await;
+    settle(&mut [&mut alice, &mut boss]).await;
+
+    // An edit names the thread (the web client sends the forum as channel too, or nothing).
+    let edited = bob.request(json!({"cmd": "message_edit", "thread_id": id, "id": m["id"], "content": "edited"})).await;
+    assert_eq!(edited["cmd"], "message_edit", "{edited}");
+    assert_eq!((edited["channel"].clone(), edited["thread_id"].clone()), (json!("ideas"), id.clone()));
+    assert_eq!((edited["content"].clone(), edited["message"]["edited"].clone()), (json!("edited"), json!(true)));
+    assert_eq!(alice.recv().await, edited);
+    assert_eq!(boss.recv().await, edited);
+    let page = bob.request(json!({"cmd": "thread_messages", "thread_id": id})).await;
+    assert_eq!(page["messages"][0]["content"], "edited");
+    // A message of a channel is not one of the thread, and the other way round.
+    let r = bob.request(json!({"cmd": "message_edit", "thread_id": id, "id": general["id"], "content": "x"})).await;
+    assert_eq!(r["cmd"], "error", "{r}");
+    let r = bob.request(json!({"cmd": "message_edit", "channel": "general", "id": m["id"], "content": "x"})).await;
+    assert_eq!(r["cmd"], "error", "{r}");
+
+    // Reactions carry thread_id too.
+    let reacted = alice
+        .request(json!({"cmd": "message_react_add", "channel": "ideas", "thread_id": id, "id": m["id"], "emoji": "👍"}))
+        .await;
+    assert_eq!((reacted["cmd"].clone(), reacted["thread_id"].clone()), (json!("message_react_add"), id.clone()));
+    assert_eq!(reacted["channel"], "ideas");
+    assert_eq!(bob.recv().await, reacted);
+    assert_eq!(boss.recv().await, reacted);
+    let page = bob.request(json!({"cmd": "thread_messages", "thread_id": id})).await;
+    assert_eq!(page["messages"][0]["reactions"], json!({"👍": ["alice"]}), "{page}");
+
+    // Not in a thread one cannot view.
+    settle(&mut [&mut alice]).await;
+    let secret = create(&mut boss, "vault", "s").await["id"].clone();
+    let sm = boss.request(json!({"cmd": "message_new", "thread_id": secret, "content": "s"})).await["message"].clone();
+    let view = "You do not have permission to view this thread";
+    for (cmd, extra) in [
+        ("message_edit", json!({"content": "x"})),
+        ("message_delete", json!({})),
+        ("message_react_add", json!({"emoji": "👍"})),
+    ] {
+        let mut req = json!({"cmd": cmd, "thread_id": secret, "id": sm["id"]});
+        req.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        assert_eq!(alice.request(req).await, err(cmd, view), "{cmd}");
+    }
+    assert!(alice.sync().await.is_empty() && bob.sync().await.is_empty());
+
+    // A locked thread takes no edits or reactions, but its messages can be deleted.
+    boss.request(json!({"cmd": "thread_update", "thread_id": id, "locked": true})).await;
+    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    let r = bob.request(json!({"cmd": "message_edit", "thread_id": id, "id": m["id"], "content": "again"})).await;
+    assert_eq!(r, err("message_edit", "This thread is locked"));
+    let r = alice.request(json!({"cmd": "message_react_add", "thread_id": id, "id": m["id"], "emoji": "🎉"})).await;
+    assert_eq!(r, err("message_react_add", "This thread is locked"));
+    let deleted = bob.request(json!({"cmd": "message_delete", "thread_id": id, "id": m["id"]})).await;
+    let gone = json!({"cmd": "message_delete", "id": m["id"], "channel": "ideas", "thread_id": id, "global": true});
+    assert_eq!(deleted, gone);
+    assert_eq!(alice.recv().await, gone);
+    assert_eq!(boss.recv().await, gone);
+    let page = bob.request(json!({"cmd": "thread_messages", "thread_id": id})).await;
+    assert_eq!(page["messages"], json!([]));
+}
+
 backend_tests!(
     lifecycle_and_broadcasts,
     access_errors_and_manage_threads,
     thread_unreads,
-    channel_traffic_looks_as_before
+    channel_traffic_looks_as_before,
+    editing_deleting_and_reacting_in_threads
 );

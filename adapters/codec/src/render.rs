@@ -269,6 +269,11 @@ pub fn packet_json(packet: &Packet) -> Value {
             "messages": messages_json(messages),
             "range": {"start": range.start, "end": range.end},
         }),
+        Packet::InThread { thread_id, packet } => {
+            let mut v = packet_json(packet);
+            v["thread_id"] = json!(thread_id);
+            v
+        }
         Packet::ThreadUnreadsCount { thread_id, state } => json!({
             "cmd": "unreads_count",
             "thread_id": thread_id,

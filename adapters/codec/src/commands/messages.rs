@@ -56,8 +56,7 @@ fn message_ref(req: &Request) -> Result<(String, String), MessageError> {
 handler!(message_new(app, session, req) {
     // A thread message names its thread instead of a channel (docs/design/threads.md#thread-messages).
     let thread_id = req.text("thread_id");
-    let channel_or_thread = req.text("channel").or_else(|| thread_id.as_ref().map(|_| String::new()));
-    let (channel, raw) = match (channel_or_thread, req.text("content")) {
+    let (channel, raw) = match (channel_or_thread(req), req.text("content")) {
         (Some(channel), Some(raw)) => (channel, raw),
         (channel, raw) => {
             let missing: Vec<&str> = [("channel", channel.is_none()), ("content", raw.is_none())]
@@ -93,21 +92,26 @@ handler!(messages_get(app, session, req) {
     app.messaging.history(session, HistoryRequest { channel, start, limit }).await
 });
 
+/// The `channel` of a message command, or an empty name when `thread_id` stands for it.
+fn channel_or_thread(req: &Request) -> Option<String> {
+    req.text("channel").or_else(|| req.text("thread_id").map(|_| String::new()))
+}
+
 handler!(message_edit(app, session, req) {
-    let input = match (req.text("id"), req.text("channel"), req.text("content")) {
+    let input = match (req.text("id"), channel_or_thread(req), req.text("content")) {
         (Some(id), Some(channel), Some(raw)) => {
             Ok(EditMessage { channel, id, content: content(&raw, app.settings.post_content) })
         }
         _ => Err(MessageError::InvalidEditFormat),
     };
-    app.messaging.edit(session, input, &origin(session, req)).await
+    app.messaging.edit_in(session, input, req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(message_delete(app, session, req) {
-    let (Some(id), Some(channel)) = (req.text("id"), req.text("channel")) else {
+    let (Some(id), Some(channel)) = (req.text("id"), channel_or_thread(req)) else {
         return Err(MessageError::InvalidDeleteFormat);
     };
-    app.messaging.delete(session, channel, id, &origin(session, req)).await
+    app.messaging.delete_in(session, channel, id, req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(typing(app, session, req) {
@@ -171,11 +175,11 @@ fn reaction(req: &Request, add: bool) -> ReactRequest {
 }
 
 handler!(message_react_add(app, session, req) {
-    app.messaging.react(session, reaction(req, true), &origin(session, req)).await
+    app.messaging.react_in(session, reaction(req, true), req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(message_react_remove(app, session, req) {
-    app.messaging.react(session, reaction(req, false), &origin(session, req)).await
+    app.messaging.react_in(session, reaction(req, false), req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(pings_get(app, session, req) {

@@ -72,6 +72,26 @@ impl Messaging {
         Ok((user, thread, forum))
     }
 
+    /// The message key and forum of a thread message command (`message_edit`,
+    /// `message_delete`, reactions): the thread must exist and its forum be viewable;
+    /// `writing` refuses a locked thread.
+    pub(super) async fn thread_place(
+        &self,
+        user: &User,
+        id: &str,
+        writing: bool,
+    ) -> Result<(Thread, Channel), MessageError> {
+        let thread = self.store.thread(id).await?.ok_or(MessageError::ThreadNotFound)?;
+        let forum = self.store.channel(&thread.parent_channel).await?.ok_or(MessageError::ThreadNotFound)?;
+        if !may(&user.roles, Some(&forum), Action::View) {
+            return Err(MessageError::ThreadViewDenied);
+        }
+        if writing && thread.locked {
+            return Err(MessageError::ThreadLocked);
+        }
+        Ok((thread, forum))
+    }
+
     /// `thread_create`: a new thread in a forum the caller may create threads in; the
     /// creator is its first participant.
     pub async fn create_thread(
