@@ -1323,11 +1323,6 @@ async fn emoji_ids_are_never_reused(s: &dyn Store) {
 }
 
 // ---------------------------------------------------------------------------------------
-// One test per (store, case)
-// ---------------------------------------------------------------------------------------
-
-/// `mod $module` with one `#[tokio::test]` per case, on the store `Subject::$open` makes.
-// ---------------------------------------------------------------------------------------
 // Threads (application/src/ports/threads.rs)
 // ---------------------------------------------------------------------------------------
 
@@ -1407,6 +1402,11 @@ async fn thread_messages_and_markers_live_under_the_thread_key(s: &dyn Store) {
     assert_eq!(s.threads("forum").await.unwrap(), vec![], "a new channel of that name starts without threads");
 }
 
+// ---------------------------------------------------------------------------------------
+// One test per (store, case)
+// ---------------------------------------------------------------------------------------
+
+/// `mod $module` with one `#[tokio::test]` per case, on the store `Subject::$open` makes.
 macro_rules! store_module {
     ($module:ident, $open:ident, $($case:ident),*) => {
         mod $module {
