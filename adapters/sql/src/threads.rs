@@ -75,7 +75,7 @@ impl MigrationTrait for ThreadsTable {
 }
 
 /// The `data` document of a thread.
-fn document(t: &Thread) -> String {
+pub(crate) fn document(t: &Thread) -> String {
     json!({
         "name": t.name,
         "created_by": t.created_by.as_str(),
