@@ -27,6 +27,7 @@ async fn forums(boss: &mut Client, others: &mut [&mut Client]) {
 async fn create(c: &mut Client, forum: &str, name: &str) -> Value {
     let r = c.request(json!({"cmd": "thread_create", "channel": forum, "name": name})).await;
     assert_eq!(r["cmd"], "thread_create", "{r}");
+    assert_eq!((r["thread"]["name"].as_str(), r["channel"].as_str()), (Some(name.trim()), Some(forum)), "{r}");
     r["thread"].clone()
 }
 
@@ -365,7 +366,9 @@ async fn thread_unreads(b: Backend) {
     forums(&mut boss, &mut [&mut alice, &mut bob]).await;
     let t = create(&mut alice, "ideas", "talk").await;
     let id = t["id"].clone();
+    settle(&mut [&mut boss]).await;
     let hidden = create(&mut boss, "vault", "hidden").await;
+    assert_eq!(hidden["parent_channel"], "vault");
     settle(&mut [&mut bob, &mut alice, &mut boss]).await;
     let mut ids = vec![];
     for i in 0..2 {
@@ -501,10 +504,41 @@ async fn editing_deleting_and_reacting_in_threads(b: Backend) {
     assert_eq!(page["messages"], json!([]));
 }
 
+async fn a_timeout_blocks_thread_writes(b: Backend) {
+    let s = start(b).await;
+    let (mut boss, mut alice, mut bob) = cast(&s).await;
+    forums(&mut boss, &mut [&mut alice, &mut bob]).await;
+    let id = create(&mut bob, "ideas", "bob's").await["id"].clone();
+    settle(&mut [&mut alice]).await;
+    let mine = create(&mut alice, "ideas", "alice's").await["id"].clone();
+    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    let t = json!({"cmd": "user_timeout", "user": "alice", "timeout": 300});
+    assert_eq!(boss.request(t).await["cmd"], "user_timeout");
+    assert_eq!(alice.recv().await["cmd"], "rate_limit");
+    for req in [
+        json!({"cmd": "thread_create", "channel": "ideas", "name": "x"}),
+        json!({"cmd": "thread_create"}),
+        json!({"cmd": "thread_update", "thread_id": mine, "name": "y"}),
+        json!({"cmd": "thread_join", "thread_id": id}),
+        json!({"cmd": "thread_leave", "thread_id": id}),
+        json!({"cmd": "message_new", "thread_id": id, "content": "z"}),
+        json!({"cmd": "typing", "thread_id": id}),
+    ] {
+        let r = alice.request(req.clone()).await;
+        assert_eq!(r["cmd"], "rate_limit", "{req}: {r}");
+    }
+    for c in [&mut boss, &mut bob] {
+        assert!(c.sync().await.is_empty(), "nothing was broadcast");
+    }
+    // Reading still works.
+    assert_eq!(alice.request(json!({"cmd": "thread_get", "thread_id": id})).await["cmd"], "thread_get");
+}
+
 backend_tests!(
     lifecycle_and_broadcasts,
     access_errors_and_manage_threads,
     thread_unreads,
     channel_traffic_looks_as_before,
-    editing_deleting_and_reacting_in_threads
+    editing_deleting_and_reacting_in_threads,
+    a_timeout_blocks_thread_writes
 );

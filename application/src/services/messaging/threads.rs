@@ -100,6 +100,8 @@ impl Messaging {
         req: Result<NewThread, MessageError>,
         origin: &Origin,
     ) -> Outcome<MessageError> {
+        // Rate limited and blocked by a timeout like a message (docs/design/threads.md#bounds).
+        self.gate.admit(session, Purpose::Messages).await?;
         let user = self.directory.caller_with_roles(session).await?;
         let NewThread { channel, name } = req?;
         let forum = self.store.channel(&channel).await?.ok_or(MessageError::ChannelNotFound)?;
@@ -165,6 +167,7 @@ impl Messaging {
         changes: ThreadChanges,
         origin: &Origin,
     ) -> Outcome<MessageError> {
+        self.gate.admit(session, Purpose::Messages).await?;
         let (user, thread, _) = self.viewable_thread(session, id).await?;
         let manager = self.directory.holds(&user, MANAGE_THREADS).await?;
         if thread.created_by != user.id && !manager {
@@ -227,6 +230,8 @@ impl Messaging {
         join: bool,
         origin: &Origin,
     ) -> Outcome<MessageError> {
+        // Cheap toggles, limited like reactions.
+        self.gate.admit(session, Purpose::Reactions).await?;
         let (user, thread, _) = self.viewable_thread(session, id).await?;
         if join && thread.locked {
             return Err(MessageError::ThreadLocked);
