@@ -186,9 +186,45 @@ pub enum MessageError {
     /// An unreads command naming neither a channel nor a thread.
     #[error("Channel or thread_id is required")]
     ChannelOrThreadIdRequired,
-    /// A thread that does not exist (this server keeps none yet).
+    /// A thread that does not exist.
     #[error("Thread not found")]
     ThreadNotFound,
+    /// `thread_create` without a channel or a name.
+    #[error("Channel and thread name are required")]
+    ThreadFieldsRequired,
+    /// A thread command without `thread_id`.
+    #[error("Thread ID is required")]
+    ThreadIdRequired,
+    /// `thread_create` in a channel that is not a forum.
+    #[error("Threads can only be created in forum channels")]
+    ThreadsForumOnly,
+    /// No `create_thread` right in the forum.
+    #[error("You do not have permission to create threads in this channel")]
+    ThreadCreateDenied,
+    /// A blank thread name.
+    #[error("Thread name cannot be empty")]
+    ThreadNameEmpty,
+    /// A thread name longer than `domain::thread::MAX_THREAD_NAME` characters (new).
+    #[error("Thread name must be at most 100 characters")]
+    ThreadNameTooLong,
+    /// A forum holding `domain::thread::MAX_THREADS_PER_FORUM` threads already (new).
+    #[error("This forum has too many threads")]
+    TooManyThreads,
+    /// No `view` right on the thread's forum.
+    #[error("You do not have permission to view this thread")]
+    ThreadViewDenied,
+    /// Neither the thread's creator nor holding `manage_threads`.
+    #[error("You do not have permission to modify this thread")]
+    ThreadModifyDenied,
+    /// A message (or a join) in a locked thread.
+    #[error("This thread is locked")]
+    ThreadLocked,
+    /// No `send` right on the thread's forum.
+    #[error("You do not have permission to send messages in this thread")]
+    ThreadSendDenied,
+    /// A thread listing `domain::thread::MAX_PARTICIPANTS` participants already (new).
+    #[error("This thread has too many participants")]
+    ThreadFull,
     /// `unreads_ack` with a `message_id` that is not a string (new).
     #[error("Message ID must be a string")]
     MessageIdNotString,

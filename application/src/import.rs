@@ -127,12 +127,21 @@ pub struct SnapshotPush {
     pub extra: Extras,
 }
 
+/// One thread of a forum channel with its messages (docs/design/threads.md#import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotThread {
+    /// The thread; `parent_channel` names an imported channel.
+    pub thread: domain::Thread,
+    /// Its messages in file order.
+    pub messages: Vec<Message>,
+}
+
 /// One read marker (docs/design/unreads.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotUnread {
     /// The reader's user id.
     pub user: domain::UserId,
-    /// The channel's name.
+    /// The channel's name, or `thread/<id>` for a thread's marker.
     pub channel: String,
     /// Id of the last message read.
     pub last_read: String,
@@ -157,7 +166,9 @@ pub struct Snapshot {
     pub emojis: Vec<SnapshotEmoji>,
     /// Push subscriptions, keyed by the original's lower-cased usernames.
     pub push: Vec<SnapshotPush>,
-    /// Read markers of `db/unreads.json` (channels only; threads are skipped).
+    /// Threads of `db/threads/` whose forum is imported, with their messages.
+    pub threads: Vec<SnapshotThread>,
+    /// Read markers of `db/unreads.json` (of imported channels and threads).
     pub unreads: Vec<SnapshotUnread>,
     /// Files of `vapid/` (absolute paths in the source).
     pub vapid_files: Vec<PathBuf>,
@@ -172,7 +183,8 @@ pub struct Snapshot {
 impl Snapshot {
     /// Number of messages over all channels.
     pub fn message_count(&self) -> u64 {
-        self.channels.iter().map(|c| c.messages.len() as u64).sum()
+        self.channels.iter().map(|c| c.messages.len() as u64).sum::<u64>()
+            + self.threads.iter().map(|t| t.messages.len() as u64).sum::<u64>()
     }
 
     /// Keeps only what `scope` imports. A narrowed snapshot has a record of its own, so
@@ -184,6 +196,7 @@ impl Snapshot {
                 self.users.clear();
                 self.roles.clear();
                 self.channels.clear();
+                self.threads.clear();
                 self.emojis.clear();
                 self.asset_files.clear();
                 self.issues.retain(|i| i.file.starts_with("db/push_subscriptions") || i.file.starts_with("vapid/"));
@@ -235,6 +248,10 @@ pub struct ImportCounts {
     pub messages: u64,
     /// Messages kept because their id already existed in that channel (merge).
     pub messages_existing: u64,
+    /// Threads written.
+    pub threads: u64,
+    /// Threads kept because their id already existed (merge).
+    pub threads_existing: u64,
     /// Pinned messages among those written.
     pub pinned: u64,
     /// Replies among those written.

@@ -61,6 +61,8 @@ pub struct UnreadState {
     pub unread_count: u64,
     /// Messages in the channel.
     pub total_messages: u64,
+    /// A thread's forum (`unreads_get` names it for threads only).
+    pub parent_channel: Option<String>,
 }
 
 /// A packet for one or many connections.
@@ -409,6 +411,105 @@ pub enum Packet {
     },
     /// The channels the recipient may view.
     ChannelsGet(Vec<ChannelView>),
+    /// A new thread (global, to the forum's viewers).
+    ThreadCreate {
+        /// The forum.
+        channel: String,
+        /// The thread.
+        thread: Box<crate::views::ThreadView>,
+    },
+    /// `thread_get` reply.
+    ThreadGet(Box<crate::views::ThreadView>),
+    /// `thread_messages` reply: a page, oldest first.
+    ThreadMessages {
+        /// The thread.
+        thread_id: String,
+        /// Oldest first.
+        messages: Vec<MessageView>,
+    },
+    /// A changed thread (global, to the forum's viewers).
+    ThreadUpdate {
+        /// The forum.
+        channel: String,
+        /// The thread after the change.
+        thread: Box<crate::views::ThreadView>,
+    },
+    /// A deleted thread (global, to the forum's viewers).
+    ThreadDelete {
+        /// The forum.
+        channel: String,
+        /// The thread.
+        thread_id: String,
+    },
+    /// A user joined (`join`) or left a thread (global, to the forum's viewers).
+    ThreadMembership {
+        /// Joined (true) or left.
+        join: bool,
+        /// The thread after the change.
+        thread: Box<crate::views::ThreadView>,
+        /// The user's display name.
+        user: String,
+    },
+    /// A new message in a thread (global, to the forum's viewers).
+    ThreadMessageNew {
+        /// The forum.
+        channel: String,
+        /// The thread.
+        thread_id: String,
+        /// The message.
+        message: Box<MessageView>,
+    },
+    /// Someone is typing in a thread (global, to the forum's viewers).
+    ThreadTyping {
+        /// The forum.
+        channel: String,
+        /// The thread.
+        thread_id: String,
+        /// Who.
+        user: String,
+    },
+    /// `messages_get` / `messages_around` with `thread_id`: a page of a thread.
+    ThreadPage {
+        /// `messages_get` (false) or `messages_around` (true).
+        around: bool,
+        /// The forum.
+        channel: String,
+        /// The thread.
+        thread_id: String,
+        /// Oldest first.
+        messages: Vec<MessageView>,
+        /// As for a channel.
+        range: Range,
+    },
+    /// A channel packet about a message of a thread: the packet with `thread_id` added
+    /// (`message_edit`, `message_delete`, reactions).
+    InThread {
+        /// The thread.
+        thread_id: String,
+        /// The packet as for a channel, naming the forum.
+        packet: Box<Packet>,
+    },
+    /// `unreads_count` of a thread.
+    ThreadUnreadsCount {
+        /// The thread.
+        thread_id: String,
+        /// Its state.
+        state: UnreadState,
+    },
+    /// `unreads_ack` of a thread.
+    ThreadUnreadsAck {
+        /// The thread.
+        thread_id: String,
+        /// The message now last read.
+        last_read: Option<String>,
+    },
+    /// `unreads_update` of a thread, to each connection of the reader.
+    ThreadUnreadsUpdate {
+        /// The thread.
+        thread_id: String,
+        /// The message now last read.
+        last_read: String,
+    },
     /// New slash commands (to everyone).
     SlashAdd(Vec<Registered>),
     /// Slash commands that went away with their bot (to everyone).

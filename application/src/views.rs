@@ -101,9 +101,37 @@ impl NameBook {
     }
 }
 
+/// A thread as clients see it (docs/design/threads.md#wire): names instead of user ids,
+/// and its newest message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadView {
+    /// The stored record.
+    pub thread: domain::Thread,
+    /// The creator's display name.
+    pub created_by: String,
+    /// The participants' display names.
+    pub participants: Vec<String>,
+    /// The newest message's timestamp and id.
+    pub last_message: Option<(f64, String)>,
+}
+
+impl ThreadView {
+    /// The view of `thread` whose newest message is `newest`.
+    pub fn of(thread: domain::Thread, newest: Option<&Message>, book: &NameBook) -> Self {
+        Self {
+            created_by: book.name(&thread.created_by),
+            participants: thread.participants.iter().map(|p| book.name(p)).collect(),
+            last_message: newest.map(|m| (m.timestamp, m.id.clone())),
+            thread,
+        }
+    }
+}
+
 /// A channel as `channels_get` returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelView {
+    /// Forum channels: their threads, oldest first.
+    pub threads: Option<Vec<ThreadView>>,
     /// The stored record.
     pub channel: Channel,
     /// Text channels: `Some(newest timestamp or None)`.

@@ -174,6 +174,9 @@ pub fn summary_lines(s: &ImportSummary, report: Option<&Path>) -> Vec<String> {
         out.push(format!("  users               {}{}", c.users, kept(c.users_existing, "already there, kept")));
         out.push(format!("  roles               {}{}", c.roles, kept(c.roles_existing, "already there, kept")));
         out.push(format!("  channels            {}{}", c.channels, kept(c.channels_existing, "already there")));
+        if c.threads + c.threads_existing > 0 {
+            out.push(format!("  threads             {}{}", c.threads, kept(c.threads_existing, "already there, kept")));
+        }
         out.push(format!(
             "  messages            {} ({} pinned, {} replies, {} reactions){}",
             c.messages,

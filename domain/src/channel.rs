@@ -75,6 +75,11 @@ impl Channel {
         self.kind == ChannelKind::Text
     }
 
+    /// Whether it is a forum: it holds threads, not messages (docs/design/threads.md#forums).
+    pub fn is_forum(&self) -> bool {
+        self.kind.as_str() == "forum"
+    }
+
     /// The role list of a permission, if the channel names it.
     pub fn roles_for(&self, permission: &str) -> Option<&[String]> {
         self.permissions.as_ref().and_then(|p| p.get(permission))

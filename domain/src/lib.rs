@@ -14,6 +14,7 @@ pub mod permission;
 pub mod rate_limit;
 pub mod reaction;
 pub mod role;
+pub mod thread;
 pub mod user;
 
 pub use channel::{Channel, ChannelKind, PermissionMap};
@@ -22,6 +23,7 @@ pub use emoji::{Emoji, ImageKind};
 pub use message::{Message, ReplyRef};
 pub use permission::{Action, Permission, may};
 pub use role::{MentionRule, Role};
+pub use thread::Thread;
 pub use user::{Presence, Profile, User, UserId};
 
 /// Unix time in seconds with a fractional part, as the original stores timestamps.

@@ -97,7 +97,7 @@ async fn channel_lifecycle_with_pushes(b: Backend) {
     for (req, text) in [
         (json!({"type": "text"}), "Channel name is required"),
         (json!({"name": "x"}), "Channel type is required (text, voice, or separator)"),
-        (json!({"name": "x", "type": "forum"}), "Invalid channel type, must be text, voice, or separator"),
+        (json!({"name": "x", "type": "category"}), "Invalid channel type, must be text, voice, or separator"),
         (json!({"name": "../etc", "type": "text"}), "Invalid channel name"),
         (json!({"name": "staff", "type": "text"}), "Channel already exists"),
     ] {

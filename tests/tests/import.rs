@@ -171,7 +171,7 @@ async fn a_complete_original_is_imported_and_served(b: Backend) {
         "default roles and channels were replaced",
         "db/channels/general.json:3: not valid JSON",
         "db/channels/removed.json: no channel \"removed\"",
-        "marker of thread/t1 skipped: threads are not imported",
+        "marker of unknown thread thread/t1 skipped",
         "marker of unknown channel removed skipped",
         "marker of news is not text; skipped",
     ] {
@@ -229,6 +229,86 @@ async fn a_complete_original_is_imported_and_served(b: Backend) {
     s.restart();
     let mut bob = s.login("bob").await;
     assert_eq!(ids(&history(&mut bob, "general").await), ["g1", "g2", "g3"]);
+}
+
+/// Threads of the original's later versions (docs/design/threads.md#import): a forum's
+/// threads with their messages and read markers come along; a thread of no imported forum,
+/// an unusable thread file and messages of no thread are reported and skipped.
+async fn threads_of_an_original_are_imported(b: Backend) {
+    let mut s = TestServer::start(b).await;
+    s.kill();
+    let src = tempfile::tempdir().unwrap();
+    write_original(src.path());
+    let db = src.path().join("db");
+    let mut channels: Value =
+        serde_json::from_str(&std::fs::read_to_string(db.join("channels.json")).unwrap()).unwrap();
+    channels.as_array_mut().unwrap().push(json!({"type": "forum", "name": "ideas",
+        "permissions": {"view": ["user"], "send": ["user"], "create_thread": ["user"]}}));
+    std::fs::write(db.join("channels.json"), pretty(&channels)).unwrap();
+    for d in ["threads", "threadMessages"] {
+        std::fs::create_dir_all(db.join(d)).unwrap();
+    }
+    let t1 = json!({"id": "t1", "name": "First thread", "parent_channel": "ideas", "created_by": "USR:alice",
+        "created_at": 1_700_000_100.5, "locked": false, "archived": true, "participants": ["USR:alice", "USR:bob"]});
+    std::fs::write(db.join("threads/t1.json"), pretty(&t1)).unwrap();
+    let lost = json!({"id": "t2", "name": "Lost", "parent_channel": "general", "created_by": "USR:bob",
+        "created_at": 1.0, "locked": false, "archived": false, "participants": []});
+    std::fs::write(db.join("threads/t2.json"), pretty(&lost)).unwrap();
+    std::fs::write(db.join("threads/t3.json"), "{not json").unwrap();
+    let lines = [
+        line("tm1", "USR:bob", "in the thread", 1_700_000_101.0, json!({})),
+        "garbage".to_owned(),
+        line("tm2", "USR:alice", "reply", 1_700_000_102.0, json!({"reply_to": {"id": "tm1", "user": "USR:bob"}})),
+    ];
+    std::fs::write(db.join("threadMessages/t1.jsonl"), lines.join("\n")).unwrap();
+    std::fs::write(db.join("threadMessages/t2.jsonl"), line("x1", "USR:bob", "x", 2.0, json!({}))).unwrap();
+    let unreads = json!({"USR:alice": {"general": "g2", "thread/t1": "tm1", "thread/t9": "x"}});
+    std::fs::write(db.join("unreads.json"), pretty(&unreads)).unwrap();
+
+    let out = succeeded(&import(s.path(), src.path(), false).await);
+    for expected in [
+        "channels            5",
+        "threads             1",
+        "messages            6",
+        "db/threads/t2.json: no imported forum channel \"general\"; thread skipped",
+        "db/threads/t3.json: cannot be parsed",
+        "db/threadMessages/t1.jsonl:2: not valid JSON",
+        "db/threadMessages/t2.jsonl: no imported thread \"t2\"",
+        "marker of unknown thread thread/t9 skipped",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    s.restart();
+    let mut bob = s.login("bob").await;
+    bob.sync().await;
+    let t = bob.request(json!({"cmd": "thread_get", "thread_id": "t1"})).await;
+    assert_eq!(
+        t,
+        json!({"cmd": "thread_get", "thread": {"id": "t1", "name": "First thread", "parent_channel": "ideas",
+            "created_by": "alice", "created_at": 1_700_000_100.5, "locked": false, "archived": true,
+            "participants": ["alice", "bob"], "last_message": 1_700_000_102.0, "last_message_id": "tm2"}})
+    );
+    let msgs = bob.request(json!({"cmd": "thread_messages", "thread_id": "t1"})).await;
+    assert_eq!(ids(msgs["messages"].as_array().unwrap()), ["tm1", "tm2"]);
+    assert_eq!(msgs["messages"][1]["reply_to"], json!({"id": "tm1", "user": "bob"}));
+    let list = bob.request(json!({"cmd": "channels_get"})).await;
+    let ideas = list["val"].as_array().unwrap().iter().find(|c| c["name"] == "ideas").unwrap().clone();
+    assert_eq!(ideas["threads"][0]["id"], "t1", "{ideas}");
+    assert_eq!(bob.request(json!({"cmd": "thread_get", "thread_id": "t2"})).await["val"], "Thread not found");
+    bob.close().await;
+    let mut alice = s.login("alice").await;
+    alice.sync().await;
+    let count = alice.request(json!({"cmd": "unreads_count", "thread_id": "t1"})).await;
+    assert_eq!(
+        count,
+        json!({"cmd": "unreads_count", "thread_id": "t1", "unread_count": 1, "last_read": "tm1", "total_messages": 2}),
+        "the thread's marker came along"
+    );
+    alice.close().await;
+    // The same source again is a no-op.
+    s.kill();
+    let again = import(s.path(), src.path(), false).await;
+    assert!(succeeded(&again).contains("already imported"), "{}", text(&again));
 }
 
 async fn a_database_with_real_data_is_refused_unless_merged(b: Backend) {
@@ -486,4 +566,5 @@ backend_tests!(
     import_from_in_the_config_runs_on_first_start_only,
     every_skipped_line_is_reported_even_past_two_hundred,
     import_is_refused_while_a_server_runs_on_the_config,
+    threads_of_an_original_are_imported,
 );

@@ -265,6 +265,7 @@ impl MessageRepository for FailingAppends {
 application::delegate_push_subscriptions!(FailingAppends, 0);
 application::delegate_emoji_repository!(FailingAppends, 0);
 application::delegate_state!(FailingAppends, 0);
+application::delegate_threads!(FailingAppends, 0);
 
 #[async_trait]
 impl Store for FailingAppends {

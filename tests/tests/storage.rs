@@ -1,7 +1,7 @@
 //! The SQL store under conditions the black-box suite cannot set up: database defaults
 //! that differ from ours, writes racing a channel deletion, and databases written by an
 //! earlier version (before the mentions table, before the push endpoint index, before role
-//! positions).
+//! positions, before threads).
 
 use application::ports::{
     ChannelRepository, MessageRepository, PushSubscriptionRepository, RoleRepository, Subscription, UserRepository,
@@ -353,9 +353,58 @@ async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
     }
 }
 
+/// A database written before `m0008` (no `threads` table) upgrades in place: its channels
+/// and messages stay, and threads work from then on (docs/design/threads.md#storage).
+async fn a_database_before_threads_upgrades_in_place(b: Backend) {
+    use application::ports::ThreadRepository;
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &b {
+        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
+        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
+    };
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    let forum = Channel { kind: domain::ChannelKind::parse("forum"), ..domain::channel::default_channels().remove(0) };
+    let forum = Channel { name: "ideas".into(), ..forum };
+    assert!(store.insert_channel(&forum).await.unwrap());
+    let general = domain::channel::default_channels().remove(0);
+    assert!(store.insert_channel(&general).await.unwrap());
+    store.append_message("general", &Message::new("m1".into(), UserId("u".into()), "kept".into(), 1.0)).await.unwrap();
+    let backend = db.get_database_backend();
+    for sql in ["DROP TABLE threads", "DELETE FROM seaql_migrations WHERE version = 'm0008_threads'"] {
+        db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    }
+    db.close().await.unwrap();
+
+    let db = connect(&url).await.unwrap();
+    let store = SqlStore::new(db.clone());
+    assert_eq!(store.message_count("general").await.unwrap(), 1, "messages kept");
+    assert_eq!(store.threads("ideas").await.unwrap(), vec![]);
+    let t = domain::Thread {
+        id: "t1".into(),
+        name: "first".into(),
+        parent_channel: "ideas".into(),
+        created_by: UserId("u".into()),
+        created_at: 2.0,
+        locked: false,
+        archived: false,
+        participants: vec![UserId("u".into())],
+    };
+    assert!(store.insert_thread(&t).await.unwrap());
+    let key = domain::thread::thread_key("t1");
+    store.append_message(&key, &Message::new("m2".into(), UserId("u".into()), "in".into(), 3.0)).await.unwrap();
+    assert_eq!(store.thread("t1").await.unwrap(), Some(t));
+    assert_eq!(store.message_count(&key).await.unwrap(), 1);
+    db.close().await.unwrap();
+    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
+        originchats_tests::pg::drop_database(admin, u);
+    }
+}
+
 originchats_tests::backend_tests!(
     no_message_outlives_its_channel,
     pings_of_messages_stored_before_the_mentions_table_are_found,
     push_subscriptions_stored_before_m0005_are_kept,
-    roles_stored_before_m0006_get_positions_in_creation_order
+    roles_stored_before_m0006_get_positions_in_creation_order,
+    a_database_before_threads_upgrades_in_place
 );

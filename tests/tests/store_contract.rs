@@ -14,7 +14,10 @@ use ::memory::MemoryStore; // `::`: the `memory` test module below has the same 
 use application::ports::{PendingChange, Store, StoreErrorKind, StoreResult, Subscription};
 use cache::CachedStore;
 use domain::message::Interaction;
-use domain::{Channel, ChannelKind, Emoji, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, User, UserId};
+use domain::thread::thread_key;
+use domain::{
+    Channel, ChannelKind, Emoji, MentionRule, Message, PermissionMap, RawJson, ReplyRef, Role, Thread, User, UserId,
+};
 use sql::{SqlStore, StorageUrl, connect};
 
 // ---------------------------------------------------------------------------------------
@@ -1320,6 +1323,86 @@ async fn emoji_ids_are_never_reused(s: &dyn Store) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Threads (application/src/ports/threads.rs)
+// ---------------------------------------------------------------------------------------
+
+fn thread(id: &str, parent: &str, name: &str) -> Thread {
+    Thread {
+        id: id.into(),
+        name: name.into(),
+        parent_channel: parent.into(),
+        created_by: UserId("u-creator".into()),
+        created_at: 1_700_000_000.25,
+        locked: false,
+        archived: false,
+        participants: vec![UserId("u-creator".into()), UserId("u-other".into())],
+    }
+}
+
+async fn threads_round_trip_per_channel_in_creation_order(s: &dyn Store) {
+    assert_eq!(s.threads("forum").await.unwrap(), vec![], "no channel, no threads");
+    assert!(!s.insert_thread(&thread("t0", "forum", "orphan")).await.unwrap(), "a thread needs its channel");
+    assert_eq!(s.thread("t0").await.unwrap(), None);
+    s.insert_channel(&channel("forum")).await.unwrap();
+    s.insert_channel(&channel("other")).await.unwrap();
+    let t1 = thread("t1", "forum", "Ünïcode \u{0} name");
+    let t2 = Thread { locked: true, archived: true, ..thread("t2", "forum", "second") };
+    let t3 = thread("t3", "other", "elsewhere");
+    for t in [&t1, &t2, &t3] {
+        assert!(s.insert_thread(t).await.unwrap());
+    }
+    assert_eq!(failure(s.insert_thread(&thread("t1", "other", "again")).await), StoreErrorKind::Conflict);
+    assert_eq!(s.threads("forum").await.unwrap(), vec![t1.clone(), t2.clone()]);
+    assert_eq!(s.threads("other").await.unwrap(), vec![t3.clone()]);
+    assert_eq!(s.thread("t2").await.unwrap(), Some(t2.clone()));
+    // An update replaces the record but keeps the parent.
+    let changed = Thread { name: "renamed".into(), participants: vec![], parent_channel: "other".into(), ..t1.clone() };
+    assert!(s.update_thread(&changed).await.unwrap());
+    assert_eq!(s.thread("t1").await.unwrap(), Some(Thread { parent_channel: "forum".into(), ..changed }));
+    assert!(!s.update_thread(&thread("nope", "forum", "x")).await.unwrap());
+    // Renaming the channel: its threads follow.
+    let renamed = Channel { name: "forum2".into(), ..channel("forum") };
+    assert!(s.update_channel("forum", &renamed).await.unwrap());
+    assert_eq!(s.thread("t2").await.unwrap().unwrap().parent_channel, "forum2");
+    assert_eq!(s.threads("forum2").await.unwrap().len(), 2);
+    assert_eq!(s.threads("forum").await.unwrap(), vec![]);
+}
+
+async fn thread_messages_and_markers_live_under_the_thread_key(s: &dyn Store) {
+    let general = channel_with(s, "forum", &["channel message"]).await;
+    let key = thread_key("t1");
+    let m = message("tm-1", "in the thread", 5.0);
+    assert_eq!(failure(s.append_message(&key, &m).await), StoreErrorKind::Missing, "no thread yet");
+    assert!(s.insert_thread(&thread("t1", "forum", "t")).await.unwrap());
+    s.append_message(&key, &m).await.unwrap();
+    s.append_message(&key, &message("tm-2", "second", 6.0)).await.unwrap();
+    assert_eq!(ids(&s.messages_page(&key, 0, 10).await.unwrap()), vec!["tm-1", "tm-2"]);
+    assert_eq!(ids(&s.messages_page("forum", 0, 10).await.unwrap()), ids(&general), "channel and thread are apart");
+    assert_eq!(s.message_count(&key).await.unwrap(), 2);
+    assert_eq!(s.message(&key, "tm-2").await.unwrap().map(|(_, p)| p), Some(2));
+    assert_eq!(s.message("forum", "tm-1").await.unwrap(), None);
+    let reader = UserId("u-reader".into());
+    assert!(s.set_last_read(&reader, &key, "tm-1").await.unwrap());
+    assert_eq!(s.last_read(&reader, &key).await.unwrap(), Some("tm-1".into()));
+    assert!(!s.set_last_read(&reader, &thread_key("nope"), "x").await.unwrap());
+    // Deleting the thread takes its messages and markers; the channel keeps its own.
+    assert!(s.delete_thread("t1").await.unwrap());
+    assert!(!s.delete_thread("t1").await.unwrap());
+    assert_eq!(s.thread("t1").await.unwrap(), None);
+    assert_eq!(s.message_count(&key).await.unwrap(), 0);
+    assert_eq!(s.last_read(&reader, &key).await.unwrap(), None);
+    assert_eq!(s.message_count("forum").await.unwrap(), 1);
+    // Deleting a channel deletes its threads with their messages.
+    assert!(s.insert_thread(&thread("t2", "forum", "t")).await.unwrap());
+    s.append_message(&thread_key("t2"), &message("tm-3", "x", 7.0)).await.unwrap();
+    assert!(s.delete_channel("forum").await.unwrap());
+    assert_eq!(s.thread("t2").await.unwrap(), None);
+    assert_eq!(s.message_count(&thread_key("t2")).await.unwrap(), 0);
+    s.insert_channel(&channel("forum")).await.unwrap();
+    assert_eq!(s.threads("forum").await.unwrap(), vec![], "a new channel of that name starts without threads");
+}
+
+// ---------------------------------------------------------------------------------------
 // One test per (store, case)
 // ---------------------------------------------------------------------------------------
 
@@ -1414,4 +1497,6 @@ contract! {
     emojis_listed_by_id_and_read_back,
     emoji_names_are_unique_ignoring_case,
     emoji_ids_are_never_reused,
+    threads_round_trip_per_channel_in_creation_order,
+    thread_messages_and_markers_live_under_the_thread_key,
 }

@@ -355,6 +355,7 @@ application::delegate_push_subscriptions!(CachedStore, inner);
 // Emoji are not cached here: the emoji service keeps its own catalogue.
 application::delegate_emoji_repository!(CachedStore, inner);
 application::delegate_state!(CachedStore, inner);
+application::delegate_threads!(CachedStore, inner);
 
 #[async_trait]
 impl Store for CachedStore {

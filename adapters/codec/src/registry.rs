@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use application::services::CommandResult;
 use application::{App, Session};
 
-use super::commands::{channels, emojis, messages, push, roles, server, slash, users, voice};
+use super::commands::{channels, emojis, messages, push, roles, server, slash, threads, users, voice};
 use super::request::Request;
 
 /// A boxed handler future.
@@ -29,8 +29,9 @@ pub struct Command {
 }
 
 /// The command tables of every family.
-const FAMILIES: [&[Command]; 9] = [
+const FAMILIES: [&[Command]; 10] = [
     messages::COMMANDS,
+    threads::COMMANDS,
     users::COMMANDS,
     roles::COMMANDS,
     channels::COMMANDS,

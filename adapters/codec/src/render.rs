@@ -232,6 +232,61 @@ pub fn packet_json(packet: &Packet) -> Value {
             "messages": messages_json(messages),
             "range": {"start": range.start, "end": range.end},
         }),
+        Packet::ThreadCreate { channel, thread } => {
+            json!({"cmd": "thread_create", "thread": thread_json(thread), "channel": channel, "global": true})
+        }
+        Packet::ThreadGet(thread) => json!({"cmd": "thread_get", "thread": thread_json(thread)}),
+        Packet::ThreadMessages { thread_id, messages } => {
+            json!({"cmd": "thread_messages", "thread_id": thread_id, "messages": messages_json(messages)})
+        }
+        Packet::ThreadUpdate { channel, thread } => {
+            json!({"cmd": "thread_update", "thread": thread_json(thread), "channel": channel, "global": true})
+        }
+        Packet::ThreadDelete { channel, thread_id } => {
+            json!({"cmd": "thread_delete", "thread_id": thread_id, "channel": channel, "global": true})
+        }
+        Packet::ThreadMembership { join, thread, user } => json!({
+            "cmd": if *join { "thread_join" } else { "thread_leave" },
+            "thread": thread_json(thread),
+            "thread_id": thread.thread.id,
+            "user": user,
+            "global": true,
+        }),
+        Packet::ThreadMessageNew { channel, thread_id, message } => json!({
+            "cmd": "message_new",
+            "message": message_json(message),
+            "channel": channel,
+            "thread_id": thread_id,
+            "global": true,
+        }),
+        Packet::ThreadTyping { channel, thread_id, user } => {
+            json!({"cmd": "typing", "user": user, "channel": channel, "thread_id": thread_id, "global": true})
+        }
+        Packet::ThreadPage { around, channel, thread_id, messages, range } => json!({
+            "cmd": if *around { "messages_around" } else { "messages_get" },
+            "channel": channel,
+            "thread_id": thread_id,
+            "messages": messages_json(messages),
+            "range": {"start": range.start, "end": range.end},
+        }),
+        Packet::InThread { thread_id, packet } => {
+            let mut v = packet_json(packet);
+            v["thread_id"] = json!(thread_id);
+            v
+        }
+        Packet::ThreadUnreadsCount { thread_id, state } => json!({
+            "cmd": "unreads_count",
+            "thread_id": thread_id,
+            "unread_count": state.unread_count,
+            "last_read": state.last_read,
+            "total_messages": state.total_messages,
+        }),
+        Packet::ThreadUnreadsAck { thread_id, last_read } => {
+            json!({"cmd": "unreads_ack", "thread_id": thread_id, "last_read": last_read})
+        }
+        Packet::ThreadUnreadsUpdate { thread_id, last_read } => {
+            json!({"cmd": "unreads_update", "thread_id": thread_id, "last_read": last_read})
+        }
         Packet::ChannelsGet(list) => {
             json!({"cmd": "channels_get", "val": list.iter().map(channel_json).collect::<Vec<_>>()})
         }
@@ -405,7 +460,29 @@ fn role_wire(role: &domain::Role) -> Map<String, Value> {
 }
 
 fn unread_json(st: &application::packets::UnreadState) -> Value {
-    json!({"last_read": st.last_read, "unread_count": st.unread_count, "total_messages": st.total_messages})
+    let mut v =
+        json!({"last_read": st.last_read, "unread_count": st.unread_count, "total_messages": st.total_messages});
+    if let Some(parent) = &st.parent_channel {
+        v["parent_channel"] = json!(parent);
+    }
+    v
+}
+
+/// A thread object (docs/design/threads.md#wire).
+pub fn thread_json(v: &application::views::ThreadView) -> Value {
+    let t = &v.thread;
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "parent_channel": t.parent_channel,
+        "created_by": v.created_by,
+        "created_at": t.created_at,
+        "locked": t.locked,
+        "archived": t.archived,
+        "participants": v.participants,
+        "last_message": v.last_message.as_ref().map(|(ts, _)| *ts),
+        "last_message_id": v.last_message.as_ref().map(|(_, id)| id),
+    })
 }
 
 fn user_view(u: &UserView) -> Value {
@@ -480,6 +557,9 @@ fn channel_json(v: &ChannelView) -> Value {
     let mut map = channel_object(&v.channel, true);
     if let Some(last) = v.last_message {
         map.insert("last_message".into(), json!(last));
+    }
+    if let Some(threads) = &v.threads {
+        map.insert("threads".into(), threads.iter().map(thread_json).collect());
     }
     if let Some(state) = &v.voice_state {
         let list: Vec<Value> = state.iter().map(|(u, muted)| json!({"username": u, "muted": muted})).collect();

@@ -17,6 +17,8 @@
 //!   original never shows them); each one is reported with its number of lines.
 //! - Emoji metadata and push subscriptions that cannot be parsed are reported and
 //!   imported as empty.
+//! - Threads (`db/threads/`, `db/threadMessages/`) of channels that are not imported, or
+//!   that cannot be used, are reported and skipped with their messages.
 
 pub mod emojis;
 pub mod files;
@@ -26,6 +28,7 @@ pub mod fixture;
 pub mod messages;
 pub mod push;
 pub mod records;
+pub mod threads;
 pub mod unreads;
 
 #[cfg(test)]
@@ -176,11 +179,14 @@ pub fn read_folder(from: &Path) -> Result<Snapshot, LegacyError> {
         }
         None => vec![],
     };
+    let names: Vec<&str> = channels.iter().map(|c| c.channel.name.as_str()).collect();
+    let forums: Vec<&str> = channels.iter().filter(|c| c.channel.is_forum()).map(|c| c.channel.name.as_str()).collect();
+    let threads = threads::read_threads(&db, &forums, &mut fp, &mut issues)?;
     let unreads = match read_optional(&db.join("unreads.json"))? {
         Some(b) => {
             fp.add("db/unreads.json", &b);
-            let names: Vec<&str> = channels.iter().map(|c| c.channel.name.as_str()).collect();
-            unreads::parse_unreads("db/unreads.json", &b, &names, &mut issues)
+            let thread_ids: Vec<&str> = threads.iter().map(|t| t.thread.id.as_str()).collect();
+            unreads::parse_unreads("db/unreads.json", &b, &names, &thread_ids, &mut issues)
         }
         None => vec![],
     };
@@ -217,6 +223,7 @@ pub fn read_folder(from: &Path) -> Result<Snapshot, LegacyError> {
         channels,
         emojis,
         push,
+        threads,
         unreads,
         vapid_files,
         asset_files,

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 
 use application::ports::{
     ChannelRepository, MessageRepository, PendingChange, PushSubscriptionRepository, RoleRepository, ServerProfile,
-    ServerProfileRepository, Store, StoreError, StoreErrorKind, StoreResult, Subscription, UnreadRepository,
-    UserRepository,
+    ServerProfileRepository, Store, StoreError, StoreErrorKind, StoreResult, Subscription, ThreadRepository,
+    UnreadRepository, UserRepository,
 };
 use async_trait::async_trait;
 use domain::mentions::message_targets;
@@ -38,6 +38,8 @@ struct State {
     unreads: HashMap<(UserId, String), String>,
     /// The server profile.
     profile: ServerProfile,
+    /// Threads in creation order.
+    threads: Vec<domain::Thread>,
 }
 
 /// A message and its creation number (which orders messages across channels).
@@ -48,6 +50,21 @@ struct Stored {
 }
 
 impl State {
+    /// Whether `key` names a channel or (`thread/<id>`) a thread that exists.
+    fn holds_messages(&self, key: &str) -> bool {
+        match domain::thread::thread_of_key(key) {
+            Some(id) => self.threads.iter().any(|t| t.id == id),
+            None => self.channels.iter().any(|c| c.name == key),
+        }
+    }
+
+    /// Forgets a thread's messages and read markers.
+    fn forget_thread(&mut self, id: &str) {
+        let key = domain::thread::thread_key(id);
+        self.messages.remove(&key);
+        self.unreads.retain(|(_, c), _| *c != key);
+    }
+
     /// The messages of `channel`, in creation order.
     fn channel_messages(&self, channel: &str) -> impl DoubleEndedIterator<Item = &Message> {
         self.messages.get(channel).map(Vec::as_slice).unwrap_or_default().iter().map(|s| &s.message)
@@ -226,6 +243,9 @@ impl ChannelRepository for MemoryStore {
                 s.messages.insert(channel.name.clone(), msgs);
             }
             if name != channel.name {
+                for t in s.threads.iter_mut().filter(|t| t.parent_channel == name) {
+                    t.parent_channel = channel.name.clone();
+                }
                 let moved: Vec<_> = s.unreads.extract_if(|(_, c), _| c == name).collect();
                 for ((user, _), id) in moved {
                     s.unreads.insert((user, channel.name.clone()), id);
@@ -251,6 +271,10 @@ impl ChannelRepository for MemoryStore {
             s.channels.retain(|c| c.name != name);
             s.messages.remove(name);
             s.unreads.retain(|(_, c), _| c != name);
+            let gone: Vec<String> = s.threads.extract_if(.., |t| t.parent_channel == name).map(|t| t.id).collect();
+            for id in gone {
+                s.forget_thread(&id);
+            }
             before != s.channels.len()
         }))
     }
@@ -260,7 +284,7 @@ impl ChannelRepository for MemoryStore {
 impl MessageRepository for MemoryStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
         self.with(|s| {
-            if !s.channels.iter().any(|c| c.name == channel) {
+            if !s.holds_messages(channel) {
                 return Err(StoreError::new(
                     StoreErrorKind::Missing,
                     format!("append_message channel={channel}"),
@@ -466,7 +490,7 @@ impl UnreadRepository for MemoryStore {
 
     async fn set_last_read(&self, user: &UserId, channel: &str, message_id: &str) -> StoreResult<bool> {
         Ok(self.with(|s| {
-            if !s.channels.iter().any(|c| c.name == channel) {
+            if !s.holds_messages(channel) {
                 return false;
             }
             s.unreads.insert((user.clone(), channel.to_owned()), message_id.to_owned());
@@ -484,5 +508,53 @@ impl ServerProfileRepository for MemoryStore {
     async fn save_server_profile(&self, profile: &ServerProfile) -> StoreResult<()> {
         self.with(|s| s.profile = profile.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ThreadRepository for MemoryStore {
+    async fn threads(&self, channel: &str) -> StoreResult<Vec<domain::Thread>> {
+        Ok(self.with(|s| s.threads.iter().filter(|t| t.parent_channel == channel).cloned().collect()))
+    }
+
+    async fn thread(&self, id: &str) -> StoreResult<Option<domain::Thread>> {
+        Ok(self.with(|s| s.threads.iter().find(|t| t.id == id).cloned()))
+    }
+
+    async fn insert_thread(&self, thread: &domain::Thread) -> StoreResult<bool> {
+        self.with(|s| {
+            if s.threads.iter().any(|t| t.id == thread.id) {
+                return Err(StoreError::new(
+                    StoreErrorKind::Conflict,
+                    format!("insert_thread thread={}", thread.id),
+                    "thread exists",
+                ));
+            }
+            if !s.channels.iter().any(|c| c.name == thread.parent_channel) {
+                return Ok(false);
+            }
+            s.threads.push(thread.clone());
+            Ok(true)
+        })
+    }
+
+    async fn update_thread(&self, thread: &domain::Thread) -> StoreResult<bool> {
+        Ok(self.with(|s| match s.threads.iter_mut().find(|t| t.id == thread.id) {
+            Some(slot) => {
+                let parent = std::mem::take(&mut slot.parent_channel);
+                *slot = domain::Thread { parent_channel: parent, ..thread.clone() };
+                true
+            }
+            None => false,
+        }))
+    }
+
+    async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let before = s.threads.len();
+            s.threads.retain(|t| t.id != id);
+            s.forget_thread(id);
+            before != s.threads.len()
+        }))
     }
 }

@@ -174,6 +174,7 @@ fn counts_json(c: &ImportCounts) -> serde_json::Value {
         "users": c.users, "users_existing": c.users_existing,
         "roles": c.roles, "roles_existing": c.roles_existing,
         "channels": c.channels, "channels_existing": c.channels_existing,
+        "threads": c.threads, "threads_existing": c.threads_existing,
         "messages": c.messages, "messages_existing": c.messages_existing,
         "pinned": c.pinned, "replies": c.replies, "reactions": c.reactions,
         "emojis": c.emojis, "emojis_existing": c.emojis_existing,
@@ -282,6 +283,7 @@ impl Writer<'_> {
         if existing.is_none() {
             mentions::Entity::delete_many().exec(tx).await?;
             crate::state::unreads::Entity::delete_many().exec(tx).await?;
+            crate::threads::rows::Entity::delete_many().exec(tx).await?;
             messages::Entity::delete_many().exec(tx).await?;
             let gone = channels::Entity::delete_many().exec(tx).await?.rows_affected
                 + roles::Entity::delete_many().exec(tx).await?.rows_affected;
@@ -292,6 +294,7 @@ impl Writer<'_> {
         self.channels_and_messages(snapshot, progress).await?;
         let emoji_ids = self.emojis(snapshot).await?;
         self.push(snapshot).await?;
+        self.threads(snapshot, progress).await?;
         self.unreads(snapshot).await?;
         set_meta(tx, text, SEEDED_KEY, "1".into()).await?;
         Ok(emoji_ids)
@@ -460,23 +463,101 @@ impl Writer<'_> {
         Ok(written)
     }
 
+    /// Threads of imported forums with their messages (docs/design/threads.md#import); a
+    /// thread whose id exists keeps its record, and only its new messages are added.
+    async fn threads(&mut self, snap: &Snapshot, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<(), Fail> {
+        use crate::threads::rows;
+        let mut handled = snap.channels.iter().map(|c| c.messages.len() as u64).sum::<u64>();
+        for st in &snap.threads {
+            let Some(parent) = channels::Entity::find()
+                .filter(channels::Column::Name.eq(self.text.put(&st.thread.parent_channel)))
+                .one(self.tx)
+                .await?
+            else {
+                continue;
+            };
+            let existing =
+                rows::Entity::find().filter(rows::Column::Id.eq(self.text.put(&st.thread.id))).one(self.tx).await?;
+            let (seq, known_ids) = match existing {
+                Some(row) => {
+                    self.counts.threads_existing += 1;
+                    let ids: HashSet<String> = messages::Entity::find()
+                        .select_only()
+                        .column(messages::Column::Id)
+                        .filter(messages::Column::ChannelSeq.eq(-row.seq))
+                        .into_tuple()
+                        .all(self.tx)
+                        .await?
+                        .into_iter()
+                        .map(|id| self.text.get(id))
+                        .collect();
+                    (-row.seq, ids)
+                }
+                None => {
+                    let row = self.text.store(rows::ActiveModel {
+                        seq: NotSet,
+                        id: Set(st.thread.id.clone()),
+                        channel_seq: Set(parent.seq),
+                        data: Set(crate::threads::document(&st.thread)),
+                    });
+                    let row = row.insert(self.tx).await?;
+                    self.counts.threads += 1;
+                    (-row.seq, HashSet::new())
+                }
+            };
+            for batch in batches(&st.messages, message_bytes) {
+                let fresh: Vec<_> = batch.iter().filter(|m| !known_ids.contains(&m.id)).collect();
+                self.counts.messages_existing += (batch.len() - fresh.len()) as u64;
+                self.counts.messages += fresh.len() as u64;
+                messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(self.text, seq, m)))
+                    .exec_without_returning(self.tx)
+                    .await?;
+                let keys: Vec<(String, Vec<String>)> =
+                    fresh.iter().map(|m| (self.text.put(&m.id), domain::mentions::message_targets(m))).collect();
+                let inserted: Vec<Inserted> = fresh
+                    .iter()
+                    .zip(&keys)
+                    .map(|(m, (stored_id, targets))| Inserted {
+                        channel_seq: seq,
+                        stored_id,
+                        timestamp: m.timestamp,
+                        targets,
+                    })
+                    .collect();
+                mention_index::index_inserted(self.tx, self.text, &inserted).await?;
+                handled += batch.len() as u64;
+                progress(handled);
+            }
+        }
+        Ok(())
+    }
+
     /// Read markers of imported users in imported channels; a marker already stored wins.
     async fn unreads(&mut self, snap: &Snapshot) -> Result<(), Fail> {
         use crate::state::unreads as table;
         for u in &snap.unreads {
             let user =
                 users::Entity::find().filter(users::Column::Id.eq(self.text.put(u.user.as_str()))).one(self.tx).await?;
-            let channel = channels::Entity::find()
-                .filter(channels::Column::Name.eq(self.text.put(&u.channel)))
-                .one(self.tx)
-                .await?;
-            let (Some(_), Some(channel)) = (user, channel) else { continue };
-            if table::Entity::find_by_id((self.text.put(u.user.as_str()), channel.seq)).one(self.tx).await?.is_some() {
+            // A thread's marker uses the thread's negated seq (threads.rs).
+            let seq = match domain::thread::thread_of_key(&u.channel) {
+                Some(id) => crate::threads::rows::Entity::find()
+                    .filter(crate::threads::rows::Column::Id.eq(self.text.put(id)))
+                    .one(self.tx)
+                    .await?
+                    .map(|t| -t.seq),
+                None => channels::Entity::find()
+                    .filter(channels::Column::Name.eq(self.text.put(&u.channel)))
+                    .one(self.tx)
+                    .await?
+                    .map(|c| c.seq),
+            };
+            let (Some(_), Some(seq)) = (user, seq) else { continue };
+            if table::Entity::find_by_id((self.text.put(u.user.as_str()), seq)).one(self.tx).await?.is_some() {
                 continue;
             }
             let row = self.text.store(table::ActiveModel {
                 user_id: Set(u.user.as_str().to_owned()),
-                channel_seq: Set(channel.seq),
+                channel_seq: Set(seq),
                 last_read: Set(u.last_read.clone()),
             });
             table::Entity::insert(row).exec(self.tx).await?;

@@ -17,6 +17,7 @@ mod push;
 mod search;
 pub(crate) mod state;
 pub mod text;
+mod threads;
 mod writer;
 
 use std::collections::HashMap;
@@ -94,7 +95,12 @@ impl SqlStore {
         &self.db
     }
 
+    /// The key of a channel's messages (its `seq`), or of a thread's (`thread/<id>`: its
+    /// negated `seq`, see threads.rs).
     async fn channel_seq(&self, name: &str) -> StoreResult<Option<i64>> {
+        if let Some(id) = domain::thread::thread_of_key(name) {
+            return self.thread_seq(id).await;
+        }
         let row = channels::Entity::find()
             .filter(channels::Column::Name.eq(self.text.put(name)))
             .one(&self.db)
@@ -451,6 +457,7 @@ impl ChannelRepository for SqlStore {
             .map_err(err("delete_channel"))?;
         mention_index::forget_channel(&tx, row.seq).await.map_err(err("delete_channel"))?;
         state::forget_unreads(&tx, self.text, Some(row.seq), None).await.map_err(err("delete_channel"))?;
+        threads::forget_channel_threads(&tx, self.text, row.seq).await.map_err(err("delete_channel"))?;
         tx.commit().await.map_err(err("delete_channel"))?;
         Ok(true)
     }

@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(PushEndpoints),
             Box::new(RolePositions),
             Box::new(super::state::UnreadsTable),
+            Box::new(super::threads::ThreadsTable),
         ]
     }
 }

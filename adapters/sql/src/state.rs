@@ -107,17 +107,25 @@ impl UnreadRepository for SqlStore {
     async fn set_last_read(&self, user: &UserId, channel: &str, message_id: &str) -> StoreResult<bool> {
         let fail = err("set_last_read");
         let tx = connect::begin_write(&self.db).await.map_err(&fail)?;
-        let Some(channel) = channels::Entity::find()
-            .filter(channels::Column::Name.eq(self.text.put(channel)))
-            .one(&tx)
-            .await
-            .map_err(&fail)?
-        else {
-            return Ok(false);
+        let seq = match domain::thread::thread_of_key(channel) {
+            // A thread's markers use its negated seq (threads.rs).
+            Some(id) => crate::threads::rows::Entity::find()
+                .filter(crate::threads::rows::Column::Id.eq(self.text.put(id)))
+                .one(&tx)
+                .await
+                .map_err(&fail)?
+                .map(|t| -t.seq),
+            None => channels::Entity::find()
+                .filter(channels::Column::Name.eq(self.text.put(channel)))
+                .one(&tx)
+                .await
+                .map_err(&fail)?
+                .map(|c| c.seq),
         };
+        let Some(seq) = seq else { return Ok(false) };
         let row = self.text.store(unreads::ActiveModel {
             user_id: Set(user.as_str().to_owned()),
-            channel_seq: Set(channel.seq),
+            channel_seq: Set(seq),
             last_read: Set(message_id.to_owned()),
         });
         unreads::Entity::insert(row)

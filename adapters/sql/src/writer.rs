@@ -74,6 +74,8 @@ fn stopped() -> StoreError {
 async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
     let tx = super::connect::begin_write(db).await?;
     let wanted: Vec<i64> = batch.iter().map(|p| p.channel_seq).collect::<HashSet<_>>().into_iter().collect();
+    // Threads' messages carry their thread's negated seq (threads.rs).
+    let thread_seqs: Vec<i64> = wanted.iter().filter(|s| **s < 0).map(|s| -s).collect();
     let present: HashSet<i64> = channels::Entity::find()
         .select_only()
         .column(channels::Column::Seq)
@@ -84,6 +86,18 @@ async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]
         .await?
         .into_iter()
         .collect();
+    let mut present = present;
+    if !thread_seqs.is_empty() {
+        let found: Vec<i64> = crate::threads::rows::Entity::find()
+            .select_only()
+            .column(crate::threads::rows::Column::Seq)
+            .filter(crate::threads::rows::Column::Seq.is_in(thread_seqs))
+            .lock_shared()
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        present.extend(found.into_iter().map(|s| -s));
+    }
     let kept: Vec<bool> = batch.iter().map(|p| present.contains(&p.channel_seq)).collect();
     let live: Vec<&Pending> = batch.iter().zip(&kept).filter(|(_, k)| **k).map(|(p, _)| p).collect();
     if !live.is_empty() {

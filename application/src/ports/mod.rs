@@ -10,6 +10,7 @@ mod push;
 mod state;
 mod store;
 mod system;
+mod threads;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use bus::{
@@ -30,6 +31,7 @@ pub use store::{
     StoreResult, UserRepository,
 };
 pub use system::{Clock, IdSource};
+pub use threads::ThreadRepository;
 
 #[doc(hidden)]
 pub use async_trait::async_trait;

@@ -260,6 +260,7 @@ pub trait Store:
     + super::PushSubscriptionRepository
     + super::UnreadRepository
     + super::ServerProfileRepository
+    + super::ThreadRepository
 {
     /// Writes `roles` and `channels`, in their order, if this store has never been
     /// initialised (seeded or imported into), and returns true; otherwise writes nothing

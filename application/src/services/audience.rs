@@ -366,8 +366,43 @@ impl ChannelRepository for Observed {
         channel_write!(self, self.inner.move_channel(name, position), vec![])
     }
     async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
+        // A forum's threads go with it, and so do their tails (docs/design/threads.md#storage).
+        let threads = self.inner.threads(name).await.unwrap_or_default();
         let result = channel_write!(self, self.inner.delete_channel(name), vec![name.to_owned()]);
         self.history.channel_changed(name);
+        for t in threads {
+            self.forget_thread(&t.id);
+        }
+        result
+    }
+}
+
+impl Observed {
+    /// A thread went: its messages' tail too, here and on the other nodes.
+    fn forget_thread(&self, id: &str) {
+        let key = domain::thread::thread_key(id);
+        self.history.channel_changed(&key);
+        self.spread(|| Forget::Messages(key));
+    }
+}
+
+#[async_trait]
+impl crate::ports::ThreadRepository for Observed {
+    async fn threads(&self, channel: &str) -> StoreResult<Vec<domain::Thread>> {
+        self.inner.threads(channel).await
+    }
+    async fn thread(&self, id: &str) -> StoreResult<Option<domain::Thread>> {
+        self.inner.thread(id).await
+    }
+    async fn insert_thread(&self, thread: &domain::Thread) -> StoreResult<bool> {
+        self.inner.insert_thread(thread).await
+    }
+    async fn update_thread(&self, thread: &domain::Thread) -> StoreResult<bool> {
+        self.inner.update_thread(thread).await
+    }
+    async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
+        let result = self.inner.delete_thread(id).await;
+        self.forget_thread(id);
         result
     }
 }

@@ -11,7 +11,7 @@ use super::{Pushes, Voice};
 use crate::errors::AuthErrorText;
 use crate::hub::Hub;
 use crate::ports::{ClusterEvent, Store, StoreResult};
-use crate::views::{ChannelView, UserView};
+use crate::views::{ChannelView, NameBook, ThreadView, UserView};
 use crate::voice::VoiceRooms;
 use crate::{ConnId, Origin, Packet};
 
@@ -118,8 +118,23 @@ impl Lists {
     /// `voice_state` for voice channels.
     async fn with_server_fields(&self, channels: Vec<Channel>) -> StoreResult<Vec<ChannelView>> {
         let mut views = vec![];
+        let mut book = None;
         for channel in channels {
-            let mut view = ChannelView { last_message: None, voice_state: None, channel };
+            let mut view = ChannelView { last_message: None, voice_state: None, threads: None, channel };
+            if view.channel.is_forum() {
+                // A forum lists its threads (docs/design/threads.md#forums).
+                if book.is_none() {
+                    book = Some(NameBook::from_users(&self.store.users().await?));
+                }
+                let Some(book) = book.as_ref() else { continue };
+                let mut threads = vec![];
+                for t in self.store.threads(&view.channel.name).await? {
+                    let key = domain::thread::thread_key(&t.id);
+                    let newest = self.store.messages_page(&key, 0, 1).await?.pop();
+                    threads.push(ThreadView::of(t, newest.as_ref(), book));
+                }
+                view.threads = Some(threads);
+            }
             match view.channel.kind {
                 ChannelKind::Text => {
                     view.last_message = Some(self.store.last_message_time(&view.channel.name).await?);

@@ -45,8 +45,8 @@ pub use gate::Gate;
 pub use lists::Lists;
 pub use lists::{POLICY_CLOSE, lists_channel};
 pub use messaging::{
-    AroundRequest, EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, PingsPage, ReactRequest,
-    ReplyTarget, UnreadAck, UnreadTarget,
+    AroundRequest, EditMessage, HistoryRequest, HistoryStart, Messaging, NewMessage, NewThread, PingsPage,
+    ReactRequest, ReplyTarget, ThreadChanges, UnreadAck, UnreadTarget,
 };
 pub use plugins::Plugins;
 pub use push::Push;

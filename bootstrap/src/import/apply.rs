@@ -34,7 +34,7 @@ pub enum ImportOutcome {
         record: String,
     },
     /// Imported.
-    Imported(ImportSummary),
+    Imported(Box<ImportSummary>),
 }
 
 /// Why an import failed; nothing was kept.
@@ -76,5 +76,11 @@ pub async fn import_snapshot(
         return Err(e.into());
     }
     let scope = options.scope;
-    Ok(ImportOutcome::Imported(ImportSummary { scope, counts, files: installed.counts, issues, notes: snapshot.notes }))
+    Ok(ImportOutcome::Imported(Box::new(ImportSummary {
+        scope,
+        counts,
+        files: installed.counts,
+        issues,
+        notes: snapshot.notes,
+    })))
 }

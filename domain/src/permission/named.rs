@@ -116,3 +116,5 @@ pub const MANAGE_CHANNELS: &str = "manage_channels";
 pub const MANAGE_MESSAGES: &str = "manage_messages";
 /// Server settings: custom emoji, rate-limit resets, plugins.
 pub const MANAGE_SERVER: &str = "manage_server";
+/// Updating and deleting threads one did not create, and locking threads.
+pub const MANAGE_THREADS: &str = "manage_threads";

@@ -58,7 +58,10 @@ fn changes(req: &Request) -> Result<ChannelChanges, ChannelError> {
             let name = text(v);
             if valid_channel_name(&name) { Ok(name) } else { Err(ChannelError::ChannelNameInvalid) }
         }),
-        kind: updates.get("type").map(|v| creatable_kind(&text(v)).ok_or(ChannelError::ChannelTypeInvalid)),
+        // A channel does not become a forum, nor stops being one (docs/design/threads.md#forums).
+        kind: updates.get("type").map(|v| {
+            creatable_kind(&text(v)).filter(|k| k.as_str() != "forum").ok_or(ChannelError::ChannelTypeInvalid)
+        }),
         permissions: updates.get("permissions").map(|v| match v {
             Value::Null => Ok(None),
             other => permission_map(other).map(Some).ok_or(ChannelError::PermissionsNotObject),

@@ -54,7 +54,9 @@ fn message_ref(req: &Request) -> Result<(String, String), MessageError> {
 }
 
 handler!(message_new(app, session, req) {
-    let (channel, raw) = match (req.text("channel"), req.text("content")) {
+    // A thread message names its thread instead of a channel (docs/design/threads.md#thread-messages).
+    let thread_id = req.text("thread_id");
+    let (channel, raw) = match (channel_or_thread(req), req.text("content")) {
         (Some(channel), Some(raw)) => (channel, raw),
         (channel, raw) => {
             let missing: Vec<&str> = [("channel", channel.is_none()), ("content", raw.is_none())]
@@ -71,7 +73,10 @@ handler!(message_new(app, session, req) {
         _ => ReplyTarget::None,
     };
     let input = NewMessage { channel, content, reply_to, ping: req.truthy("ping") };
-    app.messaging.post(session, input, &origin(session, req)).await
+    match thread_id {
+        Some(id) => app.messaging.post_in_thread(session, id, input, &origin(session, req)).await,
+        None => app.messaging.post(session, input, &origin(session, req)).await,
+    }
 });
 
 handler!(messages_get(app, session, req) {
@@ -80,28 +85,39 @@ handler!(messages_get(app, session, req) {
         _ => HistoryStart::Skip(req.int("start").map_err(|_| MessageError::InvalidPaging)?.unwrap_or(0)),
     };
     let limit = req.int("limit").map_err(|_| MessageError::InvalidPaging)?.unwrap_or(100);
+    if let Some(id) = req.text("thread_id") {
+        return app.messaging.thread_history(session, id, start, limit).await;
+    }
     let channel = required(req, "channel", MessageError::InvalidChannelName)?;
     app.messaging.history(session, HistoryRequest { channel, start, limit }).await
 });
 
+/// The `channel` of a message command, or an empty name when `thread_id` stands for it.
+fn channel_or_thread(req: &Request) -> Option<String> {
+    req.text("channel").or_else(|| req.text("thread_id").map(|_| String::new()))
+}
+
 handler!(message_edit(app, session, req) {
-    let input = match (req.text("id"), req.text("channel"), req.text("content")) {
+    let input = match (req.text("id"), channel_or_thread(req), req.text("content")) {
         (Some(id), Some(channel), Some(raw)) => {
             Ok(EditMessage { channel, id, content: content(&raw, app.settings.post_content) })
         }
         _ => Err(MessageError::InvalidEditFormat),
     };
-    app.messaging.edit(session, input, &origin(session, req)).await
+    app.messaging.edit_in(session, input, req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(message_delete(app, session, req) {
-    let (Some(id), Some(channel)) = (req.text("id"), req.text("channel")) else {
+    let (Some(id), Some(channel)) = (req.text("id"), channel_or_thread(req)) else {
         return Err(MessageError::InvalidDeleteFormat);
     };
-    app.messaging.delete(session, channel, id, &origin(session, req)).await
+    app.messaging.delete_in(session, channel, id, req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(typing(app, session, req) {
+    if let Some(id) = req.text("thread_id") {
+        return app.messaging.typing_in_thread(session, id, &origin(session, req)).await;
+    }
     let channel = required(req, "channel", MessageError::ChannelNameNotProvided);
     app.messaging.typing(session, channel, &origin(session, req)).await
 });
@@ -159,11 +175,11 @@ fn reaction(req: &Request, add: bool) -> ReactRequest {
 }
 
 handler!(message_react_add(app, session, req) {
-    app.messaging.react(session, reaction(req, true), &origin(session, req)).await
+    app.messaging.react_in(session, reaction(req, true), req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(message_react_remove(app, session, req) {
-    app.messaging.react(session, reaction(req, false), &origin(session, req)).await
+    app.messaging.react_in(session, reaction(req, false), req.text("thread_id"), &origin(session, req)).await
 });
 
 handler!(pings_get(app, session, req) {
@@ -195,7 +211,7 @@ handler!(messages_around(app, session, req) {
         }
     };
     let (above, below) = (bound("above")?, bound("below")?);
-    app.messaging.around(session, AroundRequest { channel: req.text("channel"), around, above, below }).await
+    app.messaging.around(session, AroundRequest { channel: req.text("channel"), thread_id: req.text("thread_id"), around, above, below }).await
 });
 
 /// The `channel` or `thread_id` of an unreads command.

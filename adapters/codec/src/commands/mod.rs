@@ -13,6 +13,7 @@ pub mod push;
 pub mod roles;
 pub mod server;
 pub mod slash;
+pub mod threads;
 pub mod users;
 pub mod voice;
 

@@ -14,7 +14,7 @@ use crate::{Packet, Session};
 pub struct NewChannel {
     /// Name (see [`valid_channel_name`]).
     pub name: String,
-    /// `text`, `voice` or `separator`.
+    /// `text`, `voice`, `separator` or `forum` (docs/design/threads.md#forums).
     pub kind: ChannelKind,
     /// Permission lists.
     pub permissions: Option<PermissionMap>,
@@ -47,7 +47,7 @@ pub fn valid_channel_name(name: &str) -> bool {
 
 /// A channel kind `channel_create` and `channel_update` accept.
 pub fn creatable_kind(kind: &str) -> Option<ChannelKind> {
-    matches!(kind, "text" | "voice" | "separator").then(|| ChannelKind::parse(kind))
+    matches!(kind, "text" | "voice" | "separator" | "forum").then(|| ChannelKind::parse(kind))
 }
 
 impl Community {
@@ -98,7 +98,12 @@ impl Community {
         let changes = changes?;
         let mut channel = self.store.channel(&current).await?.ok_or(ChannelError::ChannelNotFound)?;
         if let Some(kind) = changes.kind {
-            channel.kind = kind?;
+            let kind = kind?;
+            // A forum keeps its type, so its threads never lose their forum.
+            if channel.is_forum() && kind != channel.kind {
+                return Err(ChannelError::ChannelTypeInvalid);
+            }
+            channel.kind = kind;
         }
         if let Some(name) = changes.name {
             let name = name?;

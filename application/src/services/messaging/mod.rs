@@ -5,10 +5,12 @@ mod pings;
 mod post;
 mod reactions;
 pub mod reading;
+mod threads;
 mod typing;
 mod unreads;
 
 pub use reading::{AroundRequest, MAX_AROUND};
+pub use threads::{NewThread, ThreadChanges};
 pub use unreads::{UnreadAck, UnreadTarget};
 
 use std::sync::Arc;

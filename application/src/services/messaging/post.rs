@@ -20,13 +20,7 @@ impl Messaging {
         let now = self.clock.now();
         self.gate.admit(session, Purpose::Messages).await?;
         let user = self.directory.caller_with_roles(session).await?;
-        for role_name in role_mentions(req.content.as_str()) {
-            if let Some(role) = self.store.role(role_name).await?
-                && !role.mentionable_by(&user.roles)
-            {
-                return Err(MessageError::MentionDenied(role_name.to_owned()));
-            }
-        }
+        self.check_role_mentions(&user, req.content.as_str()).await?;
         let channel = match self.store.channel(&req.channel).await? {
             Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::Send) => c,
             _ => return Err(MessageError::SendDenied),
@@ -75,6 +69,18 @@ impl Messaging {
         Ok(Reply::Done)
     }
 
+    /// Refuses a text that mentions a role the author may not mention.
+    pub(super) async fn check_role_mentions(&self, user: &domain::User, content: &str) -> Result<(), MessageError> {
+        for role_name in role_mentions(content) {
+            if let Some(role) = self.store.role(role_name).await?
+                && !role.mentionable_by(&user.roles)
+            {
+                return Err(MessageError::MentionDenied(role_name.to_owned()));
+            }
+        }
+        Ok(())
+    }
+
     /// `messages_get`: a page of history, oldest first; from the hot tail of the channel
     /// when it can answer, else from the store.
     pub async fn history(&self, session: &Session, req: HistoryRequest) -> Outcome<MessageError> {
@@ -94,7 +100,12 @@ impl Messaging {
 
     /// A page of at most `limit` messages: from the hot tail, else from the store (and
     /// the tail is read for the next time).
-    async fn page(&self, channel: &str, start: &HistoryStart, limit: u64) -> Result<Vec<Message>, MessageError> {
+    pub(super) async fn page(
+        &self,
+        channel: &str,
+        start: &HistoryStart,
+        limit: u64,
+    ) -> Result<Vec<Message>, MessageError> {
         let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
         if let Some(page) = self.history.page(channel, start, wanted) {
             crate::telemetry::history_read(true);
@@ -114,7 +125,7 @@ impl Messaging {
     }
 
     /// The `pings` object of a new message.
-    async fn pings_of(&self, m: &Message, book: &NameBook) -> Result<Pings, MessageError> {
+    pub(super) async fn pings_of(&self, m: &Message, book: &NameBook) -> Result<Pings, MessageError> {
         let mut pings = Pings::default();
         for name in user_mentions(&m.content) {
             if let Some(u) = self.store.user_by_name(name).await?
@@ -142,10 +153,35 @@ impl Messaging {
         req: Result<EditMessage, MessageError>,
         origin: &Origin,
     ) -> Outcome<MessageError> {
+        self.edit_in(session, req, None, origin).await
+    }
+
+    /// `message_edit`, of a message of the thread `thread` when given
+    /// (docs/design/threads.md#thread-messages).
+    pub async fn edit_in(
+        &self,
+        session: &Session,
+        req: Result<EditMessage, MessageError>,
+        thread: Option<String>,
+        origin: &Origin,
+    ) -> Outcome<MessageError> {
         self.gate.admit(session, Purpose::Messages).await?;
         let EditMessage { channel, id, content } = req?;
-        let (user, chan, message, _) =
-            self.visible_message(session, &channel, &id).await?.ok_or(MessageError::EditNotFound)?;
+        let (user, chan, message, key, channel) = match thread {
+            None => {
+                let (user, chan, message, _) =
+                    self.visible_message(session, &channel, &id).await?.ok_or(MessageError::EditNotFound)?;
+                (user, chan, message, channel.clone(), channel)
+            }
+            Some(t) => {
+                let user = self.directory.caller_with_roles(session).await?;
+                let (thread, forum) = self.thread_place(&user, &t, true).await?;
+                let key = domain::thread::thread_key(&thread.id);
+                let (message, _) = self.store.message(&key, &id).await?.ok_or(MessageError::EditNotFound)?;
+                (user, forum.clone(), message, key, forum.name)
+            }
+        };
+        let thread_id = domain::thread::thread_of_key(&key).map(str::to_owned);
         if user.roles.is_empty() {
             return Err(AccessError::UserRolesNotFound.into());
         }
@@ -174,15 +210,18 @@ impl Messaging {
             Ok::<_, MessageError>(())
         };
         let (message, position, ()) =
-            self.directory.update_message_with(&channel, &id, rewrite).await?.ok_or(MessageError::EditNotFound)?;
+            self.directory.update_message_with(&key, &id, rewrite).await?.ok_or(MessageError::EditNotFound)?;
         let book = self.name_book_for(&message).await?;
         let (id, content) = (message.id.clone(), message.content.clone());
         let mut view = book.view(message);
         view.position = Some(position);
-        let packet = Packet::MessageEdit { channel: channel.clone(), message: Box::new(view) };
+        let packet =
+            in_thread(thread_id.clone(), Packet::MessageEdit { channel: channel.clone(), message: Box::new(view) });
         self.audience.broadcast(&packet, &channel, origin).await;
         self.plugins.perform_all(screening.actions).await;
-        self.emit(PluginEvent::MessageEdit { channel, id, content, by: Actor::of(&user) });
+        if thread_id.is_none() {
+            self.emit(PluginEvent::MessageEdit { channel, id, content, by: Actor::of(&user) });
+        }
         Ok(Reply::Done)
     }
 
@@ -194,8 +233,34 @@ impl Messaging {
         id: String,
         origin: &Origin,
     ) -> Outcome<MessageError> {
-        let (user, chan, message, _) =
-            self.visible_message(session, &channel, &id).await?.ok_or(MessageError::DeleteNotFound)?;
+        self.delete_in(session, channel, id, None, origin).await
+    }
+
+    /// `message_delete`, of a message of the thread `thread` when given (also in a
+    /// locked thread).
+    pub async fn delete_in(
+        &self,
+        session: &Session,
+        channel: String,
+        id: String,
+        thread: Option<String>,
+        origin: &Origin,
+    ) -> Outcome<MessageError> {
+        let (user, chan, message, key, channel) = match thread {
+            None => {
+                let (user, chan, message, _) =
+                    self.visible_message(session, &channel, &id).await?.ok_or(MessageError::DeleteNotFound)?;
+                (user, chan, message, channel.clone(), channel)
+            }
+            Some(t) => {
+                let user = self.directory.caller_with_roles(session).await?;
+                let (thread, forum) = self.thread_place(&user, &t, false).await?;
+                let key = domain::thread::thread_key(&thread.id);
+                let (message, _) = self.store.message(&key, &id).await?.ok_or(MessageError::DeleteNotFound)?;
+                (user, forum.clone(), message, key, forum.name)
+            }
+        };
+        let thread_id = domain::thread::thread_of_key(&key).map(str::to_owned);
         if user.roles.is_empty() {
             return Err(AccessError::UserRolesNotFound.into());
         }
@@ -207,12 +272,22 @@ impl Messaging {
         {
             return Err(if own { MessageError::DeleteOwnDenied } else { MessageError::DeleteOthersDenied });
         }
-        if !self.store.delete_message(&channel, &id).await? {
+        if !self.store.delete_message(&key, &id).await? {
             return Err(MessageError::DeleteNotFound);
         }
-        let packet = Packet::MessageDelete { channel: channel.clone(), id: id.clone() };
+        let packet = in_thread(thread_id.clone(), Packet::MessageDelete { channel: channel.clone(), id: id.clone() });
         self.audience.broadcast(&packet, &channel, origin).await;
-        self.emit(PluginEvent::MessageDelete { channel, id, by: Actor::of(&user) });
+        if thread_id.is_none() {
+            self.emit(PluginEvent::MessageDelete { channel, id, by: Actor::of(&user) });
+        }
         Ok(Reply::Done)
+    }
+}
+
+/// `packet`, with `thread_id` added when it is about a thread's message.
+pub(super) fn in_thread(thread_id: Option<String>, packet: Packet) -> Packet {
+    match thread_id {
+        Some(thread_id) => Packet::InThread { thread_id, packet: Box::new(packet) },
+        None => packet,
     }
 }

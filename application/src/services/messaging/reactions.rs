@@ -80,19 +80,42 @@ impl Messaging {
 
     /// `message_react_add` and `message_react_remove`.
     pub async fn react(&self, session: &Session, req: ReactRequest, origin: &Origin) -> Outcome<MessageError> {
+        self.react_in(session, req, None, origin).await
+    }
+
+    /// `message_react_add` and `message_react_remove`, on a message of the thread `thread`
+    /// when given (not in a locked thread; the forum's `react` applies).
+    pub async fn react_in(
+        &self,
+        session: &Session,
+        req: ReactRequest,
+        thread: Option<String>,
+        origin: &Origin,
+    ) -> Outcome<MessageError> {
         let add = req.add;
         let user = self.directory.caller_with_roles(session).await?;
-        let chan = match &req.channel {
-            Some(name) => self.store.channel(name).await?,
-            None => None,
+        let (chan, key, channel) = match thread {
+            None => {
+                let chan = match &req.channel {
+                    Some(name) => self.store.channel(name).await?,
+                    None => None,
+                };
+                if req.channel.is_some() && !may(&user.roles, chan.as_ref(), Action::View) {
+                    return Err(AccessError::ChannelAccessDenied.into());
+                }
+                let channel = req.channel.clone().unwrap_or_default();
+                (chan, channel.clone(), channel)
+            }
+            Some(t) => {
+                let (thread, forum) = self.thread_place(&user, &t, true).await?;
+                let name = forum.name.clone();
+                (Some(forum), domain::thread::thread_key(&thread.id), name)
+            }
         };
-        if req.channel.is_some() && !may(&user.roles, chan.as_ref(), Action::View) {
-            return Err(AccessError::ChannelAccessDenied.into());
-        }
         if !may(&user.roles, chan.as_ref(), Action::React) {
             return Err(if add { MessageError::ReactAddDenied } else { MessageError::ReactRemoveDenied });
         }
-        let channel = req.channel.unwrap_or_default();
+        let thread_id = domain::thread::thread_of_key(&key).map(str::to_owned);
         let id = req.id?;
         let emoji = req.emoji?;
         self.gate.admit(session, Purpose::Reactions).await?;
@@ -107,9 +130,12 @@ impl Messaging {
             let changed = if add { m.add_reaction(&emoji, &user.id) } else { m.remove_reaction(&emoji, &user.id) };
             if add || changed { Ok(()) } else { Err(failed.clone()) }
         };
-        self.directory.update_message_with(&channel, &id, toggle).await?.ok_or(failed)?;
+        self.directory.update_message_with(&key, &id, toggle).await?.ok_or(failed)?;
         let from = user.display_name().to_owned();
-        let packet = Packet::Reaction { added: add, channel: channel.clone(), id, emoji, from };
+        let packet = super::post::in_thread(
+            thread_id,
+            Packet::Reaction { added: add, channel: channel.clone(), id, emoji, from },
+        );
         self.audience.broadcast(&packet, &channel, origin).await;
         Ok(Reply::Done)
     }

@@ -15,6 +15,8 @@ pub const MAX_AROUND: i64 = 200;
 pub struct AroundRequest {
     /// The channel (`None`: absent).
     pub channel: Option<String>,
+    /// The thread, instead of a channel (docs/design/threads.md#thread-messages).
+    pub thread_id: Option<String>,
     /// The target message id.
     pub around: String,
     /// Newer messages wanted (clamped to 0..=[`MAX_AROUND`]).
@@ -65,18 +67,28 @@ impl Messaging {
     /// the channel (end exclusive); from the hot tail when it holds them all.
     pub async fn around(&self, session: &Session, req: AroundRequest) -> Outcome<MessageError> {
         self.directory.caller_with_roles(session).await?;
-        let channel = req.channel.ok_or(MessageError::ChannelOrThreadRequired)?;
-        if self.store.channel(&channel).await?.is_none() {
-            return Err(MessageError::ChannelNotFound);
-        }
-        self.directory.readable_text_channel(session, &channel).await?;
+        let (channel, thread) = match (req.thread_id, req.channel) {
+            (Some(id), _) => {
+                let (_, thread, forum) = self.viewable_thread(session, Some(id)).await?;
+                (forum.name, Some(thread.id))
+            }
+            (None, Some(channel)) => {
+                if self.store.channel(&channel).await?.is_none() {
+                    return Err(MessageError::ChannelNotFound);
+                }
+                self.directory.readable_text_channel(session, &channel).await?;
+                (channel, None)
+            }
+            (None, None) => return Err(MessageError::ChannelOrThreadRequired),
+        };
+        let key = thread.as_deref().map_or_else(|| channel.clone(), domain::thread::thread_key);
         let (older, newer) = (req.below.clamp(0, MAX_AROUND) as usize, req.above.clamp(0, MAX_AROUND) as usize);
-        let (messages, start) = match self.history.around(&channel, &req.around, older, newer) {
+        let (messages, start) = match self.history.around(&key, &req.around, older, newer) {
             Some(page) => {
                 let start = match page.start {
                     Some(start) => start as u64,
                     None => {
-                        let total = self.store.message_count(&channel).await?;
+                        let total = self.store.message_count(&key).await?;
                         total.saturating_sub((page.after + page.messages.len()) as u64)
                     }
                 };
@@ -84,11 +96,11 @@ impl Messaging {
             }
             None => {
                 let (target, position) =
-                    self.store.message(&channel, &req.around).await?.ok_or(MessageError::MessageNotFound)?;
-                let mut page = self.store.messages_before(&channel, &target.id, older as u64).await?;
+                    self.store.message(&key, &req.around).await?.ok_or(MessageError::MessageNotFound)?;
+                let mut page = self.store.messages_before(&key, &target.id, older as u64).await?;
                 let start = (position - 1).saturating_sub(page.len() as u64);
                 page.push(target);
-                page.extend(self.store.messages_after(&channel, &req.around, newer as u64).await?);
+                page.extend(self.store.messages_after(&key, &req.around, newer as u64).await?);
                 (page, start)
             }
         };
@@ -96,6 +108,9 @@ impl Messaging {
         let range = Range { start: start as i64, end: end as i64 };
         let book = self.name_book().await?;
         let messages = messages.into_iter().map(|m| book.view(m)).collect();
-        Ok(Reply::Packet(Packet::MessagesAround { channel, messages, range }))
+        Ok(Reply::Packet(match thread {
+            Some(thread_id) => Packet::ThreadPage { around: true, channel, thread_id, messages, range },
+            None => Packet::MessagesAround { channel, messages, range },
+        }))
     }
 }

@@ -2,6 +2,7 @@
 //! A marker is the id of the last message a user has read in a channel; what follows it
 //! is unread. Only text channels the caller may view are reported or acknowledged.
 
+use domain::thread::thread_key;
 use domain::{Action, Channel, User, may};
 
 use super::Messaging;
@@ -10,8 +11,8 @@ use crate::packets::UnreadState;
 use crate::services::{Outcome, Reply};
 use crate::{Packet, Session};
 
-/// What an unreads command names: a channel, or a thread (threads are not kept by this
-/// server, so a thread is never found).
+/// What an unreads command names: a channel, or a thread (its markers are kept under the
+/// thread's message key, docs/design/threads.md#storage).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreadTarget {
     /// `channel`, when given.
@@ -41,24 +42,29 @@ impl Messaging {
             },
             None => total_messages,
         };
-        Ok(UnreadState { last_read, unread_count, total_messages })
+        Ok(UnreadState { last_read, unread_count, total_messages, parent_channel: None })
     }
 
-    /// The caller (with roles) and the channel an unreads command names, in the original's
-    /// order of checks: a target at all, the caller's roles, then the channel.
+    /// The caller (with roles), the channel an unreads command names (or the thread's
+    /// forum) and the thread, in the original's order of checks: a target at all, the
+    /// caller's roles, then the thread or the channel.
     async fn unread_channel(
         &self,
         session: &Session,
         target: UnreadTarget,
         unknown_is_denied: bool,
-    ) -> Result<(User, Channel), MessageError> {
+    ) -> Result<(User, Channel, Option<String>), MessageError> {
         if target.channel.is_none() && target.thread_id.is_none() {
             return Err(MessageError::ChannelOrThreadIdRequired);
         }
         let user = self.directory.caller_with_roles(session).await?;
+        if let Some(id) = target.thread_id {
+            let (user, thread, forum) = self.viewable_thread(session, Some(id)).await?;
+            return Ok((user, forum, Some(thread.id)));
+        }
         let Some(name) = target.channel else { return Err(MessageError::ThreadNotFound) };
         match self.store.channel(&name).await? {
-            Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::View) => Ok((user, c)),
+            Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::View) => Ok((user, c, None)),
             None if !unknown_is_denied => Err(MessageError::ChannelNotFound),
             _ => Err(AccessError::ChannelAccessDenied.into()),
         }
@@ -72,6 +78,13 @@ impl Messaging {
             if c.is_text() && may(&user.roles, Some(&c), Action::View) {
                 let state = self.unread_state(&user, &c.name).await?;
                 unreads.push((c.name, state));
+            } else if c.is_forum() && may(&user.roles, Some(&c), Action::View) {
+                for t in self.store.threads(&c.name).await? {
+                    let key = thread_key(&t.id);
+                    let mut state = self.unread_state(&user, &key).await?;
+                    state.parent_channel = Some(c.name.clone());
+                    unreads.push((key, state));
+                }
             }
         }
         Ok(Reply::Packet(Packet::UnreadsGet { unreads }))
@@ -79,27 +92,42 @@ impl Messaging {
 
     /// `unreads_count`: one channel's read state.
     pub async fn unread_count(&self, session: &Session, target: UnreadTarget) -> Outcome<MessageError> {
-        let (user, channel) = self.unread_channel(session, target, true).await?;
-        let state = self.unread_state(&user, &channel.name).await?;
-        Ok(Reply::Packet(Packet::UnreadsCount { channel: channel.name, state }))
+        let (user, channel, thread) = self.unread_channel(session, target, true).await?;
+        Ok(Reply::Packet(match thread {
+            Some(thread_id) => {
+                let state = self.unread_state(&user, &thread_key(&thread_id)).await?;
+                Packet::ThreadUnreadsCount { thread_id, state }
+            }
+            None => {
+                let state = self.unread_state(&user, &channel.name).await?;
+                Packet::UnreadsCount { channel: channel.name, state }
+            }
+        }))
     }
 
     /// `unreads_ack`: moves the caller's marker to `message_id` (or the newest message)
     /// and tells every connection of the caller, this one included.
     pub async fn ack(&self, session: &Session, req: UnreadAck) -> Outcome<MessageError> {
-        let (user, channel) = self.unread_channel(session, req.target, false).await?;
+        let (user, channel, thread) = self.unread_channel(session, req.target, false).await?;
+        let key = thread.as_deref().map_or_else(|| channel.name.clone(), thread_key);
         let last_read = match req.message_id {
             Some(id) => Some(id),
-            None => self.store.messages_page(&channel.name, 0, 1).await?.pop().map(|m| m.id),
+            None => self.store.messages_page(&key, 0, 1).await?.pop().map(|m| m.id),
         };
         if let Some(id) = &last_read {
             // The channel may have gone since it was read: then there is nothing to tell.
-            if self.store.set_last_read(&user.id, &channel.name, id).await? {
+            if self.store.set_last_read(&user.id, &key, id).await? {
                 session.before_output().await;
-                let update = Packet::UnreadsUpdate { channel: channel.name.clone(), last_read: id.clone() };
+                let update = match &thread {
+                    Some(t) => Packet::ThreadUnreadsUpdate { thread_id: t.clone(), last_read: id.clone() },
+                    None => Packet::UnreadsUpdate { channel: channel.name.clone(), last_read: id.clone() },
+                };
                 self.audience.to_user(&user.id, &update);
             }
         }
-        Ok(Reply::Packet(Packet::UnreadsAck { channel: channel.name, last_read }))
+        Ok(Reply::Packet(match thread {
+            Some(thread_id) => Packet::ThreadUnreadsAck { thread_id, last_read },
+            None => Packet::UnreadsAck { channel: channel.name, last_read },
+        }))
     }
 }
