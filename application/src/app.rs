@@ -196,6 +196,7 @@ impl App {
             cache: cluster.cache,
             limiter: limiter.clone(),
             voice: voice.clone(),
+            slash: slash.clone(),
         }));
         let server =
             Arc::new(ServerInfo::new(store.clone(), directory.clone(), hub.clone(), settings.server_profile.clone()));

@@ -37,6 +37,8 @@ impl Joined {
     pub fn start(&self, app: Arc<App>) {
         let Some(mut incoming) = self.incoming.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
         let presence = self.presence.clone();
+        // The other nodes answer with their bots' commands and voice seats.
+        app.cluster.hello();
         tokio::spawn(async move {
             while let Some(next) = incoming.recv().await {
                 match next {
@@ -46,6 +48,8 @@ impl Joined {
                         app.cluster.forget_everything().await;
                         let here = app.cluster.users_here();
                         presence.reassert(&here).await;
+                        app.cluster.hello();
+                        app.cluster.announce();
                         tracing::info!("resynchronised with the cluster");
                     }
                     Incoming::Gone { username } => app.cluster.user_gone(username),

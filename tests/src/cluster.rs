@@ -51,6 +51,15 @@ impl TestCluster {
         Some(cluster)
     }
 
+    /// Starts one more node (`node<n>`) with `overrides`, after the others; returns its index.
+    pub async fn add_node(&mut self, overrides: &Value) -> usize {
+        let id = format!("node{}", self.nodes.len());
+        let node = self.node_config(&id, overrides);
+        let server = TestServer::start_node(Backend::Postgres(self.admin.clone()), self.url.clone(), node).await;
+        self.nodes.push(server);
+        self.nodes.len() - 1
+    }
+
     /// The config of a node named `id` of this cluster, with `overrides`.
     pub fn node_config(&self, id: &str, overrides: &Value) -> Value {
         let mut config = json!({
