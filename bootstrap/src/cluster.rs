@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use application::App;
 use application::app::ClusterPorts;
-use application::ports::CacheControl;
+use application::ports::{CacheControl, SharedLocks};
 use nats::presence::KvPresence;
 use nats::{Incoming, Node, NodeConfig};
 use tokio::sync::mpsc;
@@ -29,8 +29,8 @@ pub async fn join(cfg: &ClusterConfig) -> anyhow::Result<Joined> {
 
 impl Joined {
     /// The ports the application uses to reach the other nodes.
-    pub fn ports(&self, cache: Arc<dyn CacheControl>) -> ClusterPorts {
-        ClusterPorts { bus: self.node.bus(), cache: Some(cache), presence: self.presence.clone() }
+    pub fn ports(&self, cache: Arc<dyn CacheControl>, locks: Option<Arc<dyn SharedLocks>>) -> ClusterPorts {
+        ClusterPorts { bus: self.node.bus(), cache: Some(cache), presence: self.presence.clone(), locks }
     }
 
     /// Applies other nodes' events to `app`, one after the other.

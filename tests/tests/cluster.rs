@@ -710,6 +710,51 @@ async fn a_node_started_late_learns_seats_and_commands() {
     }
 }
 
+async fn concurrent_reactions_from_every_node_all_land() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut users = vec![];
+    for i in 0..12 {
+        users.push(cl.login(i % 3, &format!("u{i:02}")).await);
+    }
+    let sent = ask(&mut boss, json!({"cmd": "message_new", "channel": "general", "content": "react here"})).await;
+    let id = sent["message"]["id"].clone();
+    let emojis = ["👍", "🎉", "🚀"];
+    for emoji in emojis {
+        // Every user reacts at once, from all three nodes.
+        for c in users.iter_mut() {
+            let react =
+                json!({"cmd": "message_react_add", "channel": "general", "id": id, "emoji": emoji, "listener": "r"});
+            c.send(react).await;
+        }
+        for c in users.iter_mut() {
+            loop {
+                let v = c.recv().await;
+                if v["listener"] == "r" {
+                    assert_eq!(v["cmd"], "message_react_add", "{v}");
+                    break;
+                }
+            }
+        }
+    }
+    let everyone: Vec<String> = (0..12).map(|i| format!("u{i:02}")).collect();
+    for node in 0..3 {
+        let mut c = cl.login(node, "reader").await;
+        let page = ask(&mut c, json!({"cmd": "messages_get", "channel": "general"})).await;
+        let m = page["messages"].as_array().unwrap().iter().find(|m| m["id"] == id).unwrap().clone();
+        for emoji in emojis {
+            let mut got: Vec<String> = m["reactions"][emoji]
+                .as_array()
+                .unwrap_or_else(|| panic!("no {emoji} in {m}"))
+                .iter()
+                .map(|u| u.as_str().unwrap().to_owned())
+                .collect();
+            got.sort();
+            assert_eq!(got, everyone, "no reaction lost ({emoji}) on node {node}: {m}");
+        }
+    }
+}
+
 macro_rules! cluster_tests {
     ($($case:ident),* $(,)?) => {
         mod postgres {
@@ -736,4 +781,5 @@ cluster_tests!(
     slash_commands_are_served_across_nodes,
     a_killed_bot_node_releases_its_slash_commands,
     a_node_started_late_learns_seats_and_commands,
+    concurrent_reactions_from_every_node_all_land,
 );

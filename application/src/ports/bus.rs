@@ -259,3 +259,14 @@ impl Presence for LocalPresence {
         false
     }
 }
+
+/// Held while a record is read, changed and written; dropping it releases the lock.
+pub type SharedGuard = Box<dyn std::any::Any + Send + Sync>;
+
+/// Locks on single records that hold across every node sharing the database
+/// (docs/design/cluster.md#record-locks); a single node's per-process locks suffice alone.
+#[async_trait::async_trait]
+pub trait SharedLocks: Send + Sync {
+    /// Waits for the lock named `key` and holds it until the guard is dropped.
+    async fn lock(&self, key: &str) -> super::StoreResult<SharedGuard>;
+}

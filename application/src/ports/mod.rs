@@ -14,7 +14,7 @@ mod system;
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use bus::{
     CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, RemoteCall,
-    SlashChange, Target, VoiceChange,
+    SharedGuard, SharedLocks, SlashChange, Target, VoiceChange,
 };
 pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
