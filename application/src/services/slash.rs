@@ -170,6 +170,7 @@ impl Slash {
         check_args(&registered.command, &args)?;
         self.gate.not_in_timeout(session).await?;
         let id = self.registry.call_id();
+        let at = self.clock.now();
         let recorded = self.registry.record(PendingCall {
             id,
             bot_node: registered.node.clone(),
@@ -181,7 +182,7 @@ impl Slash {
             channel: channel.clone(),
             command: name.clone(),
             ephemeral: registered.command.ephemeral,
-            at: self.clock.now(),
+            at,
             answers: 0,
         });
         if !recorded {
@@ -211,7 +212,7 @@ impl Slash {
                     channel,
                     command: name.clone(),
                     ephemeral: registered.command.ephemeral,
-                    at: self.clock.now(),
+                    at,
                     args: args.raw,
                     commander: registered.username.clone(),
                 }))
