@@ -6,7 +6,7 @@ use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{
     AuthValidator, CacheControl, Clock, EmojiImages, EventBus, IdSource, LocalBus, LocalPresence, Notifier,
-    PacketEncoder, PluginHost, Presence, Store,
+    PacketEncoder, PluginHost, Presence, SharedLocks, Store,
 };
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
@@ -65,12 +65,14 @@ pub struct ClusterPorts {
     pub cache: Option<Arc<dyn CacheControl>>,
     /// Who is online on which node.
     pub presence: Arc<dyn Presence>,
+    /// Record locks across the nodes (none for a single node).
+    pub locks: Option<Arc<dyn SharedLocks>>,
 }
 
 impl ClusterPorts {
     /// A single node: no peers.
     pub fn single() -> Self {
-        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence) }
+        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence), locks: None }
     }
 }
 
@@ -111,7 +113,7 @@ impl App {
         let store: Arc<dyn Store> = observed.clone();
         let limiter = Arc::new(Limiter::with_bus(settings.rate_limit, hub.bus().clone()));
         let rooms = Arc::new(VoiceRooms::default());
-        let directory = Arc::new(Directory::new(store.clone()));
+        let directory = Arc::new(Directory::shared(store.clone(), cluster.locks, cluster.cache.clone()));
         let gate = Arc::new(Gate::new(store.clone(), limiter.clone(), clock.clone()));
         let audience = Arc::new(Audience::new(store.clone(), hub.clone()));
         observed.watch(audience.clone());
@@ -196,6 +198,7 @@ impl App {
             cache: cluster.cache,
             limiter: limiter.clone(),
             voice: voice.clone(),
+            slash: slash.clone(),
         }));
         let server =
             Arc::new(ServerInfo::new(store.clone(), directory.clone(), hub.clone(), settings.server_profile.clone()));

@@ -203,6 +203,12 @@ impl Hub {
         self.deliver_all_authenticated(&shared);
     }
 
+    /// Sends a packet to every authenticated connection of this node only (what every
+    /// node does by itself for a change it learnt of).
+    pub fn send_all_here(&self, packet: &Packet) {
+        self.deliver_all_authenticated(&self.encoder.encode(packet, None));
+    }
+
     fn deliver_all_authenticated(&self, frame: &Frame) {
         let targets: Vec<ConnId> = self.authenticated().into_iter().map(|(c, _)| c).collect();
         crate::telemetry::fan_out(targets.len());

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use application::App;
 use application::app::ClusterPorts;
-use application::ports::CacheControl;
+use application::ports::{CacheControl, SharedLocks};
 use nats::presence::KvPresence;
 use nats::{Incoming, Node, NodeConfig};
 use tokio::sync::mpsc;
@@ -29,14 +29,16 @@ pub async fn join(cfg: &ClusterConfig) -> anyhow::Result<Joined> {
 
 impl Joined {
     /// The ports the application uses to reach the other nodes.
-    pub fn ports(&self, cache: Arc<dyn CacheControl>) -> ClusterPorts {
-        ClusterPorts { bus: self.node.bus(), cache: Some(cache), presence: self.presence.clone() }
+    pub fn ports(&self, cache: Arc<dyn CacheControl>, locks: Option<Arc<dyn SharedLocks>>) -> ClusterPorts {
+        ClusterPorts { bus: self.node.bus(), cache: Some(cache), presence: self.presence.clone(), locks }
     }
 
     /// Applies other nodes' events to `app`, one after the other.
     pub fn start(&self, app: Arc<App>) {
         let Some(mut incoming) = self.incoming.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
         let presence = self.presence.clone();
+        // The other nodes answer with their bots' commands and voice seats.
+        app.cluster.hello();
         tokio::spawn(async move {
             while let Some(next) = incoming.recv().await {
                 match next {
@@ -46,6 +48,8 @@ impl Joined {
                         app.cluster.forget_everything().await;
                         let here = app.cluster.users_here();
                         presence.reassert(&here).await;
+                        app.cluster.hello();
+                        app.cluster.announce();
                         tracing::info!("resynchronised with the cluster");
                     }
                     Incoming::Gone { username } => app.cluster.user_gone(username),

@@ -250,6 +250,9 @@ impl EventBus for NatsBus {
     fn clustered(&self) -> bool {
         true
     }
+    fn node(&self) -> &str {
+        &self.node
+    }
 }
 
 /// Whether `name` may name a cluster or a node (it becomes part of subjects and keys).

@@ -14,7 +14,8 @@ mod threads;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use bus::{
-    CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, Target, VoiceChange,
+    CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, RemoteCall,
+    SharedGuard, SharedLocks, SlashChange, Target, VoiceChange,
 };
 pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
