@@ -213,6 +213,7 @@ impl App {
             settings: settings.clone(),
             clock,
             server: server.clone(),
+            resumes: crate::resume::Resumes::new(settings.resume.clone()),
         }));
         Self {
             settings,
