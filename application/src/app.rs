@@ -65,12 +65,14 @@ pub struct ClusterPorts {
     pub cache: Option<Arc<dyn CacheControl>>,
     /// Who is online on which node.
     pub presence: Arc<dyn Presence>,
+    /// Resuming sessions held by other nodes (docs/design/resume.md#across-nodes).
+    pub resume: Option<Arc<dyn crate::ports::ResumeRelay>>,
 }
 
 impl ClusterPorts {
     /// A single node: no peers.
     pub fn single() -> Self {
-        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence) }
+        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence), resume: None }
     }
 }
 
@@ -104,6 +106,7 @@ impl App {
     pub fn with_cluster(ports: Ports, settings: Settings, cluster: ClusterPorts) -> Self {
         let Ports { store, auth, clock, ids, encoder, plugins: host, notifier, images } = ports;
         let settings = Arc::new(settings);
+        let relay = cluster.resume;
         let hub = Arc::new(Hub::with_bus(encoder, cluster.bus, cluster.presence));
         // Every write goes through the observer, which keeps the audience index current.
         let history = Arc::new(HotHistory::default());
@@ -214,6 +217,7 @@ impl App {
             clock,
             server: server.clone(),
             resumes: crate::resume::Resumes::new(settings.resume.clone()),
+            relay,
         }));
         Self {
             settings,

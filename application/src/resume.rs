@@ -58,6 +58,15 @@ pub fn splice_seq(frame: &Frame, seq: u64) -> Frame {
     Frame::new(out)
 }
 
+/// The shared bytes `splice_seq(frame, seq)` was made from, if it was.
+fn unsplice(frame: &Frame, seq: u64) -> Option<String> {
+    let text = frame.as_str();
+    let tail = format!("\"seq\":{seq}}}");
+    let head = text.strip_suffix(&tail)?;
+    let head = head.strip_suffix(',').unwrap_or(head);
+    Some(format!("{head}}}"))
+}
+
 /// A connection's queue as a session's current link.
 #[derive(Clone)]
 pub struct Link {
@@ -79,6 +88,9 @@ struct State {
     /// False once something closed the session on purpose (a ban): it then ends with its
     /// connection.
     resumable: bool,
+    /// While the session is being fetched from another node: the packets delivered here
+    /// meanwhile, not numbered yet (docs/design/resume.md#across-nodes).
+    holding: Option<Vec<Frame>>,
 }
 
 /// What [`ResumableSession::detach`] did.
@@ -158,6 +170,11 @@ impl ResumableSession {
         if st.ended { None } else { st.detached_at }
     }
 
+    /// Whether it is still being fetched from another node.
+    pub fn is_holding(&self) -> bool {
+        self.lock().holding.is_some()
+    }
+
     /// The last number sent so far.
     pub fn last(&self) -> u64 {
         self.lock().last
@@ -191,11 +208,11 @@ impl ResumableSession {
             let changed = self.changed.notified();
             {
                 let mut st = self.lock();
-                if st.ended {
-                    return true;
-                }
                 if st.generation != generation {
                     return false;
+                }
+                if st.ended {
+                    return true;
                 }
                 if Instant::now() >= deadline {
                     self.end_locked(&mut st);
@@ -226,6 +243,8 @@ impl ResumableSession {
             let frames: Vec<Frame> = st.ring.iter().filter(|(s, _)| *s > seq).map(|(_, f)| f.clone()).collect();
             let last = st.last;
             let old = st.link.take();
+            // Handed over, not over: the window task must not clean up as for an end.
+            st.generation += 1;
             self.end_locked(&mut st);
             (frames, last, old)
         };
@@ -263,6 +282,65 @@ impl ResumableSession {
         Ok(())
     }
 
+    /// Completes a session fetched from another node: its packets after `seq` (numbered up
+    /// to `last`) come first, then those delivered here meanwhile that the other node did not
+    /// have (the same shared bytes reach both nodes: a held packet equal to one of the last
+    /// fetched ones is that one), numbered on from `last`. Everything after `seq` is sent to
+    /// `link`, then `resumed`, and `link` gets the live packets from then on.
+    pub fn complete(
+        &self,
+        fetched: Vec<Frame>,
+        last: u64,
+        seq: u64,
+        link: Link,
+        resumed: impl FnOnce(u64) -> Frame,
+    ) -> Result<(), Refused> {
+        let registry = self.total();
+        {
+            let mut st = self.lock();
+            let Some(held) = st.holding.take() else { return Err(Refused) };
+            if st.ended || fetched.len() as u64 != last.saturating_sub(seq) {
+                return Err(Refused);
+            }
+            let first = seq + 1;
+            let mut overlap: Vec<Option<String>> = fetched
+                .iter()
+                .enumerate()
+                .skip(fetched.len().saturating_sub(held.len()))
+                .map(|(i, f)| unsplice(f, first + i as u64))
+                .collect();
+            st.ring = fetched.into_iter().enumerate().map(|(i, f)| (first + i as u64, f)).collect();
+            st.last = last;
+            for frame in held {
+                if let Some(at) = overlap.iter().position(|o| o.as_deref() == Some(frame.as_str())) {
+                    overlap[at] = None;
+                    continue;
+                }
+                st.last += 1;
+                let n = st.last;
+                st.ring.push_back((n, splice_seq(&frame, n)));
+            }
+            while st.ring.len() > self.max_buffered {
+                st.ring.pop_front();
+            }
+            st.bytes = st.ring.iter().map(|(_, f)| f.bytes().len()).sum();
+            if let Some(r) = &registry {
+                r.total.fetch_add(st.bytes, Ordering::AcqRel);
+            }
+            let mut ok = true;
+            for (_, frame) in st.ring.iter() {
+                ok = ok && link.outbox.push(frame.clone());
+            }
+            ok = ok && link.outbox.push(resumed(st.last));
+            if !ok {
+                link.outbox.close(SLOW_CONSUMER.0, SLOW_CONSUMER.1);
+            }
+            st.link = Some(link);
+        }
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
     /// Drops the oldest buffered packets until the node is under its byte budget (or one
     /// packet is left).
     fn trim(&self, registry: &Resumes) {
@@ -282,6 +360,15 @@ impl Outbox for ResumableSession {
         let (accepted, ended, over) = {
             let mut st = self.lock();
             if st.ended {
+                return true;
+            }
+            if let Some(held) = st.holding.as_mut() {
+                held.push(frame);
+                if held.len() > self.max_buffered {
+                    self.end_locked(&mut st);
+                    drop(st);
+                    self.changed.notify_waiters();
+                }
                 return true;
             }
             st.last += 1;
@@ -343,6 +430,16 @@ impl Outbox for ResumableSession {
     }
 }
 
+/// An outbox that takes nothing (a placeholder link).
+struct Nowhere;
+
+impl Outbox for Nowhere {
+    fn push(&self, _frame: Frame) -> bool {
+        false
+    }
+    fn close(&self, _code: u16, _reason: &str) {}
+}
+
 #[derive(Default)]
 struct Maps {
     by_id: HashMap<String, Arc<ResumableSession>>,
@@ -352,7 +449,6 @@ struct Maps {
 /// The resumable sessions of this node and their shared byte budget.
 pub struct Resumes {
     settings: ResumeSettings,
-    prefix: String,
     maps: Mutex<Maps>,
     total: AtomicUsize,
 }
@@ -360,18 +456,7 @@ pub struct Resumes {
 impl Resumes {
     /// No sessions yet.
     pub fn new(settings: ResumeSettings) -> Arc<Self> {
-        Self::on_node(settings, "")
-    }
-
-    /// No sessions yet; their ids start with `prefix` (the node's, in a cluster, so that
-    /// another node knows whom to ask, docs/design/resume.md#across-nodes).
-    pub fn on_node(settings: ResumeSettings, prefix: &str) -> Arc<Self> {
-        Arc::new(Self { settings, prefix: prefix.to_owned(), maps: Mutex::default(), total: AtomicUsize::new(0) })
-    }
-
-    /// A session id from a random token.
-    pub fn new_id(&self, token: String) -> String {
-        format!("{}{token}", self.prefix)
+        Arc::new(Self { settings, maps: Mutex::default(), total: AtomicUsize::new(0) })
     }
 
     /// The settings.
@@ -399,6 +484,7 @@ impl Resumes {
                 generation: 0,
                 ended: false,
                 resumable: true,
+                holding: None,
             }),
             changed: Notify::new(),
             registry: Arc::downgrade(self),
@@ -407,6 +493,19 @@ impl Resumes {
         let mut maps = self.lock();
         maps.by_id.insert(id, session.clone());
         maps.by_conn.insert(conn, session.clone());
+        session
+    }
+
+    /// A session `id` being fetched from another node for connection `conn`: it holds what
+    /// is delivered to it until [`ResumableSession::complete`].
+    pub fn create_holding(self: &Arc<Self>, id: String, conn: ConnId, user: SessionUser) -> Arc<ResumableSession> {
+        let placeholder = Link { id: conn, outbox: Arc::new(Nowhere) };
+        let session = self.create(id, conn, user, placeholder);
+        {
+            let mut st = session.lock();
+            st.link = None;
+            st.holding = Some(vec![]);
+        }
         session
     }
 
@@ -471,8 +570,41 @@ mod tests {
 
     #[test]
     fn seq_is_spliced_before_the_closing_brace() {
-        assert_eq!(splice_seq(&Frame::new(r#"{"cmd":"pong"}"#.into()), 7).as_str(), r#"{"cmd":"pong","seq":7}"#);
+        let pong = Frame::new(r#"{"cmd":"pong"}"#.into());
+        assert_eq!(splice_seq(&pong, 7).as_str(), r#"{"cmd":"pong","seq":7}"#);
         assert_eq!(splice_seq(&Frame::new("{}".into()), 1).as_str(), r#"{"seq":1}"#);
+        assert_eq!(unsplice(&splice_seq(&pong, 12), 12).as_deref(), Some(pong.as_str()));
+        assert_eq!(unsplice(&splice_seq(&pong, 12), 2), None);
+    }
+
+    #[test]
+    fn a_fetched_session_drops_what_both_nodes_received() {
+        let r = Resumes::new(ResumeSettings::default());
+        let s = r.create_holding("s".into(), 9, user());
+        let shared = |n: u32| Frame::new(format!(r#"{{"n":{n}}}"#));
+        // Held here while the other node answered: 3 and 4 reached both nodes, 5 only this one.
+        for n in [3, 4, 5] {
+            assert!(s.push(shared(n)));
+        }
+        let fetched = vec![splice_seq(&shared(2), 11), splice_seq(&shared(3), 12), splice_seq(&shared(4), 13)];
+        let (l, q) = link(1);
+        s.complete(fetched, 13, 10, l, |last| Frame::new(format!(r#"{{"resumed":{last}}}"#))).unwrap();
+        let crate::connection::Batch::Frames(sent) =
+            futures_util::FutureExt::now_or_never(q.next_batch(100, 100_000)).expect("queued")
+        else {
+            panic!("frames")
+        };
+        let texts: Vec<&str> = sent.iter().map(Frame::as_str).collect();
+        assert_eq!(
+            texts,
+            [
+                r#"{"n":2,"seq":11}"#,
+                r#"{"n":3,"seq":12}"#,
+                r#"{"n":4,"seq":13}"#,
+                r#"{"n":5,"seq":14}"#,
+                r#"{"resumed":14}"#
+            ]
+        );
     }
 
     fn user() -> SessionUser {

@@ -16,7 +16,8 @@ use crate::errors::{AuthErrorText, CommandError};
 use crate::hub::Hub;
 use crate::packets::Handshake;
 use crate::ports::{
-    AuthFailure, AuthValidator, Clock, IdSource, Outbox, PluginEvent, PluginHost, RoturIdentity, Store, StoreError,
+    AuthFailure, AuthValidator, Clock, Handoff, HandoffAnswer, HandoffRequest, IdSource, Outbox, PluginEvent,
+    PluginHost, ResumeRelay, RoturIdentity, Store, StoreError,
 };
 use crate::resume::{Detach, Link, ResumableSession, Resumes};
 use crate::settings::Settings;
@@ -44,6 +45,7 @@ pub struct Sessions {
     checks: Semaphore,
     clock: Arc<dyn Clock>,
     resumes: Arc<Resumes>,
+    relay: Option<Arc<dyn ResumeRelay>>,
 }
 
 /// The parts a [`Sessions`] service is built from.
@@ -76,6 +78,8 @@ pub struct SessionsParts {
     pub server: Arc<ServerInfo>,
     /// Resumable sessions (docs/design/resume.md).
     pub resumes: Arc<Resumes>,
+    /// Other nodes' sessions, in a cluster.
+    pub relay: Option<Arc<dyn ResumeRelay>>,
 }
 
 impl Sessions {
@@ -98,6 +102,7 @@ impl Sessions {
             settings: p.settings,
             server: p.server,
             resumes: p.resumes,
+            relay: p.relay,
         }
     }
 
@@ -229,7 +234,7 @@ impl Sessions {
         crate::telemetry::login("ok");
         let token = user.validator.clone().unwrap_or_default();
         let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
-        let session_id = resumable.then(|| self.resumes.new_id(self.ids.session_token()));
+        let session_id = resumable.then(|| self.ids.session_token());
         let ready = Packet::Ready { user: Box::new(user.clone()), validator: token, session_id: session_id.clone() };
         self.hub.send(conn, &ready, None);
         if let (Some(id), Some(outbox)) = (session_id, self.hub.outbox_of(conn)) {
@@ -340,9 +345,17 @@ impl Sessions {
             self.hub.send(session.conn, &Packet::Error { src: Some("resume".into()), error }, listener);
         };
         let (Some(id), Some(seq)) = (session_id, seq) else { return refused(session) };
-        let Some(resumable) = self.resumes.get(id).filter(|r| r.user().id.0 == identity.id) else {
-            return refused(session);
+        let Some(resumable) = self.resumes.get(id) else {
+            // Held by another node? (docs/design/resume.md#across-nodes)
+            let Some(relay) = self.relay.clone() else { return refused(session) };
+            if !self.resume_from(session, &relay, id, seq, &identity, listener).await {
+                refused(session);
+            }
+            return;
         };
+        if resumable.user().id.0 != identity.id {
+            return refused(session);
+        }
         let Some(outbox) = self.hub.outbox_of(session.link) else { return refused(session) };
         let resumed = |last| {
             let packet = Packet::Resumed { session_id: id.to_owned(), seq: last };
@@ -358,6 +371,93 @@ impl Sessions {
         session.conn = resumable.conn();
         session.user = Some(resumable.user().clone());
         tracing::info!(conn = session.conn, link = session.link, user = %resumable.user().username, "resumed");
+    }
+
+    /// Resumes a session held by another node: this connection becomes an authenticated session
+    /// that holds what it receives, then the other node hands over its buffer, then
+    /// everything after `seq` is replayed. False (and nothing changed here) when refused.
+    #[allow(clippy::too_many_arguments)]
+    async fn resume_from(
+        &self,
+        session: &mut Session,
+        relay: &Arc<dyn ResumeRelay>,
+        id: &str,
+        seq: u64,
+        identity: &RoturIdentity,
+        listener: Option<&str>,
+    ) -> bool {
+        let conn = session.link;
+        let user_id = UserId(identity.id.clone());
+        let user = match self.store.user(&user_id).await {
+            Ok(Some(u)) if !u.is_banned() => u,
+            _ => return false,
+        };
+        let Some(outbox) = self.hub.outbox_of(conn) else { return false };
+        let me = SessionUser { id: user_id.clone(), username: identity.username.clone() };
+        let holding = self.resumes.create_holding(id.to_owned(), conn, me.clone());
+        self.hub.replace_outbox(conn, holding.clone());
+        let first = self.hub.authenticate(conn, me.clone());
+        self.audience.joined(conn, &user).await;
+        if first {
+            // The user is online on the other node until it hands over: no news for anyone.
+            self.hub.presence().arrived(&me.id, &me.username).await;
+        }
+        let request = HandoffRequest { session_id: id.to_owned(), user: user_id.clone(), seq };
+        let done = match relay.fetch(request).await {
+            Some(Handoff { frames, last }) => {
+                let resumed = |last| {
+                    let packet = Packet::Resumed { session_id: id.to_owned(), seq: last };
+                    self.hub.encoder().encode(&packet, listener)
+                };
+                holding.complete(frames, last, seq, Link { id: conn, outbox: outbox.clone() }, resumed).is_ok()
+            }
+            None => false,
+        };
+        if !done {
+            self.resumes.remove(&holding);
+            self.hub.replace_outbox(conn, outbox.clone());
+            if let Some(departure) = self.hub.unregister(conn) {
+                self.audience.left(conn, &user_id);
+                if departure.last {
+                    self.hub.presence().departed(&user_id).await;
+                }
+            }
+            self.hub.register(conn, outbox);
+            return false;
+        }
+        crate::telemetry::login("resumed");
+        session.user = Some(me);
+        tracing::info!(conn, user = %identity.username, "resumed from another node");
+        true
+    }
+
+    /// Hands a session of this node over to another node that resumes it: the session ends
+    /// here without a word to anyone (its user is online on the other node), its old
+    /// connection is closed (docs/design/resume.md#across-nodes).
+    pub async fn hand_off(&self, request: HandoffRequest) -> HandoffAnswer {
+        // A session this node is itself fetching is not here yet.
+        let Some(resumable) = self.resumes.get(&request.session_id).filter(|r| !r.is_holding()) else {
+            return HandoffAnswer::NotHere;
+        };
+        if resumable.user().id != request.user {
+            return HandoffAnswer::Refused;
+        }
+        let Ok((frames, last, old)) = resumable.take_after(request.seq) else { return HandoffAnswer::Refused };
+        if let Some(old) = old {
+            old.outbox.close(crate::resume::RESUMED_ELSEWHERE.0, crate::resume::RESUMED_ELSEWHERE.1);
+        }
+        self.resumes.remove(&resumable);
+        let conn = resumable.conn();
+        if let Some(departure) = self.hub.unregister(conn) {
+            self.audience.left(conn, &departure.user.id);
+            if departure.last {
+                self.hub.presence().departed(&departure.user.id).await;
+            }
+        }
+        self.voice.disconnect(conn).await;
+        self.slash.disconnect(conn);
+        tracing::info!(conn, user = %resumable.user().username, "session handed over to another node");
+        HandoffAnswer::Handed(Handoff { frames, last })
     }
 
     /// Forgets a connection, exactly once however it closed. A resumable session detaches
