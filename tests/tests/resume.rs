@@ -4,6 +4,7 @@
 //! end it; clients that did not opt in see nothing new.
 
 use originchats_tests::expect::{err, settle};
+use originchats_tests::push::{Browser, FakePushService};
 use originchats_tests::resume::{Resumable, validator};
 use originchats_tests::scenes::{post, start_with};
 use originchats_tests::{Backend, Client, backend_tests};
@@ -257,7 +258,43 @@ async fn the_oldest_detached_session_ends_first_past_the_byte_budget(b: Backend)
     assert!(replayed.iter().all(|p| p["cmd"] == "message_new" || p == &alice_gone), "{replayed:?}");
 }
 
+async fn a_ban_ends_a_detached_session(b: Backend) {
+    let s = start_with(b, json!({})).await;
+    let mut boss = s.login("boss").await;
+    let mut alice = Resumable::login(&s, "alice").await;
+    boss.sync().await;
+    let fresh = s.connect().await;
+    hang_up(alice.swap(fresh)).await;
+    boss.send(json!({"cmd": "user_ban", "user": "alice"})).await;
+    assert_eq!(boss.expect_cmd("user_disconnect").await, json!({"cmd": "user_disconnect", "username": "alice"}));
+    let request = alice.request(alice.last);
+    assert_eq!(alice.client.request(request).await, with_listener(not_resumable()));
+}
+
+async fn a_detached_session_counts_as_offline_for_web_push(b: Backend) {
+    let mut push = FakePushService::start().await;
+    let s =
+        start_with(b, json!({"push": {"allow_private_endpoints": true, "subject": "mailto:ops@example.com"}})).await;
+    let mut boss = s.login("boss").await;
+    let mut alice = Resumable::login(&s, "alice").await;
+    let browser = Browser::new();
+    let subscribe = json!({"cmd": "push_subscribe", "subscription": browser.subscription(&push.endpoint("/alice")), "vapid_public_key": "x"});
+    alice.client.send(subscribe).await;
+    assert_eq!(alice.recv().await, json!({"cmd": "push_subscribed", "success": true}));
+    boss.sync().await;
+    let fresh = s.connect().await;
+    hang_up(alice.swap(fresh)).await;
+    post(&mut boss, "@alice while detached").await;
+    let request = push.next().await;
+    assert_eq!(browser.decrypt(&request.body)["body"], "@alice while detached");
+    assert!(push.pending().is_empty());
+    // Nobody was told she left.
+    assert!(!boss.sync().await.iter().any(|p| p["cmd"] == "user_disconnect"));
+}
+
 backend_tests!(
+    a_detached_session_counts_as_offline_for_web_push,
+    a_ban_ends_a_detached_session,
     a_dropped_session_resumes_with_exactly_what_it_missed,
     the_old_connection_is_closed_when_its_session_resumes_elsewhere,
     a_client_that_did_not_opt_in_sees_no_seq_and_no_session_id,
