@@ -229,7 +229,7 @@ impl ResumableSession {
     /// Whether `seq` can be resumed from: nothing after it is lost and it is not ahead.
     fn resumable_from(st: &State, seq: u64) -> bool {
         let first = st.ring.front().map_or(st.last + 1, |(s, _)| *s);
-        !st.ended && st.resumable && seq <= st.last && seq + 1 >= first
+        !st.ended && st.resumable && st.holding.is_none() && seq <= st.last && seq + 1 >= first
     }
 
     /// The frames after `seq` and the last number, or why not (the session is unchanged).
