@@ -292,7 +292,33 @@ async fn a_detached_session_counts_as_offline_for_web_push(b: Backend) {
     assert!(!boss.sync().await.iter().any(|p| p["cmd"] == "user_disconnect"));
 }
 
+async fn a_bots_commands_and_calls_wait_for_its_resume(b: Backend) {
+    let s = start_with(b, json!({})).await;
+    let mut alice = s.login("alice").await;
+    let mut bot = Resumable::login(&s, "dicebot").await;
+    let roll = json!({"name": "roll", "description": "Roll", "options": [], "whitelistRoles": [], "blacklistRoles": [], "ephemeral": false});
+    bot.client.send(json!({"cmd": "slash_register", "commands": [roll]})).await;
+    assert_eq!(bot.recv().await["cmd"], "slash_add");
+    assert_eq!(bot.recv().await["cmd"], "slash_register");
+    assert_eq!(alice.expect_cmd("slash_add").await["commands"][0]["name"], "roll");
+    let seen = bot.last;
+    let fresh = s.connect().await;
+    hang_up(bot.swap(fresh)).await;
+    // Detached, the bot keeps its command, and a call waits for it.
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll", "args": {}});
+    assert_eq!(alice.request(call).await, json!({"cmd": "slash_call_sent", "val": "Command /roll invoked"}));
+    assert!(!alice.sync().await.iter().any(|p| p["cmd"] == "slash_remove"), "the command stays");
+    let replayed = bot.resume(seen).await;
+    assert_eq!(cmds(&replayed), ["slash_call"], "{replayed:?}");
+    assert_eq!(replayed[0]["invokerUsername"], "alice");
+    let answer = json!({"cmd": "slash_response", "response": "4", "invoker": "USR:alice", "channel": "general"});
+    bot.client.send(answer).await;
+    assert_eq!(bot.recv().await["message"]["content"], "4");
+    assert_eq!(alice.expect_cmd("message_new").await["message"]["content"], "4");
+}
+
 backend_tests!(
+    a_bots_commands_and_calls_wait_for_its_resume,
     a_detached_session_counts_as_offline_for_web_push,
     a_ban_ends_a_detached_session,
     a_dropped_session_resumes_with_exactly_what_it_missed,
