@@ -67,12 +67,14 @@ pub struct ClusterPorts {
     pub presence: Arc<dyn Presence>,
     /// Record locks across the nodes (none for a single node).
     pub locks: Option<Arc<dyn SharedLocks>>,
+    /// Resuming sessions held by other nodes (docs/design/resume.md#across-nodes).
+    pub resume: Option<Arc<dyn crate::ports::ResumeRelay>>,
 }
 
 impl ClusterPorts {
     /// A single node: no peers.
     pub fn single() -> Self {
-        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence), locks: None }
+        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence), locks: None, resume: None }
     }
 }
 
@@ -106,6 +108,7 @@ impl App {
     pub fn with_cluster(ports: Ports, settings: Settings, cluster: ClusterPorts) -> Self {
         let Ports { store, auth, clock, ids, encoder, plugins: host, notifier, images } = ports;
         let settings = Arc::new(settings);
+        let relay = cluster.resume;
         let hub = Arc::new(Hub::with_bus(encoder, cluster.bus, cluster.presence));
         // Every write goes through the observer, which keeps the audience index current.
         let history = Arc::new(HotHistory::default());
@@ -216,6 +219,8 @@ impl App {
             settings: settings.clone(),
             clock,
             server: server.clone(),
+            resumes: crate::resume::Resumes::new(settings.resume.clone()),
+            relay,
         }));
         Self {
             settings,

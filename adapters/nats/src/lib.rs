@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 pub mod presence;
+pub mod resume;
 pub mod wire;
 
 /// How often a node refreshes its lease.

@@ -7,6 +7,7 @@ mod emojis;
 mod outbound;
 mod plugins;
 mod push;
+mod resume;
 mod state;
 mod store;
 mod system;
@@ -26,6 +27,7 @@ pub use plugins::{
 pub use push::{
     Delivery, NoNotifier, Notifier, PushMessage, PushSubscriptionRepository, Subscription, SubscriptionProblem,
 };
+pub use resume::{Handoff, HandoffAnswer, HandoffRequest, ResumeRelay};
 pub use state::{ServerProfile, ServerProfileRepository, UnreadRepository};
 pub use store::{
     ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,
