@@ -33,11 +33,19 @@ pub struct ResumeSettings {
     pub max_buffered: usize,
     /// `resume.max_total_bytes`: all rings of the node together.
     pub max_total_bytes: usize,
+    /// Bytes one session's ring keeps (half the connection's outbound byte budget), so a
+    /// replay always fits the new connection's queue (docs/design/resume.md#bounds).
+    pub max_session_bytes: usize,
 }
 
 impl Default for ResumeSettings {
     fn default() -> Self {
-        Self { window: Duration::from_secs(120), max_buffered: 1000, max_total_bytes: 256 * 1024 * 1024 }
+        Self {
+            window: Duration::from_secs(120),
+            max_buffered: 1000,
+            max_total_bytes: 256 * 1024 * 1024,
+            max_session_bytes: 4 * 1024 * 1024,
+        }
     }
 }
 
@@ -117,6 +125,7 @@ pub struct ResumableSession {
     changed: Notify,
     registry: Weak<Resumes>,
     max_buffered: usize,
+    max_session_bytes: usize,
 }
 
 impl ResumableSession {
@@ -378,7 +387,9 @@ impl Outbox for ResumableSession {
             st.ring.push_back((seq, numbered.clone()));
             st.bytes += len;
             let mut freed = 0;
-            while st.ring.len() > self.max_buffered.max(1) {
+            while st.ring.len() > self.max_buffered.max(1)
+                || (st.ring.len() > 1 && st.bytes - freed > self.max_session_bytes)
+            {
                 if let Some((_, f)) = st.ring.pop_front() {
                     freed += f.bytes().len();
                 }
@@ -489,6 +500,7 @@ impl Resumes {
             changed: Notify::new(),
             registry: Arc::downgrade(self),
             max_buffered: self.settings.max_buffered.max(1),
+            max_session_bytes: self.settings.max_session_bytes,
         });
         let mut maps = self.lock();
         maps.by_id.insert(id, session.clone());
@@ -629,6 +641,30 @@ mod tests {
         assert_eq!(s.attach(l2.clone(), 1, |_| Frame::new("{}".into())), Err(Refused), "2 is gone");
         assert_eq!(s.attach(l2.clone(), 6, |_| Frame::new("{}".into())), Err(Refused), "ahead");
         assert!(s.attach(l2, 2, |_| Frame::new("{}".into())).is_ok());
+    }
+
+    #[test]
+    fn one_ring_keeps_at_most_its_byte_bound_and_refuses_what_it_dropped() {
+        let r = Resumes::new(ResumeSettings { max_session_bytes: 100, ..ResumeSettings::default() });
+        let (l, _q) = link(1);
+        let s = r.create("s".into(), 1, user(), l);
+        for i in 0..10 {
+            assert!(s.push(Frame::new(format!("{{\"cmd\":\"x\",\"n\":{i:020}}}"))));
+        }
+        assert!(r.total_bytes() <= 100, "{}", r.total_bytes());
+        assert!(r.total_bytes() > 0);
+        let (l2, _q2) = link(2);
+        assert_eq!(s.attach(l2, 1, |_| Frame::new("{}".into())), Err(Refused), "seq 2 was dropped");
+        let (l3, q3) = link(3);
+        assert_eq!(s.attach(l3, 8, |_| Frame::new("{}".into())), Ok(()));
+        let crate::connection::Batch::Frames(sent) =
+            futures_util::FutureExt::now_or_never(q3.next_batch(100, 100_000)).expect("queued")
+        else {
+            panic!("frames")
+        };
+        let texts: Vec<&str> = sent.iter().map(Frame::as_str).collect();
+        assert_eq!(texts.len(), 3, "seq 9, 10 and resumed: {texts:?}");
+        assert!(texts[0].ends_with(r#","seq":9}"#) && texts[1].ends_with(r#","seq":10}"#), "{texts:?}");
     }
 
     #[test]

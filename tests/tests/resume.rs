@@ -317,7 +317,31 @@ async fn a_bots_commands_and_calls_wait_for_its_resume(b: Backend) {
     assert_eq!(alice.expect_cmd("message_new").await["message"]["content"], "4");
 }
 
+/// A session's buffer keeps at most half of a connection's outbound byte budget, so a replay
+/// always fits the new connection: a seq whose packets were dropped for bytes is refused
+/// (the connection stays open), a later one is replayed.
+async fn a_ring_keeps_at_most_half_the_outbound_byte_budget(b: Backend) {
+    let limits = json!({"transport": {"outbound_queue_bytes": 65536}, "resume": {"window_seconds": 600}});
+    let s = start_with(b, limits).await;
+    let mut bob = s.login("bob").await;
+    let mut alice = Resumable::login(&s, "alice").await;
+    bob.sync().await;
+    let start = alice.last;
+    let fresh = s.connect().await;
+    hang_up(alice.swap(fresh)).await;
+    let text = "y".repeat(1500);
+    for _ in 0..30 {
+        post(&mut bob, &text).await;
+    }
+    let request = alice.request(start);
+    assert_eq!(alice.client.request(request).await, with_listener(not_resumable()), "over 32 KiB");
+    let replayed = alice.resume(start + 28).await;
+    assert_eq!(cmds(&replayed), ["message_new", "message_new"], "{replayed:?}");
+    assert!(replayed.iter().all(|p| p["message"]["content"] == text.as_str()));
+}
+
 backend_tests!(
+    a_ring_keeps_at_most_half_the_outbound_byte_budget,
     a_bots_commands_and_calls_wait_for_its_resume,
     a_detached_session_counts_as_offline_for_web_push,
     a_ban_ends_a_detached_session,

@@ -297,12 +297,13 @@ impl Config {
         }
         let max_frame_bytes = r.int("transport.max_frame_bytes", 1024) as usize;
         let queue_bytes = r.int("transport.outbound_queue_bytes", 65_536) as usize;
+        let queue_frames = r.int("transport.outbound_queue", 1) as usize;
         let connection = ConnectionLimits {
             auth_deadline: secs(r.number("transport.auth_deadline_seconds")),
             heartbeat_interval: secs(r.number("heartbeat.interval_seconds").max(0.05)),
             ping_interval: secs(r.number("transport.ws_ping_interval_seconds").max(0.05)),
             ping_timeout: secs(r.number("transport.ws_ping_timeout_seconds")),
-            queue_frames: r.int("transport.outbound_queue", 1) as usize,
+            queue_frames,
             // A reply never waits behind more than an eighth of the budget.
             high_water_bytes: (queue_bytes / 8).max(max_frame_bytes.min(queue_bytes / 2)),
             queue_bytes,
@@ -368,8 +369,11 @@ impl Config {
             emoji,
             resume: application::resume::ResumeSettings {
                 window: secs(r.number("resume.window_seconds")),
-                max_buffered: r.int("resume.max_buffered", 1) as usize,
+                // Never more than an empty outbound queue holds beside `resumed`.
+                max_buffered: (r.int("resume.max_buffered", 1) as usize).min(queue_frames.saturating_sub(1).max(1)),
                 max_total_bytes: r.int("resume.max_total_bytes", 1) as usize,
+                // A replay must fit an empty outbound queue (docs/design/resume.md#bounds).
+                max_session_bytes: (queue_bytes / 2).max(1),
             },
         };
         let plugins = plugin_settings(&mut r, base);
