@@ -329,10 +329,17 @@ impl ResumableSession {
                 let n = st.last;
                 st.ring.push_back((n, splice_seq(&frame, n)));
             }
-            while st.ring.len() > self.max_buffered {
-                st.ring.pop_front();
+            // Everything in the ring is missed by the client: if it no longer fits the bounds, a
+            // replay could not be complete, so the session ends (docs/design/resume.md#bounds).
+            let bytes: usize = st.ring.iter().map(|(_, f)| f.bytes().len()).sum();
+            if st.ring.len() > self.max_buffered || (st.ring.len() > 1 && bytes > self.max_session_bytes) {
+                st.bytes = 0;
+                self.end_locked(&mut st);
+                drop(st);
+                self.changed.notify_waiters();
+                return Err(Refused);
             }
-            st.bytes = st.ring.iter().map(|(_, f)| f.bytes().len()).sum();
+            st.bytes = bytes;
             if let Some(r) = &registry {
                 r.total.fetch_add(st.bytes, Ordering::AcqRel);
             }
@@ -587,6 +594,21 @@ mod tests {
         assert_eq!(splice_seq(&Frame::new("{}".into()), 1).as_str(), r#"{"seq":1}"#);
         assert_eq!(unsplice(&splice_seq(&pong, 12), 12).as_deref(), Some(pong.as_str()));
         assert_eq!(unsplice(&splice_seq(&pong, 12), 2), None);
+    }
+
+    #[test]
+    fn a_fetched_session_that_no_longer_fits_its_ring_is_refused_not_cut() {
+        let r = Resumes::new(ResumeSettings { max_buffered: 3, ..ResumeSettings::default() });
+        let s = r.create_holding("s".into(), 9, user());
+        for n in [7, 8] {
+            assert!(s.push(Frame::new(format!(r#"{{"n":{n}}}"#))));
+        }
+        let fetched: Vec<Frame> = (4..7).map(|n| splice_seq(&Frame::new(format!(r#"{{"n":{n}}}"#)), n)).collect();
+        let (l, _q) = link(1);
+        // Five packets after seq 3 were missed, more than the ring keeps: a replay of the last
+        // three would silently skip two.
+        assert_eq!(s.complete(fetched, 6, 3, l, |_| Frame::new("{}".into())), Err(Refused));
+        assert_eq!(r.total_bytes(), 0);
     }
 
     #[test]
