@@ -356,17 +356,7 @@ impl Writer<'_> {
             let (seq, known_ids) = match seqs.get(&lc.channel.name) {
                 Some(&seq) => {
                     self.counts.channels_existing += 1;
-                    let ids: HashSet<String> = messages::Entity::find()
-                        .select_only()
-                        .column(messages::Column::Id)
-                        .filter(messages::Column::ChannelSeq.eq(seq))
-                        .into_tuple()
-                        .all(self.tx)
-                        .await?
-                        .into_iter()
-                        .map(|id| self.text.get(id))
-                        .collect();
-                    (seq, ids)
+                    (seq, self.stored_ids(seq).await?)
                 }
                 None => {
                     let row = channels::ActiveModel {
@@ -390,26 +380,39 @@ impl Writer<'_> {
                     self.counts.reactions += m.reactions.iter().map(|(_, us)| us.len() as u64).sum::<u64>();
                 }
                 self.counts.messages += fresh.len() as u64;
-                messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(self.text, seq, m)))
-                    .exec_without_returning(self.tx)
-                    .await?;
-                let keys: Vec<(String, Vec<String>)> =
-                    fresh.iter().map(|m| (self.text.put(&m.id), domain::mentions::message_targets(m))).collect();
-                let inserted: Vec<Inserted> = fresh
-                    .iter()
-                    .zip(&keys)
-                    .map(|(m, (stored_id, targets))| Inserted {
-                        channel_seq: seq,
-                        stored_id,
-                        timestamp: m.timestamp,
-                        targets,
-                    })
-                    .collect();
-                mention_index::index_inserted(self.tx, self.text, &inserted).await?;
+                self.insert_fresh(seq, &fresh).await?;
                 handled += batch.len() as u64;
                 progress(handled);
             }
         }
+        Ok(())
+    }
+
+    /// The ids of the messages already stored under `seq` (a channel, or a thread's `-seq`).
+    async fn stored_ids(&self, seq: i64) -> Result<HashSet<String>, Fail> {
+        let ids: Vec<String> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Id)
+            .filter(messages::Column::ChannelSeq.eq(seq))
+            .into_tuple()
+            .all(self.tx)
+            .await?;
+        Ok(ids.into_iter().map(|id| self.text.get(id)).collect())
+    }
+
+    /// Inserts messages not stored yet under `seq`, with their mention index entries.
+    async fn insert_fresh(&mut self, seq: i64, fresh: &[&Message]) -> Result<(), Fail> {
+        messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(self.text, seq, m)))
+            .exec_without_returning(self.tx)
+            .await?;
+        let keys: Vec<(String, Vec<String>)> =
+            fresh.iter().map(|m| (self.text.put(&m.id), domain::mentions::message_targets(m))).collect();
+        let inserted: Vec<Inserted> = fresh
+            .iter()
+            .zip(&keys)
+            .map(|(m, (stored_id, targets))| Inserted { channel_seq: seq, stored_id, timestamp: m.timestamp, targets })
+            .collect();
+        mention_index::index_inserted(self.tx, self.text, &inserted).await?;
         Ok(())
     }
 
@@ -481,17 +484,7 @@ impl Writer<'_> {
             let (seq, known_ids) = match existing {
                 Some(row) => {
                     self.counts.threads_existing += 1;
-                    let ids: HashSet<String> = messages::Entity::find()
-                        .select_only()
-                        .column(messages::Column::Id)
-                        .filter(messages::Column::ChannelSeq.eq(-row.seq))
-                        .into_tuple()
-                        .all(self.tx)
-                        .await?
-                        .into_iter()
-                        .map(|id| self.text.get(id))
-                        .collect();
-                    (-row.seq, ids)
+                    (-row.seq, self.stored_ids(-row.seq).await?)
                 }
                 None => {
                     let row = self.text.store(rows::ActiveModel {
@@ -509,22 +502,7 @@ impl Writer<'_> {
                 let fresh: Vec<_> = batch.iter().filter(|m| !known_ids.contains(&m.id)).collect();
                 self.counts.messages_existing += (batch.len() - fresh.len()) as u64;
                 self.counts.messages += fresh.len() as u64;
-                messages::Entity::insert_many(fresh.iter().map(|m| SqlStore::message_row(self.text, seq, m)))
-                    .exec_without_returning(self.tx)
-                    .await?;
-                let keys: Vec<(String, Vec<String>)> =
-                    fresh.iter().map(|m| (self.text.put(&m.id), domain::mentions::message_targets(m))).collect();
-                let inserted: Vec<Inserted> = fresh
-                    .iter()
-                    .zip(&keys)
-                    .map(|(m, (stored_id, targets))| Inserted {
-                        channel_seq: seq,
-                        stored_id,
-                        timestamp: m.timestamp,
-                        targets,
-                    })
-                    .collect();
-                mention_index::index_inserted(self.tx, self.text, &inserted).await?;
+                self.insert_fresh(seq, &fresh).await?;
                 handled += batch.len() as u64;
                 progress(handled);
             }
