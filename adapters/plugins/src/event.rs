@@ -105,5 +105,40 @@ mod tests {
         assert_eq!(data["channel"], "general");
         assert_eq!(data["message"]["user"], "USR:1");
         assert_eq!(data["message"]["id"], "m1");
+        assert!(data.get("thread_id").is_none(), "a channel message has no thread_id key");
+    }
+
+    #[test]
+    fn thread_message_events_add_the_thread_id() {
+        let by = Actor { id: UserId("USR:1".into()), username: "alice".into() };
+        let thread_id = Some("t-1".to_owned());
+        let events = [
+            PluginEvent::NewMessage {
+                channel: "ideas".into(),
+                thread_id: thread_id.clone(),
+                message: Box::new(Message::new("m1".into(), by.id.clone(), "hi".into(), 5.0)),
+                by: by.clone(),
+            },
+            PluginEvent::Typing { channel: "ideas".into(), thread_id: thread_id.clone(), by: by.clone() },
+            PluginEvent::MessageEdit {
+                channel: "ideas".into(),
+                thread_id: thread_id.clone(),
+                id: "m1".into(),
+                content: "x".into(),
+                by: by.clone(),
+            },
+            PluginEvent::MessageDelete {
+                channel: "ideas".into(),
+                thread_id: thread_id.clone(),
+                id: "m1".into(),
+                by: by.clone(),
+            },
+            PluginEvent::MessagePin { channel: "ideas".into(), thread_id, id: "m1".into(), pinned: true, by },
+        ];
+        for e in &events {
+            let data = event_data(e);
+            assert_eq!((data["channel"].as_str(), data["thread_id"].as_str()), (Some("ideas"), Some("t-1")), "{data}");
+            assert_eq!(data["user_id"], "USR:1", "{data}");
+        }
     }
 }
