@@ -198,6 +198,20 @@ async fn pins_in_threads(b: Backend) {
         assert!(c.sync().await.is_empty(), "nothing about the vault reached a non-viewer");
     }
 
+    // The forum's `pin` list decides: once users may pin there, alice may in its threads.
+    let perms = json!({"view": ["user"], "send": ["user"], "create_thread": ["user"], "pin": ["user"]});
+    let r = boss
+        .request(json!({"cmd": "channel_update", "current_name": "ideas", "updates": {"permissions": perms}}))
+        .await;
+    assert_eq!(r["updated"], true, "{r}");
+    settle(&mut [&mut boss, &mut alice, &mut bob]).await;
+    let r = alice.request(json!({"cmd": "message_pin", "thread_id": id, "id": m["id"]})).await;
+    assert_eq!((r["cmd"].as_str(), r["pinned"].as_bool()), (Some("message_pin"), Some(true)), "{r}");
+    assert_eq!(bob.recv().await, r);
+    assert_eq!(boss.recv().await, r);
+    let r = alice.request(json!({"cmd": "message_pin", "thread_id": secret, "id": hidden["id"]})).await;
+    assert_eq!(r, err("message_pin", view), "the vault's list is its own");
+
     // A pinned thread message survives a restart.
     boss.request(json!({"cmd": "message_pin", "thread_id": id, "id": m["id"]})).await;
     drop((boss, alice, bob));
