@@ -6,7 +6,7 @@ use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{
     AuthValidator, CacheControl, Clock, EmojiImages, EventBus, IdSource, LocalBus, LocalPresence, Notifier,
-    PacketEncoder, PluginHost, Presence, Store,
+    PacketEncoder, PluginHost, Presence, SharedLocks, Store,
 };
 use crate::services::audience::Observed;
 use crate::services::community::CommunityParts;
@@ -65,12 +65,16 @@ pub struct ClusterPorts {
     pub cache: Option<Arc<dyn CacheControl>>,
     /// Who is online on which node.
     pub presence: Arc<dyn Presence>,
+    /// Record locks across the nodes (none for a single node).
+    pub locks: Option<Arc<dyn SharedLocks>>,
+    /// Resuming sessions held by other nodes (docs/design/resume.md#across-nodes).
+    pub resume: Option<Arc<dyn crate::ports::ResumeRelay>>,
 }
 
 impl ClusterPorts {
     /// A single node: no peers.
     pub fn single() -> Self {
-        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence) }
+        Self { bus: Arc::new(LocalBus), cache: None, presence: Arc::new(LocalPresence), locks: None, resume: None }
     }
 }
 
@@ -104,6 +108,7 @@ impl App {
     pub fn with_cluster(ports: Ports, settings: Settings, cluster: ClusterPorts) -> Self {
         let Ports { store, auth, clock, ids, encoder, plugins: host, notifier, images } = ports;
         let settings = Arc::new(settings);
+        let relay = cluster.resume;
         let hub = Arc::new(Hub::with_bus(encoder, cluster.bus, cluster.presence));
         // Every write goes through the observer, which keeps the audience index current.
         let history = Arc::new(HotHistory::default());
@@ -111,7 +116,7 @@ impl App {
         let store: Arc<dyn Store> = observed.clone();
         let limiter = Arc::new(Limiter::with_bus(settings.rate_limit, hub.bus().clone()));
         let rooms = Arc::new(VoiceRooms::default());
-        let directory = Arc::new(Directory::new(store.clone()));
+        let directory = Arc::new(Directory::shared(store.clone(), cluster.locks, cluster.cache.clone()));
         let gate = Arc::new(Gate::new(store.clone(), limiter.clone(), clock.clone()));
         let audience = Arc::new(Audience::new(store.clone(), hub.clone()));
         observed.watch(audience.clone());
@@ -196,6 +201,7 @@ impl App {
             cache: cluster.cache,
             limiter: limiter.clone(),
             voice: voice.clone(),
+            slash: slash.clone(),
         }));
         let server =
             Arc::new(ServerInfo::new(store.clone(), directory.clone(), hub.clone(), settings.server_profile.clone()));
@@ -213,6 +219,8 @@ impl App {
             settings: settings.clone(),
             clock,
             server: server.clone(),
+            resumes: crate::resume::Resumes::new(settings.resume.clone()),
+            relay,
         }));
         Self {
             settings,

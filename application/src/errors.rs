@@ -736,6 +736,9 @@ pub enum RequestError {
     /// An identifier field longer than any name or id can be (new).
     #[error("Field '{0}' is too long")]
     FieldTooLong(&'static str),
+    /// A `resume` that cannot be honoured (new, docs/design/resume.md#refusals).
+    #[error("Session cannot be resumed")]
+    NotResumable,
 }
 
 /// Any command's failure, as the wire adapter sends it.

@@ -18,12 +18,16 @@ pub const SLOW_CONSUMER: (u16, &str) = (1008, "slow consumer");
 struct Entry {
     outbox: Arc<dyn Outbox>,
     user: Option<SessionUser>,
+    /// A resumable session whose connection is gone (docs/design/resume.md#detached).
+    detached: bool,
 }
 
 #[derive(Default)]
 struct State {
     conns: HashMap<ConnId, Entry>,
     online: HashMap<UserId, usize>,
+    /// Of `online`, the detached sessions.
+    detached: HashMap<UserId, usize>,
 }
 
 /// Registry of connections and their outboxes.
@@ -73,6 +77,11 @@ impl Hub {
         }
     }
 
+    /// The packet encoder.
+    pub fn encoder(&self) -> &Arc<dyn PacketEncoder> {
+        &self.encoder
+    }
+
     /// Encodes the shared copy of a packet (without `listener`).
     pub fn encode(&self, packet: &Packet) -> Frame {
         self.encoder.encode(packet, None)
@@ -88,7 +97,41 @@ impl Hub {
 
     /// Adds a connection (not yet authenticated).
     pub fn register(&self, conn: ConnId, outbox: Arc<dyn Outbox>) {
-        self.write().conns.insert(conn, Entry { outbox, user: None });
+        self.write().conns.insert(conn, Entry { outbox, user: None, detached: false });
+    }
+
+    /// The outbox a connection is delivered to.
+    pub fn outbox_of(&self, conn: ConnId) -> Option<Arc<dyn Outbox>> {
+        self.read().conns.get(&conn).map(|e| e.outbox.clone())
+    }
+
+    /// Delivers to `outbox` from now on instead of the connection's own queue (a resumable
+    /// session, docs/design/resume.md#session-not-socket).
+    pub fn replace_outbox(&self, conn: ConnId, outbox: Arc<dyn Outbox>) {
+        if let Some(entry) = self.write().conns.get_mut(&conn) {
+            entry.outbox = outbox;
+        }
+    }
+
+    /// Marks an authenticated session as detached (its connection is gone, it waits for a
+    /// resume) or attached again. A detached session keeps its user online but does not
+    /// count as reachable ([`Hub::is_online`]).
+    pub fn set_detached(&self, conn: ConnId, detached: bool) {
+        let mut st = self.write();
+        let Some(entry) = st.conns.get_mut(&conn) else { return };
+        if entry.detached == detached {
+            return;
+        }
+        entry.detached = detached;
+        let Some(id) = entry.user.as_ref().map(|u| u.id.clone()) else { return };
+        if detached {
+            *st.detached.entry(id).or_insert(0) += 1;
+        } else if let Some(n) = st.detached.get_mut(&id) {
+            *n -= 1;
+            if *n == 0 {
+                st.detached.remove(&id);
+            }
+        }
     }
 
     /// Marks a connection authenticated; returns whether it is the user's first connection.
@@ -108,7 +151,16 @@ impl Hub {
     /// Removes a connection. Runs its accounting exactly once, however it was closed.
     pub fn unregister(&self, conn: ConnId) -> Option<Departure> {
         let mut st = self.write();
-        let user = st.conns.remove(&conn)?.user?;
+        let entry = st.conns.remove(&conn)?;
+        let user = entry.user?;
+        if entry.detached
+            && let Some(n) = st.detached.get_mut(&user.id)
+        {
+            *n -= 1;
+            if *n == 0 {
+                st.detached.remove(&user.id);
+            }
+        }
         let last = match st.online.get_mut(&user.id) {
             Some(n) if *n > 1 => {
                 *n -= 1;
@@ -142,9 +194,13 @@ impl Hub {
             .collect()
     }
 
-    /// Whether the user has an authenticated connection, here or on another node.
+    /// Whether the user has an authenticated, attached connection here, or one on another
+    /// node (a detached session is offline for Web Push, docs/design/resume.md#detached).
     pub fn is_online(&self, user: &UserId) -> bool {
-        self.read().online.contains_key(user) || self.presence.is_elsewhere(user)
+        let st = self.read();
+        let here = st.online.get(user).copied().unwrap_or(0) > st.detached.get(user).copied().unwrap_or(0);
+        drop(st);
+        here || self.presence.is_elsewhere(user)
     }
 
     /// Number of open connections.
@@ -201,6 +257,12 @@ impl Hub {
         let shared = self.encoder.encode(packet, None);
         self.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
         self.deliver_all_authenticated(&shared);
+    }
+
+    /// Sends a packet to every authenticated connection of this node only (what every
+    /// node does by itself for a change it learnt of).
+    pub fn send_all_here(&self, packet: &Packet) {
+        self.deliver_all_authenticated(&self.encoder.encode(packet, None));
     }
 
     fn deliver_all_authenticated(&self, frame: &Frame) {

@@ -9,6 +9,7 @@
 //! - [`services`]: the use cases, one service per context, wired together in [`App`].
 //! - [`import`]: the snapshot of another server's data and the port that takes it in.
 //! - [`voice`]: who sits in which voice channel (memory only).
+//! - [`resume`]: sessions that survive a dropped connection.
 //! - [`slash`]: slash commands registered by bots and the calls routed to them.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod limiter;
 pub mod locks;
 pub mod packets;
 pub mod ports;
+pub mod resume;
 pub mod services;
 pub mod session;
 pub mod settings;

@@ -80,6 +80,15 @@ pub enum Packet {
         user: Box<User>,
         /// The new session token.
         validator: String,
+        /// The resumable session's id, when the client opted in (docs/design/resume.md).
+        session_id: Option<String>,
+    },
+    /// A `resume` was honoured: everything missed has been replayed.
+    Resumed {
+        /// The session.
+        session_id: String,
+        /// The last number sent so far.
+        seq: u64,
     },
     /// A user's first ever login.
     UserJoin(UserView),

@@ -17,8 +17,11 @@ pub struct SessionUser {
 /// One connection's state machine: handshake sent → authenticated.
 #[derive(Debug, Clone)]
 pub struct Session {
-    /// The connection.
+    /// The connection the hub delivers to: the physical connection, or after a `resume`
+    /// the resumed session's (docs/design/resume.md#session-not-socket).
     pub conn: ConnId,
+    /// The physical connection this session runs on.
+    pub link: ConnId,
     /// The `validator_key` sent in the handshake; the `key` of the Rotur check.
     pub validator_key: String,
     /// Set once `auth` succeeded.
@@ -34,7 +37,7 @@ pub struct Session {
 impl Session {
     /// A fresh, anonymous session.
     pub fn new(conn: ConnId, validator_key: String) -> Self {
-        Self { conn, validator_key, user: None, address: None, failed_auths: 0, turn: None }
+        Self { conn, link: conn, validator_key, user: None, address: None, failed_auths: 0, turn: None }
     }
 
     /// Waits for this request's turn to run (at once when requests are not pipelined).

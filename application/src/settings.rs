@@ -41,6 +41,8 @@ pub struct Settings {
     pub push: PushSettings,
     /// Custom emoji.
     pub emoji: EmojiSettings,
+    /// `resume.*`: resumable sessions.
+    pub resume: crate::resume::ResumeSettings,
 }
 
 /// What the use cases need of `push.*` (docs/push.md).
@@ -123,6 +125,7 @@ impl Default for Settings {
             auth_timeout: std::time::Duration::from_secs(5),
             push: PushSettings::default(),
             emoji: EmojiSettings::default(),
+            resume: crate::resume::ResumeSettings::default(),
         }
     }
 }

@@ -167,7 +167,9 @@ pub struct SlashCommand {
 /// A command together with who registered it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Registered {
-    /// The bot's connection.
+    /// The node holding the bot's connection (`None`: this node).
+    pub node: Option<String>,
+    /// The bot's connection (on its node).
     pub conn: ConnId,
     /// The bot's user.
     pub user: UserId,
@@ -177,12 +179,20 @@ pub struct Registered {
     pub command: SlashCommand,
 }
 
-/// A call sent to a bot that it may still answer.
+/// A call sent to a bot that it may still answer. Each node remembers the calls to its
+/// own bots, and the calls its own callers made to bots of other nodes (so that it can
+/// tell them when that bot goes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingCall {
-    /// The bot's connection.
+    /// The call's id on the caller's node.
+    pub id: u64,
+    /// The node of the bot's connection (`None`: this node).
+    pub bot_node: Option<String>,
+    /// The bot's connection (on its node).
     pub bot: ConnId,
-    /// The caller's connection.
+    /// The node of the caller's connection (`None`: this node).
+    pub invoker_node: Option<String>,
+    /// The caller's connection (on its node).
     pub invoker_conn: ConnId,
     /// The caller.
     pub invoker: UserId,
@@ -210,9 +220,15 @@ struct State {
 #[derive(Debug, Default)]
 pub struct SlashRegistry {
     state: Mutex<State>,
+    next_call: std::sync::atomic::AtomicU64,
 }
 
 impl SlashRegistry {
+    /// A fresh id for a call made on this node.
+    pub fn call_id(&self) -> u64 {
+        self.next_call.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -227,22 +243,76 @@ impl SlashRegistry {
         commands: Vec<SlashCommand>,
     ) -> Result<Vec<Registered>, SlashError> {
         let mut st = self.lock();
-        if let Some(taken) =
-            commands.iter().find(|c| st.registered.iter().any(|r| r.conn != conn && r.command.name == c.name))
+        if let Some(taken) = commands
+            .iter()
+            .find(|c| st.registered.iter().any(|r| (r.conn != conn || r.node.is_some()) && r.command.name == c.name))
         {
             return Err(SlashError::NameTaken(taken.name.clone()));
         }
-        st.registered.retain(|r| r.conn != conn);
+        Ok(Self::replace(&mut st, None, conn, user, username, commands))
+    }
+
+    /// Replaces the commands of bot connection `conn` of another node (no name check:
+    /// that node checked) as [`SlashRegistry::register`] did there; the same commands
+    /// again (a node's answer to a hello) change nothing.
+    pub fn register_remote(
+        &self,
+        node: &str,
+        conn: ConnId,
+        user: &UserId,
+        username: &str,
+        commands: Vec<SlashCommand>,
+    ) {
+        let mut st = self.lock();
+        let had: Vec<&SlashCommand> = st
+            .registered
+            .iter()
+            .filter(|r| r.conn == conn && r.node.as_deref() == Some(node))
+            .map(|r| &r.command)
+            .collect();
+        if !had.is_empty() && had.len() == commands.len() && had.iter().zip(&commands).all(|(a, b)| *a == b) {
+            return;
+        }
+        Self::replace(&mut st, Some(node), conn, user, username, commands);
+    }
+
+    fn replace(
+        st: &mut State,
+        node: Option<&str>,
+        conn: ConnId,
+        user: &UserId,
+        username: &str,
+        commands: Vec<SlashCommand>,
+    ) -> Vec<Registered> {
+        st.registered.retain(|r| !(r.conn == conn && r.node.as_deref() == node));
         let mut mine: Vec<Registered> = vec![];
         for command in commands {
-            let entry = Registered { conn, user: user.clone(), username: username.to_owned(), command };
+            let entry = Registered {
+                node: node.map(str::to_owned),
+                conn,
+                user: user.clone(),
+                username: username.to_owned(),
+                command,
+            };
             match mine.iter_mut().find(|r| r.command.name == entry.command.name) {
                 Some(slot) => *slot = entry,
                 None => mine.push(entry),
             }
         }
         st.registered.extend(mine.iter().cloned());
-        Ok(mine)
+        mine
+    }
+
+    /// The commands of this node's bot connections, each with its connection.
+    pub fn local(&self) -> Vec<(ConnId, Vec<Registered>)> {
+        let mut out: Vec<(ConnId, Vec<Registered>)> = vec![];
+        for r in self.lock().registered.iter().filter(|r| r.node.is_none()) {
+            match out.iter_mut().find(|(c, _)| *c == r.conn) {
+                Some((_, list)) => list.push(r.clone()),
+                None => out.push((r.conn, vec![r.clone()])),
+            }
+        }
+        out
     }
 
     /// Every registered command, in registration order.
@@ -255,15 +325,30 @@ impl SlashRegistry {
         self.lock().registered.iter().find(|r| r.command.name == name).cloned()
     }
 
-    /// Forgets a closed connection: the names of its commands, and the calls it never
-    /// answered (their callers are told).
+    /// Forgets a closed connection of this node: the names of its commands, and the calls
+    /// it never answered (their callers are told).
     pub fn drop_conn(&self, conn: ConnId) -> (Vec<String>, Vec<PendingCall>) {
+        self.drop_bot(None, Some(conn))
+    }
+
+    /// Forgets the bot connection `conn` (every one when `None`) of `node` (`None`: this
+    /// node): the names of its commands, and the calls to it never answered.
+    pub fn drop_bot(&self, node: Option<&str>, conn: Option<ConnId>) -> (Vec<String>, Vec<PendingCall>) {
         let mut st = self.lock();
-        let names = st.registered.iter().filter(|r| r.conn == conn).map(|r| r.command.name.clone()).collect();
-        st.registered.retain(|r| r.conn != conn);
-        let (gone, kept): (Vec<PendingCall>, Vec<PendingCall>) = st.pending.drain(..).partition(|p| p.bot == conn);
+        let hit = |n: &Option<String>, c: ConnId| n.as_deref() == node && conn.is_none_or(|x| x == c);
+        let names = st.registered.iter().filter(|r| hit(&r.node, r.conn)).map(|r| r.command.name.clone()).collect();
+        st.registered.retain(|r| !hit(&r.node, r.conn));
+        let (gone, kept): (Vec<PendingCall>, Vec<PendingCall>) =
+            st.pending.drain(..).partition(|p| hit(&p.bot_node, p.bot));
         st.pending = kept.into();
         (names, gone.into_iter().filter(|p| p.answers == 0).collect())
+    }
+
+    /// A call this node's caller made to another node's bot got an answer.
+    pub fn answered_remote(&self, id: u64) {
+        if let Some(p) = self.lock().pending.iter_mut().find(|p| p.id == id && p.bot_node.is_some()) {
+            p.answers += 1;
+        }
     }
 
     /// Remembers a call sent to a bot; false (and nothing remembered) when that bot's
@@ -271,13 +356,18 @@ impl SlashRegistry {
     /// rather than left waiting.
     pub fn record(&self, call: PendingCall) -> bool {
         let mut st = self.lock();
-        if !st.registered.iter().any(|r| r.conn == call.bot && r.command.name == call.command) {
+        let same_bot = |p: &PendingCall| p.bot == call.bot && p.bot_node == call.bot_node;
+        if !st
+            .registered
+            .iter()
+            .any(|r| r.conn == call.bot && r.node == call.bot_node && r.command.name == call.command)
+        {
             return false;
         }
         let now = call.at;
         st.pending.retain(|p| now - p.at < PENDING_SECONDS);
-        if st.pending.iter().filter(|p| p.bot == call.bot).count() >= MAX_PENDING_PER_BOT
-            && let Some(i) = st.pending.iter().position(|p| p.bot == call.bot)
+        if st.pending.iter().filter(|p| same_bot(p)).count() >= MAX_PENDING_PER_BOT
+            && let Some(i) = st.pending.iter().position(same_bot)
         {
             st.pending.remove(i);
         }
@@ -333,6 +423,7 @@ impl SlashRegistry {
         let matches = |p: &PendingCall| {
             now - p.at < PENDING_SECONDS
                 && p.bot == bot
+                && p.bot_node.is_none()
                 && p.channel == channel
                 && &p.invoker == invoker
                 && command.is_none_or(|c| c == p.command)

@@ -77,6 +77,17 @@ impl VoiceRooms {
         old
     }
 
+    /// Seats `seat` at the end of `channel` unless its user holds a seat already (a seat
+    /// another node reports again); whether it was taken.
+    pub fn take_seat_if_unknown(&self, channel: &str, seat: Seat) -> bool {
+        let mut rooms = self.lock();
+        if rooms.values().flatten().any(|s| s.user == seat.user) {
+            return false;
+        }
+        rooms.entry(channel.to_owned()).or_default().push(seat);
+        true
+    }
+
     /// Removes the seat held through `conn`, wherever it is.
     pub fn leave(&self, conn: ConnId) -> Option<Placed> {
         let placed = self.seat_of_conn(conn)?;

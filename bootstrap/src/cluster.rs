@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use application::App;
 use application::app::ClusterPorts;
-use application::ports::CacheControl;
+use application::ports::{CacheControl, SharedLocks};
 use nats::presence::KvPresence;
 use nats::{Incoming, Node, NodeConfig};
 use tokio::sync::mpsc;
@@ -29,14 +29,35 @@ pub async fn join(cfg: &ClusterConfig) -> anyhow::Result<Joined> {
 
 impl Joined {
     /// The ports the application uses to reach the other nodes.
-    pub fn ports(&self, cache: Arc<dyn CacheControl>) -> ClusterPorts {
-        ClusterPorts { bus: self.node.bus(), cache: Some(cache), presence: self.presence.clone() }
+    pub fn ports(&self, cache: Arc<dyn CacheControl>, locks: Option<Arc<dyn SharedLocks>>) -> ClusterPorts {
+        let relay = nats::resume::NatsRelay::new(self.node.client.clone(), self.node.config.cluster.clone());
+        ClusterPorts {
+            bus: self.node.bus(),
+            cache: Some(cache),
+            presence: self.presence.clone(),
+            locks,
+            resume: Some(Arc::new(relay)),
+        }
     }
 
     /// Applies other nodes' events to `app`, one after the other.
     pub fn start(&self, app: Arc<App>) {
         let Some(mut incoming) = self.incoming.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
         let presence = self.presence.clone();
+        // The other nodes answer with their bots' commands and voice seats.
+        app.cluster.hello();
+        // Hand-overs of this node's resumable sessions (docs/design/resume.md#across-nodes).
+        let (client, cluster) = (self.node.client.clone(), self.node.config.cluster.clone());
+        let sessions = app.sessions.clone();
+        let handler: nats::resume::Handler = Arc::new(move |request| {
+            let sessions = sessions.clone();
+            Box::pin(async move { sessions.hand_off(request).await })
+        });
+        tokio::spawn(async move {
+            if let Err(e) = nats::resume::serve(client, &cluster, handler).await {
+                tracing::error!(error = %e, "resume: cannot answer hand-overs of this node's sessions");
+            }
+        });
         tokio::spawn(async move {
             while let Some(next) = incoming.recv().await {
                 match next {
@@ -46,6 +67,8 @@ impl Joined {
                         app.cluster.forget_everything().await;
                         let here = app.cluster.users_here();
                         presence.reassert(&here).await;
+                        app.cluster.hello();
+                        app.cluster.announce();
                         tracing::info!("resynchronised with the cluster");
                     }
                     Incoming::Gone { username } => app.cluster.user_gone(username),

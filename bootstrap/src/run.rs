@@ -237,6 +237,7 @@ pub(crate) async fn build_app(
     notifier: Arc<dyn Notifier>,
     node: Option<&crate::cluster::Joined>,
 ) -> anyhow::Result<Arc<App>> {
+    let locks = sql::PgRecordLocks::of(&db).map(|l| Arc::new(l) as Arc<dyn application::ports::SharedLocks>);
     let cached = Arc::new(CachedStore::new(Arc::new(SqlStore::new(db))));
     let store: Arc<dyn Store> = cached.clone();
     let mut roles = domain::role::default_roles();
@@ -259,7 +260,7 @@ pub(crate) async fn build_app(
     let app = match node {
         None => Arc::new(App::new(ports, cfg.app.clone())),
         Some(node) => {
-            let app = Arc::new(App::with_cluster(ports, cfg.app.clone(), node.ports(cached)));
+            let app = Arc::new(App::with_cluster(ports, cfg.app.clone(), node.ports(cached, locks)));
             node.start(app.clone());
             app
         }

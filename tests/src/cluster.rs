@@ -51,6 +51,30 @@ impl TestCluster {
         Some(cluster)
     }
 
+    /// `n` nodes on a fresh database of the PostgreSQL server at `admin`, with NATS at
+    /// `nats`, `overrides` and `RUST_LOG=rust_log` (the benchmark's cluster).
+    pub async fn start_on(admin: String, nats: &str, n: usize, overrides: Value, rust_log: &str) -> Self {
+        let url = crate::pg::fresh_database(&admin).await;
+        let mut cluster = Self { nodes: vec![], name: fresh_cluster_name(), admin, url };
+        for i in 0..n {
+            let mut node = cluster.node_config(&format!("node{i}"), &overrides);
+            node["cluster"]["nats_url"] = json!(nats);
+            let backend = Backend::Postgres(cluster.admin.clone());
+            let server = TestServer::start_node_with_log(backend, cluster.url.clone(), node, rust_log).await;
+            cluster.nodes.push(server);
+        }
+        cluster
+    }
+
+    /// Starts one more node (`node<n>`) with `overrides`, after the others; returns its index.
+    pub async fn add_node(&mut self, overrides: &Value) -> usize {
+        let id = format!("node{}", self.nodes.len());
+        let node = self.node_config(&id, overrides);
+        let server = TestServer::start_node(Backend::Postgres(self.admin.clone()), self.url.clone(), node).await;
+        self.nodes.push(server);
+        self.nodes.len() - 1
+    }
+
     /// The config of a node named `id` of this cluster, with `overrides`.
     pub fn node_config(&self, id: &str, overrides: &Value) -> Value {
         let mut config = json!({

@@ -14,6 +14,7 @@ pub mod images;
 pub mod inproc;
 pub mod pg;
 pub mod push;
+pub mod resume;
 pub mod rotur;
 /// Scenes shared by the black-box tests: a server whose owner is `boss`, the usual users
 /// logged in and synced, posting and reading back a message, and the owner's view of

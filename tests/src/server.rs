@@ -164,6 +164,12 @@ impl TestServer {
         Self::start_on(backend, Transport::from_env(), Some(storage_url), overrides, &[], None).await
     }
 
+    /// [`TestServer::start_node`] with the process's `RUST_LOG` set to `rust_log`.
+    pub async fn start_node_with_log(backend: Backend, storage_url: String, overrides: Value, rust_log: &str) -> Self {
+        Self::start_on(backend, Transport::from_env(), Some(storage_url), overrides, &[], Some(rust_log.to_owned()))
+            .await
+    }
+
     /// Starts a server with `overrides` whose process runs with `RUST_LOG=rust_log` (which
     /// the server reads before `logging.level`) instead of the tests' default.
     pub async fn start_with_log(backend: Backend, overrides: Value, rust_log: &str) -> Self {

@@ -62,6 +62,7 @@ async fn handshake_matches_the_spec(b: Backend) {
         "push_unsubscribe",
         "rate_limit_reset",
         "rate_limit_status",
+        "resume",
         "role_create",
         "role_delete",
         "role_permissions_get",

@@ -533,6 +533,228 @@ async fn voice_join_after_left(c: &mut Client, left: &Value) -> Value {
     reply
 }
 
+/// A command as the chats.py SDK registers it.
+fn roll_command(ephemeral: bool) -> Value {
+    json!({"name": "roll", "description": "Roll a die",
+           "options": [{"name": "sides", "type": "int", "description": "Sides", "required": false, "choices": []}],
+           "whitelistRoles": [], "blacklistRoles": [], "ephemeral": ephemeral})
+}
+
+/// Registers `roll` from `bot` and returns the `slash_add` that `watcher` (another node) gets.
+async fn register_roll(bot: &mut Client, watcher: &mut Client) -> Value {
+    let reg = ask(bot, json!({"cmd": "slash_register", "commands": [roll_command(false)]})).await;
+    assert_eq!(reg, json!({"cmd": "slash_register", "val": "1 commands registered successfully"}));
+    let add = skip_to(watcher, "slash_add").await;
+    let mut listed = roll_command(false);
+    listed["registeredBy"] = json!("dicebot");
+    assert_eq!(add, json!({"cmd": "slash_add", "commands": [listed]}));
+    add
+}
+
+fn bot_gone() -> Value {
+    json!({"cmd": "error", "src": "slash_call", "val": "The bot for this command disconnected"})
+}
+
+async fn slash_commands_are_served_across_nodes() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut alice = cl.login(1, "alice").await;
+    let mut carol = cl.login(2, "carol").await;
+    let mut dicebot = cl.login(0, "dicebot").await;
+    connected(&mut alice, &["carol", "dicebot"]).await;
+    connected(&mut carol, &["dicebot"]).await;
+    let add = register_roll(&mut dicebot, &mut alice).await;
+    assert_eq!(skip_to(&mut carol, "slash_add").await, add);
+    assert_eq!(skip_to(&mut boss, "slash_add").await, add);
+    // Every node lists the same commands.
+    let list = json!({"cmd": "slash_list", "commands": add["commands"]});
+    for c in [&mut boss, &mut alice, &mut carol] {
+        assert_eq!(ask(c, json!({"cmd": "slash_list"})).await, list);
+    }
+    // The name is taken on every node.
+    let mut other = cl.login(2, "otherbot").await;
+    let taken = ask(&mut other, json!({"cmd": "slash_register", "commands": [roll_command(true)]})).await;
+    assert_eq!(
+        taken,
+        json!({"cmd": "error", "src": "slash_register", "val": "Slash command /roll is already registered"})
+    );
+    other.close().await;
+
+    // alice (node 1) calls the bot on node 0: the call, the answer, as on one node.
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll", "args": {"sides": 6}});
+    assert_eq!(ask(&mut alice, call).await, json!({"cmd": "slash_call_sent", "val": "Command /roll invoked"}));
+    let routed = skip_to(&mut dicebot, "slash_call").await;
+    assert_eq!(
+        routed,
+        json!({"cmd": "slash_call", "val": {"command": "roll", "args": {"sides": 6}, "commander": "dicebot"},
+               "invoker": "USR:alice", "invokerUsername": "alice", "channel": "general"})
+    );
+    let answer =
+        json!({"cmd": "slash_response", "response": "You rolled 4", "invoker": "USR:alice", "channel": "general"});
+    let own = ask(&mut dicebot, answer).await;
+    assert_eq!(own["cmd"], "message_new", "{own}");
+    assert_eq!(own["message"]["interaction"], json!({"command": "roll", "username": "alice"}));
+    for c in [&mut boss, &mut alice, &mut carol] {
+        assert_eq!(skip_to(c, "message_new").await, own);
+    }
+    // An ephemeral answer reaches only the caller, on her node.
+    let secret = json!({"cmd": "slash_response", "response": "secret", "invoker": "USR:alice", "channel": "general",
+                        "ephemeral": true});
+    dicebot.send(secret).await;
+    let whisper = skip_to(&mut alice, "message_new").await;
+    assert_eq!(whisper["message"]["content"], "secret");
+    // A call nobody answers fails for its caller when the bot goes; an answered one does not.
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll", "args": {}});
+    assert_eq!(ask(&mut carol, call).await["cmd"], "slash_call_sent");
+    assert_eq!(skip_to(&mut dicebot, "slash_call").await["invoker"], "USR:carol");
+    dicebot.close().await;
+    let remove = json!({"cmd": "slash_remove", "commands": ["roll"]});
+    assert_eq!(skip_to(&mut boss, "slash_remove").await, remove);
+    let seen = barrier(&mut boss, &mut [&mut alice, &mut carol], "after the bot").await;
+    assert_eq!(seen[0], vec![remove.clone()], "alice's call was answered");
+    assert_eq!(seen[1], vec![remove, bot_gone()], "carol waited; she never saw the ephemeral answer");
+    let empty = json!({"cmd": "slash_list", "commands": []});
+    for c in [&mut boss, &mut alice, &mut carol] {
+        assert_eq!(ask(c, json!({"cmd": "slash_list"})).await, empty);
+    }
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll"});
+    let unknown = json!({"cmd": "error", "src": "slash_call", "val": "Unknown slash command: /roll"});
+    assert_eq!(ask(&mut carol, call).await, unknown);
+}
+
+async fn a_killed_bot_node_releases_its_slash_commands() {
+    let Some(mut cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut alice = cl.login(1, "alice").await;
+    let mut dicebot = cl.login(2, "dicebot").await;
+    connected(&mut boss, &["alice", "dicebot"]).await;
+    connected(&mut alice, &["dicebot"]).await;
+    let add = register_roll(&mut dicebot, &mut alice).await;
+    assert_eq!(skip_to(&mut boss, "slash_add").await, add);
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll", "args": {}});
+    assert_eq!(ask(&mut alice, call).await["cmd"], "slash_call_sent");
+    assert_eq!(skip_to(&mut dicebot, "slash_call").await["invoker"], "USR:alice");
+    // The bot's node dies: every node removes its commands and fails the waiting call.
+    cl.nodes[2].kill();
+    let killed = Instant::now();
+    let remove = json!({"cmd": "slash_remove", "commands": ["roll"]});
+    assert_eq!(skip_to(&mut alice, "slash_remove").await, remove);
+    assert_eq!(skip_to(&mut alice, "error").await, bot_gone());
+    assert_eq!(skip_to(&mut boss, "slash_remove").await, remove);
+    assert!(killed.elapsed() < Duration::from_secs(30), "released within 30 s: {:?}", killed.elapsed());
+    let empty = json!({"cmd": "slash_list", "commands": []});
+    for c in [&mut boss, &mut alice] {
+        assert_eq!(ask(c, json!({"cmd": "slash_list"})).await, empty);
+    }
+    for seen in barrier(&mut boss, &mut [&mut alice], "after the bot's node").await {
+        assert!(seen.is_empty(), "{seen:?}");
+    }
+}
+
+/// Asks `c` with `request` until the answer is `expected` (a late node hears the others'
+/// state shortly after it starts); fails after 10 s.
+async fn eventually(c: &mut Client, request: Value, expected: &Value) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = ask(c, request.clone()).await;
+        if &got == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still {got} instead of {expected}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn a_node_started_late_learns_seats_and_commands() {
+    let Some(mut cl) = TestCluster::start(2).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut dicebot = cl.login(0, "dicebot").await;
+    let mut alice = cl.login(1, "alice").await;
+    connected(&mut boss, &["alice", "dicebot"]).await;
+    let create = json!({"cmd": "channel_create", "name": "lounge", "type": "voice", "permissions": {"view": ["user"]}});
+    assert_eq!(ask(&mut boss, create).await["created"], true);
+    barrier(&mut boss, &mut [&mut alice], "lounge exists").await;
+    voice_join(&mut alice, "alice", "peer-a").await;
+    alice.send(json!({"cmd": "voice_mute"})).await;
+    assert_eq!(skip_to(&mut alice, "voice_user_updated").await["user"], who("alice", true, Some("peer-a")));
+    assert_eq!(skip_to(&mut alice, "voice_mute").await["muted"], true);
+    assert_eq!(skip_to(&mut boss, "voice_user_joined").await, voice_joined("alice", None));
+    assert_eq!(skip_to(&mut boss, "voice_user_updated").await["user"], who("alice", true, None));
+    let add = register_roll(&mut dicebot, &mut boss).await;
+    assert_eq!(skip_to(&mut alice, "slash_add").await, add);
+
+    let late = cl.add_node(&json!({})).await;
+    let mut carol = cl.login(late, "carol").await;
+    let mut bob = cl.login(late, "bob").await;
+    eventually(&mut carol, json!({"cmd": "slash_list"}), &json!({"cmd": "slash_list", "commands": add["commands"]}))
+        .await;
+    let state = ask(&mut boss, json!({"cmd": "voice_state", "channel": "lounge"})).await;
+    assert_eq!(state["participants"], json!([who("alice", true, None)]));
+    eventually(&mut carol, json!({"cmd": "voice_state", "channel": "lounge"}), &state).await;
+    let roster = lounge_in(&ask(&mut boss, json!({"cmd": "channels_get"})).await);
+    assert_eq!(lounge_in(&ask(&mut carol, json!({"cmd": "channels_get"})).await), roster);
+    // bob on the late node joins the call: he is told alice's seat, and she his.
+    let reply = voice_join(&mut bob, "bob", "peer-b").await;
+    assert_eq!(reply["participants"], json!([{"username": "alice", "peer_id": "peer-a", "muted": true}]));
+    assert_eq!(skip_to(&mut alice, "voice_user_joined").await, voice_joined("bob", Some("peer-b")));
+    // carol on the late node calls the bot of node 0.
+    let call = json!({"cmd": "slash_call", "channel": "general", "command": "roll", "args": {}});
+    assert_eq!(ask(&mut carol, call).await["cmd"], "slash_call_sent");
+    loop {
+        // The bot also watches the lounge.
+        let v = dicebot.recv().await;
+        if v["cmd"] == "slash_call" {
+            assert_eq!(v["invoker"], "USR:carol");
+            break;
+        }
+    }
+}
+
+async fn concurrent_reactions_from_every_node_all_land() {
+    let Some(cl) = TestCluster::start(3).await else { return };
+    let mut boss = cl.login(0, "boss").await;
+    let mut users = vec![];
+    for i in 0..12 {
+        users.push(cl.login(i % 3, &format!("u{i:02}")).await);
+    }
+    let sent = ask(&mut boss, json!({"cmd": "message_new", "channel": "general", "content": "react here"})).await;
+    let id = sent["message"]["id"].clone();
+    let emojis = ["👍", "🎉", "🚀"];
+    for emoji in emojis {
+        // Every user reacts at once, from all three nodes.
+        for c in users.iter_mut() {
+            let react =
+                json!({"cmd": "message_react_add", "channel": "general", "id": id, "emoji": emoji, "listener": "r"});
+            c.send(react).await;
+        }
+        for c in users.iter_mut() {
+            loop {
+                let v = c.recv().await;
+                if v["listener"] == "r" {
+                    assert_eq!(v["cmd"], "message_react_add", "{v}");
+                    break;
+                }
+            }
+        }
+    }
+    let everyone: Vec<String> = (0..12).map(|i| format!("u{i:02}")).collect();
+    for node in 0..3 {
+        let mut c = cl.login(node, "reader").await;
+        let page = ask(&mut c, json!({"cmd": "messages_get", "channel": "general"})).await;
+        let m = page["messages"].as_array().unwrap().iter().find(|m| m["id"] == id).unwrap().clone();
+        for emoji in emojis {
+            let mut got: Vec<String> = m["reactions"][emoji]
+                .as_array()
+                .unwrap_or_else(|| panic!("no {emoji} in {m}"))
+                .iter()
+                .map(|u| u.as_str().unwrap().to_owned())
+                .collect();
+            got.sort();
+            assert_eq!(got, everyone, "no reaction lost ({emoji}) on node {node}: {m}");
+        }
+    }
+}
+
 macro_rules! cluster_tests {
     ($($case:ident),* $(,)?) => {
         mod postgres {
@@ -556,4 +778,8 @@ cluster_tests!(
     a_node_that_loses_nats_reconnects_and_resynchronises,
     rate_limits_and_timeouts_hold_across_nodes,
     voice_rosters_cross_nodes_and_a_killed_node_releases_its_seats,
+    slash_commands_are_served_across_nodes,
+    a_killed_bot_node_releases_its_slash_commands,
+    a_node_started_late_learns_seats_and_commands,
+    concurrent_reactions_from_every_node_all_land,
 );

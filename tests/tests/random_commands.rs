@@ -338,7 +338,11 @@ impl Conn {
                 return (packets, false);
             };
             check_packet(&v);
-            self.doomed |= announces_close(&v);
+            // Deleting a user (oneself, say) tells everyone that they left, then closes their
+            // connections.
+            let deleted = (v["cmd"] == "user_delete" && v["deleted"] == true && v["user"] == self.name)
+                || (v["cmd"] == "user_leave" && v["username"] == self.name);
+            self.doomed |= announces_close(&v) || deleted;
             let hit = v["listener"] == listener;
             packets.push(v);
             if hit {

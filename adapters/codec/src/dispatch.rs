@@ -97,7 +97,15 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     if session.user.is_none() {
         if cmd.as_deref() == Ok("auth") {
             let validator = fields.get("validator").and_then(Value::as_str);
-            return app.sessions.login(session, validator).await;
+            let resumable = fields.get("resumable") == Some(&Value::Bool(true));
+            return app.sessions.login_opting(session, validator, resumable).await;
+        }
+        if cmd.as_deref() == Ok("resume") {
+            // docs/design/resume.md#resume
+            let text = |key: &str| fields.get(key).and_then(Value::as_str).filter(|s| s.len() <= MAX_IDENTIFIER_BYTES);
+            let listener = listener.as_deref().filter(|l| l.len() <= MAX_LISTENER_BYTES);
+            let seq = fields.get("seq").and_then(Value::as_u64);
+            return app.sessions.resume(session, text("session_id"), seq, text("validator"), listener).await;
         }
         if cmd.as_deref() == Ok("server_info") {
             // Answered before `auth` too (docs/design/server-info.md).
@@ -115,6 +123,11 @@ pub async fn handle_frame(app: &App, session: &mut Session, text: &str, max_dept
     if listener.as_ref().is_some_and(|l| l.len() > MAX_LISTENER_BYTES) {
         telemetry::request_refused("listener_too_long");
         return error(RequestError::ListenerTooLong, src, None);
+    }
+    if cmd.as_deref() == Ok("resume") {
+        // Only a fresh connection resumes (docs/design/resume.md#refusals).
+        telemetry::request_refused("not_resumable");
+        return error(RequestError::NotResumable, src, listener.as_deref());
     }
     let cmd = match cmd {
         Ok(c) => c,

@@ -64,9 +64,11 @@ pub fn find(name: &str) -> Option<&'static Command> {
     BY_NAME.get(name).copied()
 }
 
-/// The handshake `capabilities`: `auth` plus every registered command, sorted.
+/// The handshake `capabilities`: `auth`, `resume` (docs/design/resume.md) and every
+/// registered command, sorted.
 pub fn capabilities() -> Vec<String> {
-    let mut names: Vec<String> = std::iter::once("auth").chain(commands().map(|c| c.name)).map(str::to_owned).collect();
+    let mut names: Vec<String> =
+        ["auth", "resume"].into_iter().chain(commands().map(|c| c.name)).map(str::to_owned).collect();
     names.sort();
     names
 }

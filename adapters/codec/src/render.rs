@@ -49,7 +49,14 @@ pub fn packet_json(packet: &Packet) -> Value {
         Packet::Handshake(h) => json!({"cmd": "handshake", "val": handshake(h)}),
         Packet::AuthSuccess => json!({"cmd": "auth_success", "val": "Authentication successful"}),
         Packet::AuthError(text) => json!({"cmd": "auth_error", "val": text.to_string()}),
-        Packet::Ready { user, validator } => json!({"cmd": "ready", "user": ready_user(user), "validator": validator}),
+        Packet::Ready { user, validator, session_id } => {
+            let mut v = json!({"cmd": "ready", "user": ready_user(user), "validator": validator});
+            if let Some(id) = session_id {
+                v["session_id"] = json!(id);
+            }
+            v
+        }
+        Packet::Resumed { session_id, seq } => json!({"cmd": "resumed", "session_id": session_id, "seq": seq}),
         Packet::UserJoin(u) => json!({"cmd": "user_join", "user": user_view(u)}),
         Packet::UserConnect(u) => json!({"cmd": "user_connect", "user": user_view(u)}),
         Packet::UserDisconnect { username } => json!({"cmd": "user_disconnect", "username": username}),

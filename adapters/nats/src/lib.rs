@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 pub mod presence;
+pub mod resume;
 pub mod wire;
 
 /// How often a node refreshes its lease.
@@ -249,6 +250,9 @@ impl EventBus for NatsBus {
     }
     fn clustered(&self) -> bool {
         true
+    }
+    fn node(&self) -> &str {
+        &self.node
     }
 }
 

@@ -1,9 +1,10 @@
 //! How a [`ClusterEvent`] travels: one line of JSON naming the publishing node and the
 //! event, then, for a delivery, the frame's bytes exactly as encoded once by the publisher.
 
-use application::ports::{ClusterEvent, Forget, Frame, LimiterChange, Target, VoiceChange};
+use application::ports::{ClusterEvent, Forget, Frame, LimiterChange, RemoteCall, SlashChange, Target, VoiceChange};
+use application::slash::{OptionKind, SlashCommand, SlashOption};
 use bytes::{BufMut, Bytes, BytesMut};
-use domain::UserId;
+use domain::{RawJson, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
@@ -25,6 +26,92 @@ enum Head {
     VoiceJoined { n: String, u: String, c: String, name: String, peer: String },
     VoiceMuted { n: String, u: String, muted: bool },
     VoiceLeft { n: String, u: String },
+    VoicePresent { n: String, u: String, c: String, name: String, peer: String, muted: bool },
+    Hello { n: String },
+    SlashRegistered { n: String, conn: u64, u: String, name: String, cmds: Vec<Command> },
+    SlashRemoved { n: String, conn: u64 },
+    SlashCall(Box<Call>),
+    SlashAnswered { n: String, to: String, id: u64 },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Call {
+    n: String,
+    to: String,
+    bot: u64,
+    id: u64,
+    u: String,
+    name: String,
+    c: String,
+    cmd: String,
+    eph: bool,
+    at: f64,
+    args: String,
+    by: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Command {
+    name: String,
+    desc: String,
+    white: Option<Vec<String>>,
+    black: Option<Vec<String>>,
+    opts: Vec<Opt>,
+    eph: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Opt {
+    name: String,
+    desc: String,
+    kind: String,
+    choices: Option<Vec<String>>,
+    required: bool,
+}
+
+impl Command {
+    fn of(c: &SlashCommand) -> Self {
+        Self {
+            name: c.name.clone(),
+            desc: c.description.clone(),
+            white: c.whitelist.clone(),
+            black: c.blacklist.clone(),
+            opts: c
+                .options
+                .iter()
+                .map(|o| Opt {
+                    name: o.name.clone(),
+                    desc: o.description.clone(),
+                    kind: o.kind.as_str().to_owned(),
+                    choices: o.choices.clone(),
+                    required: o.required,
+                })
+                .collect(),
+            eph: c.ephemeral,
+        }
+    }
+
+    fn into_command(self) -> Result<SlashCommand, String> {
+        let mut options = vec![];
+        for o in self.opts {
+            let kind = OptionKind::parse(&o.kind).ok_or_else(|| format!("unknown option type {:?}", o.kind))?;
+            options.push(SlashOption {
+                name: o.name,
+                description: o.desc,
+                kind,
+                choices: o.choices,
+                required: o.required,
+            });
+        }
+        Ok(SlashCommand {
+            name: self.name,
+            description: self.desc,
+            whitelist: self.white,
+            blacklist: self.black,
+            options,
+            ephemeral: self.eph,
+        })
+    }
 }
 
 /// Encodes `event` from `node`.
@@ -74,6 +161,43 @@ pub fn encode(node: &str, event: &ClusterEvent) -> Bytes {
                 },
                 VoiceChange::Muted { user, muted } => Head::VoiceMuted { n, u: user.0.clone(), muted: *muted },
                 VoiceChange::Left(u) => Head::VoiceLeft { n, u: u.0.clone() },
+                VoiceChange::Present { channel, user, username, peer_id, muted } => Head::VoicePresent {
+                    n,
+                    u: user.0.clone(),
+                    c: channel.clone(),
+                    name: username.clone(),
+                    peer: peer_id.clone(),
+                    muted: *muted,
+                },
+            },
+            None,
+        ),
+        ClusterEvent::Hello => (Head::Hello { n }, None),
+        ClusterEvent::Slash(change) => (
+            match change {
+                SlashChange::Registered { conn, user, username, commands } => Head::SlashRegistered {
+                    n,
+                    conn: *conn,
+                    u: user.0.clone(),
+                    name: username.clone(),
+                    cmds: commands.iter().map(Command::of).collect(),
+                },
+                SlashChange::Removed { conn } => Head::SlashRemoved { n, conn: *conn },
+                SlashChange::Call(c) => Head::SlashCall(Box::new(Call {
+                    n,
+                    to: c.to.clone(),
+                    bot: c.bot,
+                    id: c.id,
+                    u: c.invoker.0.clone(),
+                    name: c.invoker_username.clone(),
+                    c: c.channel.clone(),
+                    cmd: c.command.clone(),
+                    eph: c.ephemeral,
+                    at: c.at,
+                    args: c.args.0.clone(),
+                    by: c.commander.clone(),
+                })),
+                SlashChange::Answered { node, call } => Head::SlashAnswered { n, to: node.clone(), id: *call },
             },
             None,
         ),
@@ -115,6 +239,40 @@ pub fn decode(payload: &[u8]) -> Result<(String, ClusterEvent), String> {
         }
         Head::VoiceMuted { n, u, muted } => (n, ClusterEvent::Voice(VoiceChange::Muted { user: UserId(u), muted })),
         Head::VoiceLeft { n, u } => (n, ClusterEvent::Voice(VoiceChange::Left(UserId(u)))),
+        Head::VoicePresent { n, u, c, name, peer, muted } => (
+            n,
+            ClusterEvent::Voice(VoiceChange::Present {
+                channel: c,
+                user: UserId(u),
+                username: name,
+                peer_id: peer,
+                muted,
+            }),
+        ),
+        Head::Hello { n } => (n, ClusterEvent::Hello),
+        Head::SlashRegistered { n, conn, u, name, cmds } => {
+            let commands = cmds.into_iter().map(Command::into_command).collect::<Result<Vec<_>, _>>()?;
+            (n, ClusterEvent::Slash(SlashChange::Registered { conn, user: UserId(u), username: name, commands }))
+        }
+        Head::SlashRemoved { n, conn } => (n, ClusterEvent::Slash(SlashChange::Removed { conn })),
+        Head::SlashCall(c) => {
+            let c = *c;
+            let call = RemoteCall {
+                to: c.to,
+                bot: c.bot,
+                id: c.id,
+                invoker: UserId(c.u),
+                invoker_username: c.name,
+                channel: c.c,
+                command: c.cmd,
+                ephemeral: c.eph,
+                at: c.at,
+                args: RawJson(c.args),
+                commander: c.by,
+            };
+            (c.n, ClusterEvent::Slash(SlashChange::Call(call)))
+        }
+        Head::SlashAnswered { n, to, id } => (n, ClusterEvent::Slash(SlashChange::Answered { node: to, call: id })),
     })
 }
 
@@ -149,6 +307,48 @@ mod tests {
             }),
             ClusterEvent::Voice(VoiceChange::Muted { user: UserId("u".into()), muted: true }),
             ClusterEvent::Voice(VoiceChange::Left(UserId("u".into()))),
+            ClusterEvent::Voice(VoiceChange::Present {
+                channel: "vc".into(),
+                user: UserId("u".into()),
+                username: "n".into(),
+                peer_id: "p".into(),
+                muted: true,
+            }),
+            ClusterEvent::Hello,
+            ClusterEvent::Slash(SlashChange::Registered {
+                conn: 7,
+                user: UserId("b".into()),
+                username: "bot".into(),
+                commands: vec![SlashCommand {
+                    name: "roll".into(),
+                    description: "Roll".into(),
+                    whitelist: Some(vec!["user".into()]),
+                    blacklist: None,
+                    options: vec![SlashOption {
+                        name: "sides".into(),
+                        description: "Sides".into(),
+                        kind: OptionKind::Enum,
+                        choices: Some(vec!["4".into(), "6".into()]),
+                        required: false,
+                    }],
+                    ephemeral: true,
+                }],
+            }),
+            ClusterEvent::Slash(SlashChange::Removed { conn: 7 }),
+            ClusterEvent::Slash(SlashChange::Call(RemoteCall {
+                to: "n2".into(),
+                bot: 7,
+                id: 3,
+                invoker: UserId("u".into()),
+                invoker_username: "ü".into(),
+                channel: "general".into(),
+                command: "roll".into(),
+                ephemeral: false,
+                at: 1.25,
+                args: RawJson("{\"sides\":\"6\"}".into()),
+                commander: "bot".into(),
+            })),
+            ClusterEvent::Slash(SlashChange::Answered { node: "n1".into(), call: 3 }),
         ];
         for e in events {
             assert_eq!(decode(&encode("n1", &e)), Ok(("n1".to_owned(), e)));

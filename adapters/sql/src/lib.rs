@@ -14,6 +14,7 @@ pub mod import_tables;
 mod mention_index;
 mod migration;
 mod push;
+mod record_locks;
 mod search;
 pub(crate) mod state;
 pub mod text;
@@ -37,6 +38,7 @@ use sea_orm::{
 use codec::records::*;
 pub use connect::{AdvisoryLock, STARTUP_LOCK, StorageUrl, connect, schema_version};
 use entities::{channels, mentions, messages, meta, pending_user_changes, roles, users};
+pub use record_locks::PgRecordLocks;
 use text::TextCodec;
 
 /// A store over a sea-orm connection.

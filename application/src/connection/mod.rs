@@ -169,6 +169,9 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
     telemetry::connection_opened();
 
     let mut session = app.sessions.open(conn, queue.clone());
+    // The heartbeat goes straight to this connection's queue: it is never numbered nor kept
+    // for a resume (docs/design/resume.md#seq).
+    let ping = app.hub.encode(&Packet::Ping);
     session.address = address;
     let start = Instant::now();
     let mut heartbeat = interval_at(start + limits.heartbeat_interval, limits.heartbeat_interval);
@@ -187,7 +190,11 @@ pub async fn run<R: PeerReader, W: PeerWriter>(
                 queue.close(close::GOING_AWAY, "server shutting down");
                 break;
             }
-            _ = heartbeat.tick() => app.sessions.send(conn, &Packet::Ping, None),
+            _ = heartbeat.tick() => {
+                if !queue.push(ping.clone()) {
+                    queue.close(crate::hub::SLOW_CONSUMER.0, crate::hub::SLOW_CONSUMER.1);
+                }
+            }
             _ = &mut auth_deadline, if session.user.is_none() => {
                 queue.close(close::POLICY, "authentication timeout");
                 break;

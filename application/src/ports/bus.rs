@@ -3,9 +3,11 @@
 //! their own connections that qualify, close a user's connections, forget cached state.
 //! A single node uses [`LocalBus`], which has no peers and publishes nothing.
 
-use domain::UserId;
+use domain::{RawJson, UnixSeconds, UserId};
 
 use super::Frame;
+use crate::ConnId;
+use crate::slash::SlashCommand;
 
 /// Which of a node's connections an event is for. Each node applies the same rules to its
 /// own connections as a single node applies to all of them.
@@ -61,6 +63,72 @@ pub enum ClusterEvent {
     Limiter(LimiterChange),
     /// A voice seat held on the publishing node changed.
     Voice(VoiceChange),
+    /// Slash commands of a bot connected to the publishing node, or a call for one.
+    Slash(SlashChange),
+    /// The publishing node started or came back after losing NATS: every node publishes
+    /// what it holds ([`SlashChange::Registered`], [`VoiceChange::Present`]) again.
+    Hello,
+}
+
+/// Slash commands across nodes (docs/design/cluster.md#slash-commands): every node keeps
+/// every bot's registrations; a call travels to the bot's node as an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlashChange {
+    /// The commands of a bot connection of the publishing node are now `commands`
+    /// (replacing what it had; no packet is sent for it).
+    Registered {
+        /// The bot's connection on its node.
+        conn: ConnId,
+        /// The bot's user.
+        user: UserId,
+        /// The bot's display name.
+        username: String,
+        /// Its commands.
+        commands: Vec<SlashCommand>,
+    },
+    /// The bot connection closed: its commands are gone and its unanswered calls fail.
+    Removed {
+        /// The bot's connection on its node.
+        conn: ConnId,
+    },
+    /// A caller on the publishing node called a bot of node `to`.
+    Call(RemoteCall),
+    /// A call made from node `node` got its first answer.
+    Answered {
+        /// The caller's node.
+        node: String,
+        /// The call's id there.
+        call: u64,
+    },
+}
+
+impl Eq for SlashChange {}
+
+/// A slash call for a bot connected to another node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteCall {
+    /// The bot's node.
+    pub to: String,
+    /// The bot's connection there.
+    pub bot: ConnId,
+    /// The call's id on the caller's node.
+    pub id: u64,
+    /// The caller.
+    pub invoker: UserId,
+    /// The caller's display name.
+    pub invoker_username: String,
+    /// Where it was called.
+    pub channel: String,
+    /// The command.
+    pub command: String,
+    /// The command's `ephemeral` flag.
+    pub ephemeral: bool,
+    /// When it was called.
+    pub at: UnixSeconds,
+    /// The arguments as the caller sent them.
+    pub args: RawJson,
+    /// The bot's display name (`commander`).
+    pub commander: String,
 }
 
 /// A change of a voice seat held through a connection of the publishing node; every node
@@ -87,6 +155,20 @@ pub enum VoiceChange {
     },
     /// The user's seat is gone.
     Left(UserId),
+    /// The user holds this seat (an answer to [`ClusterEvent::Hello`]): taken silently
+    /// when this node does not know it yet.
+    Present {
+        /// Which voice channel.
+        channel: String,
+        /// Who.
+        user: UserId,
+        /// Their display name.
+        username: String,
+        /// Their WebRTC endpoint's id.
+        peer_id: String,
+        /// Whether muted.
+        muted: bool,
+    },
 }
 
 /// A change of a user's rate-limit buckets, replayed on every node so a user's limits hold
@@ -118,6 +200,10 @@ pub trait EventBus: Send + Sync {
     /// Whether there are other nodes at all (false for [`LocalBus`]); lets callers skip
     /// work that only peers need.
     fn clustered(&self) -> bool;
+    /// This node's id in the cluster (empty for [`LocalBus`]).
+    fn node(&self) -> &str {
+        ""
+    }
 }
 
 /// The in-process bus of a single node: there is nobody to tell.
@@ -172,4 +258,15 @@ impl Presence for LocalPresence {
     fn is_elsewhere(&self, _user: &UserId) -> bool {
         false
     }
+}
+
+/// Held while a record is read, changed and written; dropping it releases the lock.
+pub type SharedGuard = Box<dyn std::any::Any + Send + Sync>;
+
+/// Locks on single records that hold across every node sharing the database
+/// (docs/design/cluster.md#record-locks); a single node's per-process locks suffice alone.
+#[async_trait::async_trait]
+pub trait SharedLocks: Send + Sync {
+    /// Waits for the lock named `key` and holds it until the guard is dropped.
+    async fn lock(&self, key: &str) -> super::StoreResult<SharedGuard>;
 }

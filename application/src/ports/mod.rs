@@ -7,6 +7,7 @@ mod emojis;
 mod outbound;
 mod plugins;
 mod push;
+mod resume;
 mod state;
 mod store;
 mod system;
@@ -14,7 +15,8 @@ mod threads;
 
 pub use auth::{AuthFailure, AuthValidator, RoturIdentity};
 pub use bus::{
-    CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, Target, VoiceChange,
+    CacheControl, ClusterEvent, EventBus, Forget, LimiterChange, LocalBus, LocalPresence, Presence, RemoteCall,
+    SharedGuard, SharedLocks, SlashChange, Target, VoiceChange,
 };
 pub use emojis::{EmojiImages, EmojiRepository, ImageProblem};
 pub use outbound::{Frame, Outbox, PacketEncoder};
@@ -25,6 +27,7 @@ pub use plugins::{
 pub use push::{
     Delivery, NoNotifier, Notifier, PushMessage, PushSubscriptionRepository, Subscription, SubscriptionProblem,
 };
+pub use resume::{Handoff, HandoffAnswer, HandoffRequest, ResumeRelay};
 pub use state::{ServerProfile, ServerProfileRepository, UnreadRepository};
 pub use store::{
     ChannelRepository, Commit, MessageRepository, PendingChange, RoleRepository, Store, StoreError, StoreErrorKind,

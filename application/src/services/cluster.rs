@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::hot_history::HotHistory;
-use super::{Audience, Emojis, Lists, Voice};
+use super::{Audience, Emojis, Lists, Slash, Voice};
 use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{CacheControl, ClusterEvent, Forget, Store, Target};
@@ -21,6 +21,7 @@ pub struct Cluster {
     cache: Option<Arc<dyn CacheControl>>,
     limiter: Arc<Limiter>,
     voice: Arc<Voice>,
+    slash: Arc<Slash>,
 }
 
 /// The parts a [`Cluster`] is built from.
@@ -43,13 +44,15 @@ pub struct ClusterParts {
     pub limiter: Arc<Limiter>,
     /// Voice rosters.
     pub voice: Arc<Voice>,
+    /// Slash commands.
+    pub slash: Arc<Slash>,
 }
 
 impl Cluster {
     /// A receiver over these parts.
     pub fn new(parts: ClusterParts) -> Self {
-        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter, voice } = parts;
-        Self { hub, audience, lists, emojis, history, store, cache, limiter, voice }
+        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter, voice, slash } = parts;
+        Self { hub, audience, lists, emojis, history, store, cache, limiter, voice, slash }
     }
 
     /// Applies one event from another node. Events are applied one after the other, in
@@ -73,6 +76,8 @@ impl Cluster {
             ClusterEvent::ChannelLists => self.lists.push_own_channel_lists().await,
             ClusterEvent::Voice(change) => self.voice.remote(from, change).await,
             ClusterEvent::Limiter(change) => self.limiter.apply(&change),
+            ClusterEvent::Slash(change) => self.slash.remote(from, change),
+            ClusterEvent::Hello => self.announce(),
             ClusterEvent::Deliver { .. } | ClusterEvent::CloseUser { .. } => {}
         }
     }
@@ -126,6 +131,19 @@ impl Cluster {
     /// Another node's lease expired: what it held here is released.
     pub async fn node_gone(&self, node: &str) {
         self.voice.node_gone(node).await;
+        self.slash.node_gone(node);
+    }
+
+    /// Asks the other nodes for what they hold (this node just started, or missed events):
+    /// they answer with their bots' commands and their voice seats.
+    pub fn hello(&self) {
+        self.hub.publish(|| ClusterEvent::Hello);
+    }
+
+    /// Publishes what this node holds: its bots' commands and its voice seats.
+    pub fn announce(&self) {
+        self.slash.announce();
+        self.voice.announce();
     }
 
     /// The users connected to this node, with their names.

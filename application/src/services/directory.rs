@@ -9,7 +9,7 @@ use domain::{Action, Channel, Message, Role, User, UserId, may};
 use crate::Session;
 use crate::errors::AccessError;
 use crate::locks::Locks;
-use crate::ports::{Store, StoreResult};
+use crate::ports::{CacheControl, Forget, SharedGuard, SharedLocks, Store, StoreResult};
 
 /// A caller admitted by a permission gate, with what decides what they may act on.
 #[derive(Debug, Clone)]
@@ -45,12 +45,36 @@ impl Authority {
 pub struct Directory {
     store: Arc<dyn Store>,
     locks: Locks,
+    shared: Option<Arc<dyn SharedLocks>>,
+    cache: Option<Arc<dyn CacheControl>>,
 }
 
 impl Directory {
     /// A directory over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, locks: Locks::default() }
+        Self { store, locks: Locks::default(), shared: None, cache: None }
+    }
+
+    /// A directory of a cluster node: each read-modify-write also holds the record's lock
+    /// across the nodes and reads the record past `cache`, which may not have heard of
+    /// another node's write yet (docs/design/cluster.md#record-locks).
+    pub fn shared(
+        store: Arc<dyn Store>,
+        shared: Option<Arc<dyn SharedLocks>>,
+        cache: Option<Arc<dyn CacheControl>>,
+    ) -> Self {
+        Self { store, locks: Locks::default(), shared, cache }
+    }
+
+    /// The record's lock across the nodes (none for a single node); a cached copy of the
+    /// record (`stale`) is dropped once it is held.
+    async fn shared_lock(&self, key: &str, stale: Option<Forget>) -> StoreResult<Option<SharedGuard>> {
+        let Some(shared) = &self.shared else { return Ok(None) };
+        let guard = shared.lock(key).await?;
+        if let (Some(cache), Some(stale)) = (&self.cache, stale) {
+            cache.forget(&stale).await;
+        }
+        Ok(Some(guard))
     }
 
     /// The record locks (held while a login registers its connection).
@@ -145,6 +169,7 @@ impl Directory {
         change: impl FnOnce(&mut User) -> Result<T, E>,
     ) -> Result<Option<(User, T)>, E> {
         let _lock = self.locks.user(id).await;
+        let _shared = self.shared_lock(&format!("user\0{}", id.as_str()), Some(Forget::User(id.clone()))).await?;
         let Some(mut user) = self.store.user(id).await? else { return Ok(None) };
         let before = user.clone();
         let out = change(&mut user)?;
@@ -163,6 +188,7 @@ impl Directory {
         change: impl FnOnce(&mut Message) -> Result<T, E>,
     ) -> Result<Option<(Message, u64, T)>, E> {
         let _lock = self.locks.message(channel, id).await;
+        let _shared = self.shared_lock(&format!("message\0{channel}\0{id}"), None).await?;
         let Some((mut message, position)) = self.store.message(channel, id).await? else { return Ok(None) };
         let before = message.clone();
         let out = change(&mut message)?;

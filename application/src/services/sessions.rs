@@ -15,7 +15,11 @@ use super::{Audience, Directory, Lists, Pushes, Reply, Slash, Voice};
 use crate::errors::{AuthErrorText, CommandError};
 use crate::hub::Hub;
 use crate::packets::Handshake;
-use crate::ports::{AuthFailure, AuthValidator, Clock, IdSource, Outbox, PluginEvent, PluginHost, Store, StoreError};
+use crate::ports::{
+    AuthFailure, AuthValidator, Clock, Handoff, HandoffAnswer, HandoffRequest, IdSource, Outbox, PluginEvent,
+    PluginHost, ResumeRelay, RoturIdentity, Store, StoreError,
+};
+use crate::resume::{Detach, Link, ResumableSession, Resumes};
 use crate::settings::Settings;
 use crate::views::UserView;
 use crate::{ConnId, Packet, Session, SessionUser};
@@ -40,6 +44,8 @@ pub struct Sessions {
     throttle: AuthThrottle,
     checks: Semaphore,
     clock: Arc<dyn Clock>,
+    resumes: Arc<Resumes>,
+    relay: Option<Arc<dyn ResumeRelay>>,
 }
 
 /// The parts a [`Sessions`] service is built from.
@@ -70,6 +76,10 @@ pub struct SessionsParts {
     pub clock: Arc<dyn Clock>,
     /// The current server name, icon and banner.
     pub server: Arc<ServerInfo>,
+    /// Resumable sessions (docs/design/resume.md).
+    pub resumes: Arc<Resumes>,
+    /// Other nodes' sessions, in a cluster.
+    pub relay: Option<Arc<dyn ResumeRelay>>,
 }
 
 impl Sessions {
@@ -91,6 +101,8 @@ impl Sessions {
             host: p.host,
             settings: p.settings,
             server: p.server,
+            resumes: p.resumes,
+            relay: p.relay,
         }
     }
 
@@ -148,36 +160,63 @@ impl Sessions {
         }
     }
 
+    /// Checks a validator for this connection's key, as `auth` does: the address's throttle,
+    /// a bounded number of Rotur calls at once, then Rotur. A refusal is sent as the
+    /// `auth_error` it maps to and counts against the connection and its address.
+    async fn identify(&self, session: &mut Session, validator: Option<&str>) -> Option<RoturIdentity> {
+        match self.check_validator(session, validator).await {
+            Ok(identity) => Some(identity),
+            Err(text) => {
+                self.refuse(session, text);
+                None
+            }
+        }
+    }
+
+    async fn check_validator(
+        &self,
+        session: &Session,
+        validator: Option<&str>,
+    ) -> Result<RoturIdentity, AuthErrorText> {
+        if session.address.is_some_and(|ip| self.throttle.blocked(ip, self.clock.now())) {
+            return Err(AuthErrorText::Throttled);
+        }
+        // A bounded number of Rotur calls at once, server-wide.
+        let Ok(Ok(_slot)) = tokio::time::timeout(self.settings.auth_timeout, self.checks.acquire()).await else {
+            return Err(AuthErrorText::Unavailable);
+        };
+        match self.auth.validate(&session.validator_key, validator.map(str::to_owned)).await {
+            Ok(id) => Ok(id),
+            Err(AuthFailure::Invalid) => Err(AuthErrorText::Invalid),
+            Err(AuthFailure::Unavailable) => Err(AuthErrorText::Unavailable),
+        }
+    }
+
+    /// Sends a login refusal. "Unavailable" is not the client's doing; a banned user is not
+    /// guessing, so it counts against the socket but never shuts out the whole address.
+    fn refuse(&self, session: &mut Session, text: AuthErrorText) {
+        crate::telemetry::login(text.label());
+        if text != AuthErrorText::Unavailable {
+            session.failed_auths += 1;
+            if let (Some(ip), false) = (session.address, text == AuthErrorText::Banned) {
+                self.throttle.failed(ip, self.clock.now());
+            }
+        }
+        self.hub.send(session.conn, &Packet::AuthError(text), None);
+    }
+
     /// Handles `auth` on an unauthenticated connection. Every outcome sends a packet; a
     /// refusal counts against the connection and its address.
     pub async fn login(&self, session: &mut Session, validator: Option<&str>) {
+        self.login_opting(session, validator, false).await;
+    }
+
+    /// [`Sessions::login`]; with `resumable`, the session survives a dropped connection
+    /// (docs/design/resume.md).
+    pub async fn login_opting(&self, session: &mut Session, validator: Option<&str>, resumable: bool) {
         let conn = session.conn;
-        // "Unavailable" is not the client's doing; a banned user is not guessing, so it
-        // counts against the socket but never shuts out the whole address.
-        let refuse = |session: &mut Session, text: AuthErrorText| {
-            crate::telemetry::login(text.label());
-            if text != AuthErrorText::Unavailable {
-                session.failed_auths += 1;
-                if let (Some(ip), false) = (session.address, text == AuthErrorText::Banned) {
-                    self.throttle.failed(ip, self.clock.now());
-                }
-            }
-            self.hub.send(conn, &Packet::AuthError(text), None);
-        };
-        if session.address.is_some_and(|ip| self.throttle.blocked(ip, self.clock.now())) {
-            return refuse(session, AuthErrorText::Throttled);
-        }
-        let identity = {
-            // A bounded number of Rotur calls at once, server-wide.
-            let Ok(Ok(_slot)) = tokio::time::timeout(self.settings.auth_timeout, self.checks.acquire()).await else {
-                return refuse(session, AuthErrorText::Unavailable);
-            };
-            match self.auth.validate(&session.validator_key, validator.map(str::to_owned)).await {
-                Ok(id) => id,
-                Err(AuthFailure::Invalid) => return refuse(session, AuthErrorText::Invalid),
-                Err(AuthFailure::Unavailable) => return refuse(session, AuthErrorText::Unavailable),
-            }
-        };
+        let refuse = |session: &mut Session, text: AuthErrorText| self.refuse(session, text);
+        let Some(identity) = self.identify(session, validator).await else { return };
         // The user's lock is held until the connection is registered, so that a ban or a
         // role change either happens before (and is seen here) or after (and sees this
         // connection).
@@ -195,7 +234,15 @@ impl Sessions {
         crate::telemetry::login("ok");
         let token = user.validator.clone().unwrap_or_default();
         let me = SessionUser { id: user.id.clone(), username: identity.username.clone() };
-        self.hub.send(conn, &Packet::Ready { user: Box::new(user.clone()), validator: token }, None);
+        let session_id = resumable.then(|| self.ids.session_token());
+        let ready = Packet::Ready { user: Box::new(user.clone()), validator: token, session_id: session_id.clone() };
+        self.hub.send(conn, &ready, None);
+        if let (Some(id), Some(outbox)) = (session_id, self.hub.outbox_of(conn)) {
+            // From here on the hub delivers to the session, which numbers and keeps every
+            // packet (docs/design/resume.md#session-not-socket).
+            let resumable = self.resumes.create(id, conn, me.clone(), Link { id: session.link, outbox });
+            self.hub.replace_outbox(conn, resumable);
+        }
         session.user = Some(me.clone());
         let first = self.hub.authenticate(conn, me.clone());
         self.audience.joined(conn, &user).await;
@@ -275,17 +322,196 @@ impl Sessions {
         User::new(id, username.to_owned(), roles, self.settings.new_user_extra.clone())
     }
 
-    /// Forgets a connection, exactly once however it closed: it leaves its voice call, its
-    /// slash commands go, and when it was its user's last connection, everyone is told.
-    pub async fn close(&self, session: &Session) {
-        let departure = self.hub.unregister(session.conn);
-        if let Some(d) = &departure {
-            self.audience.left(session.conn, &d.user.id);
+    /// The resumable sessions of this node.
+    pub fn resumes(&self) -> &Arc<Resumes> {
+        &self.resumes
+    }
+
+    /// Handles `resume` on an unauthenticated connection (docs/design/resume.md#resume):
+    /// the validator is checked as for `auth` (its refusals are the same `auth_error`), then
+    /// the session must exist, be this user's and still hold every packet after `seq`.
+    pub async fn resume(
+        self: &Arc<Self>,
+        session: &mut Session,
+        session_id: Option<&str>,
+        seq: Option<u64>,
+        validator: Option<&str>,
+        listener: Option<&str>,
+    ) {
+        let Some(identity) = self.identify(session, validator).await else { return };
+        let refused = |session: &Session| {
+            crate::telemetry::login("resume_refused");
+            let error = crate::errors::RequestError::NotResumable.into();
+            self.hub.send(session.conn, &Packet::Error { src: Some("resume".into()), error }, listener);
+        };
+        let (Some(id), Some(seq)) = (session_id, seq) else { return refused(session) };
+        let Some(resumable) = self.resumes.get(id) else {
+            // Held by another node? (docs/design/resume.md#across-nodes)
+            let Some(relay) = self.relay.clone() else { return refused(session) };
+            if !self.resume_from(session, &relay, id, seq, &identity, listener).await {
+                refused(session);
+            }
+            return;
+        };
+        if resumable.user().id.0 != identity.id {
+            return refused(session);
         }
-        self.voice.disconnect(session.conn).await;
-        self.slash.disconnect(session.conn);
+        let Some(outbox) = self.hub.outbox_of(session.link) else { return refused(session) };
+        let resumed = |last| {
+            let packet = Packet::Resumed { session_id: id.to_owned(), seq: last };
+            self.hub.encoder().encode(&packet, listener)
+        };
+        if resumable.attach(Link { id: session.link, outbox }, seq, resumed).is_err() {
+            return refused(session);
+        }
+        crate::telemetry::login("resumed");
+        self.hub.set_detached(resumable.conn(), false);
+        // This connection is the session now; its own entry goes.
+        self.hub.unregister(session.link);
+        session.conn = resumable.conn();
+        session.user = Some(resumable.user().clone());
+        tracing::info!(conn = session.conn, link = session.link, user = %resumable.user().username, "resumed");
+    }
+
+    /// Resumes a session held by another node: this connection becomes an authenticated session
+    /// that holds what it receives, then the other node hands over its buffer, then
+    /// everything after `seq` is replayed. False (and nothing changed here) when refused.
+    #[allow(clippy::too_many_arguments)]
+    async fn resume_from(
+        &self,
+        session: &mut Session,
+        relay: &Arc<dyn ResumeRelay>,
+        id: &str,
+        seq: u64,
+        identity: &RoturIdentity,
+        listener: Option<&str>,
+    ) -> bool {
+        let conn = session.link;
+        let user_id = UserId(identity.id.clone());
+        let user = match self.store.user(&user_id).await {
+            Ok(Some(u)) if !u.is_banned() => u,
+            _ => return false,
+        };
+        let Some(outbox) = self.hub.outbox_of(conn) else { return false };
+        let me = SessionUser { id: user_id.clone(), username: identity.username.clone() };
+        let holding = self.resumes.create_holding(id.to_owned(), conn, me.clone());
+        self.hub.replace_outbox(conn, holding.clone());
+        let first = self.hub.authenticate(conn, me.clone());
+        self.audience.joined(conn, &user).await;
+        if first {
+            // The user is online on the other node until it hands over: no news for anyone.
+            self.hub.presence().arrived(&me.id, &me.username).await;
+        }
+        let request = HandoffRequest { session_id: id.to_owned(), user: user_id.clone(), seq };
+        let done = match relay.fetch(request).await {
+            Some(Handoff { frames, last }) => {
+                let resumed = |last| {
+                    let packet = Packet::Resumed { session_id: id.to_owned(), seq: last };
+                    self.hub.encoder().encode(&packet, listener)
+                };
+                holding.complete(frames, last, seq, Link { id: conn, outbox: outbox.clone() }, resumed).is_ok()
+            }
+            None => false,
+        };
+        if !done {
+            self.resumes.remove(&holding);
+            self.hub.replace_outbox(conn, outbox.clone());
+            if let Some(departure) = self.hub.unregister(conn) {
+                self.audience.left(conn, &user_id);
+                if departure.last {
+                    self.hub.presence().departed(&user_id).await;
+                }
+            }
+            self.hub.register(conn, outbox);
+            return false;
+        }
+        crate::telemetry::login("resumed");
+        session.user = Some(me);
+        tracing::info!(conn, user = %identity.username, "resumed from another node");
+        true
+    }
+
+    /// Hands a session of this node over to another node that resumes it: the session ends
+    /// here without a word to anyone (its user is online on the other node), its old
+    /// connection is closed (docs/design/resume.md#across-nodes).
+    pub async fn hand_off(&self, request: HandoffRequest) -> HandoffAnswer {
+        // A session this node is itself fetching is not here yet.
+        let Some(resumable) = self.resumes.get(&request.session_id).filter(|r| !r.is_holding()) else {
+            return HandoffAnswer::NotHere;
+        };
+        if resumable.user().id != request.user {
+            return HandoffAnswer::Refused;
+        }
+        let Ok((frames, last, old)) = resumable.take_after(request.seq) else { return HandoffAnswer::Refused };
+        if let Some(old) = old {
+            old.outbox.close(crate::resume::RESUMED_ELSEWHERE.0, crate::resume::RESUMED_ELSEWHERE.1);
+        }
+        self.resumes.remove(&resumable);
+        let conn = resumable.conn();
+        if let Some(departure) = self.hub.unregister(conn) {
+            self.audience.left(conn, &departure.user.id);
+            if departure.last {
+                self.hub.presence().departed(&departure.user.id).await;
+            }
+        }
+        self.voice.disconnect(conn).await;
+        self.slash.disconnect(conn);
+        tracing::info!(conn, user = %resumable.user().username, "session handed over to another node");
+        HandoffAnswer::Handed(Handoff { frames, last })
+    }
+
+    /// Forgets a connection, exactly once however it closed. A resumable session detaches
+    /// instead and waits for a resume (docs/design/resume.md#detached): its voice seat goes
+    /// as today, the rest stays until its window ends.
+    pub async fn close(self: &Arc<Self>, session: &Session) {
+        if let Some(resumable) = self.resumes.of_conn(session.conn) {
+            match resumable.detach(session.link) {
+                Detach::Detached(generation) => {
+                    self.hub.set_detached(session.conn, true);
+                    self.voice.disconnect(session.conn).await;
+                    self.resumes.limit_detached(&resumable.user().id);
+                    tracing::info!(conn = session.conn, user = %resumable.user().username, "detached");
+                    let this = self.clone();
+                    let window = self.resumes.settings().window;
+                    tokio::spawn(async move {
+                        if resumable.wait_window(generation, window).await {
+                            this.end_resumable(&resumable).await;
+                        }
+                    });
+                    return;
+                }
+                Detach::NotMine => {
+                    // The session was resumed on another connection; only this
+                    // connection's own entry (if it was not the session's) goes.
+                    if session.link != session.conn {
+                        self.hub.unregister(session.link);
+                    }
+                    return;
+                }
+                Detach::Ended => self.resumes.remove(&resumable),
+            }
+        }
+        self.forget(session.conn).await;
+    }
+
+    /// A detached session's window ended without a resume: it goes like a closed connection.
+    async fn end_resumable(&self, resumable: &ResumableSession) {
+        self.resumes.remove(resumable);
+        tracing::info!(conn = resumable.conn(), user = %resumable.user().username, "resumable session ended");
+        self.forget(resumable.conn()).await;
+    }
+
+    /// Forgets a connection id, exactly once: it leaves its voice call, its slash commands
+    /// go, and when it was its user's last connection, everyone is told.
+    async fn forget(&self, conn: ConnId) {
+        let departure = self.hub.unregister(conn);
+        if let Some(d) = &departure {
+            self.audience.left(conn, &d.user.id);
+        }
+        self.voice.disconnect(conn).await;
+        self.slash.disconnect(conn);
         if let Some(departure) = departure {
-            tracing::info!(conn = session.conn, user = %departure.user.username, "disconnected");
+            tracing::info!(conn, user = %departure.user.username, "disconnected");
             let last_anywhere = departure.last && self.hub.presence().departed(&departure.user.id).await;
             let hidden = match self.store.user(&departure.user.id).await {
                 Ok(u) => u.is_some_and(|u| u.hidden()),

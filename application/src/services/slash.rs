@@ -11,7 +11,7 @@ use super::{Audience, Directory, Gate, Outcome, Plugins, Reply};
 use crate::errors::{Limited, SlashError};
 use crate::hub::Hub;
 use crate::limiter::Purpose;
-use crate::ports::{Actor, Clock, Draft, IdSource, PluginHost, Store};
+use crate::ports::{Actor, Clock, ClusterEvent, Draft, IdSource, PluginHost, RemoteCall, SlashChange, Store};
 use crate::settings::Settings;
 use crate::slash::{PendingCall, SlashArgs, SlashCommand, SlashRegistry, check_args, check_roles, roles_clause};
 use crate::views::NameBook;
@@ -124,13 +124,24 @@ impl Slash {
         {
             return Err(SlashError::RoleRequired(roles_clause(needed)));
         }
-        if self.hub.connections_of(&user.id).iter().any(|c| *c != session.conn) {
+        if self.hub.connections_of(&user.id).iter().any(|c| *c != session.conn)
+            || self.hub.presence().is_elsewhere(&user.id)
+        {
             return Err(SlashError::OtherSession);
         }
         let commands = commands?;
         let count = commands.len();
         let added = self.registry.register(session.conn, &user.id, user.display_name(), commands)?;
         tracing::info!(bot = %user.display_name(), count, "slash commands registered");
+        // Other nodes know the commands before their clients see `slash_add`.
+        self.hub.publish(|| {
+            ClusterEvent::Slash(SlashChange::Registered {
+                conn: session.conn,
+                user: user.id.clone(),
+                username: user.display_name().to_owned(),
+                commands: added.iter().map(|r| r.command.clone()).collect(),
+            })
+        });
         self.hub.send_all_authenticated(&Packet::SlashAdd(added));
         Ok(Reply::Packet(Packet::SlashRegistered(count)))
     }
@@ -158,29 +169,55 @@ impl Slash {
         check_roles(&registered.command, &user.roles)?;
         check_args(&registered.command, &args)?;
         self.gate.not_in_timeout(session).await?;
+        let id = self.registry.call_id();
+        let at = self.clock.now();
         let recorded = self.registry.record(PendingCall {
+            id,
+            bot_node: registered.node.clone(),
             bot: registered.conn,
+            invoker_node: None,
             invoker_conn: session.conn,
             invoker: user.id.clone(),
             invoker_username: user.display_name().to_owned(),
             channel: channel.clone(),
             command: name.clone(),
             ephemeral: registered.command.ephemeral,
-            at: self.clock.now(),
+            at,
             answers: 0,
         });
         if !recorded {
             return Err(SlashError::HandlerOffline(name.clone()));
         }
-        let call = Packet::SlashCall {
-            command: name.clone(),
-            args: args.raw,
-            commander: registered.username.clone(),
-            invoker: user.id.clone(),
-            invoker_username: user.display_name().to_owned(),
-            channel,
-        };
-        self.hub.send(registered.conn, &call, None);
+        match registered.node {
+            None => {
+                let call = Packet::SlashCall {
+                    command: name.clone(),
+                    args: args.raw,
+                    commander: registered.username.clone(),
+                    invoker: user.id.clone(),
+                    invoker_username: user.display_name().to_owned(),
+                    channel,
+                };
+                self.hub.send(registered.conn, &call, None);
+            }
+            // The bot's node records the call and hands it to the bot; if the bot is gone
+            // by then, its `Removed` reaches this node after this call and fails it here.
+            Some(to) => self.hub.publish(|| {
+                ClusterEvent::Slash(SlashChange::Call(RemoteCall {
+                    to,
+                    bot: registered.conn,
+                    id,
+                    invoker: user.id.clone(),
+                    invoker_username: user.display_name().to_owned(),
+                    channel,
+                    command: name.clone(),
+                    ephemeral: registered.command.ephemeral,
+                    at,
+                    args: args.raw,
+                    commander: registered.username.clone(),
+                }))
+            }),
+        }
         Ok(Reply::Packet(Packet::SlashCallSent(name)))
     }
 
@@ -222,9 +259,14 @@ impl Slash {
             return Err(Limited { denial, typing: false }.into());
         }
         // Only an answer that goes out counts against the call.
-        self.registry
+        let counted = self
+            .registry
             .answer(session.conn, &channel, &invoker, command.as_deref(), now)
             .ok_or(SlashError::NoPendingCall)?;
+        if let (1, Some(node)) = (counted.answers, counted.invoker_node) {
+            // The caller's node no longer fails this call when the bot goes.
+            self.hub.publish(|| ClusterEvent::Slash(SlashChange::Answered { node, call: counted.id }));
+        }
         let invoker_name = match self.store.user(&invoker).await? {
             Some(u) => u.display_name().to_owned(),
             None => call.invoker_username.clone(),
@@ -234,8 +276,7 @@ impl Slash {
         let view = NameBook::from_users([&bot]).view(message.clone());
         let packet = Packet::MessageNew { channel: channel.clone(), message: Box::new(view) };
         if req.ephemeral.unwrap_or(call.ephemeral) {
-            let conns = self.hub.connections_of(&invoker);
-            self.hub.fan_out(&packet, &conns, &Origin::default());
+            self.hub.send_user(&invoker, &packet);
         } else {
             self.store.append_message(&channel, &message).await?;
             self.audience.broadcast(&packet, &channel, origin).await;
@@ -245,15 +286,87 @@ impl Slash {
     }
 
     /// A closed connection's commands leave `slash_list` (everyone is told), and callers
-    /// still waiting for it get an error.
+    /// still waiting for it get an error. Every node does both for its own connections.
     pub fn disconnect(&self, conn: ConnId) {
         let (names, unanswered) = self.registry.drop_conn(conn);
         if !names.is_empty() {
-            self.hub.send_all_authenticated(&Packet::SlashRemove(names));
+            self.hub.publish(|| ClusterEvent::Slash(SlashChange::Removed { conn }));
         }
-        for call in unanswered {
+        self.removed(names, unanswered);
+    }
+
+    fn removed(&self, names: Vec<String>, unanswered: Vec<PendingCall>) {
+        if !names.is_empty() {
+            self.hub.send_all_here(&Packet::SlashRemove(names));
+        }
+        for call in unanswered.into_iter().filter(|c| c.invoker_node.is_none()) {
             let error = Packet::Error { src: Some("slash_call".into()), error: SlashError::BotDisconnected.into() };
             self.hub.send(call.invoker_conn, &error, None);
+        }
+    }
+
+    /// Applies a change of another node's bots (docs/design/cluster.md#slash-commands).
+    pub fn remote(&self, from: &str, change: SlashChange) {
+        match change {
+            SlashChange::Registered { conn, user, username, commands } => {
+                self.registry.register_remote(from, conn, &user, &username, commands);
+            }
+            SlashChange::Removed { conn } => {
+                let (names, unanswered) = self.registry.drop_bot(Some(from), Some(conn));
+                self.removed(names, unanswered);
+            }
+            SlashChange::Call(call) if call.to == self.hub.bus().node() => {
+                let recorded = self.registry.record(PendingCall {
+                    id: call.id,
+                    bot_node: None,
+                    bot: call.bot,
+                    invoker_node: Some(from.to_owned()),
+                    invoker_conn: 0,
+                    invoker: call.invoker.clone(),
+                    invoker_username: call.invoker_username.clone(),
+                    channel: call.channel.clone(),
+                    command: call.command.clone(),
+                    ephemeral: call.ephemeral,
+                    at: call.at,
+                    answers: 0,
+                });
+                if recorded {
+                    let packet = Packet::SlashCall {
+                        command: call.command,
+                        args: call.args,
+                        commander: call.commander,
+                        invoker: call.invoker,
+                        invoker_username: call.invoker_username,
+                        channel: call.channel,
+                    };
+                    self.hub.send(call.bot, &packet, None);
+                }
+            }
+            SlashChange::Answered { node, call } if node == self.hub.bus().node() => {
+                self.registry.answered_remote(call);
+            }
+            SlashChange::Call(_) | SlashChange::Answered { .. } => {}
+        }
+    }
+
+    /// Another node is gone: its bots' commands leave, and callers here still waiting for
+    /// them get the error, as if those bots had disconnected.
+    pub fn node_gone(&self, node: &str) {
+        let (names, unanswered) = self.registry.drop_bot(Some(node), None);
+        self.removed(names, unanswered);
+    }
+
+    /// Publishes the commands of this node's bots again (for a node that just joined).
+    pub fn announce(&self) {
+        for (conn, regs) in self.registry.local() {
+            let Some(first) = regs.first() else { continue };
+            let change = SlashChange::Registered {
+                conn,
+                user: first.user.clone(),
+                username: first.username.clone(),
+                commands: regs.iter().map(|r| r.command.clone()).collect(),
+            };
+            self.hub.publish(|| ClusterEvent::Slash(change));
         }
     }
 }

@@ -153,6 +153,25 @@ impl Voice {
                     self.announce_left(&channel, &seat, &[]).await;
                 }
             }
+            VoiceChange::Present { channel, user, username, peer_id, muted } => {
+                let seat = Seat { conn: 0, node: Some(node.to_owned()), user, username, peer_id, muted };
+                self.rooms.take_seat_if_unknown(&channel, seat);
+            }
+        }
+    }
+
+    /// Publishes the seats held on this node again (for a node that just joined).
+    pub fn announce(&self) {
+        for (channel, seats) in self.rooms.all() {
+            for seat in seats.into_iter().filter(|s| s.node.is_none()) {
+                self.publish(VoiceChange::Present {
+                    channel: channel.clone(),
+                    user: seat.user,
+                    username: seat.username,
+                    peer_id: seat.peer_id,
+                    muted: seat.muted,
+                });
+            }
         }
     }
 

@@ -85,7 +85,10 @@ fn names_belong_to_one_connection_and_reregistering_replaces() {
 
 fn call(bot: ConnId, invoker: &str, command: &str, at: f64) -> PendingCall {
     PendingCall {
+        id: 0,
+        bot_node: None,
         bot,
+        invoker_node: None,
         invoker_conn: 9,
         invoker: uid(invoker),
         invoker_username: invoker.into(),

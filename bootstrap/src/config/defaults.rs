@@ -69,6 +69,7 @@ pub fn default_config() -> Value {
             "max_subscriptions_per_user": 10
         },
         "slash": {"register_requires_role": null},
+        "resume": {"window_seconds": 120, "max_buffered": 1000, "max_total_bytes": 268435456},
         "plugins": {
             "enabled": ["welcome", "automod"],
             "dir": "plugins",

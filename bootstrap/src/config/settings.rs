@@ -366,6 +366,11 @@ impl Config {
             auth_timeout,
             push: push_settings,
             emoji,
+            resume: application::resume::ResumeSettings {
+                window: secs(r.number("resume.window_seconds")),
+                max_buffered: r.int("resume.max_buffered", 1) as usize,
+                max_total_bytes: r.int("resume.max_total_bytes", 1) as usize,
+            },
         };
         let plugins = plugin_settings(&mut r, base);
         let mut effective = r.effective();

@@ -117,6 +117,14 @@ pub struct Args {
     /// database (default: SQLite).
     #[arg(long, value_name = "URL")]
     pub postgres: Option<String>,
+    /// Run the real server as this many nodes of one cluster on this machine (needs
+    /// `--postgres` and NATS at `--nats`); clients connect to the nodes in turn
+    /// (docs/scaling.md).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// The NATS server of a run with `--nodes` above 1.
+    #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats: String,
     /// Print one JSON document instead of the table.
     #[arg(long)]
     pub json: bool,

@@ -64,7 +64,12 @@ pub async fn next_frame(rx: &mut Rx) -> Frame {
 
 impl Conn {
     /// Connects, reads the handshake, logs in as `name` and reads up to `ready`.
+    /// `url` may list several servers (the nodes of a cluster) separated by spaces: each
+    /// login takes the next one.
     pub async fn login(url: &str, name: &str) -> anyhow::Result<Self> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let urls: Vec<&str> = url.split(' ').collect();
+        let url = urls[NEXT.fetch_add(1, Ordering::Relaxed) % urls.len()];
         // Small buffers: thousands of these live in the bench process next to the servers.
         let config = WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(16 * 1024);
         let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config), true);

@@ -69,10 +69,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Some(url) => Backend::Postgres(url.clone()),
         None => Backend::Sqlite,
     };
-    let backend_name = if args.postgres.is_some() { "postgres" } else { "sqlite" };
+    let backend_name = match (&args.postgres, args.nodes) {
+        (Some(_), n) if n > 1 => format!("postgres, {n} nodes"),
+        (Some(_), _) => "postgres".to_owned(),
+        (None, _) => "sqlite".to_owned(),
+    };
     eprintln!("starting the reference server and the real server ({backend_name})");
     let reference = Target::reference(args.size)?;
-    let server = Target::server(backend).await;
+    let server = match (&args.postgres, args.nodes) {
+        (Some(admin), n) if n > 1 => Target::cluster(admin.clone(), &args.nats, n).await,
+        (None, n) if n > 1 => anyhow::bail!("--nodes needs --postgres"),
+        _ => Target::server(backend).await,
+    };
     watchdog(server.pid(), Duration::from_secs(args.max_seconds + WATCHDOG_GRACE));
     let mut targets = [reference, server];
     let pairs = scenarios::run_all(&args, &mut targets, deadline).await;
@@ -80,7 +88,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     drop(targets);
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report::json(&pairs, &args, backend_name, elapsed))?);
+        println!("{}", serde_json::to_string_pretty(&report::json(&pairs, &args, &backend_name, elapsed))?);
     } else {
         let header = format!(
             "originchats-bench: real server on {backend_name} against the in-process reference ({} cpus), {elapsed:.0} s; ratio = server / reference",

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::conn::{Drained, self_rss_bytes};
 use super::reference::ReferenceServer;
+use crate::cluster::TestCluster;
 use crate::{Backend, TestServer};
 
 /// Runtime threads of the reference server (the real server starts one per core).
@@ -17,6 +18,7 @@ fn reference_workers() -> usize {
 enum Running {
     Reference(ReferenceServer),
     Server(TestServer),
+    Cluster(TestCluster),
 }
 
 /// A server under measurement.
@@ -40,15 +42,26 @@ impl Target {
     /// Starts the real server on a fresh database: mock validators, no rate limiting,
     /// long contents allowed, connection caps out of the way, logging at `warn`.
     pub async fn server(backend: Backend) -> Self {
-        let overrides = json!({
+        let s = TestServer::start_with_log(backend, Self::overrides(), "warn").await;
+        Self { first_start: s.startup_time(), running: Some(Running::Server(s)), content_bytes: 0, kept: None }
+    }
+
+    /// The real server as `nodes` nodes of one cluster, on a fresh database of the
+    /// PostgreSQL server at `admin` and NATS at `nats`, configured as [`Target::server`].
+    pub async fn cluster(admin: String, nats: &str, nodes: usize) -> Self {
+        let c = TestCluster::start_on(admin, nats, nodes, Self::overrides(), "warn").await;
+        let first_start = c.nodes.iter().map(TestServer::startup_time).max().unwrap_or_default();
+        Self { first_start, running: Some(Running::Cluster(c)), content_bytes: 0, kept: None }
+    }
+
+    fn overrides() -> serde_json::Value {
+        json!({
             "auth": {"mode": "mock"},
             "rate_limiting": {"enabled": false},
             "limits": {"post_content": 100_000},
             "transport": {"max_connections": 100_000, "max_connections_per_ip": 100_000},
             "logging": {"level": "warn"}
-        });
-        let s = TestServer::start_with_log(backend, overrides, "warn").await;
-        Self { first_start: s.startup_time(), running: Some(Running::Server(s)), content_bytes: 0, kept: None }
+        })
     }
 
     /// `reference` or `server`.
@@ -59,11 +72,13 @@ impl Target {
         }
     }
 
-    /// `ws://host:port`.
+    /// `ws://host:port`; for a cluster each node's, separated by spaces (clients take
+    /// them in turn, see [`super::conn::Conn::login`]).
     pub fn url(&self) -> String {
         match &self.running {
             Some(Running::Reference(r)) => r.url(),
             Some(Running::Server(s)) => s.ws_url(),
+            Some(Running::Cluster(c)) => c.nodes.iter().map(TestServer::ws_url).collect::<Vec<_>>().join(" "),
             None => String::new(),
         }
     }
@@ -72,6 +87,7 @@ impl Target {
     pub fn rss_bytes(&self) -> u64 {
         match &self.running {
             Some(Running::Server(s)) => s.rss_bytes(),
+            Some(Running::Cluster(c)) => c.nodes.iter().map(TestServer::rss_bytes).sum(),
             _ => self_rss_bytes(),
         }
     }
@@ -80,6 +96,7 @@ impl Target {
     pub fn cpu_time(&self) -> Duration {
         match &self.running {
             Some(Running::Server(s)) => s.cpu_time(),
+            Some(Running::Cluster(c)) => c.nodes.iter().map(TestServer::cpu_time).sum(),
             _ => Duration::ZERO,
         }
     }
@@ -88,6 +105,7 @@ impl Target {
     pub fn pid(&self) -> Option<u32> {
         match &self.running {
             Some(Running::Server(s)) => Some(s.pid()),
+            Some(Running::Cluster(c)) => c.nodes.first().map(TestServer::pid),
             _ => None,
         }
     }
@@ -109,6 +127,10 @@ impl Target {
                 let took = r.startup;
                 self.running = Some(Running::Reference(r));
                 Ok(took)
+            }
+            Some(Running::Cluster(c)) => {
+                self.running = Some(Running::Cluster(c));
+                anyhow::bail!("restarting a cluster is not measured")
             }
             None => anyhow::bail!("not running"),
         }
