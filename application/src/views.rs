@@ -44,8 +44,10 @@ pub struct MessageView {
     pub reactions: Vec<(String, Vec<String>)>,
     /// 1-based position (message_get and message_edit only).
     pub position: Option<u64>,
-    /// Channel name (pings_get only).
+    /// Channel name (pings_get only; the forum for a thread's message).
     pub channel: Option<String>,
+    /// The thread of a thread's message (pings_get only).
+    pub thread_id: Option<String>,
     /// Who a new message notifies (message_new broadcasts only).
     pub pings: Option<Pings>,
 }
@@ -95,6 +97,7 @@ impl NameBook {
                 .collect(),
             position: None,
             channel: None,
+            thread_id: None,
             pings: None,
             message,
         }

@@ -106,7 +106,7 @@ async fn plugins_hear_of_a_message_once_it_is_stored_and_broadcast() {
     assert_eq!(seen.lock().unwrap().iter().map(|e| e.name()).collect::<Vec<_>>(), ["user_join", "user_connect"]);
     app.messaging.post(&session, new_message(" hi "), &Origin::of(1, None)).await.unwrap();
     let events = seen.lock().unwrap().clone();
-    let Some(PluginEvent::NewMessage { channel, message, by }) = events.last() else { panic!("{events:?}") };
+    let Some(PluginEvent::NewMessage { channel, message, by, .. }) = events.last() else { panic!("{events:?}") };
     assert_eq!((channel.as_str(), message.content.as_str(), by.username.as_str()), ("general", "hi", "alice"));
     let stored = store.messages_page("general", 0, 10).await.unwrap();
     assert_eq!(stored.iter().map(|m| &m.id).collect::<Vec<_>>(), [&message.id]);
@@ -125,7 +125,7 @@ async fn messages_pinned_answers_the_newest_two_hundred() {
     let app = app(store.clone(), Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default());
     let (session, _) = logged_in(&app, "alice").await;
     let Ok(application::services::Reply::Packet(application::Packet::MessagesPinned { messages, .. })) =
-        app.messaging.pinned(&session, "general".into()).await
+        app.messaging.pinned(&session, "general".into(), None).await
     else {
         panic!("messages_pinned failed")
     };

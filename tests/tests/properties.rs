@@ -211,7 +211,7 @@ impl World {
                     let _ = self
                         .app
                         .messaging
-                        .set_pinned(&self.sessions[user], Ok(c), Ok(id), pinned, &self.origin(user))
+                        .set_pinned(&self.sessions[user], Ok(c), Ok(id), pinned, None, &self.origin(user))
                         .await;
                 }
             }
@@ -466,10 +466,10 @@ proptest! {
                     let denied = MessageError::Access(AccessError::ChannelAccessDenied);
                     let m = &w.app.messaging;
                     assert_eq!(m.history(s, history(name, 100)).await.unwrap_err(), denied);
-                    assert_eq!(m.get(s, name.to_string(), some_id.clone()).await.unwrap_err(), denied);
-                    assert_eq!(m.replies(s, name.to_string(), some_id.clone(), 50).await.unwrap_err(), denied);
-                    assert_eq!(m.search(s, name.to_string(), "hello".into()).await.unwrap_err(), denied);
-                    assert_eq!(m.pinned(s, name.to_string()).await.unwrap_err(), denied);
+                    assert_eq!(m.get(s, name.to_string(), some_id.clone(), None).await.unwrap_err(), denied);
+                    assert_eq!(m.replies(s, name.to_string(), some_id.clone(), 50, None).await.unwrap_err(), denied);
+                    assert_eq!(m.search(s, name.to_string(), "hello".into(), None).await.unwrap_err(), denied);
+                    assert_eq!(m.pinned(s, name.to_string(), None).await.unwrap_err(), denied);
                     let page = PingsPage { limit: Ok(100), offset: Ok(0) };
                     let Ok(Reply::Packet(Packet::PingsGet { messages, .. })) = m.pings(s, page).await else {
                         panic!("pings_get failed")
@@ -498,8 +498,8 @@ proptest! {
                     assert!(a.is_err(), "delete in {name} by user {user} went through");
                     assert_eq!(a, b, "delete in {name} vs an unknown channel");
                     for pinned in [true, false] {
-                        let a = m.set_pinned(s, Ok(hidden.clone()), Ok(id.clone()), pinned, &origin).await;
-                        let b = m.set_pinned(s, Ok(unknown.clone()), Ok(id.clone()), pinned, &origin).await;
+                        let a = m.set_pinned(s, Ok(hidden.clone()), Ok(id.clone()), pinned, None, &origin).await;
+                        let b = m.set_pinned(s, Ok(unknown.clone()), Ok(id.clone()), pinned, None, &origin).await;
                         assert!(a.is_err(), "pin {pinned} in {name} by user {user} went through");
                         assert_eq!(a, b, "pin {pinned} in {name} vs an unknown channel");
                     }

@@ -1368,6 +1368,29 @@ async fn threads_round_trip_per_channel_in_creation_order(s: &dyn Store) {
     assert_eq!(s.threads("forum").await.unwrap(), vec![]);
 }
 
+/// `mentions_page` takes thread keys beside channel names and answers with the key.
+async fn mentions_page_reads_threads_by_key(s: &dyn Store) {
+    assert!(s.insert_channel(&channel("room")).await.unwrap());
+    assert!(s.insert_channel(&channel("forum")).await.unwrap());
+    s.append_message("room", &message("r-1", "@alice in the room", 10.0)).await.unwrap();
+    for id in ["t1", "t2"] {
+        assert!(s.insert_thread(&thread(id, "forum", id)).await.unwrap());
+    }
+    let (k1, k2) = (thread_key("t1"), thread_key("t2"));
+    s.append_message(&k1, &message("t1-1", "@alice in t1", 20.0)).await.unwrap();
+    s.append_message(&k1, &message("t1-2", "nothing", 25.0)).await.unwrap();
+    s.append_message(&k2, &message("t2-1", "@alice in t2", 30.0)).await.unwrap();
+    let targets = ["@alice"];
+    let all = pings_of(s, &["room", &k1, &k2], &targets, 0, 10).await;
+    assert_eq!(all, paged(&["thread/t2/t2-1", "thread/t1/t1-1", "room/r-1"], 3));
+    assert_eq!(pings_of(s, &[&k1], &targets, 0, 10).await, paged(&["thread/t1/t1-1"], 1), "only the keys named");
+    assert_eq!(pings_of(s, &["room", &k1, &k1], &targets, 1, 10).await, paged(&["room/r-1"], 2), "each once");
+    assert_eq!(pings_of(s, &[&thread_key("nope"), "forum"], &targets, 0, 10).await, paged(&[], 0));
+    // A deleted thread's mentions go with it.
+    assert!(s.delete_thread("t2").await.unwrap());
+    assert_eq!(pings_of(s, &["room", &k1, &k2], &targets, 0, 10).await, paged(&["thread/t1/t1-1", "room/r-1"], 2));
+}
+
 async fn thread_messages_and_markers_live_under_the_thread_key(s: &dyn Store) {
     let general = channel_with(s, "forum", &["channel message"]).await;
     let key = thread_key("t1");
@@ -1499,4 +1522,5 @@ contract! {
     emoji_ids_are_never_reused,
     threads_round_trip_per_channel_in_creation_order,
     thread_messages_and_markers_live_under_the_thread_key,
+    mentions_page_reads_threads_by_key,
 }

@@ -554,6 +554,9 @@ pub fn message_json(v: &MessageView) -> Value {
     if let Some(c) = &v.channel {
         map.insert("channel".into(), json!(c));
     }
+    if let Some(t) = &v.thread_id {
+        map.insert("thread_id".into(), json!(t));
+    }
     if let Some(p) = v.pings.as_ref().filter(|p| !p.is_empty()) {
         map.insert("pings".into(), json!({"users": p.users, "roles": p.roles, "replies": p.replies}));
     }

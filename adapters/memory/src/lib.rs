@@ -404,7 +404,7 @@ impl MessageRepository for MemoryStore {
         Ok(self.with(|s| {
             let mut found: Vec<(&String, &Stored)> = vec![];
             for (i, c) in channels.iter().enumerate() {
-                if channels[..i].contains(c) || !s.channels.iter().any(|ch| &ch.name == c) {
+                if channels[..i].contains(c) || !s.holds_messages(c) {
                     continue;
                 }
                 for stored in s.messages.get(c).map(Vec::as_slice).unwrap_or_default() {

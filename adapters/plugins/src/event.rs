@@ -22,6 +22,15 @@ fn with(mut base: Map<String, Value>, more: Value) -> Value {
     Value::Object(base)
 }
 
+/// `data` with `thread_id` added for an event about a thread's message (channel events
+/// carry no such key, as before threads existed).
+fn in_thread(thread_id: &Option<String>, mut data: Value) -> Value {
+    if let (Some(id), Value::Object(map)) = (thread_id, &mut data) {
+        map.insert("thread_id".into(), json!(id));
+    }
+    data
+}
+
 /// The event's data object.
 pub fn event_data(event: &PluginEvent) -> Value {
     match event {
@@ -33,18 +42,25 @@ pub fn event_data(event: &PluginEvent) -> Value {
             "color": color,
             "user": ready_user(user),
         }),
-        PluginEvent::NewMessage { channel, message, by } => {
+        PluginEvent::NewMessage { channel, thread_id, message, by } => {
             // The stored form: `user` is the author's id.
             let stored = message_json(&NameBook::default().view((**message).clone()));
-            with(actor(by), json!({"content": message.content, "channel": channel, "message": stored}))
+            in_thread(
+                thread_id,
+                with(actor(by), json!({"content": message.content, "channel": channel, "message": stored})),
+            )
         }
-        PluginEvent::Typing { channel, by } => with(actor(by), json!({"channel": channel})),
-        PluginEvent::MessageEdit { channel, id, content, by } => {
-            with(actor(by), json!({"channel": channel, "id": id, "content": content}))
+        PluginEvent::Typing { channel, thread_id, by } => {
+            in_thread(thread_id, with(actor(by), json!({"channel": channel})))
         }
-        PluginEvent::MessageDelete { channel, id, by } => with(actor(by), json!({"channel": channel, "id": id})),
-        PluginEvent::MessagePin { channel, id, pinned, by } => {
-            with(actor(by), json!({"channel": channel, "id": id, "pinned": pinned}))
+        PluginEvent::MessageEdit { channel, thread_id, id, content, by } => {
+            in_thread(thread_id, with(actor(by), json!({"channel": channel, "id": id, "content": content})))
+        }
+        PluginEvent::MessageDelete { channel, thread_id, id, by } => {
+            in_thread(thread_id, with(actor(by), json!({"channel": channel, "id": id})))
+        }
+        PluginEvent::MessagePin { channel, thread_id, id, pinned, by } => {
+            in_thread(thread_id, with(actor(by), json!({"channel": channel, "id": id, "pinned": pinned})))
         }
         PluginEvent::UserTimeout { target, timeout_ms } => with(actor(target), json!({"timeout": timeout_ms})),
         PluginEvent::UserBan { target, .. } | PluginEvent::UserLeave { target } => Value::Object(actor(target)),
@@ -77,12 +93,52 @@ mod tests {
     fn new_message_carries_the_stored_message_with_the_author_id() {
         let by = Actor { id: UserId("USR:1".into()), username: "alice".into() };
         let message = Message::new("m1".into(), by.id.clone(), "hi".into(), 5.0);
-        let data = event_data(&PluginEvent::NewMessage { channel: "general".into(), message: Box::new(message), by });
+        let data = event_data(&PluginEvent::NewMessage {
+            channel: "general".into(),
+            thread_id: None,
+            message: Box::new(message),
+            by,
+        });
         assert_eq!(data["user_id"], "USR:1");
         assert_eq!(data["username"], "alice");
         assert_eq!(data["content"], "hi");
         assert_eq!(data["channel"], "general");
         assert_eq!(data["message"]["user"], "USR:1");
         assert_eq!(data["message"]["id"], "m1");
+        assert!(data.get("thread_id").is_none(), "a channel message has no thread_id key");
+    }
+
+    #[test]
+    fn thread_message_events_add_the_thread_id() {
+        let by = Actor { id: UserId("USR:1".into()), username: "alice".into() };
+        let thread_id = Some("t-1".to_owned());
+        let events = [
+            PluginEvent::NewMessage {
+                channel: "ideas".into(),
+                thread_id: thread_id.clone(),
+                message: Box::new(Message::new("m1".into(), by.id.clone(), "hi".into(), 5.0)),
+                by: by.clone(),
+            },
+            PluginEvent::Typing { channel: "ideas".into(), thread_id: thread_id.clone(), by: by.clone() },
+            PluginEvent::MessageEdit {
+                channel: "ideas".into(),
+                thread_id: thread_id.clone(),
+                id: "m1".into(),
+                content: "x".into(),
+                by: by.clone(),
+            },
+            PluginEvent::MessageDelete {
+                channel: "ideas".into(),
+                thread_id: thread_id.clone(),
+                id: "m1".into(),
+                by: by.clone(),
+            },
+            PluginEvent::MessagePin { channel: "ideas".into(), thread_id, id: "m1".into(), pinned: true, by },
+        ];
+        for e in &events {
+            let data = event_data(e);
+            assert_eq!((data["channel"].as_str(), data["thread_id"].as_str()), (Some("ideas"), Some("t-1")), "{data}");
+            assert_eq!(data["user_id"], "USR:1", "{data}");
+        }
     }
 }

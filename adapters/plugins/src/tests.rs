@@ -17,7 +17,7 @@ fn settings(dir: &Path, enabled: &[&str]) -> PluginSettings {
 fn message(content: &str) -> PluginEvent {
     let by = Actor { id: UserId("USR:1".into()), username: "alice".into() };
     let m = Message::new("m1".into(), by.id.clone(), content.into(), 1.0);
-    PluginEvent::NewMessage { channel: "general".into(), message: Box::new(m), by }
+    PluginEvent::NewMessage { channel: "general".into(), thread_id: None, message: Box::new(m), by }
 }
 
 fn next(rx: &mut mpsc::UnboundedReceiver<Queued>) -> Requested {

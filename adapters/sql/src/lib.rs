@@ -715,8 +715,12 @@ impl MessageRepository for SqlStore {
         if channel_names.is_empty() || targets.is_empty() {
             return Ok((vec![], 0));
         }
-        let names: Vec<String> = channel_names.iter().map(|n| self.text.put(n)).collect();
-        let by_seq: HashMap<i64, String> = channels::Entity::find()
+        let names: Vec<String> = channel_names
+            .iter()
+            .filter(|n| domain::thread::thread_of_key(n).is_none())
+            .map(|n| self.text.put(n))
+            .collect();
+        let mut by_seq: HashMap<i64, String> = channels::Entity::find()
             .select_only()
             .column(channels::Column::Seq)
             .column(channels::Column::Name)
@@ -728,6 +732,8 @@ impl MessageRepository for SqlStore {
             .into_iter()
             .map(|(seq, name)| (seq, self.text.get(name)))
             .collect();
+        // Threads (`thread/<id>`) are keyed by their row's negated seq (threads.rs).
+        by_seq.extend(self.thread_seqs(channel_names).await?);
         if by_seq.is_empty() {
             return Ok((vec![], 0));
         }

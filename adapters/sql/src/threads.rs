@@ -151,6 +151,26 @@ impl SqlStore {
         Ok(row.map(|seq| -seq))
     }
 
+    /// The message keys (negated seqs) of the existing threads among `keys` (`thread/<id>`;
+    /// other keys are ignored), each with its key.
+    pub(crate) async fn thread_seqs(&self, keys: &[String]) -> StoreResult<Vec<(i64, String)>> {
+        let ids: Vec<String> =
+            keys.iter().filter_map(|k| domain::thread::thread_of_key(k)).map(|id| self.text.put(id)).collect();
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows = rows::Entity::find()
+            .select_only()
+            .column(rows::Column::Seq)
+            .column(rows::Column::Id)
+            .filter(rows::Column::Id.is_in(ids))
+            .into_tuple::<(i64, String)>()
+            .all(&self.db)
+            .await
+            .map_err(err("thread_seqs"))?;
+        Ok(rows.into_iter().map(|(seq, id)| (-seq, domain::thread::thread_key(&self.text.get(id)))).collect())
+    }
+
     async fn channel_name(&self, seq: i64) -> StoreResult<Option<String>> {
         let row = channels::Entity::find_by_id(seq).one(&self.db).await.map_err(err("thread"))?;
         Ok(row.map(|r| self.text.load(r).name))

@@ -51,8 +51,10 @@ pub enum PluginEvent {
     },
     /// A message was posted.
     NewMessage {
-        /// Channel name.
+        /// Channel name (the forum for a thread message).
         channel: String,
+        /// The thread, for a message of a thread (docs/design/threads.md#thread-messages).
+        thread_id: Option<String>,
         /// The stored message.
         message: Box<Message>,
         /// Its author.
@@ -60,15 +62,19 @@ pub enum PluginEvent {
     },
     /// Someone is typing.
     Typing {
-        /// Channel name.
+        /// Channel name (the forum for a thread message).
         channel: String,
+        /// The thread, for a message of a thread (docs/design/threads.md#thread-messages).
+        thread_id: Option<String>,
         /// Who.
         by: Actor,
     },
     /// A message was edited.
     MessageEdit {
-        /// Channel name.
+        /// Channel name (the forum for a thread message).
         channel: String,
+        /// The thread, for a message of a thread (docs/design/threads.md#thread-messages).
+        thread_id: Option<String>,
         /// Message id.
         id: String,
         /// The new content.
@@ -78,8 +84,10 @@ pub enum PluginEvent {
     },
     /// A message was deleted.
     MessageDelete {
-        /// Channel name.
+        /// Channel name (the forum for a thread message).
         channel: String,
+        /// The thread, for a message of a thread (docs/design/threads.md#thread-messages).
+        thread_id: Option<String>,
         /// Message id.
         id: String,
         /// Who.
@@ -87,8 +95,10 @@ pub enum PluginEvent {
     },
     /// A message was pinned or unpinned.
     MessagePin {
-        /// Channel name.
+        /// Channel name (the forum for a thread message).
         channel: String,
+        /// The thread, for a message of a thread (docs/design/threads.md#thread-messages).
+        thread_id: Option<String>,
         /// Message id.
         id: String,
         /// The new state (selects `message_pin` / `message_unpin`).

@@ -240,6 +240,8 @@ pub trait MessageRepository: Send + Sync {
     /// timestamps the last created first; the page skips `offset` matches and holds at most
     /// `limit`. Each message counts once, however many targets it shares and however often
     /// `channels` names its channel; names of channels that do not exist are ignored.
+    /// `channels` may also hold thread keys (`thread/<id>`, domain::thread::thread_key): a
+    /// thread's messages are searched like a channel's and come back with that key.
     async fn mentions_page(
         &self,
         channels: &[String],

@@ -45,9 +45,10 @@ fn required(req: &Request, key: &str, missing: MessageError) -> Result<String, M
     req.text(key).ok_or(missing)
 }
 
-/// The `channel` and `id` of a message lookup.
+/// The `channel` (or `thread_id`, docs/design/threads.md#thread-messages) and `id` of a
+/// message lookup.
 fn message_ref(req: &Request) -> Result<(String, String), MessageError> {
-    match (req.text("channel"), req.text("id")) {
+    match (channel_or_thread(req), req.text("id")) {
         (Some(channel), Some(id)) => Ok((channel, id)),
         _ => Err(MessageError::ChannelAndIdRequired),
     }
@@ -124,25 +125,25 @@ handler!(typing(app, session, req) {
 
 handler!(message_get(app, session, req) {
     let (channel, id) = message_ref(req)?;
-    app.messaging.get(session, channel, id).await
+    app.messaging.get(session, channel, id, req.text("thread_id")).await
 });
 
 handler!(message_replies(app, session, req) {
     let limit = req.int("limit").map_err(|_| MessageError::InvalidLimit)?.unwrap_or(50);
     let (channel, id) = message_ref(req)?;
-    app.messaging.replies(session, channel, id, limit).await
+    app.messaging.replies(session, channel, id, limit, req.text("thread_id")).await
 });
 
 handler!(messages_search(app, session, req) {
-    let (Some(channel), Some(query)) = (req.text("channel"), req.text("query")) else {
+    let (Some(channel), Some(query)) = (channel_or_thread(req), req.text("query")) else {
         return Err(MessageError::ChannelAndQueryRequired);
     };
-    app.messaging.search(session, channel, query).await
+    app.messaging.search(session, channel, query, req.text("thread_id")).await
 });
 
 handler!(messages_pinned(app, session, req) {
-    let channel = required(req, "channel", MessageError::ChannelNameNotProvided)?;
-    app.messaging.pinned(session, channel).await
+    let channel = channel_or_thread(req).ok_or(MessageError::ChannelNameNotProvided)?;
+    app.messaging.pinned(session, channel, req.text("thread_id")).await
 });
 
 /// `message_pin` and `message_unpin`.
@@ -152,9 +153,9 @@ async fn set_pinned(
     req: &Request,
     pinned: bool,
 ) -> application::services::Outcome<MessageError> {
-    let channel = required(req, "channel", MessageError::ChannelNameNotProvided);
+    let channel = channel_or_thread(req).ok_or(MessageError::ChannelNameNotProvided);
     let id = required(req, "id", MessageError::MessageIdRequired);
-    app.messaging.set_pinned(session, channel, id, pinned, &origin(session, req)).await
+    app.messaging.set_pinned(session, channel, id, pinned, req.text("thread_id"), &origin(session, req)).await
 }
 
 handler!(message_pin(app, session, req) {

@@ -15,7 +15,7 @@ fn script(source: &str, limits: Limits) -> Result<Script, String> {
 fn message(content: &str) -> PluginEvent {
     let by = Actor { id: UserId("USR:1".into()), username: "alice".into() };
     let m = Message::new("m1".into(), by.id.clone(), content.into(), 1.0);
-    PluginEvent::NewMessage { channel: "general".into(), message: Box::new(m), by }
+    PluginEvent::NewMessage { channel: "general".into(), thread_id: None, message: Box::new(m), by }
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn a_map_grown_with_long_keys_in_one_event_is_stopped_early() {
     assert!(s.peak_memory() <= limits.max_memory_bytes + MIB, "measured {}", s.peak_memory());
     let mut s = script(&source, limits).unwrap();
     let by = Actor { id: UserId("USR:1".into()), username: "alice".into() };
-    let outcome = s.handle(&PluginEvent::Typing { channel: "general".into(), by });
+    let outcome = s.handle(&PluginEvent::Typing { channel: "general".into(), thread_id: None, by });
     assert!(matches!(&outcome, Err(Fault::Stop(why)) if why.starts_with("Memory (about")), "{outcome:?}");
     let grown = resident_bytes().saturating_sub(before);
     assert!(grown < 64 * MIB, "the process grew by {} MiB", grown / MIB);

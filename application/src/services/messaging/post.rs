@@ -65,7 +65,7 @@ impl Messaging {
         self.audience.broadcast(&packet, &channel_name, origin).await;
         self.push.message_posted(&channel, &message, &user);
         self.plugins.perform_all(screening.actions).await;
-        self.emit(PluginEvent::NewMessage { channel: channel_name, message: Box::new(message), by });
+        self.emit(PluginEvent::NewMessage { channel: channel_name, thread_id: None, message: Box::new(message), by });
         Ok(Reply::Done)
     }
 
@@ -219,9 +219,7 @@ impl Messaging {
             in_thread(thread_id.clone(), Packet::MessageEdit { channel: channel.clone(), message: Box::new(view) });
         self.audience.broadcast(&packet, &channel, origin).await;
         self.plugins.perform_all(screening.actions).await;
-        if thread_id.is_none() {
-            self.emit(PluginEvent::MessageEdit { channel, id, content, by: Actor::of(&user) });
-        }
+        self.emit(PluginEvent::MessageEdit { channel, thread_id, id, content, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 
@@ -277,9 +275,7 @@ impl Messaging {
         }
         let packet = in_thread(thread_id.clone(), Packet::MessageDelete { channel: channel.clone(), id: id.clone() });
         self.audience.broadcast(&packet, &channel, origin).await;
-        if thread_id.is_none() {
-            self.emit(PluginEvent::MessageDelete { channel, id, by: Actor::of(&user) });
-        }
+        self.emit(PluginEvent::MessageDelete { channel, thread_id, id, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 }

@@ -45,22 +45,35 @@ impl Messaging {
         })
     }
 
-    /// `message_pin` (`pinned = true`) and `message_unpin` (`pinned = false`). Each field's
-    /// error is reported in the original's order.
+    /// `message_pin` (`pinned = true`) and `message_unpin` (`pinned = false`), of a message
+    /// of the thread `thread` when given (the forum's `pin` applies; allowed in a locked
+    /// thread, docs/design/threads.md#thread-messages). Each field's error is reported in
+    /// the original's order.
     pub async fn set_pinned(
         &self,
         session: &Session,
         channel: Result<String, MessageError>,
         id: Result<String, MessageError>,
         pinned: bool,
+        thread: Option<String>,
         origin: &Origin,
     ) -> Outcome<MessageError> {
         let user = self.directory.caller_with_roles(session).await?;
-        let channel = channel?;
-        let chan = self.store.channel(&channel).await?;
-        if !may(&user.roles, chan.as_ref(), Action::View) {
-            return Err(AccessError::ChannelAccessDenied.into());
-        }
+        let (chan, key, channel, thread_id) = match thread {
+            None => {
+                let channel = channel?;
+                let chan = self.store.channel(&channel).await?;
+                if !may(&user.roles, chan.as_ref(), Action::View) {
+                    return Err(AccessError::ChannelAccessDenied.into());
+                }
+                (chan, channel.clone(), channel, None)
+            }
+            Some(t) => {
+                let (thread, forum) = self.thread_place(&user, &t, false).await?;
+                let name = forum.name.clone();
+                (Some(forum), domain::thread::thread_key(&thread.id), name, Some(thread.id))
+            }
+        };
         if !may(&user.roles, chan.as_ref(), Action::Pin)
             && !self.directory.holds(&user, domain::permission::named::MANAGE_MESSAGES).await?
         {
@@ -71,10 +84,13 @@ impl Messaging {
             m.pinned = pinned;
             Ok::<_, MessageError>(())
         };
-        self.directory.update_message_with(&channel, &id, pin).await?.ok_or(MessageError::MessageNotFound)?;
-        let packet = Packet::MessagePin { channel: channel.clone(), id: id.clone(), pinned };
+        self.directory.update_message_with(&key, &id, pin).await?.ok_or(MessageError::MessageNotFound)?;
+        let packet = super::post::in_thread(
+            thread_id.clone(),
+            Packet::MessagePin { channel: channel.clone(), id: id.clone(), pinned },
+        );
         self.audience.broadcast(&packet, &channel, origin).await;
-        self.emit(PluginEvent::MessagePin { channel, id, pinned, by: Actor::of(&user) });
+        self.emit(PluginEvent::MessagePin { channel, thread_id, id, pinned, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 

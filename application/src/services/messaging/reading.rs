@@ -25,41 +25,105 @@ pub struct AroundRequest {
     pub below: i64,
 }
 
+/// Where a read command looks: a text channel, or (`thread_id`) a thread of a forum.
+struct Place {
+    /// The message key (`thread/<id>` for a thread).
+    key: String,
+    /// The channel named in the answer (the forum for a thread).
+    channel: String,
+    /// The thread, when it is one.
+    thread_id: Option<String>,
+}
+
+impl Place {
+    /// `packet`, with `thread_id` added for a thread.
+    fn answer(self, packet: Packet) -> Outcome<MessageError> {
+        Ok(Reply::Packet(super::post::in_thread(self.thread_id, packet)))
+    }
+}
+
 impl Messaging {
-    /// `message_get`: one message with its position.
-    pub async fn get(&self, session: &Session, channel: String, id: String) -> Outcome<MessageError> {
-        self.directory.readable_text_channel(session, &channel).await?;
-        let (message, position) = self.store.message(&channel, &id).await?.ok_or(MessageError::MessageNotFound)?;
+    /// The place of a read command: the thread when `thread` is given (its forum must be
+    /// viewable, docs/design/threads.md#thread-messages), else a readable text channel.
+    async fn readable(
+        &self,
+        session: &Session,
+        channel: String,
+        thread: Option<String>,
+    ) -> Result<Place, MessageError> {
+        match thread {
+            Some(id) => {
+                let (_, thread, forum) = self.viewable_thread(session, Some(id)).await?;
+                Ok(Place {
+                    key: domain::thread::thread_key(&thread.id),
+                    channel: forum.name,
+                    thread_id: Some(thread.id),
+                })
+            }
+            None => {
+                self.directory.readable_text_channel(session, &channel).await?;
+                Ok(Place { key: channel.clone(), channel, thread_id: None })
+            }
+        }
+    }
+
+    /// `message_get`: one message with its position, of a channel or (`thread`) a thread.
+    pub async fn get(
+        &self,
+        session: &Session,
+        channel: String,
+        id: String,
+        thread: Option<String>,
+    ) -> Outcome<MessageError> {
+        let place = self.readable(session, channel, thread).await?;
+        let (message, position) = self.store.message(&place.key, &id).await?.ok_or(MessageError::MessageNotFound)?;
         let mut view = self.name_book_for(&message).await?.view(message);
         view.position = Some(position);
-        Ok(Reply::Packet(Packet::MessageGet { channel, message: Box::new(view) }))
+        let channel = place.channel.clone();
+        place.answer(Packet::MessageGet { channel, message: Box::new(view) })
     }
 
     /// `message_replies`: the oldest `limit` replies (clamped to 1..=200).
-    pub async fn replies(&self, session: &Session, channel: String, id: String, limit: i64) -> Outcome<MessageError> {
-        self.directory.readable_text_channel(session, &channel).await?;
+    pub async fn replies(
+        &self,
+        session: &Session,
+        channel: String,
+        id: String,
+        limit: i64,
+        thread: Option<String>,
+    ) -> Outcome<MessageError> {
+        let place = self.readable(session, channel, thread).await?;
         let limit = limit.clamp(1, MAX_REPLIES) as u64;
         let book = self.name_book().await?;
-        let replies = self.store.replies(&channel, &id, limit).await?.into_iter().map(|m| book.view(m)).collect();
-        Ok(Reply::Packet(Packet::MessageReplies { channel, message_id: id, replies }))
+        let replies = self.store.replies(&place.key, &id, limit).await?.into_iter().map(|m| book.view(m)).collect();
+        let channel = place.channel.clone();
+        place.answer(Packet::MessageReplies { channel, message_id: id, replies })
     }
 
     /// `messages_search`: case-insensitive substring match, newest first.
-    pub async fn search(&self, session: &Session, channel: String, query: String) -> Outcome<MessageError> {
-        self.directory.readable_text_channel(session, &channel).await?;
+    pub async fn search(
+        &self,
+        session: &Session,
+        channel: String,
+        query: String,
+        thread: Option<String>,
+    ) -> Outcome<MessageError> {
+        let place = self.readable(session, channel, thread).await?;
         let needle = query.to_lowercase();
-        let found = self.store.search(&channel, &needle, self.settings.search_results as u64).await?;
+        let found = self.store.search(&place.key, &needle, self.settings.search_results as u64).await?;
         let book = self.name_book().await?;
         let results = found.into_iter().map(|m| book.view(m)).collect();
-        Ok(Reply::Packet(Packet::MessagesSearch { channel, query, results }))
+        let channel = place.channel.clone();
+        place.answer(Packet::MessagesSearch { channel, query, results })
     }
 
     /// `messages_pinned`: the newest [`MAX_PINNED`] pinned messages, newest first.
-    pub async fn pinned(&self, session: &Session, channel: String) -> Outcome<MessageError> {
-        self.directory.readable_text_channel(session, &channel).await?;
+    pub async fn pinned(&self, session: &Session, channel: String, thread: Option<String>) -> Outcome<MessageError> {
+        let place = self.readable(session, channel, thread).await?;
         let book = self.name_book().await?;
-        let messages = self.store.pinned(&channel, MAX_PINNED).await?.into_iter().map(|m| book.view(m)).collect();
-        Ok(Reply::Packet(Packet::MessagesPinned { channel, messages }))
+        let messages = self.store.pinned(&place.key, MAX_PINNED).await?.into_iter().map(|m| book.view(m)).collect();
+        let channel = place.channel.clone();
+        place.answer(Packet::MessagesPinned { channel, messages })
     }
 
     /// `messages_around` (docs/design/messages.md#around): up to `below` older messages,

@@ -11,7 +11,7 @@ use super::{HistoryStart, MAX_PAGE, Messaging, NewMessage, ReplyTarget};
 use crate::errors::{Limited, MessageError};
 use crate::limiter::Purpose;
 use crate::packets::Range;
-use crate::ports::{Actor, Draft};
+use crate::ports::{Actor, Draft, PluginEvent};
 use crate::services::{Outcome, Reply};
 use crate::views::ThreadView;
 use crate::{Origin, Packet, Session};
@@ -290,11 +290,12 @@ impl Messaging {
         let mut message = Message::new(self.ids.message_id(), user.id.clone(), req.content.into_string(), now);
         message.reply_to = reply_to;
         message.ping = req.ping;
+        let by = Actor::of(&user);
         let draft = Draft {
             channel: forum.name.clone(),
             id: message.id.clone(),
             content: message.content.clone(),
-            by: Actor::of(&user),
+            by: by.clone(),
             roles: user.roles.clone(),
             commands: false,
         };
@@ -333,6 +334,12 @@ impl Messaging {
         }
         self.push.message_posted(&forum, &message, &user);
         self.plugins.perform_all(screening.actions).await;
+        self.host.notify(&PluginEvent::NewMessage {
+            channel,
+            thread_id: Some(thread.id),
+            message: Box::new(message),
+            by,
+        });
         Ok(Reply::Done)
     }
 
@@ -373,10 +380,15 @@ impl Messaging {
         }
         let packet = Packet::ThreadTyping {
             channel: forum.name.clone(),
-            thread_id: thread.id,
+            thread_id: thread.id.clone(),
             user: user.display_name().to_owned(),
         };
         self.audience.broadcast(&packet, &forum.name, origin).await;
+        self.host.notify(&PluginEvent::Typing {
+            channel: forum.name,
+            thread_id: Some(thread.id),
+            by: Actor::of(&user),
+        });
         Ok(Reply::Done)
     }
 }

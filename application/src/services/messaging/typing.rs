@@ -31,7 +31,7 @@ impl Messaging {
         }
         let packet = Packet::Typing { channel: channel.clone(), user: user.display_name().to_owned() };
         self.audience.broadcast(&packet, &channel, origin).await;
-        self.emit(PluginEvent::Typing { channel, by: Actor::of(&user) });
+        self.emit(PluginEvent::Typing { channel, thread_id: None, by: Actor::of(&user) });
         Ok(Reply::Done)
     }
 }
