@@ -459,24 +459,6 @@ pub enum Packet {
         /// The user's display name.
         user: String,
     },
-    /// A new message in a thread (global, to the forum's viewers).
-    ThreadMessageNew {
-        /// The forum.
-        channel: String,
-        /// The thread.
-        thread_id: String,
-        /// The message.
-        message: Box<MessageView>,
-    },
-    /// Someone is typing in a thread (global, to the forum's viewers).
-    ThreadTyping {
-        /// The forum.
-        channel: String,
-        /// The thread.
-        thread_id: String,
-        /// Who.
-        user: String,
-    },
     /// `messages_get` / `messages_around` with `thread_id`: a page of a thread.
     ThreadPage {
         /// `messages_get` (false) or `messages_around` (true).
@@ -491,7 +473,7 @@ pub enum Packet {
         range: Range,
     },
     /// A channel packet about a message of a thread: the packet with `thread_id` added
-    /// (`message_edit`, `message_delete`, reactions).
+    /// (`message_new`, `typing`, `message_edit`, `message_delete`, reactions, pins).
     InThread {
         /// The thread.
         thread_id: String,

@@ -259,16 +259,6 @@ pub fn packet_json(packet: &Packet) -> Value {
             "user": user,
             "global": true,
         }),
-        Packet::ThreadMessageNew { channel, thread_id, message } => json!({
-            "cmd": "message_new",
-            "message": message_json(message),
-            "channel": channel,
-            "thread_id": thread_id,
-            "global": true,
-        }),
-        Packet::ThreadTyping { channel, thread_id, user } => {
-            json!({"cmd": "typing", "user": user, "channel": channel, "thread_id": thread_id, "global": true})
-        }
         Packet::ThreadPage { around, channel, thread_id, messages, range } => json!({
             "cmd": if *around { "messages_around" } else { "messages_get" },
             "channel": channel,

@@ -2,17 +2,27 @@
 
 use domain::mentions::{role_mentions, user_mentions};
 use domain::permission::named::MANAGE_MESSAGES;
-use domain::{Action, Message, ReplyRef, may};
+use domain::{Action, Message, ReplyRef, UnixSeconds, User, may};
 
 use super::{EditMessage, HistoryRequest, HistoryStart, MAX_PAGE, Messaging, NewMessage, ReplyTarget};
 use crate::errors::{AccessError, Limited, MessageError};
 use crate::limiter::Purpose;
 use crate::packets::Range;
-use crate::ports::{Actor, Draft, PluginEvent};
+use crate::ports::{Actor, Draft, PluginEvent, Requested};
 use crate::services::hot_history::TAIL;
 use crate::services::{Outcome, Reply};
-use crate::views::{NameBook, Pings};
+use crate::views::{MessageView, NameBook, Pings};
 use crate::{Origin, Packet, Session};
+
+/// A message ready to be stored: see [`Messaging::compose`].
+pub(super) struct Composed {
+    pub(super) message: Message,
+    pub(super) by: Actor,
+    /// What the plugins asked for, carried out after the broadcast.
+    pub(super) actions: Vec<Requested>,
+    pub(super) book: NameBook,
+    pub(super) pings: Pings,
+}
 
 impl Messaging {
     /// `message_new`: check, commit, then broadcast to the channel's viewers.
@@ -25,34 +35,9 @@ impl Messaging {
             Some(c) if c.is_text() && may(&user.roles, Some(&c), Action::Send) => c,
             _ => return Err(MessageError::SendDenied),
         };
-        let reply_to = match req.reply_to {
-            ReplyTarget::Invalid => return Err(MessageError::ReplyTargetNotFound),
-            ReplyTarget::Id(target) => match self.store.message(&req.channel, &target).await? {
-                Some((m, _)) => Some(ReplyRef { id: m.id, author: m.author }),
-                None => return Err(MessageError::ReplyTargetNotFound),
-            },
-            ReplyTarget::None => None,
-        };
-        let channel_name = req.channel;
-        let mut message = Message::new(self.ids.message_id(), user.id.clone(), req.content.into_string(), now);
-        message.reply_to = reply_to;
-        message.ping = req.ping;
-        let by = Actor::of(&user);
-        let draft = Draft {
-            channel: channel_name.clone(),
-            id: message.id.clone(),
-            content: message.content.clone(),
-            by: by.clone(),
-            roles: user.roles.clone(),
-            commands: true,
-        };
-        let screening = self.host.screen_message(&draft);
-        if let Some(denial) = screening.block {
-            self.plugins.perform_all(screening.actions).await;
-            return Err(Limited { denial, typing: false }.into());
-        }
-        let book = self.name_book_for(&message).await?;
-        let pings = self.pings_of(&message, &book).await?;
+        let channel_name = req.channel.clone();
+        let Composed { message, by, actions, book, pings } =
+            self.compose(&user, &channel_name, &channel_name, req, now, true).await?;
         // Queued in arrival order; while it waits for its commit the connection's next
         // request may start, so one sender's messages share group commits.
         let commit = self.store.submit_message(&channel_name, &message).await?;
@@ -64,13 +49,55 @@ impl Messaging {
         let packet = Packet::MessageNew { channel: channel_name.clone(), message: Box::new(view) };
         self.audience.broadcast(&packet, &channel_name, origin).await;
         self.push.message_posted(&channel, &message, &user);
-        self.plugins.perform_all(screening.actions).await;
+        self.plugins.perform_all(actions).await;
         self.emit(PluginEvent::NewMessage { channel: channel_name, thread_id: None, message: Box::new(message), by });
         Ok(Reply::Done)
     }
 
+    /// The message `req` posts under `key` (a channel's name, or a thread's key), screened
+    /// by the plugins, which see it in channel `shown_as` and may read it as a command when
+    /// `commands`; refused when the reply target is not under `key` or a plugin blocks it.
+    pub(super) async fn compose(
+        &self,
+        user: &User,
+        key: &str,
+        shown_as: &str,
+        req: NewMessage,
+        now: UnixSeconds,
+        commands: bool,
+    ) -> Result<Composed, MessageError> {
+        let reply_to = match req.reply_to {
+            ReplyTarget::Invalid => return Err(MessageError::ReplyTargetNotFound),
+            ReplyTarget::Id(target) => match self.store.message(key, &target).await? {
+                Some((m, _)) => Some(ReplyRef { id: m.id, author: m.author }),
+                None => return Err(MessageError::ReplyTargetNotFound),
+            },
+            ReplyTarget::None => None,
+        };
+        let mut message = Message::new(self.ids.message_id(), user.id.clone(), req.content.into_string(), now);
+        message.reply_to = reply_to;
+        message.ping = req.ping;
+        let by = Actor::of(user);
+        let draft = Draft {
+            channel: shown_as.to_owned(),
+            id: message.id.clone(),
+            content: message.content.clone(),
+            by: by.clone(),
+            roles: user.roles.clone(),
+            commands,
+        };
+        let screening = self.host.screen_message(&draft);
+        if let Some(denial) = screening.block {
+            self.plugins.perform_all(screening.actions).await;
+            return Err(Limited { denial, typing: false }.into());
+        }
+        let book = self.name_book_for(&message).await?;
+        let pings = self.pings_of(&message, &book).await?;
+        Ok(Composed { message, by, actions: screening.actions, book, pings })
+    }
+
     /// Refuses a text that mentions a role the author may not mention.
-    pub(super) async fn check_role_mentions(&self, user: &domain::User, content: &str) -> Result<(), MessageError> {
+    pub(super) async fn check_role_mentions(&self, user: &User, content: &str) -> Result<(), MessageError> {
         for role_name in role_mentions(content) {
             if let Some(role) = self.store.role(role_name).await?
                 && !role.mentionable_by(&user.roles)
@@ -86,16 +113,26 @@ impl Messaging {
     pub async fn history(&self, session: &Session, req: HistoryRequest) -> Outcome<MessageError> {
         let channel = req.channel;
         self.directory.readable_text_channel(session, &channel).await?;
-        let limit = req.limit;
+        let (messages, range) = self.history_page(&channel, &req.start, req.limit).await?;
+        Ok(Reply::Packet(Packet::MessagesGet { channel, messages, range }))
+    }
+
+    /// The `messages_get` page of `limit` (0: 100, at most [`MAX_PAGE`], negative: none)
+    /// under `key` (a channel's name, or a thread's key), with the range it reports.
+    pub(super) async fn history_page(
+        &self,
+        key: &str,
+        start: &HistoryStart,
+        limit: i64,
+    ) -> Result<(Vec<MessageView>, Range), MessageError> {
         let effective = if limit == 0 { 100 } else { limit.min(MAX_PAGE) };
-        let range = match &req.start {
+        let range = match start {
             HistoryStart::Skip(skip) => Range { start: *skip, end: skip.saturating_add(limit) },
             HistoryStart::Before(_) => Range { start: 0, end: limit },
         };
-        let messages = if effective < 0 { vec![] } else { self.page(&channel, &req.start, effective as u64).await? };
+        let messages = if effective < 0 { vec![] } else { self.page(key, start, effective as u64).await? };
         let book = self.name_book().await?;
-        let messages = messages.into_iter().map(|m| book.view(m)).collect();
-        Ok(Reply::Packet(Packet::MessagesGet { channel, messages, range }))
+        Ok((messages.into_iter().map(|m| book.view(m)).collect(), range))
     }
 
     /// A page of at most `limit` messages: from the hot tail, else from the store (and

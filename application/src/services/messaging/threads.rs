@@ -5,13 +5,13 @@
 
 use domain::permission::named::MANAGE_THREADS;
 use domain::thread::{MAX_PARTICIPANTS, MAX_THREAD_NAME, MAX_THREADS_PER_FORUM, thread_key, trimmed_name};
-use domain::{Action, Channel, Message, ReplyRef, Thread, User, may};
+use domain::{Action, Channel, Thread, User, may};
 
-use super::{HistoryStart, MAX_PAGE, Messaging, NewMessage, ReplyTarget};
-use crate::errors::{Limited, MessageError};
+use super::post::{Composed, in_thread};
+use super::{HistoryStart, Messaging, NewMessage};
+use crate::errors::MessageError;
 use crate::limiter::Purpose;
-use crate::packets::Range;
-use crate::ports::{Actor, Draft, PluginEvent};
+use crate::ports::{Actor, PluginEvent};
 use crate::services::{Outcome, Reply};
 use crate::views::ThreadView;
 use crate::{Origin, Packet, Session};
@@ -279,33 +279,8 @@ impl Messaging {
             return Err(MessageError::ThreadSendDenied);
         }
         let key = thread_key(&thread.id);
-        let reply_to = match req.reply_to {
-            ReplyTarget::Invalid => return Err(MessageError::ReplyTargetNotFound),
-            ReplyTarget::Id(target) => match self.store.message(&key, &target).await? {
-                Some((m, _)) => Some(ReplyRef { id: m.id, author: m.author }),
-                None => return Err(MessageError::ReplyTargetNotFound),
-            },
-            ReplyTarget::None => None,
-        };
-        let mut message = Message::new(self.ids.message_id(), user.id.clone(), req.content.into_string(), now);
-        message.reply_to = reply_to;
-        message.ping = req.ping;
-        let by = Actor::of(&user);
-        let draft = Draft {
-            channel: forum.name.clone(),
-            id: message.id.clone(),
-            content: message.content.clone(),
-            by: by.clone(),
-            roles: user.roles.clone(),
-            commands: false,
-        };
-        let screening = self.host.screen_message(&draft);
-        if let Some(denial) = screening.block {
-            self.plugins.perform_all(screening.actions).await;
-            return Err(Limited { denial, typing: false }.into());
-        }
-        let book = self.name_book_for(&message).await?;
-        let pings = self.pings_of(&message, &book).await?;
+        let Composed { message, by, actions, book, pings } =
+            self.compose(&user, &key, &forum.name, req, now, false).await?;
         self.store.append_message(&key, &message).await?;
         let reopened = if thread.archived {
             let _lock = self.directory.locks().message(&key, "").await;
@@ -323,17 +298,16 @@ impl Messaging {
         let mut view = book.view(message.clone());
         view.pings = Some(pings);
         let channel = forum.name.clone();
-        let packet = Packet::ThreadMessageNew {
-            channel: channel.clone(),
-            thread_id: thread.id.clone(),
-            message: Box::new(view),
-        };
+        let packet = in_thread(
+            Some(thread.id.clone()),
+            Packet::MessageNew { channel: channel.clone(), message: Box::new(view) },
+        );
         self.audience.broadcast(&packet, &channel, origin).await;
         if let Some(t) = reopened {
             self.announce_update(t, &Origin::default()).await?;
         }
         self.push.message_posted(&forum, &message, &user);
-        self.plugins.perform_all(screening.actions).await;
+        self.plugins.perform_all(actions).await;
         self.host.notify(&PluginEvent::NewMessage {
             channel,
             thread_id: Some(thread.id),
@@ -352,15 +326,7 @@ impl Messaging {
         limit: i64,
     ) -> Outcome<MessageError> {
         let (_, thread, forum) = self.viewable_thread(session, Some(id)).await?;
-        let effective = if limit == 0 { 100 } else { limit.min(MAX_PAGE) };
-        let range = match &start {
-            HistoryStart::Skip(skip) => Range { start: *skip, end: skip.saturating_add(limit) },
-            HistoryStart::Before(_) => Range { start: 0, end: limit },
-        };
-        let key = thread_key(&thread.id);
-        let messages = if effective < 0 { vec![] } else { self.page(&key, &start, effective as u64).await? };
-        let book = self.name_book().await?;
-        let messages = messages.into_iter().map(|m| book.view(m)).collect();
+        let (messages, range) = self.history_page(&thread_key(&thread.id), &start, limit).await?;
         Ok(Reply::Packet(Packet::ThreadPage {
             around: false,
             channel: forum.name,
@@ -378,11 +344,8 @@ impl Messaging {
         if thread.locked || !may(&user.roles, Some(&forum), Action::Send) {
             return Ok(Reply::Done);
         }
-        let packet = Packet::ThreadTyping {
-            channel: forum.name.clone(),
-            thread_id: thread.id.clone(),
-            user: user.display_name().to_owned(),
-        };
+        let typing = Packet::Typing { channel: forum.name.clone(), user: user.display_name().to_owned() };
+        let packet = in_thread(Some(thread.id.clone()), typing);
         self.audience.broadcast(&packet, &forum.name, origin).await;
         self.host.notify(&PluginEvent::Typing {
             channel: forum.name,
