@@ -53,3 +53,19 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// Generates one `#[tokio::test]` per `async fn()` cluster case (they start their own
+/// nodes, on PostgreSQL only, and skip themselves without it).
+#[macro_export]
+macro_rules! cluster_tests {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case().await;
+                }
+            )*
+        }
+    };
+}

@@ -139,3 +139,17 @@ pub async fn get_message(c: &mut Client, channel: &str, id: &Value) -> Value {
 pub fn contents(messages: &Value) -> Vec<String> {
     messages.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect()
 }
+
+/// The owner `boss` creates the forums `ideas` (users may view, send and create threads)
+/// and `vault` (owner only); everyone's channel pushes are read.
+pub async fn forums(boss: &mut Client, others: &mut [&mut Client]) {
+    for (name, who) in [("ideas", "user"), ("vault", "owner")] {
+        let perms = json!({"view": [who], "send": [who], "create_thread": [who]});
+        let r =
+            boss.request(json!({"cmd": "channel_create", "name": name, "type": "forum", "permissions": perms})).await;
+        assert_eq!(r["created"], true, "{r}");
+        assert_eq!(r["channel"]["type"], "forum", "{r}");
+        boss.sync().await;
+    }
+    settle(others).await;
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use originchats_tests::cluster::{TestCluster, nats_url};
 use originchats_tests::expect::next_cmd;
 use originchats_tests::server::run_to_end;
-use originchats_tests::{Client, TestServer};
+use originchats_tests::{Client, TestServer, cluster_tests};
 use serde_json::{Value, json};
 
 /// Packets that logins and list pushes may interleave with what a test waits for.
@@ -753,19 +753,6 @@ async fn concurrent_reactions_from_every_node_all_land() {
             assert_eq!(got, everyone, "no reaction lost ({emoji}) on node {node}: {m}");
         }
     }
-}
-
-macro_rules! cluster_tests {
-    ($($case:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case().await;
-                }
-            )*
-        }
-    };
 }
 
 cluster_tests!(

@@ -3,10 +3,10 @@
 //! and in order, then on the same node again; refusals leave it resumable; a session whose
 //! node died cannot be resumed. PostgreSQL and NATS as for tests/tests/cluster.rs.
 
-use originchats_tests::Client;
 use originchats_tests::cluster::TestCluster;
 use originchats_tests::expect::err;
 use originchats_tests::resume::{Resumable, validator};
+use originchats_tests::{Client, cluster_tests};
 use serde_json::{Value, json};
 
 /// Everything up to and including the `message_new` whose content is `marker`.
@@ -146,19 +146,6 @@ async fn a_session_whose_node_died_cannot_be_resumed() {
         }
     }
     alice.client.auth(&validator("alice")).await;
-}
-
-macro_rules! cluster_tests {
-    ($($case:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case().await;
-                }
-            )*
-        }
-    };
 }
 
 cluster_tests!(

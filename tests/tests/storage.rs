@@ -51,10 +51,7 @@ async fn postgres_connections_commit_synchronously_whatever_the_database_default
 /// Messages appended while their channel is deleted never stay behind without a channel.
 async fn no_message_outlives_its_channel(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match &b {
-        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("race.db")),
-        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
-    };
+    let url = fresh_url(&b, dir.path(), "race.db").await;
     let db = connect(&url).await.unwrap();
     let store = std::sync::Arc::new(SqlStore::new(db.clone()));
     let template = domain::channel::default_channels().remove(0);
@@ -89,7 +86,21 @@ async fn no_message_outlives_its_channel(b: Backend) {
         .unwrap();
     assert_eq!(orphans, 0, "messages left without a channel");
     db.close().await.unwrap();
-    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
+    drop_url(&b, &url);
+}
+
+/// A fresh database for `b`: the file `file` in `dir` for SQLite, a database of its own
+/// for PostgreSQL (dropped by [`drop_url`]).
+async fn fresh_url(b: &Backend, dir: &std::path::Path, file: &str) -> StorageUrl {
+    match b {
+        Backend::Sqlite => StorageUrl::Sqlite(dir.join(file)),
+        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
+    }
+}
+
+/// Drops a PostgreSQL database made by [`fresh_url`] (a SQLite file goes with its folder).
+fn drop_url(b: &Backend, url: &StorageUrl) {
+    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (b, url) {
         originchats_tests::pg::drop_database(admin, u);
     }
 }
@@ -173,10 +184,7 @@ async fn postgres_text_written_before_escaping_reads_back_unchanged() {
 /// messages at start-up (docs/design/messages.md#pings-list).
 async fn pings_of_messages_stored_before_the_mentions_table_are_found(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match &b {
-        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
-        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
-    };
+    let url = fresh_url(&b, dir.path(), "old.db").await;
     let db = connect(&url).await.unwrap();
     let store = SqlStore::new(db.clone());
     let template = domain::channel::default_channels().remove(0);
@@ -235,9 +243,7 @@ async fn pings_of_messages_stored_before_the_mentions_table_are_found(b: Backend
     assert!(store.delete_message(&room, &stored[2].1.id).await.unwrap());
     assert_eq!(store.mentions_page(&channels, &targets, 0, 10).await.unwrap().1, 2, "and kept from then on");
     db.close().await.unwrap();
-    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
-        originchats_tests::pg::drop_database(admin, u);
-    }
+    drop_url(&b, &url);
 }
 
 /// How many indexes named `name` the database has.
@@ -255,10 +261,7 @@ async fn indexes_named(db: &sea_orm::DatabaseConnection, name: &str) -> i64 {
 /// upgrades in place and keeps its subscriptions (docs/design/push.md#storage).
 async fn push_subscriptions_stored_before_m0005_are_kept(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match &b {
-        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
-        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
-    };
+    let url = fresh_url(&b, dir.path(), "old.db").await;
     let db = connect(&url).await.unwrap();
     let store = SqlStore::new(db.clone());
     let (alice, bob) = (UserId("USR:alice".into()), UserId("USR:bob".into()));
@@ -286,9 +289,7 @@ async fn push_subscriptions_stored_before_m0005_are_kept(b: Backend) {
     store.save_subscription(&bob, &sub("https://push.example/1"), 10, 3.0).await.unwrap();
     assert_eq!(endpoints(store.subscriptions(&alice).await.unwrap()), ["https://push.example/2"]);
     db.close().await.unwrap();
-    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
-        originchats_tests::pg::drop_database(admin, u);
-    }
+    drop_url(&b, &url);
 }
 
 /// A database written before `m0006` (role documents without `position` or `id`) upgrades
@@ -296,10 +297,7 @@ async fn push_subscriptions_stored_before_m0005_are_kept(b: Backend) {
 /// else in the role records stays (docs/design/roles.md#positions).
 async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = match &b {
-        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
-        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
-    };
+    let url = fresh_url(&b, dir.path(), "old.db").await;
     let db = connect(&url).await.unwrap();
     let backend = db.get_database_backend();
     // Role rows as the version before wrote them: no position, no id.
@@ -348,9 +346,7 @@ async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
     let names: Vec<String> = store.roles().await.unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, order);
     db.close().await.unwrap();
-    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
-        originchats_tests::pg::drop_database(admin, u);
-    }
+    drop_url(&b, &url);
 }
 
 /// A database written before `m0008` (no `threads` table) upgrades in place: its channels
@@ -358,10 +354,7 @@ async fn roles_stored_before_m0006_get_positions_in_creation_order(b: Backend) {
 async fn a_database_before_threads_upgrades_in_place(b: Backend) {
     use application::ports::ThreadRepository;
     let dir = tempfile::tempdir().unwrap();
-    let url = match &b {
-        Backend::Sqlite => StorageUrl::Sqlite(dir.path().join("old.db")),
-        Backend::Postgres(admin) => StorageUrl::Postgres(originchats_tests::pg::fresh_database(admin).await),
-    };
+    let url = fresh_url(&b, dir.path(), "old.db").await;
     let db = connect(&url).await.unwrap();
     let store = SqlStore::new(db.clone());
     let forum = Channel { kind: domain::ChannelKind::parse("forum"), ..domain::channel::default_channels().remove(0) };
@@ -396,9 +389,7 @@ async fn a_database_before_threads_upgrades_in_place(b: Backend) {
     assert_eq!(store.thread("t1").await.unwrap(), Some(t));
     assert_eq!(store.message_count(&key).await.unwrap(), 1);
     db.close().await.unwrap();
-    if let (Backend::Postgres(admin), StorageUrl::Postgres(u)) = (&b, &url) {
-        originchats_tests::pg::drop_database(admin, u);
-    }
+    drop_url(&b, &url);
 }
 
 originchats_tests::backend_tests!(

@@ -4,22 +4,9 @@
 //! (the forum's viewers), and that a user who may not view the forum learns nothing.
 
 use originchats_tests::expect::{err, settle};
-use originchats_tests::scenes::{cast, post, start, start_with_files};
+use originchats_tests::scenes::{cast, forums, post, start, start_with_files};
 use originchats_tests::{Backend, Client, backend_tests};
 use serde_json::{Value, json};
-
-/// The owner creates the forums `ideas` (users may view, send and create threads; only
-/// the owner may pin) and `vault` (owner only).
-async fn forums(boss: &mut Client, others: &mut [&mut Client]) {
-    for (name, who) in [("ideas", "user"), ("vault", "owner")] {
-        let perms = json!({"view": [who], "send": [who], "create_thread": [who]});
-        let r =
-            boss.request(json!({"cmd": "channel_create", "name": name, "type": "forum", "permissions": perms})).await;
-        assert_eq!(r["created"], true, "{r}");
-        boss.sync().await;
-    }
-    settle(others).await;
-}
 
 /// `c` creates a thread in `forum` and everyone else's copies are read; returns its id.
 async fn thread(c: &mut Client, others: &mut [&mut Client], forum: &str, name: &str) -> Value {

@@ -5,23 +5,9 @@
 //! forums in `channels_get`, persistence, and that channel traffic looks as it did before.
 
 use originchats_tests::expect::{err, settle};
-use originchats_tests::scenes::{cast, post, start};
+use originchats_tests::scenes::{cast, forums, post, start};
 use originchats_tests::{Backend, Client, backend_tests};
 use serde_json::{Value, json};
-
-/// The owner creates the forums `ideas` (users may view, send and create threads) and
-/// `vault` (owner only); everyone's channel pushes are read.
-async fn forums(boss: &mut Client, others: &mut [&mut Client]) {
-    for (name, who) in [("ideas", "user"), ("vault", "owner")] {
-        let perms = json!({"view": [who], "send": [who], "create_thread": [who]});
-        let r =
-            boss.request(json!({"cmd": "channel_create", "name": name, "type": "forum", "permissions": perms})).await;
-        assert_eq!(r["created"], true, "{r}");
-        assert_eq!(r["channel"]["type"], "forum", "{r}");
-        boss.sync().await;
-    }
-    settle(others).await;
-}
 
 /// `c` creates a thread in `forum`; returns the thread object of its own copy.
 async fn create(c: &mut Client, forum: &str, name: &str) -> Value {
