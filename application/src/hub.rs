@@ -30,6 +30,18 @@ struct State {
     detached: HashMap<UserId, usize>,
 }
 
+impl State {
+    /// One detached session of `user` is attached again or gone.
+    fn reattached(&mut self, user: &UserId) {
+        if let Some(n) = self.detached.get_mut(user) {
+            *n -= 1;
+            if *n == 0 {
+                self.detached.remove(user);
+            }
+        }
+    }
+}
+
 /// Registry of connections and their outboxes.
 pub struct Hub {
     state: RwLock<State>,
@@ -126,11 +138,8 @@ impl Hub {
         let Some(id) = entry.user.as_ref().map(|u| u.id.clone()) else { return };
         if detached {
             *st.detached.entry(id).or_insert(0) += 1;
-        } else if let Some(n) = st.detached.get_mut(&id) {
-            *n -= 1;
-            if *n == 0 {
-                st.detached.remove(&id);
-            }
+        } else {
+            st.reattached(&id);
         }
     }
 
@@ -153,13 +162,8 @@ impl Hub {
         let mut st = self.write();
         let entry = st.conns.remove(&conn)?;
         let user = entry.user?;
-        if entry.detached
-            && let Some(n) = st.detached.get_mut(&user.id)
-        {
-            *n -= 1;
-            if *n == 0 {
-                st.detached.remove(&user.id);
-            }
+        if entry.detached {
+            st.reattached(&user.id);
         }
         let last = match st.online.get_mut(&user.id) {
             Some(n) if *n > 1 => {
@@ -177,6 +181,11 @@ impl Hub {
     /// Authenticated connections and their users.
     pub fn authenticated(&self) -> Vec<(ConnId, UserId)> {
         self.read().conns.iter().filter_map(|(c, e)| e.user.as_ref().map(|u| (*c, u.id.clone()))).collect()
+    }
+
+    /// The authenticated connections.
+    pub fn authenticated_conns(&self) -> Vec<ConnId> {
+        self.read().conns.iter().filter(|(_, e)| e.user.is_some()).map(|(c, _)| *c).collect()
     }
 
     /// The users of the authenticated connections (once per connection).
@@ -266,7 +275,7 @@ impl Hub {
     }
 
     fn deliver_all_authenticated(&self, frame: &Frame) {
-        let targets: Vec<ConnId> = self.authenticated().into_iter().map(|(c, _)| c).collect();
+        let targets = self.authenticated_conns();
         crate::telemetry::fan_out(targets.len());
         self.deliver(&targets, frame);
     }

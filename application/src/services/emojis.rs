@@ -134,7 +134,7 @@ impl Emojis {
         let shared = self.hub.encode(packet);
         self.hub.publish(|| ClusterEvent::Forget(Forget::Emojis));
         self.hub.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
-        let everyone: Vec<_> = self.hub.authenticated().into_iter().map(|(conn, _)| conn).collect();
+        let everyone = self.hub.authenticated_conns();
         self.hub.fan_out_frame(packet, shared, &everyone, origin);
         Reply::Done
     }

@@ -120,7 +120,7 @@ impl ServerInfo {
         self.store.save_server_profile(&next).await?;
         *self.stored.write().unwrap_or_else(|e| e.into_inner()) = next;
         session.before_output().await;
-        let targets: Vec<_> = self.hub.authenticated().into_iter().map(|(c, _)| c).collect();
+        let targets = self.hub.authenticated_conns();
         self.hub.fan_out(&Packet::ServerUpdate(self.current()), &targets, origin);
         Ok(Reply::Done)
     }

@@ -83,7 +83,7 @@ impl Community {
             let roles = self.store.roles().await?;
             self.hub.send_all_authenticated(&Packet::UserConnect(UserView::of(&user, &roles)));
         }
-        let targets: Vec<_> = self.hub.authenticated().into_iter().map(|(c, _)| c).collect();
+        let targets = self.hub.authenticated_conns();
         self.hub.fan_out(&Packet::StatusGet { username: name, status: chosen }, &targets, origin);
         Ok(Reply::Done)
     }
