@@ -191,6 +191,8 @@ impl App {
             host: host.clone(),
             plugins: plugins.clone(),
         }));
+        let server =
+            Arc::new(ServerInfo::new(store.clone(), directory.clone(), hub.clone(), settings.server_profile.clone()));
         let cluster = Arc::new(Cluster::new(ClusterParts {
             hub: hub.clone(),
             audience: audience.clone(),
@@ -202,9 +204,8 @@ impl App {
             limiter: limiter.clone(),
             voice: voice.clone(),
             slash: slash.clone(),
+            server: server.clone(),
         }));
-        let server =
-            Arc::new(ServerInfo::new(store.clone(), directory.clone(), hub.clone(), settings.server_profile.clone()));
         let sessions = Arc::new(Sessions::new(SessionsParts {
             auth,
             ids,

@@ -268,6 +268,14 @@ impl Hub {
         self.deliver_all_authenticated(&shared);
     }
 
+    /// [`Hub::send_all_authenticated`] where the origin connection's copy carries its
+    /// `listener`.
+    pub fn send_all_authenticated_from(&self, packet: &Packet, origin: &Origin) {
+        let shared = self.encoder.encode(packet, None);
+        self.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
+        self.fan_out_frame(packet, shared, &self.authenticated_conns(), origin);
+    }
+
     /// Sends a packet to every authenticated connection of this node only (what every
     /// node does by itself for a change it learnt of).
     pub fn send_all_here(&self, packet: &Packet) {

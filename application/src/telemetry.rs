@@ -46,6 +46,15 @@ pub mod names {
     pub const PUSH_DELIVERIES: &str = "originchats_push_deliveries_total";
     /// Messages whose pushes were dropped because the push queue was full.
     pub const PUSH_DROPPED: &str = "originchats_push_dropped_total";
+    /// Cluster events this node handed to the bus since it started (the sequence number
+    /// of the last).
+    pub const CLUSTER_PUBLISHED: &str = "originchats_cluster_events_published";
+    /// The sequence number of the last event applied here from each other node.
+    pub const CLUSTER_APPLIED: &str = "originchats_cluster_events_applied_seq";
+    /// The highest shared-presence revision this node wrote.
+    pub const CLUSTER_PRESENCE_WRITTEN: &str = "originchats_cluster_presence_revision_written";
+    /// The highest shared-presence revision this node's mirror has seen.
+    pub const CLUSTER_PRESENCE_SEEN: &str = "originchats_cluster_presence_revision_seen";
 }
 
 /// Registers every metric's description (and unit) with the installed recorder.
@@ -68,6 +77,10 @@ pub fn describe() {
     describe_counter!(HISTORY_READS, "messages_get reads, by source (memory or store)");
     describe_counter!(PUSH_DELIVERIES, "Web Push deliveries, by outcome (delivered, gone, failed)");
     describe_counter!(PUSH_DROPPED, "Messages whose pushes were dropped because the push queue was full");
+    describe_gauge!(CLUSTER_PUBLISHED, "Cluster events this node published since it started (the last one's number)");
+    describe_gauge!(CLUSTER_APPLIED, "Number of the last event applied here from each other node (from)");
+    describe_gauge!(CLUSTER_PRESENCE_WRITTEN, "Highest shared-presence revision this node wrote");
+    describe_gauge!(CLUSTER_PRESENCE_SEEN, "Highest shared-presence revision this node's mirror has seen");
     // Shown from the first scrape, before anything connected.
     gauge!(CONNECTIONS_OPEN).set(0.0);
     counter!(CONNECTIONS_OPENED).absolute(0);
@@ -167,4 +180,25 @@ pub fn push_delivery(outcome: crate::ports::Delivery) {
 /// A message's pushes were dropped: the push queue was full.
 pub fn push_dropped() {
     counter!(names::PUSH_DROPPED).increment(1);
+}
+
+/// This node handed its event number `seq` to the bus.
+pub fn cluster_published(seq: u64) {
+    gauge!(names::CLUSTER_PUBLISHED).set(seq as f64);
+}
+
+/// Event number `seq` of node `from` was applied here. The label takes node ids, which
+/// come from the operators' configuration of the cluster's nodes, not from clients.
+pub fn cluster_applied(from: &str, seq: u64) {
+    gauge!(names::CLUSTER_APPLIED, "from" => from.to_owned()).set(seq as f64);
+}
+
+/// This node wrote shared presence at `revision` (the highest so far).
+pub fn cluster_presence_written(revision: u64) {
+    gauge!(names::CLUSTER_PRESENCE_WRITTEN).set(revision as f64);
+}
+
+/// This node's presence mirror has seen `revision` (the highest so far).
+pub fn cluster_presence_seen(revision: u64) {
+    gauge!(names::CLUSTER_PRESENCE_SEEN).set(revision as f64);
 }

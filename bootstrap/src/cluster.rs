@@ -58,10 +58,23 @@ impl Joined {
                 tracing::error!(error = %e, "resume: cannot answer hand-overs of this node's sessions");
             }
         });
+        // The other nodes' counts of connections, for `/info`.
+        let (client, cluster, me) =
+            (self.node.client.clone(), self.node.config.cluster.clone(), self.node.config.node_id.clone());
+        let hub = app.hub.clone();
+        let count: nats::census::Count = Arc::new(move || hub.connection_count());
+        tokio::spawn(async move {
+            if let Err(e) = nats::census::serve(client, &cluster, me, count).await {
+                tracing::error!(error = %e, "census: cannot answer the other nodes' counts");
+            }
+        });
         tokio::spawn(async move {
             while let Some(next) = incoming.recv().await {
                 match next {
-                    Incoming::Event { node, event } => app.cluster.receive(&node, event).await,
+                    Incoming::Event { node, seq, event } => {
+                        app.cluster.receive(&node, *event).await;
+                        application::telemetry::cluster_applied(&node, seq);
+                    }
                     Incoming::NodeGone(node) => app.cluster.node_gone(&node).await,
                     Incoming::Resync => {
                         app.cluster.forget_everything().await;
@@ -75,6 +88,11 @@ impl Joined {
                 }
             }
         });
+    }
+
+    /// The value the cluster agreed on for `key`, offering `offer` ([`Node::agree`]).
+    pub async fn agree(&self, key: &str, offer: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+        Ok(self.node.agree(key, offer.into()).await?.to_vec())
     }
 
     /// Leaves the cluster at a clean stop.

@@ -30,6 +30,55 @@ pub fn subject(configured: Option<&str>, claims_email: Option<&str>) -> (String,
     }
 }
 
+/// The key under which a cluster keeps its VAPID private key (PEM) and `claims_email` in
+/// NATS, as JSON.
+const CLUSTER_KEY: &str = "vapid";
+
+/// In a cluster every node must sign with the key the browsers subscribed with, so the
+/// nodes agree on one (docs/scaling.md#web-push): the first node to start offers the key in
+/// its `push.vapid_dir` (generated there if missing, or imported from the original) with
+/// the `claims_email` of its `vapid_config.json`, and every other node puts them in its own
+/// folder, keeping a different key it had beside it as `private_key.pem.replaced`.
+pub async fn agree_on_key(cfg: &Config, cluster: &crate::cluster::Joined) {
+    if !cfg.app.push.enabled {
+        return;
+    }
+    let dir = &cfg.push.vapid_dir;
+    let own = match webpush::load_or_generate(dir) {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::error!(error = %e, "push: this node's VAPID key cannot be used; not offering it to the cluster");
+            return;
+        }
+    };
+    let pem = match std::fs::read_to_string(dir.join(webpush::vapid::PRIVATE_KEY_FILE)) {
+        Ok(pem) => pem,
+        Err(e) => return tracing::error!(error = %e, "push: reading this node's VAPID key"),
+    };
+    let offer = serde_json::json!({"private_key_pem": pem, "claims_email": own.claims_email});
+    let agreed = match cluster.agree(CLUSTER_KEY, offer.to_string().into_bytes()).await {
+        Ok(agreed) => serde_json::from_slice::<serde_json::Value>(&agreed).unwrap_or_default(),
+        Err(e) => {
+            return tracing::error!(error = %e, "push: the cluster's VAPID key is unknown; this node uses its own");
+        }
+    };
+    let (Some(pem), claims) = (agreed["private_key_pem"].as_str(), agreed["claims_email"].as_str()) else {
+        return tracing::error!("push: the cluster's VAPID entry is unusable; this node uses its own");
+    };
+    match webpush::VapidKey::parse(pem) {
+        Ok(key) if key.public_b64() == own.key.public_b64() && claims == own.claims_email.as_deref() => {}
+        Ok(key) => match webpush::adopt_key(dir, pem, claims) {
+            Ok(kept) => tracing::warn!(
+                public_key = %key.public_b64(),
+                kept = ?kept.map(|p| p.display().to_string()),
+                "push: this node now signs with the cluster's VAPID key and subject; a key of its own was kept beside it"
+            ),
+            Err(e) => tracing::error!(error = %e, "push: the cluster's VAPID key could not be stored"),
+        },
+        Err(reason) => tracing::error!(reason, "push: the cluster's VAPID key is unusable; this node uses its own"),
+    }
+}
+
 /// The notifier `cfg` asks for: Web Push with the VAPID keys of `push.vapid_dir`, or none
 /// when push is off or the keys cannot be used (logged; `push_get_vapid` then answers
 /// that no keys are configured).

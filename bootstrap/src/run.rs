@@ -78,6 +78,9 @@ async fn serve_with(cfg: Config, path: PathBuf) -> anyhow::Result<()> {
     let (action_tx, action_rx) = tokio::sync::mpsc::unbounded_channel();
     let plugins = PluginSet::start(cfg.plugins.clone(), action_tx);
     // After `storage.import_from`, which may have put the original's VAPID keys in place.
+    if let Some(node) = &node {
+        crate::push::agree_on_key(&cfg, node).await;
+    }
     let notifier = crate::push::notifier(&cfg);
     let app = build_app(&cfg, db, auth, plugins.clone(), notifier, node.as_ref()).await?;
     if let Some(lock) = startup_lock {

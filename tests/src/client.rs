@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::spread::Spread;
 use crate::wt::{Event as WtEvent, Trust, WtStream};
 
 /// How long any single wait may take before the test fails.
@@ -36,6 +37,8 @@ pub struct Client {
     pub handshake: Value,
     /// The `ready` packet once logged in.
     pub ready: Option<Value>,
+    /// The cluster this client's server is spread over: it settles before each send.
+    spread: Option<std::sync::Arc<Spread>>,
 }
 
 impl Client {
@@ -60,7 +63,7 @@ impl Client {
     /// Opens a WebTransport session to `url` (`https://host:port/`) and reads the handshake.
     pub async fn connect_wt(url: &str, trust: Trust) -> Self {
         let stream = WtStream::connect(url, trust).await;
-        let mut c = Self { conn: Conn::Wt(Box::new(stream)), handshake: Value::Null, ready: None };
+        let mut c = Self { conn: Conn::Wt(Box::new(stream)), handshake: Value::Null, ready: None, spread: None };
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
@@ -86,8 +89,17 @@ impl Client {
         }
     }
 
+    /// Makes this client wait for `cluster` to settle before each packet it sends
+    /// ([`crate::spread`]).
+    pub fn spread_over(&mut self, cluster: std::sync::Arc<Spread>) {
+        self.spread = Some(cluster);
+    }
+
     /// Sends one text packet; false when the connection is gone.
     async fn send_raw(&mut self, text: &str) -> bool {
+        if let Some(cluster) = &self.spread {
+            cluster.settle().await;
+        }
         match &mut self.conn {
             Conn::Ws(ws) => ws.send(Message::Text(text.to_owned().into())).await.is_ok(),
             Conn::Wt(wt) => wt.send_line(text).await,
@@ -117,7 +129,7 @@ impl Client {
     }
 
     async fn after_connect(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None };
+        let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None, spread: None };
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
@@ -204,7 +216,7 @@ impl Client {
         match tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request)).await.expect("connect timed out")
         {
             Ok((ws, _)) => {
-                let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None };
+                let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None, spread: None };
                 c.handshake = c.recv().await;
                 Ok(c)
             }

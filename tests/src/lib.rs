@@ -21,6 +21,7 @@ pub mod rotur;
 /// everything to prove that a refused command changed nothing.
 pub mod scenes;
 pub mod server;
+pub mod spread;
 pub mod wt;
 
 pub use client::Client;

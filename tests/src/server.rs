@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::spread::Spread;
 use crate::wt::Trust;
 use crate::{Client, MockRotur};
 
@@ -74,6 +75,13 @@ pub struct TestServer {
     /// Whether the database is this server's own (dropped with it) rather than shared
     /// with other nodes of a cluster.
     owns_database: bool,
+    /// When the test's clients are spread over nodes ([`crate::spread`]): the other nodes,
+    /// which this one starts, restarts and stops with itself.
+    peers: Vec<TestServer>,
+    /// The nodes' addresses, for settling, when spread.
+    spread: Option<std::sync::Arc<Spread>>,
+    /// The node the next client connects to, when spread.
+    turn: std::sync::atomic::AtomicUsize,
 }
 
 /// Merges `over` into `into`: objects key by key, anything else replaced.
@@ -195,6 +203,10 @@ impl TestServer {
         rust_log: Option<String>,
     ) -> Self {
         let owns_database = shared.is_none();
+        let spread_to = match (&backend, owns_database) {
+            (Backend::Postgres(_), true) => crate::spread::nodes_from_env(),
+            _ => 1,
+        };
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, content) in files {
             let path = dir.path().join(path);
@@ -220,6 +232,11 @@ impl TestServer {
         if transport == Transport::WebTransport {
             merge(&mut config, &json!({"transport": {"webtransport": {"enabled": true}}}));
         }
+        let cluster_name = crate::cluster::fresh_cluster_name();
+        if spread_to > 1 {
+            let cluster = json!({"nats_url": crate::cluster::nats_url(), "node_id": "node0", "name": cluster_name});
+            merge(&mut config, &json!({ "cluster": cluster }));
+        }
         merge(&mut config, &overrides);
         std::fs::write(dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
         let mut server = Self {
@@ -237,9 +254,70 @@ impl TestServer {
             rust_log,
             startup: Duration::ZERO,
             owns_database,
+            peers: vec![],
+            spread: None,
+            turn: Default::default(),
         };
         server.spawn();
+        for i in 1..spread_to {
+            let mut peer = overrides.clone();
+            let cluster =
+                json!({"nats_url": crate::cluster::nats_url(), "node_id": format!("node{i}"), "name": cluster_name});
+            merge(&mut peer, &json!({"cluster": cluster, "auth": {"rotur_validate_url": server.rotur.url()}}));
+            let shared = Some(server.storage_url.clone());
+            let node = Box::pin(Self::start_on(
+                server.backend.clone(),
+                transport,
+                shared,
+                peer,
+                files,
+                server.rust_log.clone(),
+            ));
+            server.peers.push(node.await);
+        }
+        server.note_spread();
         server
+    }
+
+    /// Records the nodes' addresses for settling, when the server is spread over nodes.
+    fn note_spread(&mut self) {
+        if self.peers.is_empty() {
+            return;
+        }
+        let nodes = std::iter::once(&*self).chain(&self.peers).map(|n| (n.node_id(), n.addr.clone())).collect();
+        self.spread = Some(std::sync::Arc::new(Spread::new(nodes)));
+    }
+
+    /// `cluster.node_id` in this server's config (empty when it has none).
+    fn node_id(&self) -> String {
+        self.config()["cluster"]["node_id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn config(&self) -> Value {
+        let path = self.dir.path().join("config.json");
+        serde_json::from_slice(&std::fs::read(path).expect("config.json")).expect("config.json is JSON")
+    }
+
+    /// Gives every node of a spread server a fresh cluster name, as if the cluster were new
+    /// (a restarted single server forgets its connections too).
+    fn renew_cluster(&mut self) {
+        let name = crate::cluster::fresh_cluster_name();
+        for node in std::iter::once(&*self).chain(&self.peers) {
+            let mut config = node.config();
+            config["cluster"]["name"] = json!(name);
+            std::fs::write(node.dir.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        }
+    }
+
+    /// `host:port` of each node: this server's, then, when spread, the other nodes'.
+    pub fn node_addrs(&self) -> Vec<String> {
+        std::iter::once(self).chain(&self.peers).map(|n| n.addr.clone()).collect()
+    }
+
+    /// The node the next client connects to: the nodes in turn when spread.
+    fn next_node(&self) -> &TestServer {
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (1 + self.peers.len());
+        if turn == 0 { self } else { &self.peers[turn - 1] }
     }
 
     /// Starts a server with `overrides` that may hold at most `descriptors` open files.
@@ -304,9 +382,13 @@ impl TestServer {
         self.dir.path().join("server.log")
     }
 
-    /// The server's log so far.
+    /// The server's log so far (when spread, every node's, one after the other).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+        let mut log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        for peer in &self.peers {
+            log.push_str(&peer.log());
+        }
+        log
     }
 
     /// The folder of the server.
@@ -374,23 +456,34 @@ impl TestServer {
         }
     }
 
-    /// Kills the process with SIGKILL (no clean shutdown).
+    /// Kills the process with SIGKILL (no clean shutdown); when spread, every node's.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+        for peer in &mut self.peers {
+            peer.kill();
         }
     }
 
     /// Kills the process and starts it again on the same folder and database.
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn();
+        self.start_again();
     }
 
-    /// Starts the process again after [`TestServer::kill`].
+    /// Starts the process again after [`TestServer::kill`]; when spread, every node, as a
+    /// new cluster on the same database.
     pub fn start_again(&mut self) {
+        if !self.peers.is_empty() {
+            self.renew_cluster();
+        }
         self.spawn();
+        for peer in &mut self.peers {
+            peer.spawn();
+        }
+        self.note_spread();
     }
 
     /// Runs the binary's command line against this server's config (e.g. `["user", "list"]`),
@@ -413,12 +506,23 @@ impl TestServer {
         }
     }
 
-    /// A WebSocket client that has read the handshake, whatever [`TestServer::transport`].
+    /// A WebSocket client that has read the handshake, whatever [`TestServer::transport`]
+    /// (connected to the nodes in turn when spread).
     pub async fn connect_ws(&self) -> Client {
-        match (&self.tls_trust, self.scheme.as_str()) {
-            (Some(trust), "wss") => Client::connect_tls(&self.ws_url(), trust.clone()).await,
-            _ => Client::connect(&self.ws_url()).await,
+        let node = self.next_node();
+        let client = match (&node.tls_trust, node.scheme.as_str()) {
+            (Some(trust), "wss") => Client::connect_tls(&node.ws_url(), trust.clone()).await,
+            _ => Client::connect(&node.ws_url()).await,
+        };
+        self.spread_client(client)
+    }
+
+    /// `client`, settling the cluster before each send when the server is spread.
+    fn spread_client(&self, mut client: Client) -> Client {
+        if let Some(cluster) = &self.spread {
+            client.spread_over(cluster.clone());
         }
+        client
     }
 
     /// `https://host:port/` of the WebTransport port.
@@ -450,9 +554,12 @@ impl TestServer {
         serde_json::from_str(&body).expect("JSON")
     }
 
-    /// A WebTransport client that has read the handshake, whatever [`TestServer::transport`].
+    /// A WebTransport client that has read the handshake, whatever [`TestServer::transport`]
+    /// (connected to the nodes in turn when spread).
     pub async fn connect_wt(&self) -> Client {
-        Client::connect_wt(&self.wt_url(), self.wt_trust().await).await
+        let node = self.next_node();
+        let client = Client::connect_wt(&node.wt_url(), node.wt_trust().await).await;
+        self.spread_client(client)
     }
 
     /// A client logged in as `name` (Rotur id `USR:<name>`), past `ready` and past the
@@ -480,6 +587,7 @@ impl Drop for TestServer {
     /// Stops the server; a test whose server panicked fails here, whatever it checked.
     fn drop(&mut self) {
         self.kill();
+        self.peers.clear();
         let log = self.log();
         if let Some(at) = log.find("panicked at").filter(|_| !std::thread::panicking()) {
             let from = (0..=at.saturating_sub(200)).rev().find(|&i| log.is_char_boundary(i)).unwrap_or(0);

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use originchats_tests::cluster::{TestCluster, nats_url};
 use originchats_tests::expect::next_cmd;
+use originchats_tests::http::http;
 use originchats_tests::server::run_to_end;
-use originchats_tests::{Client, TestServer, cluster_tests};
+use originchats_tests::{Backend, Client, TestServer, cluster_tests};
 use serde_json::{Value, json};
 
 /// Packets that logins and list pushes may interleave with what a test waits for.
@@ -755,7 +756,35 @@ async fn concurrent_reactions_from_every_node_all_land() {
     }
 }
 
+/// The spread re-run of the black-box tests (docs/design/testing.md#spread-over-nodes):
+/// with `ORIGINCHATS_TEST_NODES=N`, one `TestServer` is N nodes, its clients land on them in
+/// turn, and each sees the others online as on one server. Without the variable it is one
+/// node, and the same holds trivially.
+async fn a_spread_test_server_puts_its_clients_on_every_node() {
+    let Some(backend) = Backend::postgres() else { return };
+    let nodes = originchats_tests::spread::nodes_from_env();
+    let s = TestServer::start(backend).await;
+    let addrs = s.node_addrs();
+    assert_eq!(addrs.len(), nodes, "one address per node");
+    let mut clients = vec![];
+    for i in 0..nodes {
+        clients.push(s.login(&format!("u{i}")).await);
+    }
+    for addr in &addrs {
+        let (_, _, metrics) = http(addr, "GET /metrics HTTP/1.1").await;
+        assert!(metrics.lines().any(|l| l == "originchats_connections_open 1"), "one client on {addr}:\n{metrics}");
+    }
+    let last = clients.last_mut().unwrap();
+    let online = ask(last, json!({"cmd": "users_online"})).await;
+    let mut names: Vec<&str> =
+        online["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    let expected: Vec<String> = (0..nodes).map(|i| format!("u{i}")).collect();
+    assert_eq!(names, expected, "everyone online, whatever the node: {online}");
+}
+
 cluster_tests!(
+    a_spread_test_server_puts_its_clients_on_every_node,
     messages_edits_deletes_and_reactions_cross_nodes,
     channel_and_role_changes_reach_every_node,
     presence_counts_users_once_across_nodes,

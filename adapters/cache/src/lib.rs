@@ -375,7 +375,7 @@ impl application::ports::CacheControl for CachedStore {
             Forget::User(id) => self.forget_user(id).await,
             Forget::Roles => self.roles.invalidate_all(),
             Forget::Channels(_) => self.channels.invalidate_all(),
-            Forget::Messages(_) | Forget::Emojis => {}
+            Forget::Messages(_) | Forget::Emojis | Forget::Server => {}
         }
     }
 

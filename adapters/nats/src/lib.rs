@@ -3,7 +3,7 @@
 //! presence in another.
 //!
 //! - Subject `<cluster>.events`: every [`ClusterEvent`] a node publishes, in the order it
-//!   published them ([`wire`]).
+//!   published them ([`wire`]), with its sequence number in the [`SEQ_HEADER`] header.
 //! - Bucket `<cluster>_nodes`: one key per live node, refreshed every
 //!   [`HEARTBEAT`]; a node that stops refreshing is gone after [`LEASE`].
 //! - Bucket `<cluster>_presence`: per user, the nodes where they have connections
@@ -20,6 +20,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+pub mod census;
 pub mod presence;
 pub mod resume;
 pub mod wire;
@@ -33,6 +34,11 @@ pub const LEASE: Duration = Duration::from_secs(8);
 pub const PUBLISH_QUEUE: usize = 65_536;
 /// The most received events waiting to be applied; beyond it NATS holds them.
 pub const RECEIVE_QUEUE: usize = 8_192;
+/// The header carrying an event's sequence number: 1 for the first event its node
+/// published since it started, then one more for each. A node reports the number of the
+/// last event it applied from each other node, and of the last it published, in its metrics,
+/// so that anyone can tell whether it has caught up (docs/design/cluster.md#catching-up).
+pub const SEQ_HEADER: &str = "Originchats-Seq";
 /// How long start-up keeps trying to reach NATS.
 pub const CONNECT_FOR: Duration = Duration::from_secs(30);
 
@@ -54,8 +60,10 @@ pub enum Incoming {
     Event {
         /// The publishing node.
         node: String,
+        /// Its sequence number at that node (0 when it came without one).
+        seq: u64,
         /// What it published.
-        event: ClusterEvent,
+        event: Box<ClusterEvent>,
     },
     /// A node's lease expired (seen by every node that had seen the lease).
     NodeGone(String),
@@ -203,7 +211,13 @@ impl Node {
                 match wire::decode(&msg.payload) {
                     Ok((node, _)) if node == me => {}
                     Ok((node, event)) => {
-                        if tx.send(Incoming::Event { node, event }).await.is_err() {
+                        let seq = msg
+                            .headers
+                            .as_ref()
+                            .and_then(|h| h.get(SEQ_HEADER))
+                            .and_then(|v| v.as_str().parse().ok())
+                            .unwrap_or(0);
+                        if tx.send(Incoming::Event { node, seq, event: Box::new(event) }).await.is_err() {
                             return;
                         }
                     }
@@ -216,17 +230,37 @@ impl Node {
 
     /// The bus that publishes this node's events.
     pub fn bus(&self) -> Arc<NatsBus> {
-        let (tx, mut rx) = mpsc::channel::<Bytes>(PUBLISH_QUEUE);
+        let (tx, mut rx) = mpsc::channel::<(u64, Bytes)>(PUBLISH_QUEUE);
         let client = self.client.clone();
         let subject = self.subject();
         tokio::spawn(async move {
-            while let Some(payload) = rx.recv().await {
-                if let Err(e) = client.publish(subject.clone(), payload).await {
+            while let Some((seq, payload)) = rx.recv().await {
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert(SEQ_HEADER, seq.to_string().as_str());
+                if let Err(e) = client.publish_with_headers(subject.clone(), headers, payload).await {
                     tracing::error!(error = %e, "could not publish a cluster event");
                 }
             }
         });
-        Arc::new(NatsBus { node: self.config.node_id.clone(), tx })
+        Arc::new(NatsBus { node: self.config.node_id.clone(), tx, published: std::sync::Mutex::new(0) })
+    }
+
+    /// The value the cluster agreed on for `key` (bucket `<cluster>_shared`): the first
+    /// node to offer one sets it, and every node gets that one back, its own offer or not.
+    pub async fn agree(&self, key: &str, offer: Bytes) -> anyhow::Result<Bytes> {
+        let shared = bucket(&self.js, &format!("{}_shared", self.config.cluster), Duration::ZERO).await?;
+        for _ in 0..8 {
+            match shared.create(key, offer.clone()).await {
+                Ok(_) => return Ok(offer),
+                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).with_context(|| format!("offering the cluster's {key}")),
+            }
+            // Taken: read what the first node offered (absent only if it was just removed).
+            if let Some(agreed) = shared.get(key).await.with_context(|| format!("reading the cluster's {key}"))? {
+                return Ok(agreed);
+            }
+        }
+        bail!("the cluster's {key} kept changing")
     }
 
     /// Releases this node's lease (a clean stop).
@@ -239,13 +273,22 @@ impl Node {
 /// Publishes events on the cluster's subject, one after the other.
 pub struct NatsBus {
     node: String,
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<(u64, Bytes)>,
+    /// Events queued so far: the sequence number of the last one.
+    published: std::sync::Mutex<u64>,
 }
 
 impl EventBus for NatsBus {
     fn publish(&self, event: ClusterEvent) {
-        if self.tx.try_send(wire::encode(&self.node, &event)).is_err() {
-            tracing::error!("cluster event dropped: the publishing queue is full (NATS unavailable?)");
+        let payload = wire::encode(&self.node, &event);
+        // Numbers are taken under the lock so that they follow the queue's order.
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        match self.tx.try_send((*published + 1, payload)) {
+            Ok(()) => {
+                *published += 1;
+                application::telemetry::cluster_published(*published);
+            }
+            Err(_) => tracing::error!("cluster event dropped: the publishing queue is full (NATS unavailable?)"),
         }
     }
     fn clustered(&self) -> bool {

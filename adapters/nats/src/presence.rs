@@ -7,6 +7,7 @@
 //! set announces that user's disconnect.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use application::ports::Presence;
@@ -35,6 +36,13 @@ pub struct KvPresence {
     locks: application::locks::Locks,
     /// The live nodes at the last sweep, to notice the ones whose lease expired since.
     known: std::sync::Mutex<BTreeSet<String>>,
+    /// For the census of connections ([`crate::census`]).
+    client: async_nats::Client,
+    nodes: kv::Store,
+    cluster: String,
+    /// The highest revision this node wrote (reported, so that a test can wait until every
+    /// node's mirror has seen every node's writes).
+    written: AtomicU64,
 }
 
 fn key(user: &UserId) -> String {
@@ -58,12 +66,18 @@ impl KvPresence {
             mirror: Arc::default(),
             locks: application::locks::Locks::default(),
             known: std::sync::Mutex::default(),
+            written: AtomicU64::new(0),
+            client: node.client.clone(),
+            nodes: node.nodes.clone(),
+            cluster: node.config.cluster.clone(),
         });
         let mut watch = presence.kv.watch_all().await?;
         let mirror = presence.mirror.clone();
         tokio::spawn(async move {
+            let mut seen = 0;
             while let Some(entry) = watch.next().await {
                 let Ok(entry) = entry else { continue };
+                seen = seen.max(entry.revision);
                 let Some(user) = user_of(&entry.key) else { continue };
                 let nodes = match entry.operation {
                     kv::Operation::Put => serde_json::from_slice::<Seen>(&entry.value).unwrap_or_default().nodes,
@@ -75,6 +89,8 @@ impl KvPresence {
                 } else {
                     m.insert(user, nodes);
                 }
+                drop(m);
+                application::telemetry::cluster_presence_seen(seen);
             }
         });
         let sweeper = presence.clone();
@@ -110,10 +126,12 @@ impl KvPresence {
             }
             let value = Bytes::from(serde_json::to_vec(&after)?);
             let written = match revision {
-                Some(r) => self.kv.update(&key, value, r).await.map(|_| ()).map_err(anyhow::Error::from),
-                None => self.kv.create(&key, value).await.map(|_| ()).map_err(anyhow::Error::from),
+                Some(r) => self.kv.update(&key, value, r).await.map_err(anyhow::Error::from),
+                None => self.kv.create(&key, value).await.map_err(anyhow::Error::from),
             };
-            if written.is_ok() {
+            if let Ok(revision) = written {
+                let highest = self.written.fetch_max(revision, Ordering::Relaxed).max(revision);
+                application::telemetry::cluster_presence_written(highest);
                 return Ok((before, after));
             }
         }
@@ -211,6 +229,10 @@ impl Presence for KvPresence {
     fn is_elsewhere(&self, user: &UserId) -> bool {
         let m = self.mirror.read().unwrap_or_else(|p| p.into_inner());
         m.get(user).is_some_and(|n| n.iter().any(|n| *n != self.me))
+    }
+
+    async fn connections_elsewhere(&self) -> usize {
+        crate::census::others(&self.client, &self.nodes, &self.cluster, &self.me).await
     }
 }
 

@@ -10,28 +10,107 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 enum Head {
-    Everyone { n: String },
-    Channel { n: String, c: String },
-    User { n: String, u: String },
-    Close { n: String, u: String, code: u16, reason: String },
-    ForgetUser { n: String, u: String },
-    ForgetRoles { n: String },
-    ForgetChannels { n: String, c: Vec<String> },
-    ForgetMessages { n: String, c: String },
-    ForgetEmojis { n: String },
-    ChannelLists { n: String },
-    Taken { n: String, u: String, p: String, at: f64 },
-    Cleared { n: String, u: String },
-    Reset { n: String, u: String },
-    VoiceJoined { n: String, u: String, c: String, name: String, peer: String },
-    VoiceMuted { n: String, u: String, muted: bool },
-    VoiceLeft { n: String, u: String },
-    VoicePresent { n: String, u: String, c: String, name: String, peer: String, muted: bool },
-    Hello { n: String },
-    SlashRegistered { n: String, conn: u64, u: String, name: String, cmds: Vec<Command> },
-    SlashRemoved { n: String, conn: u64 },
+    Everyone {
+        n: String,
+    },
+    Channel {
+        n: String,
+        c: String,
+    },
+    User {
+        n: String,
+        u: String,
+    },
+    Close {
+        n: String,
+        u: String,
+        code: u16,
+        reason: String,
+    },
+    ForgetUser {
+        n: String,
+        u: String,
+    },
+    ForgetRoles {
+        n: String,
+    },
+    ForgetChannels {
+        n: String,
+        c: Vec<String>,
+    },
+    ForgetMessages {
+        n: String,
+        c: String,
+    },
+    ForgetEmojis {
+        n: String,
+    },
+    ForgetServer {
+        n: String,
+    },
+    ChannelLists {
+        n: String,
+    },
+    Taken {
+        n: String,
+        u: String,
+        p: String,
+        at: f64,
+    },
+    Cleared {
+        n: String,
+        u: String,
+    },
+    Reset {
+        n: String,
+        u: String,
+    },
+    VoiceJoined {
+        n: String,
+        u: String,
+        c: String,
+        name: String,
+        peer: String,
+    },
+    VoiceMuted {
+        n: String,
+        u: String,
+        muted: bool,
+    },
+    VoiceLeft {
+        n: String,
+        u: String,
+    },
+    VoicePresent {
+        n: String,
+        u: String,
+        c: String,
+        name: String,
+        peer: String,
+        muted: bool,
+    },
+    Hello {
+        n: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answer: bool,
+    },
+    SlashRegistered {
+        n: String,
+        conn: u64,
+        u: String,
+        name: String,
+        cmds: Vec<Command>,
+    },
+    SlashRemoved {
+        n: String,
+        conn: u64,
+    },
     SlashCall(Box<Call>),
-    SlashAnswered { n: String, to: String, id: u64 },
+    SlashAnswered {
+        n: String,
+        to: String,
+        id: u64,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -136,6 +215,7 @@ pub fn encode(node: &str, event: &ClusterEvent) -> Bytes {
                 Forget::Channels(c) => Head::ForgetChannels { n, c: c.clone() },
                 Forget::Messages(c) => Head::ForgetMessages { n, c: c.clone() },
                 Forget::Emojis => Head::ForgetEmojis { n },
+                Forget::Server => Head::ForgetServer { n },
             },
             None,
         ),
@@ -172,7 +252,7 @@ pub fn encode(node: &str, event: &ClusterEvent) -> Bytes {
             },
             None,
         ),
-        ClusterEvent::Hello => (Head::Hello { n }, None),
+        ClusterEvent::Hello { answer } => (Head::Hello { n, answer: *answer }, None),
         ClusterEvent::Slash(change) => (
             match change {
                 SlashChange::Registered { conn, user, username, commands } => Head::SlashRegistered {
@@ -228,6 +308,7 @@ pub fn decode(payload: &[u8]) -> Result<(String, ClusterEvent), String> {
         Head::ForgetChannels { n, c } => (n, ClusterEvent::Forget(Forget::Channels(c))),
         Head::ForgetMessages { n, c } => (n, ClusterEvent::Forget(Forget::Messages(c))),
         Head::ForgetEmojis { n } => (n, ClusterEvent::Forget(Forget::Emojis)),
+        Head::ForgetServer { n } => (n, ClusterEvent::Forget(Forget::Server)),
         Head::ChannelLists { n } => (n, ClusterEvent::ChannelLists),
         Head::Taken { n, u, p, at } => {
             (n, ClusterEvent::Limiter(LimiterChange::Taken { user: UserId(u), purpose: p, at }))
@@ -249,7 +330,7 @@ pub fn decode(payload: &[u8]) -> Result<(String, ClusterEvent), String> {
                 muted,
             }),
         ),
-        Head::Hello { n } => (n, ClusterEvent::Hello),
+        Head::Hello { n, answer } => (n, ClusterEvent::Hello { answer }),
         Head::SlashRegistered { n, conn, u, name, cmds } => {
             let commands = cmds.into_iter().map(Command::into_command).collect::<Result<Vec<_>, _>>()?;
             (n, ClusterEvent::Slash(SlashChange::Registered { conn, user: UserId(u), username: name, commands }))
@@ -295,6 +376,7 @@ mod tests {
             ClusterEvent::Forget(Forget::Channels(vec!["a".into()])),
             ClusterEvent::Forget(Forget::Messages("a".into())),
             ClusterEvent::Forget(Forget::Emojis),
+            ClusterEvent::Forget(Forget::Server),
             ClusterEvent::ChannelLists,
             ClusterEvent::Limiter(LimiterChange::Taken { user: UserId("u".into()), purpose: "typing".into(), at: 1.5 }),
             ClusterEvent::Limiter(LimiterChange::Cleared(UserId("u".into()))),
@@ -314,7 +396,8 @@ mod tests {
                 peer_id: "p".into(),
                 muted: true,
             }),
-            ClusterEvent::Hello,
+            ClusterEvent::Hello { answer: false },
+            ClusterEvent::Hello { answer: true },
             ClusterEvent::Slash(SlashChange::Registered {
                 conn: 7,
                 user: UserId("b".into()),

@@ -19,7 +19,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use address::{Endpoint, PublicResolver, parse_endpoint};
-pub use vapid::{VapidError, VapidFiles, VapidKey, load_or_generate};
+pub use vapid::{VapidError, VapidFiles, VapidKey, adopt_key, load_or_generate};
 
 /// How long the VAPID JWT stays valid (RFC 8292 allows at most 24 hours).
 pub const JWT_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);

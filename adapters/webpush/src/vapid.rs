@@ -165,6 +165,35 @@ fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), Vapi
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// Puts `pem` in `dir` as the private key, the previous file (if any) kept beside it as
+/// `private_key.pem.replaced`, whose path is returned, and `claims_email` into
+/// `vapid_config.json` (its public key follows at the next [`load_or_generate`]). A `pem`
+/// that holds no usable key changes nothing.
+pub fn adopt_key(dir: &Path, pem: &str, claims_email: Option<&str>) -> Result<Option<PathBuf>, VapidError> {
+    let key_path = dir.join(PRIVATE_KEY_FILE);
+    VapidKey::parse(pem).map_err(|reason| VapidError::BadKey { path: key_path.clone(), reason })?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let kept = key_path.with_extension("pem.replaced");
+    let kept = match std::fs::rename(&key_path, &kept) {
+        Ok(()) => Some(kept),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&key_path)(e)),
+    };
+    write_atomically(&key_path, pem.as_bytes(), true)?;
+    let config_path = dir.join(CONFIG_FILE);
+    let mut config = std::fs::read(&config_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    match claims_email {
+        Some(c) => config.insert("claims_email".into(), json!(c)),
+        None => config.remove("claims_email"),
+    };
+    write_atomically(&config_path, &pretty(&Value::Object(config)), false)?;
+    Ok(kept)
+}
+
 /// JSON with a 4-space indent, like the original's files.
 fn pretty(value: &Value) -> Vec<u8> {
     use serde::Serialize;

@@ -34,6 +34,8 @@ pub enum Forget {
     Messages(String),
     /// The custom emoji changed.
     Emojis,
+    /// The server's stored name, icon or banner changed (`server_update`).
+    Server,
 }
 
 /// One event for the other nodes.
@@ -66,8 +68,13 @@ pub enum ClusterEvent {
     /// Slash commands of a bot connected to the publishing node, or a call for one.
     Slash(SlashChange),
     /// The publishing node started or came back after losing NATS: every node publishes
-    /// what it holds ([`SlashChange::Registered`], [`VoiceChange::Present`]) again.
-    Hello,
+    /// what it holds ([`SlashChange::Registered`], [`VoiceChange::Present`]) again, then
+    /// an answer (`answer: true`, which asks nothing), so that the new node has heard from
+    /// every node since it joined.
+    Hello {
+        /// Whether this is a node's answer to another's hello.
+        answer: bool,
+    },
 }
 
 /// Slash commands across nodes (docs/design/cluster.md#slash-commands): every node keeps
@@ -238,6 +245,10 @@ pub trait Presence: Send + Sync {
     fn elsewhere(&self) -> Vec<UserId>;
     /// Whether `user` has connections on other nodes.
     fn is_elsewhere(&self, user: &UserId) -> bool;
+    /// Open connections (logged in or not) on the other nodes, as they answer now.
+    async fn connections_elsewhere(&self) -> usize {
+        0
+    }
 }
 
 /// A single node: the hub's count is the whole truth.

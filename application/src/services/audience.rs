@@ -187,10 +187,9 @@ impl Audience {
         self.read().viewers.get(channel).cloned().unwrap_or_default()
     }
 
-    /// Sends `packet` to every connection of `user`, without a listener.
+    /// Sends `packet` to every connection of `user`, on every node, without a listener.
     pub fn to_user(&self, user: &UserId, packet: &Packet) {
-        let targets = self.hub.connections_of(user);
-        self.hub.fan_out(packet, &targets, &Origin::default());
+        self.hub.send_user(user, packet);
     }
 
     /// Sends `packet` to every authenticated connection whose user may view `channel`,

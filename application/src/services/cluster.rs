@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::hot_history::HotHistory;
-use super::{Audience, Emojis, Lists, Slash, Voice};
+use super::{Audience, Emojis, Lists, ServerInfo, Slash, Voice};
 use crate::hub::Hub;
 use crate::limiter::Limiter;
 use crate::ports::{CacheControl, ClusterEvent, Forget, Store, Target};
@@ -22,6 +22,7 @@ pub struct Cluster {
     limiter: Arc<Limiter>,
     voice: Arc<Voice>,
     slash: Arc<Slash>,
+    server: Arc<ServerInfo>,
 }
 
 /// The parts a [`Cluster`] is built from.
@@ -46,13 +47,15 @@ pub struct ClusterParts {
     pub voice: Arc<Voice>,
     /// Slash commands.
     pub slash: Arc<Slash>,
+    /// The server's name, icon and banner.
+    pub server: Arc<ServerInfo>,
 }
 
 impl Cluster {
     /// A receiver over these parts.
     pub fn new(parts: ClusterParts) -> Self {
-        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter, voice, slash } = parts;
-        Self { hub, audience, lists, emojis, history, store, cache, limiter, voice, slash }
+        let ClusterParts { hub, audience, lists, emojis, history, store, cache, limiter, voice, slash, server } = parts;
+        Self { hub, audience, lists, emojis, history, store, cache, limiter, voice, slash, server }
     }
 
     /// Applies one event from another node. Events are applied one after the other, in
@@ -77,7 +80,11 @@ impl Cluster {
             ClusterEvent::Voice(change) => self.voice.remote(from, change).await,
             ClusterEvent::Limiter(change) => self.limiter.apply(&change),
             ClusterEvent::Slash(change) => self.slash.remote(from, change),
-            ClusterEvent::Hello => self.announce(),
+            ClusterEvent::Hello { answer: false } => {
+                self.announce();
+                self.hub.publish(|| ClusterEvent::Hello { answer: true });
+            }
+            ClusterEvent::Hello { answer: true } => {}
             ClusterEvent::Deliver { .. } | ClusterEvent::CloseUser { .. } => {}
         }
     }
@@ -106,6 +113,11 @@ impl Cluster {
             }
             Forget::Messages(channel) => self.history.channel_changed(&channel),
             Forget::Emojis => self.emojis.forget(),
+            Forget::Server => {
+                if let Err(e) = self.server.load().await {
+                    tracing::error!(error = %e, "cluster: the server profile could not be read again");
+                }
+            }
         }
     }
 
@@ -137,7 +149,7 @@ impl Cluster {
     /// Asks the other nodes for what they hold (this node just started, or missed events):
     /// they answer with their bots' commands and their voice seats.
     pub fn hello(&self) {
-        self.hub.publish(|| ClusterEvent::Hello);
+        self.hub.publish(|| ClusterEvent::Hello { answer: false });
     }
 
     /// Publishes what this node holds: its bots' commands and its voice seats.

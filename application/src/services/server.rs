@@ -9,7 +9,7 @@ use super::{Directory, Outcome, Reply};
 use crate::errors::ServerError;
 use crate::hub::Hub;
 use crate::packets::Packet;
-use crate::ports::{ServerProfile, Store, StoreResult};
+use crate::ports::{ClusterEvent, Forget, ServerProfile, Store, StoreResult};
 use crate::{Origin, Session};
 
 /// Longest server name (characters).
@@ -36,9 +36,9 @@ pub struct ServerUpdate {
 pub struct ServerStats {
     /// Stored users.
     pub total_users: usize,
-    /// Open connections on this node, authenticated or not.
+    /// Open connections, authenticated or not, on every node of a cluster.
     pub connected_users: usize,
-    /// Distinct users authenticated on this node.
+    /// Distinct users authenticated, on any node of a cluster.
     pub online_users: usize,
     /// Channels.
     pub total_channels: usize,
@@ -63,7 +63,7 @@ impl ServerInfo {
         Self { store, directory, hub, defaults, stored: RwLock::default() }
     }
 
-    /// Reads the stored profile (at start).
+    /// Reads the stored profile (at start, and when another node changed it).
     pub async fn load(&self) -> StoreResult<()> {
         let stored = self.store.server_profile().await?;
         *self.stored.write().unwrap_or_else(|e| e.into_inner()) = stored;
@@ -88,12 +88,13 @@ impl ServerInfo {
 
     /// The counters of HTTP `/info`.
     pub async fn stats(&self) -> StoreResult<ServerStats> {
-        let mut online: Vec<_> = self.hub.authenticated().into_iter().map(|(_, u)| u).collect();
+        let here = self.hub.authenticated().into_iter().map(|(_, u)| u);
+        let mut online: Vec<_> = here.chain(self.hub.presence().elsewhere()).collect();
         online.sort();
         online.dedup();
         Ok(ServerStats {
             total_users: self.store.users().await?.len(),
-            connected_users: self.hub.connection_count(),
+            connected_users: self.hub.connection_count() + self.hub.presence().connections_elsewhere().await,
             online_users: online.len(),
             total_channels: self.store.channels().await?.len(),
             total_roles: self.store.roles().await?.len(),
@@ -119,9 +120,9 @@ impl ServerInfo {
         next.banner = banner.or(next.banner);
         self.store.save_server_profile(&next).await?;
         *self.stored.write().unwrap_or_else(|e| e.into_inner()) = next;
+        self.hub.publish(|| ClusterEvent::Forget(Forget::Server));
         session.before_output().await;
-        let targets = self.hub.authenticated_conns();
-        self.hub.fan_out(&Packet::ServerUpdate(self.current()), &targets, origin);
+        self.hub.send_all_authenticated_from(&Packet::ServerUpdate(self.current()), origin);
         Ok(Reply::Done)
     }
 }

@@ -17,7 +17,7 @@ fn reference_workers() -> usize {
 
 enum Running {
     Reference(ReferenceServer),
-    Server(TestServer),
+    Server(Box<TestServer>),
     Cluster(TestCluster),
 }
 
@@ -43,7 +43,12 @@ impl Target {
     /// long contents allowed, connection caps out of the way, logging at `warn`.
     pub async fn server(backend: Backend) -> Self {
         let s = TestServer::start_with_log(backend, Self::overrides(), "warn").await;
-        Self { first_start: s.startup_time(), running: Some(Running::Server(s)), content_bytes: 0, kept: None }
+        Self {
+            first_start: s.startup_time(),
+            running: Some(Running::Server(Box::new(s))),
+            content_bytes: 0,
+            kept: None,
+        }
     }
 
     /// The real server as `nodes` nodes of one cluster, on a fresh database of the

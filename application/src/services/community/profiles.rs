@@ -83,8 +83,7 @@ impl Community {
             let roles = self.store.roles().await?;
             self.hub.send_all_authenticated(&Packet::UserConnect(UserView::of(&user, &roles)));
         }
-        let targets = self.hub.authenticated_conns();
-        self.hub.fan_out(&Packet::StatusGet { username: name, status: chosen }, &targets, origin);
+        self.hub.send_all_authenticated_from(&Packet::StatusGet { username: name, status: chosen }, origin);
         Ok(Reply::Done)
     }
 
