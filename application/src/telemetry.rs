@@ -187,10 +187,11 @@ pub fn cluster_published(seq: u64) {
     gauge!(names::CLUSTER_PUBLISHED).set(seq as f64);
 }
 
-/// Event number `seq` of node `from` was applied here. The label takes node ids, which
-/// come from the operators' configuration of the cluster's nodes, not from clients.
-pub fn cluster_applied(from: &str, seq: u64) {
-    gauge!(names::CLUSTER_APPLIED, "from" => from.to_owned()).set(seq as f64);
+/// The gauge of the number of the last event of node `from` applied here (kept by the
+/// caller, one per node). The label takes node ids, which come from the operators'
+/// configuration of the cluster's nodes, not from clients.
+pub fn cluster_applied(from: &str) -> metrics::Gauge {
+    gauge!(names::CLUSTER_APPLIED, "from" => from.to_owned())
 }
 
 /// This node wrote shared presence at `revision` (the highest so far).

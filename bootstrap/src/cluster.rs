@@ -17,6 +17,8 @@ pub struct Joined {
     node: Node,
     presence: Arc<KvPresence>,
     incoming: Mutex<Option<mpsc::Receiver<Incoming>>>,
+    /// What this node answers to the other nodes' census ([`nats::census`]).
+    count: nats::census::Count,
 }
 
 /// Connects to NATS (retrying for up to 30 s) and takes this node's lease.
@@ -24,7 +26,15 @@ pub async fn join(cfg: &ClusterConfig) -> anyhow::Result<Joined> {
     let config = NodeConfig { url: cfg.nats_url.clone(), cluster: cfg.name.clone(), node_id: cfg.node_id.clone() };
     let (node, presence, incoming) = nats::join(config).await?;
     tracing::info!(node = %cfg.node_id, cluster = %cfg.name, nats = %cfg.nats_url, "joined the cluster");
-    Ok(Joined { node, presence, incoming: Mutex::new(Some(incoming)) })
+    // Answered from the start: the other nodes count this one as soon as its lease exists.
+    let count = nats::census::Count::default();
+    let (client, cluster, me, answers) = (node.client.clone(), cfg.name.clone(), cfg.node_id.clone(), count.clone());
+    tokio::spawn(async move {
+        if let Err(e) = nats::census::serve(client, &cluster, me, answers).await {
+            tracing::error!(error = %e, "census: cannot answer the other nodes' counts");
+        }
+    });
+    Ok(Joined { node, presence, incoming: Mutex::new(Some(incoming)), count })
 }
 
 impl Joined {
@@ -58,22 +68,22 @@ impl Joined {
                 tracing::error!(error = %e, "resume: cannot answer hand-overs of this node's sessions");
             }
         });
-        // The other nodes' counts of connections, for `/info`.
-        let (client, cluster, me) =
-            (self.node.client.clone(), self.node.config.cluster.clone(), self.node.config.node_id.clone());
+        // This node's count of connections for the other nodes' `/info` (0 until now).
         let hub = app.hub.clone();
-        let count: nats::census::Count = Arc::new(move || hub.connection_count());
+        let _ = self.count.set(Box::new(move || hub.connection_count()));
         tokio::spawn(async move {
-            if let Err(e) = nats::census::serve(client, &cluster, me, count).await {
-                tracing::error!(error = %e, "census: cannot answer the other nodes' counts");
-            }
-        });
-        tokio::spawn(async move {
+            let mut applied = std::collections::HashMap::new();
             while let Some(next) = incoming.recv().await {
                 match next {
                     Incoming::Event { node, seq, event } => {
                         app.cluster.receive(&node, *event).await;
-                        application::telemetry::cluster_applied(&node, seq);
+                        // Events of nodes that do not number theirs (older versions) leave it.
+                        if seq > 0 {
+                            applied
+                                .entry(node)
+                                .or_insert_with_key(|node| application::telemetry::cluster_applied(node))
+                                .set(seq as f64);
+                        }
                     }
                     Incoming::NodeGone(node) => app.cluster.node_gone(&node).await,
                     Incoming::Resync => {
@@ -93,6 +103,11 @@ impl Joined {
     /// The value the cluster agreed on for `key`, offering `offer` ([`Node::agree`]).
     pub async fn agree(&self, key: &str, offer: Vec<u8>) -> anyhow::Result<Vec<u8>> {
         Ok(self.node.agree(key, offer.into()).await?.to_vec())
+    }
+
+    /// The value the cluster agreed on for `key`, if any ([`Node::agreed`]).
+    pub async fn agreed(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self.node.agreed(key).await?.map(|v| v.to_vec()))
     }
 
     /// Leaves the cluster at a clean stop.

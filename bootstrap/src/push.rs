@@ -35,15 +35,25 @@ pub fn subject(configured: Option<&str>, claims_email: Option<&str>) -> (String,
 const CLUSTER_KEY: &str = "vapid";
 
 /// In a cluster every node must sign with the key the browsers subscribed with, so the
-/// nodes agree on one (docs/scaling.md#web-push): the first node to start offers the key in
-/// its `push.vapid_dir` (generated there if missing, or imported from the original) with
-/// the `claims_email` of its `vapid_config.json`, and every other node puts them in its own
-/// folder, keeping a different key it had beside it as `private_key.pem.replaced`.
+/// nodes agree on one (docs/scaling.md#web-push). A node without a key of its own takes the
+/// cluster's when there is one. Otherwise the first node to start offers the key in its
+/// `push.vapid_dir` (generated there if missing, or imported from the original) with the
+/// `claims_email` of its `vapid_config.json`, and every other node puts them in its own
+/// folder, keeping a different key it had beside it.
 pub async fn agree_on_key(cfg: &Config, cluster: &crate::cluster::Joined) {
     if !cfg.app.push.enabled {
         return;
     }
     let dir = &cfg.push.vapid_dir;
+    if !dir.join(webpush::vapid::PRIVATE_KEY_FILE).exists() {
+        match cluster.agreed(CLUSTER_KEY).await {
+            Ok(Some(entry)) => return take(dir, &entry, None),
+            Ok(None) => {}
+            Err(e) => {
+                return tracing::error!(error = %e, "push: the cluster's VAPID key is unknown; this node uses its own");
+            }
+        }
+    }
     let own = match webpush::load_or_generate(dir) {
         Ok(files) => files,
         Err(e) => {
@@ -55,27 +65,37 @@ pub async fn agree_on_key(cfg: &Config, cluster: &crate::cluster::Joined) {
         Ok(pem) => pem,
         Err(e) => return tracing::error!(error = %e, "push: reading this node's VAPID key"),
     };
-    let offer = serde_json::json!({"private_key_pem": pem, "claims_email": own.claims_email});
-    let agreed = match cluster.agree(CLUSTER_KEY, offer.to_string().into_bytes()).await {
-        Ok(agreed) => serde_json::from_slice::<serde_json::Value>(&agreed).unwrap_or_default(),
-        Err(e) => {
-            return tracing::error!(error = %e, "push: the cluster's VAPID key is unknown; this node uses its own");
-        }
-    };
-    let (Some(pem), claims) = (agreed["private_key_pem"].as_str(), agreed["claims_email"].as_str()) else {
+    let claims = own.claims_email.filter(|c| usable_subject(c));
+    let offer = serde_json::json!({"private_key_pem": pem, "claims_email": claims});
+    match cluster.agree(CLUSTER_KEY, offer.to_string().into_bytes()).await {
+        Ok(entry) => take(dir, &entry, Some((own.key.public_b64(), claims.as_deref()))),
+        Err(e) => tracing::error!(error = %e, "push: the cluster's VAPID key is unknown; this node uses its own"),
+    }
+}
+
+/// Puts the cluster's key and subject (`entry`) in `dir` unless they are this node's own
+/// (`own`: public key and usable `claims_email`).
+fn take(dir: &std::path::Path, entry: &[u8], own: Option<(&str, Option<&str>)>) {
+    let entry = serde_json::from_slice::<serde_json::Value>(entry).unwrap_or_default();
+    let (Some(pem), claims) = (entry["private_key_pem"].as_str(), entry["claims_email"].as_str()) else {
         return tracing::error!("push: the cluster's VAPID entry is unusable; this node uses its own");
     };
-    match webpush::VapidKey::parse(pem) {
-        Ok(key) if key.public_b64() == own.key.public_b64() && claims == own.claims_email.as_deref() => {}
-        Ok(key) => match webpush::adopt_key(dir, pem, claims) {
-            Ok(kept) => tracing::warn!(
-                public_key = %key.public_b64(),
-                kept = ?kept.map(|p| p.display().to_string()),
-                "push: this node now signs with the cluster's VAPID key and subject; a key of its own was kept beside it"
-            ),
-            Err(e) => tracing::error!(error = %e, "push: the cluster's VAPID key could not be stored"),
-        },
-        Err(reason) => tracing::error!(reason, "push: the cluster's VAPID key is unusable; this node uses its own"),
+    let key = match webpush::VapidKey::parse(pem) {
+        Ok(key) => key,
+        Err(reason) => {
+            return tracing::error!(reason, "push: the cluster's VAPID key is unusable; this node uses its own");
+        }
+    };
+    if own == Some((key.public_b64(), claims)) {
+        return;
+    }
+    match webpush::adopt_key(dir, pem, claims) {
+        Ok(kept) => tracing::warn!(
+            public_key = %key.public_b64(),
+            kept = ?kept.map(|p| p.display().to_string()),
+            "push: this node signs with the cluster's VAPID key and subject (a different key of its own is kept as `kept`)"
+        ),
+        Err(e) => tracing::error!(error = %e, "push: the cluster's VAPID key could not be stored"),
     }
 }
 

@@ -509,12 +509,21 @@ impl TestServer {
     /// A WebSocket client that has read the handshake, whatever [`TestServer::transport`]
     /// (connected to the nodes in turn when spread).
     pub async fn connect_ws(&self) -> Client {
+        self.settle().await;
         let node = self.next_node();
         let client = match (&node.tls_trust, node.scheme.as_str()) {
             (Some(trust), "wss") => Client::connect_tls(&node.ws_url(), trust.clone()).await,
             _ => Client::connect(&node.ws_url()).await,
         };
         self.spread_client(client)
+    }
+
+    /// When spread, waits until every node applied what the others published
+    /// ([`Spread::settle`]); before reading a node's state another way (HTTP, say).
+    pub async fn settle(&self) {
+        if let Some(cluster) = &self.spread {
+            cluster.settle().await;
+        }
     }
 
     /// `client`, settling the cluster before each send when the server is spread.
@@ -557,6 +566,7 @@ impl TestServer {
     /// A WebTransport client that has read the handshake, whatever [`TestServer::transport`]
     /// (connected to the nodes in turn when spread).
     pub async fn connect_wt(&self) -> Client {
+        self.settle().await;
         let node = self.next_node();
         let client = Client::connect_wt(&node.wt_url(), node.wt_trust().await).await;
         self.spread_client(client)

@@ -126,6 +126,7 @@ async fn administrators_may_update(b: Backend) {
 async fn http_info_shape_and_stats(b: Backend) {
     let s = start(b).await;
     let get = || async {
+        s.settle().await;
         let (status, headers, body) = http(&s.addr, "GET /info HTTP/1.1").await;
         assert_eq!(status, 200);
         assert!(headers.contains("access-control-allow-origin: *"), "{headers}");

@@ -248,7 +248,7 @@ impl Node {
     /// The value the cluster agreed on for `key` (bucket `<cluster>_shared`): the first
     /// node to offer one sets it, and every node gets that one back, its own offer or not.
     pub async fn agree(&self, key: &str, offer: Bytes) -> anyhow::Result<Bytes> {
-        let shared = bucket(&self.js, &format!("{}_shared", self.config.cluster), Duration::ZERO).await?;
+        let shared = self.shared_bucket().await?;
         for _ in 0..8 {
             match shared.create(key, offer.clone()).await {
                 Ok(_) => return Ok(offer),
@@ -261,6 +261,15 @@ impl Node {
             }
         }
         bail!("the cluster's {key} kept changing")
+    }
+
+    /// The value the cluster agreed on for `key`, if any node offered one yet.
+    pub async fn agreed(&self, key: &str) -> anyhow::Result<Option<Bytes>> {
+        self.shared_bucket().await?.get(key).await.with_context(|| format!("reading the cluster's {key}"))
+    }
+
+    async fn shared_bucket(&self) -> anyhow::Result<kv::Store> {
+        bucket(&self.js, &format!("{}_shared", self.config.cluster), Duration::ZERO).await
     }
 
     /// Releases this node's lease (a clean stop).

@@ -40,6 +40,7 @@ pub struct KvPresence {
     client: async_nats::Client,
     nodes: kv::Store,
     cluster: String,
+    census: crate::census::Census,
     /// The highest revision this node wrote (reported, so that a test can wait until every
     /// node's mirror has seen every node's writes).
     written: AtomicU64,
@@ -70,6 +71,7 @@ impl KvPresence {
             client: node.client.clone(),
             nodes: node.nodes.clone(),
             cluster: node.config.cluster.clone(),
+            census: crate::census::Census::default(),
         });
         let mut watch = presence.kv.watch_all().await?;
         let mirror = presence.mirror.clone();
@@ -232,7 +234,7 @@ impl Presence for KvPresence {
     }
 
     async fn connections_elsewhere(&self) -> usize {
-        crate::census::others(&self.client, &self.nodes, &self.cluster, &self.me).await
+        self.census.others(&self.client, &self.nodes, &self.cluster, &self.me).await
     }
 }
 

@@ -165,31 +165,37 @@ fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), Vapi
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
-/// Puts `pem` in `dir` as the private key, the previous file (if any) kept beside it as
-/// `private_key.pem.replaced`, whose path is returned, and `claims_email` into
-/// `vapid_config.json` (its public key follows at the next [`load_or_generate`]). A `pem`
-/// that holds no usable key changes nothing.
+/// Puts `pem` in `dir` as the private key and `claims_email` into `vapid_config.json` (its
+/// public key follows at the next [`load_or_generate`]). A different key that was there is
+/// kept beside it as `private_key.pem.replaced-<start of its public key>`, whose path is
+/// returned, so that adopting never loses a key. A `pem` that holds no usable key changes
+/// nothing.
 pub fn adopt_key(dir: &Path, pem: &str, claims_email: Option<&str>) -> Result<Option<PathBuf>, VapidError> {
     let key_path = dir.join(PRIVATE_KEY_FILE);
-    VapidKey::parse(pem).map_err(|reason| VapidError::BadKey { path: key_path.clone(), reason })?;
+    let new = VapidKey::parse(pem).map_err(|reason| VapidError::BadKey { path: key_path.clone(), reason })?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let kept = key_path.with_extension("pem.replaced");
-    let kept = match std::fs::rename(&key_path, &kept) {
-        Ok(()) => Some(kept),
+    let old = match std::fs::read_to_string(&key_path) {
+        Ok(text) => VapidKey::parse(&text).ok(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&key_path)(e)),
     };
-    write_atomically(&key_path, pem.as_bytes(), true)?;
+    let mut kept = None;
+    if old.as_ref().is_none_or(|old| old.public_b64() != new.public_b64()) {
+        if let Some(old) = &old {
+            let prefix: String = old.public_b64().chars().take(12).collect();
+            let path = dir.join(format!("{PRIVATE_KEY_FILE}.replaced-{prefix}"));
+            std::fs::copy(&key_path, &path).map_err(io(&path))?;
+            kept = Some(path);
+        }
+        write_atomically(&key_path, pem.as_bytes(), true)?;
+    }
     let config_path = dir.join(CONFIG_FILE);
     let mut config = std::fs::read(&config_path)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
-    match claims_email {
-        Some(c) => config.insert("claims_email".into(), json!(c)),
-        None => config.remove("claims_email"),
-    };
+    config.insert("claims_email".into(), json!(claims_email.unwrap_or(UNSET_SUBJECT)));
     write_atomically(&config_path, &pretty(&Value::Object(config)), false)?;
     Ok(kept)
 }
@@ -250,6 +256,29 @@ pub fn load_or_generate(dir: &Path) -> Result<VapidFiles, VapidError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adopting_a_key_keeps_a_different_one_and_never_loses_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let vapid = dir.path().join("vapid");
+        let own = load_or_generate(&vapid).unwrap().key;
+        let theirs = VapidKey::generate();
+        let pem = theirs.to_pem().unwrap();
+        let kept = adopt_key(&vapid, &pem, Some("mailto:ops@example.com")).unwrap().expect("the own key is kept");
+        assert_eq!(VapidKey::parse(&std::fs::read_to_string(&kept).unwrap()).unwrap().public_b64(), own.public_b64());
+        let now = load_or_generate(&vapid).unwrap();
+        assert_eq!(
+            (now.key.public_b64(), now.claims_email.as_deref()),
+            (theirs.public_b64(), Some("mailto:ops@example.com"))
+        );
+        // The same key again with another subject: only the subject changes, nothing is kept.
+        assert_eq!(adopt_key(&vapid, &pem, None).unwrap(), None);
+        let now = load_or_generate(&vapid).unwrap();
+        assert_eq!((now.key.public_b64(), now.claims_email.as_deref()), (theirs.public_b64(), Some(UNSET_SUBJECT)));
+        assert!(kept.exists(), "the kept key stays");
+        assert!(adopt_key(&vapid, "not a key", None).is_err(), "an unusable key changes nothing");
+        assert_eq!(load_or_generate(&vapid).unwrap().key.public_b64(), theirs.public_b64());
+    }
 
     #[test]
     fn a_generated_key_is_kept_and_read_back_the_same() {

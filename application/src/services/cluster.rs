@@ -130,6 +130,9 @@ impl Cluster {
         self.audience.channels_changed();
         self.history.clear();
         self.emojis.forget();
+        if let Err(e) = self.server.load().await {
+            tracing::error!(error = %e, "cluster: the server profile could not be read again");
+        }
         let mut users: Vec<_> = self.hub.authenticated().into_iter().map(|(_, u)| u).collect();
         users.sort_by(|a, b| a.0.cmp(&b.0));
         users.dedup();

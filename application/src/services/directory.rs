@@ -77,6 +77,12 @@ impl Directory {
         Ok(Some(guard))
     }
 
+    /// The lock of a record that is not a user or a message (`key` names it) across the
+    /// nodes; none for a single node.
+    pub async fn lock_across_nodes(&self, key: &str) -> StoreResult<Option<SharedGuard>> {
+        self.shared_lock(key, None).await
+    }
+
     /// The record locks (held while a login registers its connection).
     pub fn locks(&self) -> &Locks {
         &self.locks

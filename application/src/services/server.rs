@@ -55,16 +55,20 @@ pub struct ServerInfo {
     defaults: ServerProfile,
     /// The stored profile, read at start and kept current by `server_update`.
     stored: RwLock<ServerProfile>,
+    /// Held while the stored profile is read or written, so that a reload cannot put an
+    /// older copy over a newer one.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl ServerInfo {
     /// The service; [`ServerInfo::load`] reads the stored profile.
     pub fn new(store: Arc<dyn Store>, directory: Arc<Directory>, hub: Arc<Hub>, defaults: ServerProfile) -> Self {
-        Self { store, directory, hub, defaults, stored: RwLock::default() }
+        Self { store, directory, hub, defaults, stored: RwLock::default(), writing: Default::default() }
     }
 
     /// Reads the stored profile (at start, and when another node changed it).
     pub async fn load(&self) -> StoreResult<()> {
+        let _writing = self.writing.lock().await;
         let stored = self.store.server_profile().await?;
         *self.stored.write().unwrap_or_else(|e| e.into_inner()) = stored;
         Ok(())
@@ -114,13 +118,17 @@ impl ServerInfo {
         if !req.any {
             return Err(ServerError::NoUpdates);
         }
-        let mut next = self.overrides();
+        let writing = self.writing.lock().await;
+        // Another node may have changed other fields a moment ago: read them under the lock.
+        let _shared = self.directory.lock_across_nodes("server\0profile").await?;
+        let mut next = self.store.server_profile().await?;
         next.name = name.or(next.name);
         next.icon = icon.or(next.icon);
         next.banner = banner.or(next.banner);
         self.store.save_server_profile(&next).await?;
         *self.stored.write().unwrap_or_else(|e| e.into_inner()) = next;
         self.hub.publish(|| ClusterEvent::Forget(Forget::Server));
+        drop(writing);
         session.before_output().await;
         self.hub.send_all_authenticated_from(&Packet::ServerUpdate(self.current()), origin);
         Ok(Reply::Done)
