@@ -63,6 +63,10 @@ fn watchdog(pid: Option<u32>, after: Duration) {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if crate::spread::nodes_from_env() > 1 {
+        // It would turn the single server measured into a cluster without saying so.
+        anyhow::bail!("ORIGINCHATS_TEST_NODES is for the tests; unset it and use --nodes");
+    }
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.max_seconds);
     let backend = match &args.postgres {
