@@ -135,121 +135,137 @@ async fn messages_pinned_answers_the_newest_two_hundred() {
     assert_eq!(application::services::messaging::MAX_PINNED, 200);
 }
 
-/// A store whose message appends fail: everything else is the in-memory store.
-struct FailingAppends(Arc<dyn Store>);
+/// The in-memory store, counting writes of user records, and whose message appends fail
+/// when asked to.
+struct Watched {
+    inner: Arc<dyn Store>,
+    failing_appends: bool,
+    user_writes: AtomicUsize,
+}
+
+impl Watched {
+    fn new(inner: Arc<dyn Store>, failing_appends: bool) -> Self {
+        Self { inner, failing_appends, user_writes: AtomicUsize::new(0) }
+    }
+}
 
 #[async_trait]
-impl UserRepository for FailingAppends {
+impl UserRepository for Watched {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
-        self.0.user(id).await
+        self.inner.user(id).await
     }
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
-        self.0.user_by_name(name).await
+        self.inner.user_by_name(name).await
     }
     async fn users(&self) -> StoreResult<Vec<User>> {
-        self.0.users().await
+        self.inner.users().await
     }
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        self.0.insert_user(user).await
+        self.user_writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.insert_user(user).await
     }
     async fn update_user(&self, user: &User) -> StoreResult<()> {
-        self.0.update_user(user).await
+        self.user_writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.update_user(user).await
     }
     async fn delete_user(&self, id: &UserId) -> StoreResult<bool> {
-        self.0.delete_user(id).await
+        self.inner.delete_user(id).await
     }
     async fn pending_changes(&self, username: &str) -> StoreResult<Vec<application::ports::PendingChange>> {
-        self.0.pending_changes(username).await
+        self.inner.pending_changes(username).await
     }
     async fn add_pending_change(&self, username: &str, change: &application::ports::PendingChange) -> StoreResult<()> {
-        self.0.add_pending_change(username, change).await
+        self.inner.add_pending_change(username, change).await
     }
     async fn clear_pending_changes(&self, username: &str) -> StoreResult<()> {
-        self.0.clear_pending_changes(username).await
+        self.inner.clear_pending_changes(username).await
     }
 }
 
 #[async_trait]
-impl RoleRepository for FailingAppends {
+impl RoleRepository for Watched {
     async fn roles(&self) -> StoreResult<Vec<Role>> {
-        self.0.roles().await
+        self.inner.roles().await
     }
     async fn role(&self, name: &str) -> StoreResult<Option<Role>> {
-        self.0.role(name).await
+        self.inner.role(name).await
     }
     async fn insert_role(&self, role: &Role) -> StoreResult<bool> {
-        self.0.insert_role(role).await
+        self.inner.insert_role(role).await
     }
     async fn update_role(&self, role: &Role) -> StoreResult<bool> {
-        self.0.update_role(role).await
+        self.inner.update_role(role).await
     }
     async fn delete_role(&self, name: &str) -> StoreResult<bool> {
-        self.0.delete_role(name).await
+        self.inner.delete_role(name).await
     }
     async fn reorder_roles(&self, names: &[String]) -> StoreResult<bool> {
-        self.0.reorder_roles(names).await
+        self.inner.reorder_roles(names).await
     }
 }
 
 #[async_trait]
-impl ChannelRepository for FailingAppends {
+impl ChannelRepository for Watched {
     async fn channels(&self) -> StoreResult<Vec<Channel>> {
-        self.0.channels().await
+        self.inner.channels().await
     }
     async fn channel(&self, name: &str) -> StoreResult<Option<Channel>> {
-        self.0.channel(name).await
+        self.inner.channel(name).await
     }
     async fn insert_channel(&self, channel: &Channel) -> StoreResult<bool> {
-        self.0.insert_channel(channel).await
+        self.inner.insert_channel(channel).await
     }
     async fn update_channel(&self, name: &str, channel: &Channel) -> StoreResult<bool> {
-        self.0.update_channel(name, channel).await
+        self.inner.update_channel(name, channel).await
     }
     async fn move_channel(&self, name: &str, position: usize) -> StoreResult<bool> {
-        self.0.move_channel(name, position).await
+        self.inner.move_channel(name, position).await
     }
     async fn delete_channel(&self, name: &str) -> StoreResult<bool> {
-        self.0.delete_channel(name).await
+        self.inner.delete_channel(name).await
     }
 }
 
 #[async_trait]
-impl MessageRepository for FailingAppends {
-    async fn append_message(&self, _channel: &str, _message: &Message) -> StoreResult<()> {
-        Err(StoreError::new(StoreErrorKind::Other, "append_message", "disk full"))
+impl MessageRepository for Watched {
+    async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
+        if self.failing_appends {
+            return Err(StoreError::new(StoreErrorKind::Other, "append_message", "disk full"));
+        }
+        self.inner.append_message(channel, message).await
     }
     async fn messages_page(&self, channel: &str, skip: u64, limit: u64) -> StoreResult<Vec<Message>> {
-        self.0.messages_page(channel, skip, limit).await
+        self.inner.messages_page(channel, skip, limit).await
     }
     async fn messages_before(&self, channel: &str, before: &str, limit: u64) -> StoreResult<Vec<Message>> {
-        self.0.messages_before(channel, before, limit).await
+        self.inner.messages_before(channel, before, limit).await
     }
     async fn messages_after(&self, channel: &str, after_id: &str, limit: u64) -> StoreResult<Vec<Message>> {
-        self.0.messages_after(channel, after_id, limit).await
+        self.inner.messages_after(channel, after_id, limit).await
     }
     async fn message_count(&self, channel: &str) -> StoreResult<u64> {
-        self.0.message_count(channel).await
+        self.inner.message_count(channel).await
     }
     async fn message(&self, channel: &str, id: &str) -> StoreResult<Option<(Message, u64)>> {
-        self.0.message(channel, id).await
+        self.inner.message(channel, id).await
     }
     async fn last_message_time(&self, channel: &str) -> StoreResult<Option<f64>> {
-        self.0.last_message_time(channel).await
+        self.inner.last_message_time(channel).await
     }
     async fn update_message(&self, channel: &str, message: &Message) -> StoreResult<bool> {
-        self.0.update_message(channel, message).await
+        self.inner.update_message(channel, message).await
     }
     async fn delete_message(&self, channel: &str, id: &str) -> StoreResult<bool> {
-        self.0.delete_message(channel, id).await
+        self.inner.delete_message(channel, id).await
     }
     async fn replies(&self, channel: &str, parent: &str, limit: u64) -> StoreResult<Vec<Message>> {
-        self.0.replies(channel, parent, limit).await
+        self.inner.replies(channel, parent, limit).await
     }
     async fn search(&self, channel: &str, needle: &str, limit: u64) -> StoreResult<Vec<Message>> {
-        self.0.search(channel, needle, limit).await
+        self.inner.search(channel, needle, limit).await
     }
     async fn pinned(&self, channel: &str, limit: u64) -> StoreResult<Vec<Message>> {
-        self.0.pinned(channel, limit).await
+        self.inner.pinned(channel, limit).await
     }
     async fn mentions_page(
         &self,
@@ -258,26 +274,26 @@ impl MessageRepository for FailingAppends {
         offset: u64,
         limit: u64,
     ) -> StoreResult<(Vec<(String, Message)>, u64)> {
-        self.0.mentions_page(channels, targets, offset, limit).await
+        self.inner.mentions_page(channels, targets, offset, limit).await
     }
 }
 
-application::delegate_push_subscriptions!(FailingAppends, 0);
-application::delegate_emoji_repository!(FailingAppends, 0);
-application::delegate_state!(FailingAppends, 0);
-application::delegate_threads!(FailingAppends, 0);
+application::delegate_push_subscriptions!(Watched, inner);
+application::delegate_emoji_repository!(Watched, inner);
+application::delegate_state!(Watched, inner);
+application::delegate_threads!(Watched, inner);
 
 #[async_trait]
-impl Store for FailingAppends {
+impl Store for Watched {
     async fn seed_defaults(&self, roles: &[Role], channels: &[Channel]) -> StoreResult<bool> {
-        self.0.seed_defaults(roles, channels).await
+        self.inner.seed_defaults(roles, channels).await
     }
 }
 
 #[tokio::test]
 async fn a_message_that_cannot_be_stored_is_never_broadcast() {
     let inner: Arc<dyn Store> = seeded_store().await;
-    let store = Arc::new(FailingAppends(inner));
+    let store = Arc::new(Watched::new(inner, true));
     let app = app(store, Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default());
     let (session, outbox) = logged_in(&app, "alice").await;
     let watcher = Arc::new(Recorder::default());
@@ -290,4 +306,22 @@ async fn a_message_that_cannot_be_stored_is_never_broadcast() {
     assert_eq!(outcome.unwrap_err().to_string(), "Internal error", "without the storage details");
     assert_eq!(outbox.frames().len(), mine, "no copy for the sender");
     assert_eq!(watcher.frames().len(), theirs, "nothing for anyone else");
+}
+
+#[tokio::test]
+async fn a_login_writes_the_user_record_once_even_the_first() {
+    let inner: Arc<dyn Store> = seeded_store().await;
+    inner.add_pending_change("alice", &application::ports::PendingChange::Grant("moderator".into())).await.unwrap();
+    let store = Arc::new(Watched::new(inner.clone(), false));
+    let app = app(store.clone(), Arc::new(MockAuth), Arc::new(NoPlugins), Settings::default());
+    logged_in(&app, "alice").await;
+    assert_eq!(store.user_writes.load(Ordering::SeqCst), 1, "a first login is one write, not an insert then an update");
+    let stored = inner.user(&UserId("USR:alice".into())).await.unwrap().expect("stored");
+    assert!(stored.roles.iter().any(|r| r == "moderator"), "the pending grant is in that write: {:?}", stored.roles);
+    assert!(stored.validator.is_some(), "and the session token");
+    assert!(inner.pending_changes("alice").await.unwrap().is_empty(), "pending changes are forgotten once written");
+    let mut again = app.sessions.open(2, Arc::new(Recorder::default()));
+    app.sessions.login(&mut again, Some("mock:USR:alice:alice")).await;
+    assert!(again.user.is_some());
+    assert_eq!(store.user_writes.load(Ordering::SeqCst), 2, "a returning login is one update");
 }

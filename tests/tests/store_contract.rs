@@ -243,6 +243,40 @@ async fn users_update_missing_fails(s: &dyn Store) {
     assert_eq!(s.user_by_name("ghost").await.unwrap(), None);
 }
 
+async fn one_bad_user_write_among_concurrent_ones_fails_alone(s: &dyn Store) {
+    let taken = user("u-taken", "Taken");
+    s.insert_user(&taken).await.unwrap();
+    const MANY: usize = 100;
+    const BAD: usize = MANY / 2;
+    const GHOST: usize = MANY / 3;
+    let fresh: Vec<User> = (0..MANY).map(|i| user(&format!("u-{i}"), &format!("User{i}"))).collect();
+    let taken = &taken;
+    let writes = fresh.iter().enumerate().map(|(i, u)| async move {
+        match i {
+            BAD => s.insert_user(&User { username: Some("Impostor".into()), ..taken.clone() }).await,
+            GHOST => s.update_user(&user("u-ghost", "Ghost")).await,
+            i if i % 2 == 0 => s.insert_user(u).await,
+            _ => s.update_user(taken).await,
+        }
+    });
+    let results = futures_util::future::join_all(writes).await;
+    for (i, result) in results.into_iter().enumerate() {
+        match i {
+            BAD => assert_eq!(failure(result), StoreErrorKind::Conflict, "the duplicate id fails"),
+            GHOST => assert_eq!(failure(result), StoreErrorKind::Missing, "an update never creates"),
+            i => result.unwrap_or_else(|e| panic!("write {i} failed with its bad neighbours: {e}")),
+        }
+    }
+    assert_eq!(s.user(&taken.id).await.unwrap(), Some(taken.clone()), "the stored record is untouched");
+    assert_eq!(s.user(&UserId("u-ghost".into())).await.unwrap(), None);
+    let inserted: Vec<&User> =
+        fresh.iter().enumerate().filter(|(i, _)| *i != BAD && *i != GHOST && i % 2 == 0).map(|(_, u)| u).collect();
+    for u in &inserted {
+        assert_eq!(s.user(&u.id).await.unwrap().as_ref(), Some(*u), "every other write is kept");
+    }
+    assert_eq!(s.users().await.unwrap().len(), 1 + inserted.len());
+}
+
 async fn users_listed_in_creation_order(s: &dyn Store) {
     for u in [user("u-c", "Carol"), user("u-a", "Alice"), legacy_user("u-legacy"), user("u-b", "Bob")] {
         s.insert_user(&u).await.unwrap();
@@ -1473,6 +1507,7 @@ contract! {
     users_insert_existing_id_conflicts,
     users_update_replaces_the_record,
     users_update_missing_fails,
+    one_bad_user_write_among_concurrent_ones_fails_alone,
     users_listed_in_creation_order,
     user_by_name_ignores_case_and_prefers_the_oldest,
     users_delete_reports_whether_it_existed,

@@ -19,6 +19,7 @@ mod search;
 pub(crate) mod state;
 pub mod text;
 mod threads;
+mod user_writer;
 mod writer;
 
 use std::collections::HashMap;
@@ -46,6 +47,7 @@ use text::TextCodec;
 pub struct SqlStore {
     db: DatabaseConnection,
     writer: writer::MessageWriter,
+    users: user_writer::UserWriter,
     text: TextCodec,
 }
 
@@ -86,10 +88,12 @@ fn err_in(operation: &'static str, channel: &str) -> impl Fn(DbErr) -> StoreErro
 }
 
 impl SqlStore {
-    /// Wraps a migrated connection and starts its group-commit writer (needs a runtime).
+    /// Wraps a migrated connection and starts its group-commit writers (messages and
+    /// users; needs a runtime).
     pub fn new(db: DatabaseConnection) -> Self {
         let text = TextCodec::of(db.get_database_backend());
-        Self { writer: writer::MessageWriter::spawn(db.clone()), db, text }
+        let (writer, users) = (writer::MessageWriter::spawn(db.clone()), user_writer::UserWriter::spawn(db.clone()));
+        Self { writer, users, db, text }
     }
 
     /// The underlying connection.
@@ -199,20 +203,17 @@ impl UserRepository for SqlStore {
     }
 
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        Self::user_row(self.text, user).insert(&self.db).await.map_err(err("insert_user"))?;
+        let row = Self::user_row(self.text, user);
+        self.users.write(user_writer::UserWrite::Insert(row)).await.map_err(err("insert_user"))?;
         Ok(())
     }
 
     async fn update_user(&self, user: &User) -> StoreResult<()> {
         let mut row = Self::user_row(self.text, user);
         row.id = NotSet;
-        let done = users::Entity::update_many()
-            .set(row)
-            .filter(users::Column::Id.eq(self.text.put(user.id.as_str())))
-            .exec(&self.db)
-            .await
-            .map_err(err("update_user"))?;
-        if done.rows_affected == 0 {
+        let id = self.text.put(user.id.as_str());
+        let found = self.users.write(user_writer::UserWrite::Update { id, row }).await.map_err(err("update_user"))?;
+        if !found {
             return Err(StoreError::new(StoreErrorKind::Missing, "update_user", format!("user {} missing", user.id)));
         }
         Ok(())

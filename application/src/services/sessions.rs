@@ -273,22 +273,50 @@ impl Sessions {
     /// `None` when the user is banned; else the user, whether it was created, and whether
     /// an existing user's name or roles changed.
     async fn admit(&self, id: UserId, username: &str) -> Result<Option<(User, bool, bool)>, StoreError> {
-        let (mut user, created) = match self.store.user(&id).await? {
-            Some(u) => (u, false),
-            None => {
-                let fresh = self.new_user(id.clone(), username);
-                match self.store.insert_user(&fresh).await {
-                    Ok(()) => (fresh, true),
-                    // A concurrent first login of the same user won the race.
-                    Err(e) => (self.store.user(&id).await?.ok_or(e)?, false),
+        let Some(stored) = self.store.user(&id).await? else {
+            // A first login is written once, complete: one durable commit instead of an
+            // insert then an update (docs/performance.md#where-the-time-goes).
+            let mut fresh = self.new_user(id.clone(), username);
+            let (admitted, pending) = self.prepare(&mut fresh, username).await?;
+            return match self.store.insert_user(&fresh).await {
+                Ok(()) => {
+                    self.forget_pending(pending, username).await?;
+                    Ok(admitted.then_some((fresh, true, false)))
                 }
-            }
+                // A concurrent first login of the same user won the race.
+                Err(e) => {
+                    let stored = self.store.user(&id).await?.ok_or(e)?;
+                    self.admit_stored(stored, username).await
+                }
+            };
         };
+        self.admit_stored(stored, username).await
+    }
+
+    /// [`Sessions::admit`] of a stored user.
+    async fn admit_stored(&self, mut user: User, username: &str) -> Result<Option<(User, bool, bool)>, StoreError> {
         let before = (user.username.clone(), user.roles.clone());
-        self.apply_pending(&mut user, username).await?;
+        let (admitted, pending) = self.prepare(&mut user, username).await?;
+        self.store.update_user(&user).await?;
+        self.forget_pending(pending, username).await?;
+        let changed = before != (user.username.clone(), user.roles.clone());
+        Ok(admitted.then_some((user, false, changed)))
+    }
+
+    /// Applies to `user` the operator changes recorded for this username before its first
+    /// login, then (unless they make the user banned) the current name, owners and a new
+    /// session token. Returns whether the user may log in, and whether there were pending
+    /// changes, to be forgotten once `user` is written.
+    async fn prepare(&self, user: &mut User, username: &str) -> Result<(bool, bool), StoreError> {
+        let changes = self.store.pending_changes(username).await?;
+        for change in &changes {
+            if !change.apply_to(user) {
+                tracing::info!(username, ?change, "pending change had nothing to do");
+            }
+        }
+        let pending = !changes.is_empty();
         if user.is_banned() {
-            self.store.update_user(&user).await?;
-            return Ok(None);
+            return Ok((false, pending));
         }
         if user.username.as_deref() != Some(username) {
             user.username = Some(username.to_owned());
@@ -297,24 +325,13 @@ impl Sessions {
             user.grant_front(domain::user::OWNER_ROLE);
         }
         user.validator = Some(self.ids.session_token());
-        self.store.update_user(&user).await?;
-        let changed = !created && before != (user.username.clone(), user.roles.clone());
-        Ok(Some((user, created, changed)))
+        Ok((true, pending))
     }
 
-    /// Applies operator changes recorded for this username before its first login, then
-    /// forgets them.
-    async fn apply_pending(&self, user: &mut User, username: &str) -> Result<(), StoreError> {
-        let changes = self.store.pending_changes(username).await?;
-        if changes.is_empty() {
-            return Ok(());
-        }
-        for change in changes {
-            if !change.apply_to(user) {
-                tracing::info!(username, ?change, "pending change had nothing to do");
-            }
-        }
-        self.store.clear_pending_changes(username).await
+    /// Forgets the pending changes of a username once the user they were applied to is
+    /// written.
+    async fn forget_pending(&self, pending: bool, username: &str) -> Result<(), StoreError> {
+        if pending { self.store.clear_pending_changes(username).await } else { Ok(()) }
     }
 
     fn new_user(&self, id: UserId, username: &str) -> User {
