@@ -249,23 +249,23 @@ impl Hub {
 
     /// [`Hub::fan_out`] with the shared copy already encoded.
     pub fn fan_out_frame(&self, packet: &Packet, shared: Frame, recipients: &[ConnId], origin: &Origin) {
-        let others: Vec<ConnId> = recipients.iter().copied().filter(|c| Some(*c) != origin.conn).collect();
         crate::telemetry::fan_out(recipients.len());
+        let Some(conn) = origin.conn else {
+            // No sender among them: everyone gets the shared copy, and no list is copied.
+            return self.deliver(recipients, &shared);
+        };
+        let others: Vec<ConnId> = recipients.iter().copied().filter(|c| *c != conn).collect();
         self.deliver(&others, &shared);
-        if let Some(conn) = origin.conn {
-            let own = match origin.listener.as_deref() {
-                Some(l) => self.encoder.encode(packet, Some(l)),
-                None => shared,
-            };
-            self.deliver(&[conn], &own);
-        }
+        let own = match origin.listener.as_deref() {
+            Some(l) => self.encoder.encode(packet, Some(l)),
+            None => shared,
+        };
+        self.deliver(&[conn], &own);
     }
 
     /// Sends a packet to every authenticated connection, on every node.
     pub fn send_all_authenticated(&self, packet: &Packet) {
-        let shared = self.encoder.encode(packet, None);
-        self.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
-        self.deliver_all_authenticated(&shared);
+        self.send_all_authenticated_from(packet, &Origin::default());
     }
 
     /// [`Hub::send_all_authenticated`] where the origin connection's copy carries its

@@ -30,6 +30,52 @@ enum Event {
     Other,
 }
 
+/// Where a test reads packets in order: a [`Client`], or a resumable session that checks
+/// each packet's `seq` ([`crate::resume::Resumable`]).
+#[allow(async_fn_in_trait)]
+pub trait Packets {
+    /// The next packet, heartbeats skipped.
+    async fn next_packet(&mut self) -> Value;
+    /// Sends a packet.
+    async fn send_packet(&mut self, v: Value);
+}
+
+impl Packets for Client {
+    async fn next_packet(&mut self) -> Value {
+        self.recv().await
+    }
+    async fn send_packet(&mut self, v: Value) {
+        self.send(v).await;
+    }
+}
+
+/// A round trip proving every packet sent to `p` before now was read: sends a `ping` with
+/// the listener `tag` and returns everything that came before its `pong`.
+pub async fn before_pong<P: Packets>(p: &mut P, tag: &str) -> Vec<Value> {
+    p.send_packet(json!({"cmd": "ping", "listener": tag})).await;
+    let mut before = vec![];
+    loop {
+        let v = p.next_packet().await;
+        if v["cmd"] == "pong" && v["listener"] == tag {
+            return before;
+        }
+        before.push(v);
+    }
+}
+
+/// Everything `p` reads up to and including the `message_new` whose content is `marker`.
+pub async fn through_marker<P: Packets>(p: &mut P, marker: &str) -> Vec<Value> {
+    let mut seen = vec![];
+    loop {
+        let v = p.next_packet().await;
+        let done = v["cmd"] == "message_new" && v["message"]["content"] == marker;
+        seen.push(v);
+        if done {
+            return seen;
+        }
+    }
+}
+
 /// A test client.
 pub struct Client {
     conn: Conn,
@@ -261,15 +307,7 @@ impl Client {
     pub async fn sync(&mut self) -> Vec<Value> {
         let tag =
             format!("sync-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
-        self.send(json!({"cmd": "ping", "listener": tag})).await;
-        let mut before = vec![];
-        loop {
-            let v = self.recv().await;
-            if v["cmd"] == "pong" && v["listener"] == tag.as_str() {
-                return before;
-            }
-            before.push(v);
-        }
+        before_pong(self, &tag).await
     }
 
     /// The WebSocket itself, for tests that read and write at the same time (split it).

@@ -60,15 +60,7 @@ impl Resumable {
     /// A ping round trip: everything before the `pong`, each checked for its `seq`.
     pub async fn sync(&mut self) -> Vec<Value> {
         let tag = format!("sync-{}", self.last);
-        self.client.send(json!({"cmd": "ping", "listener": tag})).await;
-        let mut before = vec![];
-        loop {
-            let v = self.recv().await;
-            if v["cmd"] == "pong" && v["listener"] == tag.as_str() {
-                return before;
-            }
-            before.push(v);
-        }
+        crate::client::before_pong(self, &tag).await
     }
 
     /// Puts `fresh` in place of the session's connection and returns the previous one
@@ -105,5 +97,14 @@ impl Resumable {
             n += 1;
             replayed.push(numbered(v, n));
         }
+    }
+}
+
+impl crate::client::Packets for Resumable {
+    async fn next_packet(&mut self) -> Value {
+        self.recv().await
+    }
+    async fn send_packet(&mut self, v: Value) {
+        self.client.send(v).await;
     }
 }

@@ -3,37 +3,12 @@
 //! and in order, then on the same node again; refusals leave it resumable; a session whose
 //! node died cannot be resumed. PostgreSQL and NATS as for tests/tests/cluster.rs.
 
+use originchats_tests::client::through_marker;
 use originchats_tests::cluster::TestCluster;
 use originchats_tests::expect::err;
 use originchats_tests::resume::{Resumable, validator};
 use originchats_tests::{Client, cluster_tests};
 use serde_json::{Value, json};
-
-/// Everything up to and including the `message_new` whose content is `marker`.
-async fn through_marker(c: &mut Client, marker: &str) -> Vec<Value> {
-    let mut seen = vec![];
-    loop {
-        let v = c.recv().await;
-        let done = v["cmd"] == "message_new" && v["message"]["content"] == marker;
-        seen.push(v);
-        if done {
-            return seen;
-        }
-    }
-}
-
-/// [`through_marker`] for a resumable session (each packet checked for its `seq`).
-async fn through(c: &mut Resumable, marker: &str) -> Vec<Value> {
-    let mut seen = vec![];
-    loop {
-        let v = c.recv().await;
-        let done = v["cmd"] == "message_new" && v["message"]["content"] == marker;
-        seen.push(v);
-        if done {
-            return seen;
-        }
-    }
-}
 
 async fn post(c: &mut Client, content: &str) {
     c.send(json!({"cmd": "message_new", "channel": "general", "content": content})).await;
@@ -56,12 +31,12 @@ async fn a_session_resumes_on_another_node_with_exactly_what_it_missed() {
         for c in [&mut boss, &mut bob, &mut dave] {
             through_marker(c, marker).await;
         }
-        through(&mut alice, marker).await;
+        through_marker(&mut alice, marker).await;
     }
 
     post(&mut bob, "one").await;
     let one = through_marker(&mut dave, "one").await;
-    let seen_one = through(&mut alice, "one").await.pop().unwrap();
+    let seen_one = through_marker(&mut alice, "one").await.pop().unwrap();
     assert_eq!(seen_one, *one.last().unwrap());
     let id = seen_one["message"]["id"].clone();
     let seen = alice.last;
@@ -96,7 +71,7 @@ async fn a_session_resumes_on_another_node_with_exactly_what_it_missed() {
     // Live from LAST+1 on the new node.
     post(&mut bob, "four").await;
     let four = through_marker(&mut dave, "four").await;
-    assert_eq!(through(&mut alice, "four").await, [four.last().unwrap().clone()]);
+    assert_eq!(through_marker(&mut alice, "four").await, [four.last().unwrap().clone()]);
     // Nobody was told alice left or came back: the old node handed her over quietly.
     post(&mut dave, "end").await;
     for c in [&mut boss, &mut bob] {
@@ -104,7 +79,7 @@ async fn a_session_resumes_on_another_node_with_exactly_what_it_missed() {
         assert!(!seen.iter().any(|p| p["username"] == "alice"), "no presence change for alice: {seen:?}");
     }
     through_marker(&mut dave, "end").await;
-    through(&mut alice, "end").await;
+    through_marker(&mut alice, "end").await;
 
     // Dropped again, resumed on the same node (node 1, which holds it now).
     let seen = alice.last;

@@ -85,14 +85,7 @@ async fn write_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<b
 }
 
 async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while let Some(mut batch) = super::writer::next_batch(&mut rx, MAX_BATCH).await {
         match write_batch(&db, &batch).await {
             Ok(written) => {
                 for (p, found) in batch.into_iter().zip(written) {

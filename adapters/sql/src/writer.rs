@@ -65,6 +65,19 @@ impl MessageWriter {
     }
 }
 
+/// Waits for the next queued item, then takes whatever else is queued already, up to `max`
+/// in all (a group commit's batch); `None` once every sender is gone.
+pub(crate) async fn next_batch<T>(rx: &mut mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let mut batch = vec![rx.recv().await?];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 fn stopped() -> StoreError {
     StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped")
 }
@@ -127,14 +140,7 @@ fn answer(p: Pending, written: bool) {
 }
 
 async fn run(db: DatabaseConnection, text: TextCodec, mut rx: mpsc::Receiver<Pending>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while let Some(mut batch) = next_batch(&mut rx, MAX_BATCH).await {
         let started = std::time::Instant::now();
         let written = write_batch(&db, text, &batch).await;
         application::telemetry::store_commit(batch.len(), started.elapsed());
