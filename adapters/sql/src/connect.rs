@@ -166,6 +166,9 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
                     .create_if_missing(true)
             });
             o.max_connections(8);
+            // A file has no other end that could hang up: no ping before each use, which
+            // on SQLite is a hop to the connection's thread (docs/design/storage.md#group-commit).
+            o.test_before_acquire(false);
             o
         }
         StorageUrl::Postgres(u) => {
@@ -175,6 +178,9 @@ pub async fn connect(url: &StorageUrl) -> anyhow::Result<DatabaseConnection> {
             // database's default says (docs/storage.md, Durability).
             o.map_sqlx_postgres_opts(|p| p.options([("synchronous_commit", "on")]));
             o.max_connections(16);
+            // Ping a pooled connection only when it sat idle long enough for the server or
+            // something between to have dropped it; a busy one goes straight to work.
+            o.test_before_acquire_if_idle_for(Duration::from_secs(30));
             o
         }
     };

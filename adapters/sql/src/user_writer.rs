@@ -43,7 +43,7 @@ impl UserWriter {
     /// Starts the writer task on the current runtime.
     pub fn spawn(db: DatabaseConnection) -> Self {
         let (queue, rx) = mpsc::channel(1024);
-        tokio::spawn(run(db, rx));
+        super::writer::spawn_on_own_thread("user-writer", run(db, rx));
         Self { queue }
     }
 

@@ -40,7 +40,7 @@ impl MessageWriter {
     pub fn spawn(db: DatabaseConnection) -> Self {
         let (queue, rx) = mpsc::channel(4096);
         let text = TextCodec::of(db.get_database_backend());
-        tokio::spawn(run(db, text, rx));
+        spawn_on_own_thread("message-writer", run(db, text, rx));
         Self { queue }
     }
 
@@ -62,6 +62,19 @@ impl MessageWriter {
         let (done, answer) = oneshot::channel();
         self.queue.send(Pending { channel_seq, row, targets, done }).await.map_err(|_| stopped())?;
         Ok(Box::pin(async move { answer.await.map_err(|_| stopped())? }))
+    }
+}
+
+/// Runs a group-commit writer on a thread of its own with a one-thread runtime, so that the
+/// steps of a commit (each a hop to the database driver's thread and back) are not queued
+/// behind the connections' tasks on a busy server (docs/design/storage.md#group-commit). The
+/// thread ends when the writer's queue is closed.
+pub(crate) fn spawn_on_own_thread(name: &str, writer: impl Future<Output = ()> + Send + 'static) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let started =
+        runtime.and_then(|rt| std::thread::Builder::new().name(name.into()).spawn(move || rt.block_on(writer)));
+    if let Err(e) = started {
+        panic!("cannot start the {name} thread: {e}");
     }
 }
 

@@ -18,8 +18,10 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::coalesce::Coalesce;
+
 /// The upgraded stream of one connection.
-pub type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+pub type Ws = WebSocketStream<Coalesce<TokioIo<hyper::upgrade::Upgraded>>>;
 
 /// Reads WebSocket messages.
 pub struct WsReader(SplitStream<Ws>);

@@ -7,6 +7,7 @@
 //! metrics endpoint. Every WebSocket has a bounded outbound queue drained by its own writer
 //! task; the hub never waits for a slow client.
 
+mod coalesce;
 pub mod connection;
 pub mod files;
 pub mod http;

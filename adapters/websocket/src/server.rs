@@ -27,6 +27,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tower::ServiceExt;
 
+use super::coalesce::Coalesce;
 use super::connection::run_connection;
 use super::http::{ClientAddr, HttpState, router};
 use super::limits::{Admission, Ticket, TransportLimits};
@@ -282,14 +283,20 @@ fn upgrade(
         };
         let limits = serving.limits.clone();
         let config = WebSocketConfig::default()
-            .read_buffer_size(4 * 1024)
-            .write_buffer_size(16 * 1024)
+            // Requests are small; a larger one makes the buffer grow to its size.
+            .read_buffer_size(1024)
+            // Frames go straight to the coalescing layer, which gathers a batch and lets
+            // go of it once written (coalesce.rs).
+            .write_buffer_size(0)
             .max_message_size(Some(limits.max_frame_bytes))
             .max_frame_size(Some(limits.max_frame_bytes))
             .max_write_buffer_size(limits.max_frame_bytes.saturating_mul(4).max(1 << 20));
-        let ws =
-            tokio_tungstenite::WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            Coalesce::new(TokioIo::new(upgraded)),
+            Role::Server,
+            Some(config),
+        )
+        .await;
         run_connection(ws, serving.app, serving.handler, limits.connection.clone(), client, serving.shutdown).await;
         drop((ticket, forwarded));
     });

@@ -88,6 +88,13 @@ impl OutboundQueue {
             let notified = self.ready.notified();
             {
                 let mut st = self.lock();
+                let whole = st.frames.len() <= max_frames && st.bytes <= max_bytes;
+                if !st.frames.is_empty() && whole {
+                    // Everything goes: the queue's storage goes with it, so a connection
+                    // that is idle after a burst holds none (docs/design/transport.md#lean-connections).
+                    st.bytes = 0;
+                    return Batch::Frames(Vec::from(std::mem::take(&mut st.frames)));
+                }
                 if !st.frames.is_empty() {
                     let mut out = Vec::with_capacity(st.frames.len().min(max_frames));
                     let mut taken = 0;
@@ -174,6 +181,24 @@ mod tests {
         assert_eq!(last.len(), 1, "one frame even when it is larger than the byte cap");
         assert_eq!(q.next_batch(10, 1000).await, Batch::Close(CloseRequest { code: 1008, reason: "bye".into() }));
         assert_eq!(q.pending_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_queue_drained_whole_keeps_no_storage() {
+        let q = OutboundQueue::new(1000, 100_000);
+        for n in 1..=300 {
+            assert!(q.push(frame(n % 7 + 1)));
+        }
+        assert!(q.lock().frames.capacity() >= 300);
+        let Batch::Frames(all) = q.next_batch(1000, 100_000).await else { panic!("frames") };
+        assert_eq!(all.len(), 300);
+        assert_eq!(
+            all.iter().map(|f| f.bytes().len()).collect::<Vec<_>>(),
+            (1..=300).map(|n| n % 7 + 1).collect::<Vec<_>>()
+        );
+        assert_eq!(q.lock().frames.capacity(), 0, "the burst's storage left with the batch");
+        assert_eq!(q.pending_bytes(), 0);
+        assert!(q.push(frame(5)), "and the queue still takes packets");
     }
 
     #[tokio::test]

@@ -133,6 +133,11 @@ pub struct Args {
     /// `connect` with 10,000 clients.
     #[arg(long)]
     pub server_only: bool,
+    /// The reference announces every login to everyone logged in (`user_join` and
+    /// `user_connect`, as the protocol asks of the real server), so that `connect` compares
+    /// the same traffic.
+    #[arg(long)]
+    pub reference_presence: bool,
     /// Write an SVG plot of the `fanout-max` sweep (p99 against offered load) there.
     #[arg(long, value_name = "PATH")]
     pub svg: Option<PathBuf>,

@@ -79,7 +79,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         (None, _) => "sqlite".to_owned(),
     };
     eprintln!("starting the reference server and the real server ({backend_name})");
-    let reference = Target::reference(args.size)?;
+    let reference = Target::reference(args.size, args.reference_presence)?;
     let server = match (&args.postgres, args.nodes) {
         (Some(admin), n) if n > 1 => Target::cluster(admin.clone(), &args.nats, n).await,
         (None, n) if n > 1 => anyhow::bail!("--nodes needs --postgres"),

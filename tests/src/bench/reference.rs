@@ -3,11 +3,13 @@
 //!
 //! It runs in the bench process on a thread of its own with its own multi-threaded tokio
 //! runtime (two workers, like the real server on this machine's two cores), so the clients'
-//! tasks never share its executor. It uses the real server's WebSocket buffer sizes, and:
+//! tasks never share its executor. It keeps small WebSocket buffers, and:
 //!
 //! - sends `{"cmd":"handshake","val":{…}}` on connect;
 //! - answers any `auth` with `auth_success` and `ready` (the username is the validator's last
-//!   `:`-separated part), with no presence packets;
+//!   `:`-separated part), with no presence packets, or (`--reference-presence`) with the
+//!   presence the protocol asks of a first login: `user_join` and `user_connect`, shaped like
+//!   the real server's, serialized once each and queued to every logged-in connection;
 //! - `message_new`: builds the message object, serializes the broadcast once and queues the
 //!   same bytes to every logged-in connection, the sender included (no storage, no checks);
 //! - `messages_get`: 50 canned messages shaped like the real server's, serialized per request;
@@ -43,6 +45,8 @@ struct Hub {
     clients: Mutex<HashMap<u64, mpsc::UnboundedSender<Utf8Bytes>>>,
     /// The 50 messages `messages_get` returns.
     canned: Vec<Value>,
+    /// Whether a login is announced to everyone (`user_join`, `user_connect`).
+    presence: bool,
 }
 
 impl Hub {
@@ -56,8 +60,8 @@ impl Hub {
 
 impl ReferenceServer {
     /// Starts it on `127.0.0.1` on a free port with `workers` runtime threads; canned
-    /// messages carry `content_bytes` of text.
-    pub fn start(workers: usize, content_bytes: usize) -> anyhow::Result<Self> {
+    /// messages carry `content_bytes` of text; with `presence`, logins are announced.
+    pub fn start(workers: usize, content_bytes: usize, presence: bool) -> anyhow::Result<Self> {
         let started = Instant::now();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -75,6 +79,7 @@ impl ReferenceServer {
                     next_id: AtomicU64::new(0),
                     clients: Mutex::default(),
                     canned: (0..50).map(|i| canned_message(i, content_bytes)).collect(),
+                    presence,
                 });
                 tokio::select! {
                     _ = accept(listener, hub) => {}
@@ -128,7 +133,8 @@ fn with_listener(mut packet: Value, listener: Option<&str>) -> Utf8Bytes {
 
 async fn serve(stream: TcpStream, hub: Arc<Hub>) {
     let _ = stream.set_nodelay(true);
-    // The real server's buffer sizes (adapters/websocket/src/server.rs).
+    // The WebSocket library's buffers sized for small packets (the real server reads into
+    // 1 KiB and gathers its writes outside the library, adapters/websocket/src/coalesce.rs).
     let config = WebSocketConfig::default().read_buffer_size(4 * 1024).write_buffer_size(16 * 1024);
     let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
     let (mut sink, mut source) = ws.split();
@@ -174,6 +180,11 @@ async fn serve(stream: TcpStream, hub: Arc<Hub>) {
                 reply(json!({"cmd": "auth_success", "val": "Authentication successful"}));
                 reply(json!({"cmd": "ready", "user": {"roles": ["user"], "username": name}, "validator": "reference"}));
                 hub.clients.lock().unwrap().insert(id, tx.clone());
+                if hub.presence {
+                    let view = json!({"username": name, "roles": ["user"], "color": "#FFFFFF"});
+                    hub.broadcast(&json!({"cmd": "user_join", "user": view}));
+                    hub.broadcast(&json!({"cmd": "user_connect", "user": view}));
+                }
                 user = Some(name);
             }
             (_, None) => reply(json!({"cmd": "auth_error", "val": "Authentication required"})),

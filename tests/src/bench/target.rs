@@ -25,6 +25,8 @@ enum Running {
 pub struct Target {
     running: Option<Running>,
     content_bytes: usize,
+    /// The reference announces logins (`--reference-presence`).
+    presence: bool,
     /// Time from spawning it to its listening, for its first start.
     pub first_start: Duration,
     /// Connections kept open after `connect` (`--keep-connected`): idle users that receive
@@ -33,10 +35,11 @@ pub struct Target {
 }
 
 impl Target {
-    /// Starts the reference server.
-    pub fn reference(content_bytes: usize) -> anyhow::Result<Self> {
-        let r = ReferenceServer::start(reference_workers(), content_bytes)?;
-        Ok(Self { first_start: r.startup, running: Some(Running::Reference(r)), content_bytes, kept: None })
+    /// Starts the reference server; with `presence`, it announces logins.
+    pub fn reference(content_bytes: usize, presence: bool) -> anyhow::Result<Self> {
+        let r = ReferenceServer::start(reference_workers(), content_bytes, presence)?;
+        let first_start = r.startup;
+        Ok(Self { first_start, running: Some(Running::Reference(r)), content_bytes, presence, kept: None })
     }
 
     /// Starts the real server on a fresh database: mock validators, no rate limiting,
@@ -47,6 +50,7 @@ impl Target {
             first_start: s.startup_time(),
             running: Some(Running::Server(Box::new(s))),
             content_bytes: 0,
+            presence: false,
             kept: None,
         }
     }
@@ -56,7 +60,7 @@ impl Target {
     pub async fn cluster(admin: String, nats: &str, nodes: usize) -> Self {
         let c = TestCluster::start_on(admin, nats, nodes, Self::overrides(), "warn").await;
         let first_start = c.nodes.iter().map(TestServer::startup_time).max().unwrap_or_default();
-        Self { first_start, running: Some(Running::Cluster(c)), content_bytes: 0, kept: None }
+        Self { first_start, running: Some(Running::Cluster(c)), content_bytes: 0, presence: false, kept: None }
     }
 
     fn overrides() -> serde_json::Value {
@@ -97,6 +101,33 @@ impl Target {
         }
     }
 
+    /// Waits (at most `bound`) until the real server has no connection open, every node of
+    /// a cluster included: the clients of a scenario are gone, and so is the work their
+    /// leaving made (each departure is announced to everyone still online). Returns whether
+    /// it got there. The reference has nothing to wait for.
+    pub async fn until_no_connections(&self, bound: Duration) -> bool {
+        let addrs: Vec<String> = match &self.running {
+            Some(Running::Server(s)) => s.node_addrs(),
+            Some(Running::Cluster(c)) => c.nodes.iter().flat_map(|n| n.node_addrs()).collect(),
+            _ => return true,
+        };
+        let until = std::time::Instant::now() + bound;
+        loop {
+            let mut open = 0.0;
+            for addr in &addrs {
+                let (_, _, body) = crate::http::http(addr, "GET /metrics HTTP/1.1").await;
+                open += gauge(&body, "originchats_connections_open");
+            }
+            if open == 0.0 {
+                return true;
+            }
+            if std::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// CPU time the real server used so far (zero for the reference).
     pub fn cpu_time(&self) -> Duration {
         match &self.running {
@@ -128,7 +159,8 @@ impl Target {
             }
             Some(Running::Reference(r)) => {
                 drop(r);
-                let r = ReferenceServer::start(reference_workers(), self.content_bytes).context("restart")?;
+                let r = ReferenceServer::start(reference_workers(), self.content_bytes, self.presence)
+                    .context("restart")?;
                 let took = r.startup;
                 self.running = Some(Running::Reference(r));
                 Ok(took)
@@ -139,5 +171,25 @@ impl Target {
             }
             None => anyhow::bail!("not running"),
         }
+    }
+}
+
+/// The sum of a metric's samples in a Prometheus text exposition (0 when absent).
+fn gauge(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_gauge_is_summed_over_its_labels_and_other_metrics_are_ignored() {
+        let text = "# TYPE originchats_connections_open gauge\noriginchats_connections_open{transport=\"ws\"} 3\n\
+                    originchats_connections_open{transport=\"wt\"} 2\noriginchats_connections_opened_total 9\n";
+        assert_eq!(super::gauge(text, "originchats_connections_open"), 5.0);
+        assert_eq!(super::gauge(text, "originchats_missing"), 0.0);
     }
 }

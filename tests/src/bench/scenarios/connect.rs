@@ -15,9 +15,16 @@ pub struct Storm {
     pub outcome: Outcome,
     /// Growth of the bench process's resident memory during the storm, in bytes.
     pub bench_growth: f64,
+    /// The same growth once the connections have been idle for [`IDLE_WAIT`].
+    pub bench_idle_growth: f64,
     /// Clients logged in.
     pub connected: usize,
 }
+
+/// How long the connections stay idle before the idle memory figure is read: longer than
+/// the server's allocator takes to return freed pages (jemalloc's `dirty_decay_ms`, 5 s),
+/// so the figure is what idle connections hold rather than the storm's freed frames.
+const IDLE_WAIT: Duration = Duration::from_secs(7);
 
 /// Logs in `clients` clients, at most `concurrency` at a time, each read to the end by a
 /// task from the moment it is logged in; they are left in `target.kept`.
@@ -55,6 +62,10 @@ pub async fn run(target: &mut Target, clients: usize, concurrency: usize, deadli
     o.push("frames_after_last_login", Better::Info, (frames - frames_at_end) as f64);
     let per = (server_after as f64 - server_before as f64) / connected.max(1) as f64;
     o.push("bytes_per_connection", Better::Lower, per);
+    tokio::time::sleep(IDLE_WAIT.min(deadline.saturating_duration_since(Instant::now()))).await;
+    let (server_idle, bench_idle) = (target.rss_bytes(), self_rss_bytes());
+    let idle = (server_idle as f64 - server_before as f64) / connected.max(1) as f64;
+    o.push("idle_bytes_per_connection", Better::Lower, idle);
     if let Some(e) = error {
         o.notes.push(format!("{} logins failed; first: {e}", clients - connected));
     }
@@ -63,7 +74,12 @@ pub async fn run(target: &mut Target, clients: usize, concurrency: usize, deadli
         o.notes.push(format!("{closed} connections closed by the server; first: {}", why.unwrap_or_default()));
     }
     target.kept = Some(pool);
-    Storm { outcome: o, bench_growth: bench_after as f64 - bench_before as f64, connected }
+    Storm {
+        outcome: o,
+        bench_growth: bench_after as f64 - bench_before as f64,
+        bench_idle_growth: bench_idle as f64 - bench_before as f64,
+        connected,
+    }
 }
 
 /// The reference runs in the bench process, so its memory figure is the bench process's
@@ -71,9 +87,11 @@ pub async fn run(target: &mut Target, clients: usize, concurrency: usize, deadli
 /// own share, the same code in both).
 pub fn finish(reference: &mut Storm, server: &Storm) {
     let n = reference.connected.max(1) as f64;
-    let clients_share = server.bench_growth * reference.connected as f64 / server.connected.max(1) as f64;
-    let per = (reference.bench_growth - clients_share) / n;
+    let share = reference.connected as f64 / server.connected.max(1) as f64;
+    let per = (reference.bench_growth - server.bench_growth * share) / n;
     reference.outcome.set("bytes_per_connection", Better::Lower, per);
+    let idle = (reference.bench_idle_growth - server.bench_idle_growth * share) / n;
+    reference.outcome.set("idle_bytes_per_connection", Better::Lower, idle);
     reference.outcome.notes.push(
         "bytes_per_connection estimated: bench process growth minus the clients' growth in the server's storm".into(),
     );

@@ -90,8 +90,14 @@ pub async fn run_all(args: &Args, targets: &mut [Target; 2], deadline: Instant) 
                 for t in targets.iter_mut() {
                     t.kept = None;
                 }
-                // Let the real server see the storm's clients leave before the next scenario.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                // The next scenario starts once the real server has seen the storm's clients
+                // leave and announced it to the last of them.
+                let bound = Duration::from_secs(60).min(deadline.saturating_duration_since(Instant::now()));
+                for t in targets.iter() {
+                    if !t.until_no_connections(bound).await {
+                        eprintln!("the server still had connections open {} s after the storm", bound.as_secs());
+                    }
+                }
             }
         }
         let [reference, server] = outcomes;
