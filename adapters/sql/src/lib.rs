@@ -103,6 +103,18 @@ impl SqlStore {
 
     /// The key of a channel's messages (its `seq`), or of a thread's (`thread/<id>`: its
     /// negated `seq`, see threads.rs).
+    /// Where the writer puts a message for `key`: a channel by name, found by the batch, or
+    /// a thread, whose seq is read here (a missing thread is refused before queueing).
+    async fn place_of(&self, key: &str) -> StoreResult<writer::Place> {
+        if let Some(id) = domain::thread::thread_of_key(key) {
+            let seq = self.thread_seq(id).await?.ok_or_else(|| {
+                StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {key}"))
+            })?;
+            return Ok(writer::Place::Seq(seq));
+        }
+        Ok(writer::Place::Channel(self.text.put(key)))
+    }
+
     async fn channel_seq(&self, name: &str) -> StoreResult<Option<i64>> {
         if let Some(id) = domain::thread::thread_of_key(name) {
             return self.thread_seq(id).await;
@@ -469,17 +481,13 @@ impl ChannelRepository for SqlStore {
 #[async_trait]
 impl MessageRepository for SqlStore {
     async fn append_message(&self, channel: &str, message: &Message) -> StoreResult<()> {
-        let seq = self.channel_seq(channel).await?.ok_or_else(|| {
-            StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
-        })?;
-        self.writer.append(seq, Self::message_row(self.text, seq, message), message_targets(message)).await
+        self.submit_message(channel, message).await?.await
     }
 
     async fn submit_message(&self, channel: &str, message: &Message) -> StoreResult<Commit> {
-        let seq = self.channel_seq(channel).await?.ok_or_else(|| {
-            StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {channel}"))
-        })?;
-        self.writer.submit(seq, Self::message_row(self.text, seq, message), message_targets(message)).await
+        let place = self.place_of(channel).await?;
+        // The writer sets the row's channel once it has found it (writer.rs).
+        self.writer.submit(place, Self::message_row(self.text, 0, message), message_targets(message)).await
     }
 
     async fn messages_page(&self, channel: &str, skip_newest: u64, limit: u64) -> StoreResult<Vec<Message>> {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::writer::Place;
 use super::*;
 
 async fn store_in(dir: &std::path::Path) -> SqlStore {
@@ -28,13 +29,33 @@ async fn a_message_for_a_channel_deleted_meanwhile_is_refused_not_orphaned() {
     // The sender looked the channel up, then the channel went away before the batch ran.
     let seq = store.channel_seq("doomed").await.unwrap().unwrap();
     assert!(store.delete_channel("doomed").await.unwrap());
-    let late = store.writer.append(seq, SqlStore::message_row(store.text, seq, &message("m1")), vec![]).await;
+    let late =
+        store.writer.append(Place::Seq(seq), SqlStore::message_row(store.text, seq, &message("m1")), vec![]).await;
     assert!(late.is_err(), "the append is refused");
     let orphans = messages::Entity::find().filter(messages::Column::ChannelSeq.eq(seq)).count(&store.db).await.unwrap();
     assert_eq!(orphans, 0, "no row without a channel is left");
     // Neighbours in other channels are unaffected.
     store.append_message("general", &message("m2")).await.unwrap();
     assert_eq!(store.messages_page("general", 0, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_message_names_its_channel_and_the_batch_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path()).await;
+    let missing = store.append_message("nowhere", &message("m0")).await.unwrap_err();
+    assert_eq!(missing.kind, StoreErrorKind::Missing);
+    assert_eq!(messages::Entity::find().count(&store.db).await.unwrap(), 0, "nothing written");
+    assert!(store.insert_channel(&channel("late")).await.unwrap());
+    // Queued by name before and after other channels' messages: each lands in its own.
+    let first = store.submit_message("late", &message("m1")).await.unwrap();
+    let second = store.submit_message("general", &message("m2")).await.unwrap();
+    first.await.unwrap();
+    second.await.unwrap();
+    let late = store.messages_page("late", 0, 10).await.unwrap();
+    assert_eq!(late.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["m1"]);
+    let general = store.messages_page("general", 0, 10).await.unwrap();
+    assert_eq!(general.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["m2"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,7 +112,11 @@ async fn a_bad_row_fails_alone_in_a_shared_batch() {
             tokio::spawn(async move {
                 store
                     .writer
-                    .append(seq, SqlStore::message_row(store.text, seq, &message(&id)), vec![format!("@{id}")])
+                    .append(
+                        Place::Seq(seq),
+                        SqlStore::message_row(store.text, seq, &message(&id)),
+                        vec![format!("@{id}")],
+                    )
                     .await
             })
         })

@@ -3,13 +3,14 @@
 //! for its own. Each sender is answered only after its batch committed. The batch writes
 //! the messages' mention targets too (mention_index.rs).
 //!
-//! The batch re-reads its channels inside the transaction (IMMEDIATE on SQLite, `FOR SHARE`
-//! on Postgres), so a message whose channel was deleted after the sender looked it up is
-//! refused instead of being left behind as a row without a channel.
+//! The batch finds its channels inside the transaction (IMMEDIATE on SQLite, `FOR SHARE` on
+//! Postgres): a message names its channel and the batch looks all of them up at once, so a
+//! message costs no read of its own before it is queued, and one whose channel was deleted
+//! meanwhile is refused instead of being left behind as a row without a channel.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 
 use application::ports::{Commit, StoreError, StoreErrorKind, StoreResult};
@@ -21,8 +22,17 @@ use super::text::TextCodec;
 /// Largest batch written in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A channel, by its name in stored form; the batch finds its seq.
+    Channel(String),
+    /// A channel (positive) or a thread (negated seq, threads.rs) whose seq is known.
+    Seq(i64),
+}
+
 struct Pending {
-    channel_seq: i64,
+    place: Place,
     row: messages::ActiveModel,
     /// Mention targets of the message, as given.
     targets: Vec<String>,
@@ -44,23 +54,19 @@ impl MessageWriter {
         Self { queue }
     }
 
-    /// Writes a row of the channel `channel_seq` (in stored form) with the mention
+    /// Writes a row (in stored form; its channel is set from `place`) with the mention
     /// `targets` of its message (as given); returns once it is committed, or an error when
-    /// the channel no longer exists.
-    pub async fn append(&self, channel_seq: i64, row: messages::ActiveModel, targets: Vec<String>) -> StoreResult<()> {
-        self.submit(channel_seq, row, targets).await?.await
+    /// the channel does not exist.
+    #[cfg(test)]
+    pub async fn append(&self, place: Place, row: messages::ActiveModel, targets: Vec<String>) -> StoreResult<()> {
+        self.submit(place, row, targets).await?.await
     }
 
     /// Queues a row like [`MessageWriter::append`] and returns once it is queued (rows
     /// are written in the order they are queued), with the wait for its commit.
-    pub async fn submit(
-        &self,
-        channel_seq: i64,
-        row: messages::ActiveModel,
-        targets: Vec<String>,
-    ) -> StoreResult<Commit> {
+    pub async fn submit(&self, place: Place, row: messages::ActiveModel, targets: Vec<String>) -> StoreResult<Commit> {
         let (done, answer) = oneshot::channel();
-        self.queue.send(Pending { channel_seq, row, targets, done }).await.map_err(|_| stopped())?;
+        self.queue.send(Pending { place, row, targets, done }).await.map_err(|_| stopped())?;
         Ok(Box::pin(async move { answer.await.map_err(|_| stopped())? }))
     }
 }
@@ -95,24 +101,47 @@ fn stopped() -> StoreError {
     StoreError::new(StoreErrorKind::Unavailable, "append_message", "message writer stopped")
 }
 
-/// Writes the rows whose channel still exists, in one transaction. Returns, per row,
-/// whether it was written (`false`: its channel is gone).
+/// Writes the rows whose channel exists, in one transaction. Returns, per row, whether it
+/// was written (`false`: its channel is gone).
 async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
     let tx = super::connect::begin_write(db).await?;
-    let wanted: Vec<i64> = batch.iter().map(|p| p.channel_seq).collect::<HashSet<_>>().into_iter().collect();
-    // Threads' messages carry their thread's negated seq (threads.rs).
-    let thread_seqs: Vec<i64> = wanted.iter().filter(|s| **s < 0).map(|s| -s).collect();
-    let present: HashSet<i64> = channels::Entity::find()
-        .select_only()
-        .column(channels::Column::Seq)
-        .filter(channels::Column::Seq.is_in(wanted))
-        .lock_shared()
-        .into_tuple()
-        .all(&tx)
-        .await?
-        .into_iter()
-        .collect();
-    let mut present = present;
+    let mut names = HashSet::new();
+    let (mut channel_seqs, mut thread_seqs) = (HashSet::new(), HashSet::new());
+    for p in batch {
+        match &p.place {
+            Place::Channel(name) => {
+                names.insert(name.clone());
+            }
+            // Threads' messages carry their thread's negated seq (threads.rs).
+            Place::Seq(seq) if *seq < 0 => {
+                thread_seqs.insert(-seq);
+            }
+            Place::Seq(seq) => {
+                channel_seqs.insert(*seq);
+            }
+        }
+    }
+    let mut by_name = HashMap::new();
+    let mut present = HashSet::new();
+    if !names.is_empty() || !channel_seqs.is_empty() {
+        let found: Vec<(i64, String)> = channels::Entity::find()
+            .select_only()
+            .column(channels::Column::Seq)
+            .column(channels::Column::Name)
+            .filter(
+                Condition::any()
+                    .add(channels::Column::Name.is_in(names))
+                    .add(channels::Column::Seq.is_in(channel_seqs)),
+            )
+            .lock_shared()
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        for (seq, name) in found {
+            present.insert(seq);
+            by_name.insert(name, seq);
+        }
+    }
     if !thread_seqs.is_empty() {
         let found: Vec<i64> = crate::threads::rows::Entity::find()
             .select_only()
@@ -124,14 +153,25 @@ async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]
             .await?;
         present.extend(found.into_iter().map(|s| -s));
     }
-    let kept: Vec<bool> = batch.iter().map(|p| present.contains(&p.channel_seq)).collect();
-    let live: Vec<&Pending> = batch.iter().zip(&kept).filter(|(_, k)| **k).map(|(p, _)| p).collect();
+    let resolved: Vec<Option<i64>> = batch
+        .iter()
+        .map(|p| match &p.place {
+            Place::Channel(name) => by_name.get(name).copied(),
+            Place::Seq(seq) => present.contains(seq).then_some(*seq),
+        })
+        .collect();
+    let live: Vec<(&Pending, i64)> = batch.iter().zip(&resolved).filter_map(|(p, seq)| Some((p, (*seq)?))).collect();
     if !live.is_empty() {
-        messages::Entity::insert_many(live.iter().map(|p| p.row.clone())).exec(&tx).await?;
+        let rows = live.iter().map(|(p, seq)| {
+            let mut row = p.row.clone();
+            row.channel_seq = Set(*seq);
+            row
+        });
+        messages::Entity::insert_many(rows).exec(&tx).await?;
         let inserted: Vec<Inserted> = live
             .iter()
-            .map(|p| Inserted {
-                channel_seq: p.channel_seq,
+            .map(|(p, seq)| Inserted {
+                channel_seq: *seq,
                 stored_id: p.row.id.try_as_ref().map_or("", String::as_str),
                 timestamp: p.row.timestamp.try_as_ref().copied().unwrap_or_default(),
                 targets: &p.targets,
@@ -140,7 +180,7 @@ async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]
         mention_index::index_inserted(&tx, text, &inserted).await?;
     }
     tx.commit().await?;
-    Ok(kept)
+    Ok(resolved.iter().map(Option::is_some).collect())
 }
 
 fn answer(p: Pending, written: bool) {
