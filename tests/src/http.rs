@@ -58,3 +58,12 @@ pub async fn https(
     let (head, body) = raw.split_once("\r\n\r\n").expect("a complete HTTP response");
     (head.split_whitespace().nth(1).unwrap().parse().unwrap(), head.to_lowercase(), body.to_owned())
 }
+
+/// The samples of a Prometheus text exposition: each series (name and labels) with its value;
+/// comments and lines without a number are skipped.
+pub fn samples(exposition: &str) -> impl Iterator<Item = (&str, f64)> {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(series, value)| Some((series, value.parse().ok()?))))
+}

@@ -38,9 +38,7 @@ impl NodeFigures {
     /// Reads the figures from a Prometheus exposition text.
     pub fn parse(exposition: &str) -> Self {
         let mut figures = Self::default();
-        for line in exposition.lines().filter(|l| !l.starts_with('#')) {
-            let Some((name, value)) = line.rsplit_once(' ') else { continue };
-            let Ok(value) = value.parse::<f64>() else { continue };
+        for (name, value) in crate::http::samples(exposition) {
             let value = value as u64;
             if name == "originchats_cluster_events_published" {
                 figures.published = value;

@@ -101,8 +101,6 @@ impl SqlStore {
         &self.db
     }
 
-    /// The key of a channel's messages (its `seq`), or of a thread's (`thread/<id>`: its
-    /// negated `seq`, see threads.rs).
     /// Where the writer puts a message for `key`: a channel by name, found by the batch, or
     /// a thread, whose seq is read here (a missing thread is refused before queueing).
     async fn place_of(&self, key: &str) -> StoreResult<writer::Place> {
@@ -110,11 +108,13 @@ impl SqlStore {
             let seq = self.thread_seq(id).await?.ok_or_else(|| {
                 StoreError::new(StoreErrorKind::Missing, "append_message", format!("no channel {key}"))
             })?;
-            return Ok(writer::Place::Seq(seq));
+            return Ok(writer::Place::Thread(seq));
         }
         Ok(writer::Place::Channel(self.text.put(key)))
     }
 
+    /// The key of a channel's messages (its `seq`), or of a thread's (`thread/<id>`: its
+    /// negated `seq`, see threads.rs).
     async fn channel_seq(&self, name: &str) -> StoreResult<Option<i64>> {
         if let Some(id) = domain::thread::thread_of_key(name) {
             return self.thread_seq(id).await;

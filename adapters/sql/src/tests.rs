@@ -26,11 +26,13 @@ async fn a_message_for_a_channel_deleted_meanwhile_is_refused_not_orphaned() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path()).await;
     assert!(store.insert_channel(&channel("doomed")).await.unwrap());
-    // The sender looked the channel up, then the channel went away before the batch ran.
+    // The sender checked the channel, then the channel went away before the batch ran.
     let seq = store.channel_seq("doomed").await.unwrap().unwrap();
     assert!(store.delete_channel("doomed").await.unwrap());
-    let late =
-        store.writer.append(Place::Seq(seq), SqlStore::message_row(store.text, seq, &message("m1")), vec![]).await;
+    let late = store
+        .writer
+        .append(Place::Channel("doomed".into()), SqlStore::message_row(store.text, seq, &message("m1")), vec![])
+        .await;
     assert!(late.is_err(), "the append is refused");
     let orphans = messages::Entity::find().filter(messages::Column::ChannelSeq.eq(seq)).count(&store.db).await.unwrap();
     assert_eq!(orphans, 0, "no row without a channel is left");
@@ -100,29 +102,31 @@ async fn a_sqlite_path_with_url_characters_is_used_as_it_is() {
 #[tokio::test]
 async fn a_bad_row_fails_alone_in_a_shared_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(store_in(dir.path()).await);
+    let store = store_in(dir.path()).await;
     store.append_message("general", &message("taken")).await.unwrap();
     let seq = store.channel_seq("general").await.unwrap().unwrap();
-    // On this single-threaded runtime every task queues its row before the writer task
-    // runs again, so all of them land in one batch, whose insert fails on the duplicate.
-    let tasks: Vec<_> = (0..50)
-        .map(|i| {
-            let store = store.clone();
-            let id = if i == 25 { "taken".to_owned() } else { format!("m{i}") };
-            tokio::spawn(async move {
-                store
-                    .writer
-                    .append(
-                        Place::Seq(seq),
-                        SqlStore::message_row(store.text, seq, &message(&id)),
-                        vec![format!("@{id}")],
-                    )
-                    .await
-            })
-        })
-        .collect();
-    for (i, task) in tasks.into_iter().enumerate() {
-        let result = task.await.unwrap();
+    let row = |id: &str| SqlStore::message_row(store.text, seq, &message(id));
+    // The writer runs on its own thread: to get the 50 rows into one batch, hold SQLite's
+    // write lock while the writer takes a first row, so that the 50 queue up behind it.
+    let blocker = connect::begin_write(&store.db).await.unwrap();
+    let first = store.writer.submit(Place::Channel("general".into()), row("first"), vec![]).await.unwrap();
+    let taken = async {
+        while store.writer.queued() > 0 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), taken).await.expect("the writer takes the first row");
+    let mut commits = vec![];
+    for i in 0..50 {
+        let id = if i == 25 { "taken".to_owned() } else { format!("m{i}") };
+        let place = Place::Channel("general".into());
+        commits.push(store.writer.submit(place, row(&id), vec![format!("@{id}")]).await.unwrap());
+    }
+    assert_eq!(store.writer.queued(), 50, "all 50 wait for the next batch");
+    blocker.rollback().await.unwrap();
+    first.await.unwrap();
+    for (i, commit) in commits.into_iter().enumerate() {
+        let result = commit.await;
         if i == 25 {
             assert_eq!(result.unwrap_err().kind, StoreErrorKind::Conflict);
         } else {
@@ -130,8 +134,9 @@ async fn a_bad_row_fails_alone_in_a_shared_batch() {
         }
     }
     let stored = store.messages_page("general", 0, 100).await.unwrap();
-    assert_eq!(stored.len(), 50, "the 49 good rows and the first one");
+    assert_eq!(stored.len(), 51, "the 49 good rows, the first one and the one before");
     assert_eq!(stored[0], message("taken"));
+    assert_eq!(stored[1], message("first"));
     let targets: Vec<String> = (0..50).map(|i| format!("@m{i}")).chain(["@taken".to_owned()]).collect();
     let (_, total) = store.mentions_page(&["general".to_owned()], &targets, 0, 100).await.unwrap();
     assert_eq!(total, 49, "the mention rows of the good rows, none of the bad one");

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 
 use application::ports::{Commit, StoreError, StoreErrorKind, StoreResult};
@@ -27,8 +27,8 @@ const MAX_BATCH: usize = 256;
 pub enum Place {
     /// A channel, by its name in stored form; the batch finds its seq.
     Channel(String),
-    /// A channel (positive) or a thread (negated seq, threads.rs) whose seq is known.
-    Seq(i64),
+    /// A thread, by its message key: its negated seq (threads.rs).
+    Thread(i64),
 }
 
 struct Pending {
@@ -60,6 +60,12 @@ impl MessageWriter {
     #[cfg(test)]
     pub async fn append(&self, place: Place, row: messages::ActiveModel, targets: Vec<String>) -> StoreResult<()> {
         self.submit(place, row, targets).await?.await
+    }
+
+    /// Rows queued and not yet taken by the writer.
+    #[cfg(test)]
+    pub fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
     }
 
     /// Queues a row like [`MessageWriter::append`] and returns once it is queued (rows
@@ -106,42 +112,27 @@ fn stopped() -> StoreError {
 async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]) -> Result<Vec<bool>, sea_orm::DbErr> {
     let tx = super::connect::begin_write(db).await?;
     let mut names = HashSet::new();
-    let (mut channel_seqs, mut thread_seqs) = (HashSet::new(), HashSet::new());
+    let mut thread_seqs = HashSet::new();
     for p in batch {
         match &p.place {
-            Place::Channel(name) => {
-                names.insert(name.clone());
-            }
-            // Threads' messages carry their thread's negated seq (threads.rs).
-            Place::Seq(seq) if *seq < 0 => {
-                thread_seqs.insert(-seq);
-            }
-            Place::Seq(seq) => {
-                channel_seqs.insert(*seq);
-            }
-        }
+            Place::Channel(name) => names.insert(name.clone()),
+            Place::Thread(key) => thread_seqs.insert(-key),
+        };
     }
     let mut by_name = HashMap::new();
-    let mut present = HashSet::new();
-    if !names.is_empty() || !channel_seqs.is_empty() {
+    if !names.is_empty() {
         let found: Vec<(i64, String)> = channels::Entity::find()
             .select_only()
             .column(channels::Column::Seq)
             .column(channels::Column::Name)
-            .filter(
-                Condition::any()
-                    .add(channels::Column::Name.is_in(names))
-                    .add(channels::Column::Seq.is_in(channel_seqs)),
-            )
+            .filter(channels::Column::Name.is_in(names))
             .lock_shared()
             .into_tuple()
             .all(&tx)
             .await?;
-        for (seq, name) in found {
-            present.insert(seq);
-            by_name.insert(name, seq);
-        }
+        by_name.extend(found.into_iter().map(|(seq, name)| (name, seq)));
     }
+    let mut threads = HashSet::new();
     if !thread_seqs.is_empty() {
         let found: Vec<i64> = crate::threads::rows::Entity::find()
             .select_only()
@@ -151,13 +142,13 @@ async fn write_batch(db: &DatabaseConnection, text: TextCodec, batch: &[Pending]
             .into_tuple()
             .all(&tx)
             .await?;
-        present.extend(found.into_iter().map(|s| -s));
+        threads.extend(found.into_iter().map(|s| -s));
     }
     let resolved: Vec<Option<i64>> = batch
         .iter()
         .map(|p| match &p.place {
             Place::Channel(name) => by_name.get(name).copied(),
-            Place::Seq(seq) => present.contains(seq).then_some(*seq),
+            Place::Thread(key) => threads.contains(key).then_some(*key),
         })
         .collect();
     let live: Vec<(&Pending, i64)> = batch.iter().zip(&resolved).filter_map(|(p, seq)| Some((p, (*seq)?))).collect();

@@ -176,10 +176,9 @@ impl Target {
 
 /// The sum of a metric's samples in a Prometheus text exposition (0 when absent).
 fn gauge(exposition: &str, name: &str) -> f64 {
-    exposition
-        .lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+    crate::http::samples(exposition)
+        .filter(|(series, _)| series.strip_prefix(name).is_some_and(|rest| rest.is_empty() || rest.starts_with('{')))
+        .map(|(_, value)| value)
         .sum()
 }
 
