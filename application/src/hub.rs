@@ -218,14 +218,34 @@ impl Hub {
     }
 
     pub(crate) fn deliver(&self, targets: &[ConnId], frame: &Frame) {
-        let outboxes: Vec<Arc<dyn Outbox>> = {
-            let st = self.read();
-            targets.iter().filter_map(|c| st.conns.get(c).map(|e| e.outbox.clone())).collect()
-        };
-        for outbox in outboxes {
-            if !outbox.push(frame.clone()) {
-                outbox.close(SLOW_CONSUMER.0, SLOW_CONSUMER.1);
+        let frames = std::slice::from_ref(frame);
+        self.push_each(frames, |st, push| {
+            for outbox in targets.iter().filter_map(|c| st.conns.get(c)).map(|e| &e.outbox) {
+                push(outbox);
             }
+        });
+    }
+
+    /// Queues `frames`, in order, to every outbox `visit` hands to its `push`, while the
+    /// connection table is read-locked (a push takes only its queue's lock), so a
+    /// broadcast copies no list of recipients. Those whose queue is full are closed as
+    /// slow consumers once the table is unlocked.
+    fn push_each(&self, frames: &[Frame], visit: impl FnOnce(&State, &mut dyn FnMut(&Arc<dyn Outbox>))) {
+        let mut slow: Vec<Arc<dyn Outbox>> = Vec::new();
+        {
+            let st = self.read();
+            visit(&st, &mut |outbox| {
+                let queued = match frames {
+                    [frame] => outbox.push(frame.clone()),
+                    _ => outbox.push_all(frames),
+                };
+                if !queued {
+                    slow.push(outbox.clone());
+                }
+            });
+        }
+        for outbox in slow {
+            outbox.close(SLOW_CONSUMER.0, SLOW_CONSUMER.1);
         }
     }
 
@@ -265,12 +285,25 @@ impl Hub {
 
     /// Sends a packet to every authenticated connection, on every node.
     pub fn send_all_authenticated(&self, packet: &Packet) {
-        self.send_all_authenticated_from(packet, &Origin::default());
+        self.send_all_authenticated_many(std::slice::from_ref(packet));
+    }
+
+    /// Sends packets, in order, to every authenticated connection, on every node: each
+    /// connection is visited once and gets them together (a login's presence packets).
+    pub fn send_all_authenticated_many(&self, packets: &[Packet]) {
+        let frames: Vec<Frame> = packets.iter().map(|p| self.encoder.encode(p, None)).collect();
+        for frame in &frames {
+            self.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: frame.clone() });
+        }
+        self.deliver_all_authenticated(&frames);
     }
 
     /// [`Hub::send_all_authenticated`] where the origin connection's copy carries its
     /// `listener`.
     pub fn send_all_authenticated_from(&self, packet: &Packet, origin: &Origin) {
+        if origin.conn.is_none() {
+            return self.send_all_authenticated(packet);
+        }
         let shared = self.encoder.encode(packet, None);
         self.publish(|| ClusterEvent::Deliver { target: Target::Everyone, frame: shared.clone() });
         self.fan_out_frame(packet, shared, &self.authenticated_conns(), origin);
@@ -279,13 +312,20 @@ impl Hub {
     /// Sends a packet to every authenticated connection of this node only (what every
     /// node does by itself for a change it learnt of).
     pub fn send_all_here(&self, packet: &Packet) {
-        self.deliver_all_authenticated(&self.encoder.encode(packet, None));
+        self.deliver_all_authenticated(std::slice::from_ref(&self.encoder.encode(packet, None)));
     }
 
-    fn deliver_all_authenticated(&self, frame: &Frame) {
-        let targets = self.authenticated_conns();
-        crate::telemetry::fan_out(targets.len());
-        self.deliver(&targets, frame);
+    fn deliver_all_authenticated(&self, frames: &[Frame]) {
+        let mut count = 0;
+        self.push_each(frames, |st, push| {
+            for entry in st.conns.values().filter(|e| e.user.is_some()) {
+                count += 1;
+                push(&entry.outbox);
+            }
+        });
+        for _ in frames {
+            crate::telemetry::fan_out(count);
+        }
     }
 
     /// Sends a packet to every connection of a user, on every node, counted as a fan-out.
@@ -312,7 +352,9 @@ impl Hub {
     /// not the hub's.
     pub fn receive(&self, event: &ClusterEvent) -> bool {
         match event {
-            ClusterEvent::Deliver { target: Target::Everyone, frame } => self.deliver_all_authenticated(frame),
+            ClusterEvent::Deliver { target: Target::Everyone, frame } => {
+                self.deliver_all_authenticated(std::slice::from_ref(frame))
+            }
             ClusterEvent::Deliver { target: Target::User(user), frame } => {
                 self.deliver(&self.connections_of(user), frame);
             }

@@ -120,15 +120,24 @@ impl OutboundQueue {
 
 impl Outbox for OutboundQueue {
     fn push(&self, frame: Frame) -> bool {
+        self.push_all(std::slice::from_ref(&frame))
+    }
+
+    fn push_all(&self, frames: &[Frame]) -> bool {
         let mut st = self.lock();
-        let len = frame.bytes().len();
-        if st.close.is_some() || st.frames.len() >= self.max_frames || st.bytes + len > self.max_bytes {
+        let len: usize = frames.iter().map(|f| f.bytes().len()).sum();
+        if st.close.is_some() || st.frames.len() + frames.len() > self.max_frames || st.bytes + len > self.max_bytes {
             return false;
         }
+        // The writer looks at the queue again after each batch before it waits, so only
+        // the first frame after it found the queue empty needs to wake it.
+        let was_empty = st.frames.is_empty();
         st.bytes += len;
-        st.frames.push_back(frame);
+        st.frames.extend(frames.iter().cloned());
         drop(st);
-        self.ready.notify_one();
+        if was_empty {
+            self.ready.notify_one();
+        }
         true
     }
 
@@ -212,5 +221,41 @@ mod tests {
         assert!(q.push(frame(3)));
         let batch = tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await.unwrap().unwrap();
         assert_eq!(batch, Batch::Frames(vec![frame(3)]));
+    }
+
+    #[test]
+    fn frames_pushed_together_are_queued_all_or_none() {
+        let q = OutboundQueue::new(3, 100);
+        assert!(q.push_all(&[frame(10), frame(10)]));
+        assert!(!q.push_all(&[frame(10), frame(10)]), "four packets do not fit in three");
+        assert_eq!(q.pending_bytes(), 20, "nothing of the refused pair was queued");
+        assert!(q.push_all(&[frame(80)]));
+        assert!(!q.push_all(&[frame(1)]), "101 bytes are refused");
+    }
+
+    /// Only a push onto an empty queue wakes the writer: a writer that keeps draining
+    /// while frames arrive from another thread must still get every one, in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_draining_while_frames_arrive_misses_none() {
+        const N: usize = 20_000;
+        let q = std::sync::Arc::new(OutboundQueue::new(N, N * 8));
+        let producer = std::thread::spawn({
+            let q = q.clone();
+            move || {
+                for n in 0..N {
+                    assert!(q.push(Frame::new(n.to_string())));
+                }
+            }
+        });
+        let mut seen = 0;
+        while seen < N {
+            let next = tokio::time::timeout(std::time::Duration::from_secs(10), q.next_batch(7, 1000));
+            let Batch::Frames(frames) = next.await.expect("a queued frame woke the writer") else { panic!("frames") };
+            for f in frames {
+                assert_eq!(f.as_str(), seen.to_string());
+                seen += 1;
+            }
+        }
+        producer.join().unwrap();
     }
 }

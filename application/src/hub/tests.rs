@@ -47,14 +47,62 @@ fn sender_copy_with_listener_is_a_second_variant() {
 }
 
 #[test]
+fn packets_sent_together_reach_each_connection_in_one_push_in_order() {
+    let enc = Arc::new(CountingEncoder(AtomicUsize::new(0)));
+    let bus = Arc::new(RecordingBus::default());
+    let hub = Hub::with_bus(enc.clone(), bus.clone(), Arc::new(LocalPresence));
+    let expected = [Packet::Ping, Packet::Pong].map(|p| Frame::new(format!("{p:?}|{:?}", None::<&str>)));
+    for c in 0..3 {
+        let mut m = MockOutbox::new();
+        let want = expected.to_vec();
+        m.expect_push_all().withf(move |frames| frames == want.as_slice()).times(1).returning(|_| true);
+        m.expect_push().never();
+        m.expect_close().never();
+        hub.register(c, Arc::new(m));
+        hub.authenticate(c, user(&format!("u{c}")));
+    }
+    // Not authenticated: gets nothing (its mock fails on any push).
+    let mut stranger = MockOutbox::new();
+    stranger.expect_push_all().never();
+    stranger.expect_push().never();
+    hub.register(3, Arc::new(stranger));
+    hub.send_all_authenticated_many(&[Packet::Ping, Packet::Pong]);
+    assert_eq!(enc.0.load(Ordering::SeqCst), 2, "each packet encoded once");
+    let published = std::mem::take(&mut *bus.0.lock().unwrap());
+    let deliver = |frame: &Frame| ClusterEvent::Deliver { target: Target::Everyone, frame: frame.clone() };
+    assert_eq!(published, expected.iter().map(deliver).collect::<Vec<_>>(), "published in order");
+}
+
+/// A queue taking one packet (`push`) or several together (`push_all`) and answering
+/// `accepts`.
+fn taking(together: bool, accepts: bool) -> MockOutbox {
+    let mut m = MockOutbox::new();
+    if together {
+        m.expect_push_all().times(1).return_const(accepts);
+    } else {
+        m.expect_push().times(1).return_const(accepts);
+    }
+    m
+}
+
+#[test]
 fn full_queue_closes_the_slow_consumer_only() {
-    let hub = Hub::new(Arc::new(CountingEncoder(AtomicUsize::new(0))));
-    let mut slow = MockOutbox::new();
-    slow.expect_push().times(1).returning(|_| false);
-    slow.expect_close().withf(|code, reason| *code == 1008 && reason == "slow consumer").times(1).return_const(());
-    hub.register(1, Arc::new(slow));
-    hub.register(2, accepting(1));
-    hub.fan_out(&Packet::Ping, &[1, 2], &Origin::default());
+    for together in [false, true] {
+        let hub = Hub::new(Arc::new(CountingEncoder(AtomicUsize::new(0))));
+        let mut slow = taking(together, false);
+        slow.expect_close().withf(|code, reason| *code == 1008 && reason == "slow consumer").times(1).return_const(());
+        let mut fine = taking(together, true);
+        fine.expect_close().never();
+        for (c, outbox) in [(1, slow), (2, fine)] {
+            hub.register(c, Arc::new(outbox));
+            hub.authenticate(c, user(&format!("u{c}")));
+        }
+        if together {
+            hub.send_all_authenticated_many(&[Packet::Ping, Packet::Pong]);
+        } else {
+            hub.fan_out(&Packet::Ping, &[1, 2], &Origin::default());
+        }
+    }
 }
 
 #[test]

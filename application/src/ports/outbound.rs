@@ -32,6 +32,11 @@ pub trait Outbox: Send + Sync {
     /// Queues a frame without waiting. MUST return false when the queue is full or closed;
     /// the caller then closes the connection as a slow consumer.
     fn push(&self, frame: Frame) -> bool;
+    /// Queues frames in order, like [`Outbox::push`] of each; false (the connection is to
+    /// be closed) when one of them does not fit.
+    fn push_all(&self, frames: &[Frame]) -> bool {
+        frames.iter().all(|f| self.push(f.clone()))
+    }
     /// Asks the transport to close the connection with a WebSocket close code and reason.
     fn close(&self, code: u16, reason: &str);
 }

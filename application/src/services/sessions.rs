@@ -250,14 +250,20 @@ impl Sessions {
         tracing::info!(conn, user = %identity.username, created, "authenticated");
         let roles = self.store.roles().await.unwrap_or_default();
         let view = UserView::of(&user, &roles);
-        if created {
-            self.hub.send_all_authenticated(&Packet::UserJoin(view.clone()));
-        }
         // First here, then first anywhere (docs/design/cluster.md#presence); a hidden status
         // keeps the login quiet (docs/design/status.md#hidden-presence).
         let first_anywhere = first && self.hub.presence().arrived(&me.id, &me.username).await;
+        // A first login's two packets go out in one pass over the connections
+        // (docs/design/transport.md#presence-in-one-pass).
+        let mut presence = Vec::with_capacity(2);
+        if created {
+            presence.push(Packet::UserJoin(view.clone()));
+        }
         if first_anywhere && !user.hidden() {
-            self.hub.send_all_authenticated(&Packet::UserConnect(view.clone()));
+            presence.push(Packet::UserConnect(view.clone()));
+        }
+        if !presence.is_empty() {
+            self.hub.send_all_authenticated_many(&presence);
         }
         if created {
             self.emit(PluginEvent::UserJoin { user: Box::new(user.clone()), color: view.color.clone() });
