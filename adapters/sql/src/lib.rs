@@ -16,6 +16,7 @@ mod migration;
 mod push;
 mod record_locks;
 mod search;
+mod search_index;
 pub(crate) mod state;
 pub mod text;
 mod threads;

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(RolePositions),
             Box::new(super::state::UnreadsTable),
             Box::new(super::threads::ThreadsTable),
+            Box::new(super::search_index::DeferredSearchIndex),
         ]
     }
 }

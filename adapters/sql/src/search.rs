@@ -1,8 +1,8 @@
 //! Substring search over `messages.content_lower` (docs/design/messages.md#search): an exact match of
 //! the (lowercased) needle, every character literal, with the same answer on both
 //! backends. Needles of three or more characters are narrowed first by the backend's
-//! substring index (SQLite FTS5 trigram; Postgres uses its pg_trgm index for the LIKE by
-//! itself).
+//! substring index (SQLite FTS5 trigram, with the rows it does not hold yet; Postgres uses
+//! its pg_trgm index for the LIKE by itself).
 //!
 //! SQLite matches with `instr`, which compares the whole value byte for byte; its LIKE
 //! stops at the first U+0000 of the text or the pattern, and folds ASCII case.
@@ -46,5 +46,11 @@ pub fn index_prefilter(backend: DbBackend, needle: &str) -> Option<SimpleExpr> {
         return None;
     }
     let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-    Some(Expr::cust_with_values("seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)", [phrase]))
+    // The index holds the rows up to its mark; newer rows are matched by themselves
+    // (search_index.rs). One statement reads both from one snapshot.
+    let candidates = format!(
+        "seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? UNION ALL {})",
+        super::search_index::UNINDEXED_SEQS
+    );
+    Some(Expr::cust_with_values(candidates, [phrase]))
 }

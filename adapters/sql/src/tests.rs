@@ -143,3 +143,40 @@ async fn a_bad_row_fails_alone_in_a_shared_batch() {
     let rows = mentions::Entity::find().count(&store.db).await.unwrap();
     assert_eq!(rows, 49);
 }
+
+/// The search index's mark (search_index.rs).
+async fn search_mark(store: &SqlStore) -> i64 {
+    let sql = "SELECT indexed_upto FROM search_index_state";
+    let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql);
+    let row = sea_orm::ConnectionTrait::query_one_raw(&store.db, statement).await.unwrap().unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+#[tokio::test]
+async fn search_sees_a_message_at_once_and_the_writer_indexes_it_soon_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path()).await;
+    let found = |hits: Vec<Message>| hits.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    store
+        .append_message("general", &Message::new("m1".into(), UserId("u".into()), "a Needle here".into(), 1.0))
+        .await
+        .unwrap();
+    assert_eq!(found(store.search("general", "needle", 10).await.unwrap()), ["m1"], "found before it is indexed");
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while search_mark(&store).await < 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+    waited.await.expect("the writer indexed the new row");
+    // One match in the index, one above its mark: both, newest first.
+    store
+        .append_message("general", &Message::new("m2".into(), UserId("u".into()), "needles".into(), 2.0))
+        .await
+        .unwrap();
+    store
+        .append_message("general", &Message::new("m3".into(), UserId("u".into()), "nothing".into(), 3.0))
+        .await
+        .unwrap();
+    assert_eq!(found(store.search("general", "needle", 10).await.unwrap()), ["m2", "m1"]);
+    assert_eq!(found(store.search("general", "needle", 1).await.unwrap()), ["m2"]);
+}

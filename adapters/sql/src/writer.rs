@@ -1,7 +1,8 @@
 //! Group commit for new messages: appends from every channel queue up here and are written
 //! in one transaction per batch, so many senders share one fsync instead of each waiting
 //! for its own. Each sender is answered only after its batch committed. The batch writes
-//! the messages' mention targets too (mention_index.rs).
+//! the messages' mention targets too (mention_index.rs); on SQLite the writer fills the
+//! search index between batches (search_index.rs).
 //!
 //! The batch finds its channels inside the transaction (IMMEDIATE on SQLite, `FOR SHARE` on
 //! Postgres): a message names its channel and the batch looks all of them up at once, so a
@@ -17,6 +18,7 @@ use application::ports::{Commit, StoreError, StoreErrorKind, StoreResult};
 
 use super::entities::{channels, messages};
 use super::mention_index::{self, Inserted};
+use super::search_index::Backlog;
 use super::text::TextCodec;
 
 /// Largest batch written in one transaction.
@@ -184,30 +186,57 @@ fn answer(p: Pending, written: bool) {
 }
 
 async fn run(db: DatabaseConnection, text: TextCodec, mut rx: mpsc::Receiver<Pending>) {
-    while let Some(mut batch) = next_batch(&mut rx, MAX_BATCH).await {
-        let started = std::time::Instant::now();
-        let written = write_batch(&db, text, &batch).await;
-        application::telemetry::store_commit(batch.len(), started.elapsed());
-        match written {
-            Ok(kept) => {
-                for (p, written) in batch.into_iter().zip(kept) {
-                    answer(p, written);
-                }
+    // The search index is filled between batches, not inside them (search_index.rs).
+    let mut backlog = Backlog::new(db.get_database_backend());
+    loop {
+        if backlog.overdue() {
+            backlog.catch_up(&db).await;
+        }
+        let next = tokio::select! {
+            next = next_batch(&mut rx, MAX_BATCH) => next,
+            () = backlog.due() => {
+                backlog.catch_up(&db).await;
+                continue;
             }
-            Err(e) if batch.len() == 1 => {
-                let _ = batch.pop().map(|p| p.done.send(Err(crate::store_error("append_message batch", e))));
+        };
+        let Some(batch) = next else { break };
+        let written = write_and_answer(&db, text, batch).await;
+        backlog.wrote(written);
+    }
+    backlog.catch_up(&db).await;
+}
+
+/// Writes a batch and answers each of its senders; returns how many rows were written.
+async fn write_and_answer(db: &DatabaseConnection, text: TextCodec, mut batch: Vec<Pending>) -> usize {
+    let started = std::time::Instant::now();
+    let written = write_batch(db, text, &batch).await;
+    application::telemetry::store_commit(batch.len(), started.elapsed());
+    let mut rows = 0;
+    match written {
+        Ok(kept) => {
+            for (p, written) in batch.into_iter().zip(kept) {
+                rows += usize::from(written);
+                answer(p, written);
             }
-            Err(_) => {
-                // One bad row must not fail its neighbours: retry one by one.
-                for p in batch {
-                    match write_batch(&db, text, std::slice::from_ref(&p)).await {
-                        Ok(kept) => answer(p, kept.first().copied().unwrap_or(false)),
-                        Err(e) => {
-                            let _ = p.done.send(Err(crate::store_error("append_message batch", e)));
-                        }
+        }
+        Err(e) if batch.len() == 1 => {
+            let _ = batch.pop().map(|p| p.done.send(Err(crate::store_error("append_message batch", e))));
+        }
+        Err(_) => {
+            // One bad row must not fail its neighbours: retry one by one.
+            for p in batch {
+                match write_batch(db, text, std::slice::from_ref(&p)).await {
+                    Ok(kept) => {
+                        let written = kept.first().copied().unwrap_or(false);
+                        rows += usize::from(written);
+                        answer(p, written);
+                    }
+                    Err(e) => {
+                        let _ = p.done.send(Err(crate::store_error("append_message batch", e)));
                     }
                 }
             }
         }
     }
+    rows
 }
