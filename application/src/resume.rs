@@ -650,6 +650,28 @@ mod tests {
         (Link { id, outbox: q.clone() }, q)
     }
 
+    /// Packets sent together (a login's presence) to a session whose connection's queue is
+    /// full are all numbered and kept for a resume, not only the first.
+    #[test]
+    fn packets_refused_together_by_a_full_queue_are_all_kept() {
+        let r = Resumes::new(ResumeSettings::default());
+        let q = Arc::new(OutboundQueue::new(1, 100_000));
+        let s = r.create("s".into(), 1, user(), Link { id: 1, outbox: q.clone() });
+        assert!(s.push(Frame::new(r#"{"n":1}"#.into())));
+        let pair = [Frame::new(r#"{"n":2}"#.into()), Frame::new(r#"{"n":3}"#.into())];
+        assert!(!s.push_all(&pair), "the full queue refuses them");
+        assert_eq!(s.last(), 3, "both were numbered");
+        let (l2, q2) = link(2);
+        assert_eq!(s.attach(l2, 1, |_| Frame::new("{}".into())), Ok(()));
+        let crate::connection::Batch::Frames(sent) =
+            futures_util::FutureExt::now_or_never(q2.next_batch(100, 100_000)).expect("queued")
+        else {
+            panic!("frames")
+        };
+        let texts: Vec<&str> = sent.iter().map(Frame::as_str).collect();
+        assert_eq!(texts, [r#"{"n":2,"seq":2}"#, r#"{"n":3,"seq":3}"#, "{}"]);
+    }
+
     #[test]
     fn the_ring_is_bounded_and_a_lost_seq_is_refused() {
         let r = Resumes::new(ResumeSettings { max_buffered: 3, ..ResumeSettings::default() });

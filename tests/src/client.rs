@@ -85,6 +85,8 @@ pub struct Client {
     pub ready: Option<Value>,
     /// The cluster this client's server is spread over: it settles before each send.
     spread: Option<std::sync::Arc<Spread>>,
+    /// How long a read waits for the next thing to arrive ([`TIMEOUT`] unless set).
+    patience: Duration,
 }
 
 impl Client {
@@ -109,7 +111,13 @@ impl Client {
     /// Opens a WebTransport session to `url` (`https://host:port/`) and reads the handshake.
     pub async fn connect_wt(url: &str, trust: Trust) -> Self {
         let stream = WtStream::connect(url, trust).await;
-        let mut c = Self { conn: Conn::Wt(Box::new(stream)), handshake: Value::Null, ready: None, spread: None };
+        let mut c = Self {
+            conn: Conn::Wt(Box::new(stream)),
+            handshake: Value::Null,
+            ready: None,
+            spread: None,
+            patience: TIMEOUT,
+        };
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
@@ -152,11 +160,11 @@ impl Client {
         }
     }
 
-    /// The next thing that arrived, within [`TIMEOUT`] (`None`: the wait timed out).
+    /// The next thing that arrived, within the client's patience (`None`: the wait timed out).
     async fn event(&mut self) -> Option<Event> {
         match &mut self.conn {
             Conn::Ws(ws) => {
-                let msg = tokio::time::timeout(TIMEOUT, ws.next()).await.ok()?;
+                let msg = tokio::time::timeout(self.patience, ws.next()).await.ok()?;
                 Some(match msg {
                     Some(Ok(Message::Text(t))) => Event::Text(t.as_str().to_owned()),
                     Some(Ok(Message::Close(frame))) => {
@@ -166,7 +174,7 @@ impl Client {
                     Some(Ok(_)) => Event::Other,
                 })
             }
-            Conn::Wt(wt) => Some(match tokio::time::timeout(TIMEOUT, wt.next()).await.ok()? {
+            Conn::Wt(wt) => Some(match tokio::time::timeout(self.patience, wt.next()).await.ok()? {
                 WtEvent::Text(t) => Event::Text(t),
                 WtEvent::Close(code, reason) => Event::Close(Some((code, reason))),
                 WtEvent::End => Event::Close(None),
@@ -175,10 +183,17 @@ impl Client {
     }
 
     async fn after_connect(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None, spread: None };
+        let mut c =
+            Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None, spread: None, patience: TIMEOUT };
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
+    }
+
+    /// Sets how long each read waits for the next packet (for an event bounded by more than
+    /// [`TIMEOUT`], such as a dead node's lease running out).
+    pub fn set_patience(&mut self, patience: Duration) {
+        self.patience = patience;
     }
 
     /// Sends a JSON packet.
@@ -262,7 +277,13 @@ impl Client {
         match tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request)).await.expect("connect timed out")
         {
             Ok((ws, _)) => {
-                let mut c = Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None, spread: None };
+                let mut c = Self {
+                    conn: Conn::Ws(Box::new(ws)),
+                    handshake: Value::Null,
+                    ready: None,
+                    spread: None,
+                    patience: TIMEOUT,
+                };
                 c.handshake = c.recv().await;
                 Ok(c)
             }

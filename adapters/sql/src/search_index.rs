@@ -34,9 +34,9 @@ impl MigrationName for DeferredSearchIndex {
 
 /// Every row stored so far was indexed by the insert trigger this drops.
 const SQLITE_DEFER: &str = "
+DROP TRIGGER messages_fts_ai;
 CREATE TABLE search_index_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_upto INTEGER NOT NULL);
 INSERT INTO search_index_state (id, indexed_upto) SELECT 1, COALESCE(MAX(seq), 0) FROM messages;
-DROP TRIGGER messages_fts_ai;
 DROP TRIGGER messages_fts_ad;
 DROP TRIGGER messages_fts_au;
 CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages
@@ -52,6 +52,12 @@ END;
 
 #[async_trait::async_trait]
 impl MigrationTrait for DeferredSearchIndex {
+    /// All of it or nothing: a crash halfway must not leave a schema the migration cannot
+    /// run on again (the migrator uses no transaction on SQLite by default).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Sqlite {
             manager.get_connection().execute_unprepared(SQLITE_DEFER).await?;
@@ -93,12 +99,13 @@ pub(crate) async fn index_pass(db: &DatabaseConnection) -> Result<i64, DbErr> {
 }
 
 /// The message writer's account of rows it wrote and the index does not hold yet: when the
-/// next indexing pass is due. Inactive on Postgres.
+/// next indexing pass is due. One pass per turn of the writer's loop, so batches still go
+/// between the passes of a long catch-up. Inactive on Postgres.
 pub(crate) struct Backlog {
     active: bool,
     rows: usize,
-    /// When the oldest row not yet indexed was written (or when to look again).
-    since: Option<Instant>,
+    /// When the next pass is due; `None`: nothing known to wait (a sweep is due later).
+    next: Option<Instant>,
     last_pass: Instant,
 }
 
@@ -106,14 +113,14 @@ impl Backlog {
     /// Rows of an earlier run may be waiting: the first pass is due after the delay.
     pub(crate) fn new(backend: DbBackend) -> Self {
         let now = Instant::now();
-        Self { active: backend == DbBackend::Sqlite, rows: 0, since: Some(now), last_pass: now }
+        Self { active: backend == DbBackend::Sqlite, rows: 0, next: Some(now + INDEX_DELAY), last_pass: now }
     }
 
     /// The writer committed `rows` new messages.
     pub(crate) fn wrote(&mut self, rows: usize) {
         if self.active && rows > 0 {
             self.rows += rows;
-            self.since.get_or_insert_with(Instant::now);
+            self.next.get_or_insert_with(|| Instant::now() + INDEX_DELAY);
         }
     }
 
@@ -122,45 +129,47 @@ impl Backlog {
         self.active && self.rows >= MAX_BACKLOG
     }
 
-    /// Resolves when a pass is due: [`INDEX_DELAY`] after the oldest waiting row, or a
-    /// sweep for rows written by others; never on Postgres.
+    /// Resolves when a pass is due: [`INDEX_DELAY`] after the oldest waiting row, at once
+    /// while a catch-up has more to do, or a sweep for rows written by others; never on
+    /// Postgres.
     pub(crate) async fn due(&self) {
-        let at = match (self.active, self.since) {
-            (false, _) => return std::future::pending().await,
-            (true, Some(since)) => since + INDEX_DELAY,
-            (true, None) => self.last_pass + SWEEP_EVERY,
-        };
-        tokio::time::sleep_until(at).await;
+        if !self.active {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep_until(self.next.unwrap_or(self.last_pass + SWEEP_EVERY)).await;
     }
 
-    /// Indexes everything waiting, pass after pass. A failure is logged and retried after
-    /// the delay; search stays exact meanwhile (it matches unindexed rows by themselves).
-    pub(crate) async fn catch_up(&mut self, db: &DatabaseConnection) {
+    /// Runs one pass. A failure is logged and retried after the delay; search stays exact
+    /// meanwhile (it matches unindexed rows by themselves).
+    pub(crate) async fn pass(&mut self, db: &DatabaseConnection) {
         if !self.active {
             return;
         }
         let started = std::time::Instant::now();
-        let mut indexed = 0;
-        loop {
-            match index_pass(db).await {
-                Ok(n) if n < PASS_ROWS => {
-                    indexed += n;
-                    break;
+        let now = Instant::now();
+        match index_pass(db).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::debug!(rows = n, took = ?started.elapsed(), "search index: rows indexed");
                 }
-                Ok(n) => indexed += n,
-                Err(e) => {
-                    tracing::warn!(error = %e, "search index: pass failed; retrying later");
-                    self.since = Some(Instant::now());
-                    return;
-                }
+                self.rows = 0;
+                self.last_pass = now;
+                self.next = (n == PASS_ROWS).then_some(now);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search index: pass failed; retrying later");
+                self.rows = 0;
+                self.next = Some(now + INDEX_DELAY);
             }
         }
-        if indexed > 0 {
-            tracing::debug!(rows = indexed, took = ?started.elapsed(), "search index: rows indexed");
+    }
+
+    /// Passes until nothing waits (or one fails): when the writer stops.
+    pub(crate) async fn finish(&mut self, db: &DatabaseConnection) {
+        self.pass(db).await;
+        while self.active && self.next.is_some_and(|at| at <= self.last_pass) {
+            self.pass(db).await;
         }
-        self.rows = 0;
-        self.since = None;
-        self.last_pass = Instant::now();
     }
 }
 
@@ -259,6 +268,44 @@ mod tests {
         assert_eq!(index_pass(&db).await.unwrap(), 1);
         assert_eq!((mark(&db).await, indexed(&db, "delta").await), (4, vec![4]));
         consistent(&db).await.unwrap();
+    }
+
+    /// The store's search condition (search.rs) on rows on both sides of the mark.
+    #[tokio::test]
+    async fn the_search_condition_matches_indexed_and_waiting_rows_alike() {
+        use sea_orm::{EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+        use crate::entities::messages;
+        use crate::search::{content_contains, index_prefilter};
+
+        let (_dir, db) = migrated().await;
+        let search = |needle: &'static str| {
+            let db = db.clone();
+            async move {
+                let prefilter = index_prefilter(DbBackend::Sqlite, needle).expect("a long enough needle");
+                let found: Vec<i64> = messages::Entity::find()
+                    .select_only()
+                    .column(messages::Column::Seq)
+                    .filter(content_contains(DbBackend::Sqlite, needle))
+                    .filter(prefilter)
+                    .order_by_desc(messages::Column::Seq)
+                    .into_tuple()
+                    .all(&db)
+                    .await
+                    .unwrap();
+                found
+            }
+        };
+        insert(&db, "old needle").await;
+        insert(&db, "old hay").await;
+        assert_eq!(index_pass(&db).await.unwrap(), 2);
+        insert(&db, "new needle").await;
+        insert(&db, "new hay").await;
+        assert_eq!(mark(&db).await, 2, "rows 3 and 4 wait above the mark");
+        assert_eq!(search("needle").await, [3, 1]);
+        assert_eq!(search("hay").await, [4, 2]);
+        assert_eq!(index_pass(&db).await.unwrap(), 2);
+        assert_eq!(search("needle").await, [3, 1], "the same once indexed");
     }
 
     #[tokio::test]

@@ -161,7 +161,7 @@ async fn search_sees_a_message_at_once_and_the_writer_indexes_it_soon_after() {
         .append_message("general", &Message::new("m1".into(), UserId("u".into()), "a Needle here".into(), 1.0))
         .await
         .unwrap();
-    assert_eq!(found(store.search("general", "needle", 10).await.unwrap()), ["m1"], "found before it is indexed");
+    assert_eq!(found(store.search("general", "needle", 10).await.unwrap()), ["m1"], "found right after its commit");
     let waited = tokio::time::timeout(std::time::Duration::from_secs(20), async {
         while search_mark(&store).await < 1 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

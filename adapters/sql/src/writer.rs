@@ -190,12 +190,12 @@ async fn run(db: DatabaseConnection, text: TextCodec, mut rx: mpsc::Receiver<Pen
     let mut backlog = Backlog::new(db.get_database_backend());
     loop {
         if backlog.overdue() {
-            backlog.catch_up(&db).await;
+            backlog.pass(&db).await;
         }
         let next = tokio::select! {
             next = next_batch(&mut rx, MAX_BATCH) => next,
             () = backlog.due() => {
-                backlog.catch_up(&db).await;
+                backlog.pass(&db).await;
                 continue;
             }
         };
@@ -203,7 +203,7 @@ async fn run(db: DatabaseConnection, text: TextCodec, mut rx: mpsc::Receiver<Pen
         let written = write_and_answer(&db, text, batch).await;
         backlog.wrote(written);
     }
-    backlog.catch_up(&db).await;
+    backlog.finish(&db).await;
 }
 
 /// Writes a batch and answers each of its senders; returns how many rows were written.

@@ -33,9 +33,12 @@ pub trait Outbox: Send + Sync {
     /// the caller then closes the connection as a slow consumer.
     fn push(&self, frame: Frame) -> bool;
     /// Queues frames in order, like [`Outbox::push`] of each; false (the connection is to
-    /// be closed) when one of them does not fit.
+    /// be closed) when one of them does not fit. Every frame is offered, even after one was
+    /// refused: an outbox may keep what its connection refused (a resumable session numbers
+    /// and keeps every packet for a resume).
     fn push_all(&self, frames: &[Frame]) -> bool {
-        frames.iter().all(|f| self.push(f.clone()))
+        let refused = frames.iter().filter(|f| !self.push((*f).clone())).count();
+        refused == 0
     }
     /// Asks the transport to close the connection with a WebSocket close code and reason.
     fn close(&self, code: u16, reason: &str);
