@@ -623,14 +623,8 @@ mod tests {
         let fetched = vec![splice_seq(&shared(2), 11), splice_seq(&shared(3), 12), splice_seq(&shared(4), 13)];
         let (l, q) = link(1);
         s.complete(fetched, 13, 10, l, |last| Frame::new(format!(r#"{{"resumed":{last}}}"#))).unwrap();
-        let crate::connection::Batch::Frames(sent) =
-            futures_util::FutureExt::now_or_never(q.next_batch(100, 100_000)).expect("queued")
-        else {
-            panic!("frames")
-        };
-        let texts: Vec<&str> = sent.iter().map(Frame::as_str).collect();
         assert_eq!(
-            texts,
+            queued(&q),
             [
                 r#"{"n":2,"seq":11}"#,
                 r#"{"n":3,"seq":12}"#,
@@ -643,6 +637,16 @@ mod tests {
 
     fn user() -> SessionUser {
         SessionUser { id: domain::UserId("u".into()), username: "u".into() }
+    }
+
+    /// The texts waiting in a connection's queue.
+    fn queued(q: &OutboundQueue) -> Vec<String> {
+        let crate::connection::Batch::Frames(sent) =
+            futures_util::FutureExt::now_or_never(q.next_batch(100, 100_000)).expect("queued")
+        else {
+            panic!("frames")
+        };
+        sent.iter().map(|f| f.as_str().to_owned()).collect()
     }
 
     fn link(id: ConnId) -> (Link, Arc<OutboundQueue>) {
@@ -663,13 +667,7 @@ mod tests {
         assert_eq!(s.last(), 3, "both were numbered");
         let (l2, q2) = link(2);
         assert_eq!(s.attach(l2, 1, |_| Frame::new("{}".into())), Ok(()));
-        let crate::connection::Batch::Frames(sent) =
-            futures_util::FutureExt::now_or_never(q2.next_batch(100, 100_000)).expect("queued")
-        else {
-            panic!("frames")
-        };
-        let texts: Vec<&str> = sent.iter().map(Frame::as_str).collect();
-        assert_eq!(texts, [r#"{"n":2,"seq":2}"#, r#"{"n":3,"seq":3}"#, "{}"]);
+        assert_eq!(queued(&q2), [r#"{"n":2,"seq":2}"#, r#"{"n":3,"seq":3}"#, "{}"]);
     }
 
     #[test]
@@ -701,12 +699,7 @@ mod tests {
         assert_eq!(s.attach(l2, 1, |_| Frame::new("{}".into())), Err(Refused), "seq 2 was dropped");
         let (l3, q3) = link(3);
         assert_eq!(s.attach(l3, 8, |_| Frame::new("{}".into())), Ok(()));
-        let crate::connection::Batch::Frames(sent) =
-            futures_util::FutureExt::now_or_never(q3.next_batch(100, 100_000)).expect("queued")
-        else {
-            panic!("frames")
-        };
-        let texts: Vec<&str> = sent.iter().map(Frame::as_str).collect();
+        let texts = queued(&q3);
         assert_eq!(texts.len(), 3, "seq 9, 10 and resumed: {texts:?}");
         assert!(texts[0].ends_with(r#","seq":9}"#) && texts[1].ends_with(r#","seq":10}"#), "{texts:?}");
     }

@@ -111,13 +111,7 @@ impl Client {
     /// Opens a WebTransport session to `url` (`https://host:port/`) and reads the handshake.
     pub async fn connect_wt(url: &str, trust: Trust) -> Self {
         let stream = WtStream::connect(url, trust).await;
-        let mut c = Self {
-            conn: Conn::Wt(Box::new(stream)),
-            handshake: Value::Null,
-            ready: None,
-            spread: None,
-            patience: TIMEOUT,
-        };
+        let mut c = Self::over(Conn::Wt(Box::new(stream)));
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
@@ -182,9 +176,13 @@ impl Client {
         }
     }
 
+    /// A client over `conn`, before its handshake is read.
+    fn over(conn: Conn) -> Self {
+        Self { conn, handshake: Value::Null, ready: None, spread: None, patience: TIMEOUT }
+    }
+
     async fn after_connect(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        let mut c =
-            Self { conn: Conn::Ws(Box::new(ws)), handshake: Value::Null, ready: None, spread: None, patience: TIMEOUT };
+        let mut c = Self::over(Conn::Ws(Box::new(ws)));
         c.handshake = c.recv().await;
         assert_eq!(c.handshake["cmd"], "handshake", "first packet must be the handshake");
         c
@@ -277,13 +275,7 @@ impl Client {
         match tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request)).await.expect("connect timed out")
         {
             Ok((ws, _)) => {
-                let mut c = Self {
-                    conn: Conn::Ws(Box::new(ws)),
-                    handshake: Value::Null,
-                    ready: None,
-                    spread: None,
-                    patience: TIMEOUT,
-                };
+                let mut c = Self::over(Conn::Ws(Box::new(ws)));
                 c.handshake = c.recv().await;
                 Ok(c)
             }
