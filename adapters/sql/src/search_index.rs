@@ -145,12 +145,11 @@ impl Backlog {
         if !self.active {
             return;
         }
-        let started = std::time::Instant::now();
         let now = Instant::now();
         match index_pass(db).await {
             Ok(n) => {
                 if n > 0 {
-                    tracing::debug!(rows = n, took = ?started.elapsed(), "search index: rows indexed");
+                    tracing::debug!(rows = n, took = ?now.elapsed(), "search index: rows indexed");
                 }
                 self.rows = 0;
                 self.last_pass = now;
@@ -174,7 +173,7 @@ impl Backlog {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use sea_orm::{Database, QueryResult};
     use sea_orm_migration::MigratorTrait;
 
@@ -208,7 +207,8 @@ mod tests {
         rows(db, &sql).await.iter().map(|r| r.try_get_by_index(0).unwrap()).collect()
     }
 
-    async fn mark(db: &DatabaseConnection) -> i64 {
+    /// The index's mark.
+    pub(crate) async fn mark(db: &DatabaseConnection) -> i64 {
         rows(db, "SELECT indexed_upto FROM search_index_state").await[0].try_get_by_index(0).unwrap()
     }
 

@@ -144,14 +144,6 @@ async fn a_bad_row_fails_alone_in_a_shared_batch() {
     assert_eq!(rows, 49);
 }
 
-/// The search index's mark (search_index.rs).
-async fn search_mark(store: &SqlStore) -> i64 {
-    let sql = "SELECT indexed_upto FROM search_index_state";
-    let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql);
-    let row = sea_orm::ConnectionTrait::query_one_raw(&store.db, statement).await.unwrap().unwrap();
-    row.try_get_by_index(0).unwrap()
-}
-
 #[tokio::test]
 async fn search_sees_a_message_at_once_and_the_writer_indexes_it_soon_after() {
     let dir = tempfile::tempdir().unwrap();
@@ -163,7 +155,7 @@ async fn search_sees_a_message_at_once_and_the_writer_indexes_it_soon_after() {
         .unwrap();
     assert_eq!(found(store.search("general", "needle", 10).await.unwrap()), ["m1"], "found right after its commit");
     let waited = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while search_mark(&store).await < 1 {
+        while search_index::tests::mark(&store.db).await < 1 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     });
