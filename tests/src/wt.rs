@@ -44,10 +44,10 @@ pub struct WtStream {
 impl WtStream {
     /// Opens a session to `url` (`https://host:port/path`) and its packet stream.
     ///
-    /// A session whose HTTP/3 set-up the server closes (an H3 error code, as wtransport
-    /// 0.7 very rarely does under a loaded CI machine) is tried again, at most twice:
-    /// what the tests check starts after the session exists. Any other failure, or a
-    /// third refusal, fails the test.
+    /// A session the server closes while it is being set up ("connection closed by
+    /// peer", whatever the code; wtransport 0.7.2 did so once in CI with 261,
+    /// H3_FRAME_UNEXPECTED) is tried again, at most twice: what the tests check starts
+    /// after the session exists. Any other failure, or a third refusal, fails the test.
     pub async fn connect(url: &str, trust: Trust) -> Self {
         let mut attempt = 1;
         loop {
